@@ -1,0 +1,220 @@
+"""The Video-FocalNet backbone: a functional Keras model on frame-folded clips."""
+
+import keras
+
+from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
+    FrameNormalization,
+    PatchEmbedding,
+    VideoFocalNetBlock,
+    LAYER_NORM_EPSILON,
+)
+
+
+def _as_pair(value, name):
+    if isinstance(value, int):
+        return (value, value)
+    pair = tuple(value)
+    if len(pair) != 2:
+        raise ValueError(f"`{name}` must be an int or a pair of ints. Received: {name}={value!r}")
+    return pair
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class VideoFocalNetBackbone(keras.Model):
+    """Video-FocalNet feature extractor (the official `VideoFocalNet` without its head).
+
+    Input: raw RGB frames in [0, 255], frames folded into the batch axis:
+    (batch * num_frames, height, width, 3), clip-major (all frames of clip 0
+    first). Normalisation with the official mean and std happens inside.
+    Output: the final LayerNorm-ed token map (batch * num_frames / tubelet_size,
+    height / 32, width / 32, embed_dim * 2 ** (num_stages - 1)).
+
+    Every tensor inside is at most 4-D and no Conv3D is used (see the layers).
+    Sublayer names follow the official state_dict (`patch_embed`,
+    `layers_{i}_blocks_{j}`, `layers_{i}_downsample`, `norm`).
+
+    Args mirror the official constructor: `embed_dim`, `depths`,
+    `focal_levels`, `focal_windows`, `num_frames`, `image_size` (img_size),
+    `patch_size`, `tubelet_size`, `mlp_ratio`, `dropout` (drop_rate),
+    `drop_path_rate` (rises linearly from 0 over all blocks), `use_conv_embed`,
+    `use_layerscale`, `layerscale_value`, `use_postln`,
+    `use_postln_in_modulation`, `normalize_modulator`, `patch_norm`,
+    `focal_factor`.
+    """
+
+    def __init__(
+        self,
+        embed_dim=96,
+        depths=(2, 2, 6, 2),
+        focal_levels=(2, 2, 2, 2),
+        focal_windows=(3, 3, 3, 3),
+        num_frames=8,
+        image_size=224,
+        patch_size=4,
+        tubelet_size=1,
+        mlp_ratio=4.0,
+        dropout=0.0,
+        drop_path_rate=0.1,
+        use_conv_embed=False,
+        use_layerscale=False,
+        layerscale_value=1e-4,
+        use_postln=False,
+        use_postln_in_modulation=False,
+        normalize_modulator=False,
+        patch_norm=True,
+        focal_factor=2,
+        **kwargs,
+    ):
+        depths = [int(d) for d in depths]
+        focal_levels = [int(v) for v in focal_levels]
+        focal_windows = [int(v) for v in focal_windows]
+        if not depths or any(d < 1 for d in depths):
+            raise ValueError(f"`depths` must be a non-empty list of positive ints. Received: depths={depths}")
+        for name, values in (("focal_levels", focal_levels), ("focal_windows", focal_windows)):
+            if len(values) != len(depths):
+                raise ValueError(
+                    f"`{name}` must have one entry per stage ({len(depths)}). Received: {name}={values}"
+                )
+        if num_frames % tubelet_size:
+            raise ValueError(
+                "`num_frames` must be divisible by `tubelet_size`. "
+                f"Received: num_frames={num_frames}, tubelet_size={tubelet_size}"
+            )
+        if not 0.0 <= drop_path_rate < 1.0:
+            raise ValueError(f"`drop_path_rate` must be in [0, 1). Received: drop_path_rate={drop_path_rate}")
+        height, width = _as_pair(image_size, "image_size")
+        min_size = patch_size * 2 ** (len(depths) - 1)
+        if height < min_size or width < min_size:
+            raise ValueError(
+                f"`image_size` must be at least {min_size} for {len(depths)} stages. "
+                f"Received: image_size={image_size}"
+            )
+        frames_after_stem = num_frames // tubelet_size
+        total_blocks = sum(depths)
+        # Official stochastic-depth rule: torch.linspace(0, drop_path_rate, sum(depths)).
+        drop_path_rates = [
+            drop_path_rate * i / (total_blocks - 1) if total_blocks > 1 else 0.0 for i in range(total_blocks)
+        ]
+
+        inputs = keras.Input(shape=(height, width, 3), name="frames")
+        x = FrameNormalization(name="frame_normalization")(inputs)
+        x = PatchEmbedding(
+            embed_dim,
+            patch_size=patch_size,
+            use_conv_embed=use_conv_embed,
+            is_stem=True,
+            tubelet_size=tubelet_size,
+            use_norm=patch_norm,
+            name="patch_embed",
+        )(x)
+        x = keras.layers.Dropout(dropout, name="pos_drop")(x)
+        block_index = 0
+        for stage, depth in enumerate(depths):
+            dim = embed_dim * 2**stage
+            for block in range(depth):
+                x = VideoFocalNetBlock(
+                    dim,
+                    num_frames=frames_after_stem,
+                    focal_level=focal_levels[stage],
+                    focal_window=focal_windows[stage],
+                    focal_factor=focal_factor,
+                    mlp_ratio=mlp_ratio,
+                    dropout=dropout,
+                    drop_path=drop_path_rates[block_index],
+                    use_layerscale=use_layerscale,
+                    layerscale_value=layerscale_value,
+                    use_postln=use_postln,
+                    use_postln_in_modulation=use_postln_in_modulation,
+                    normalize_modulator=normalize_modulator,
+                    name=f"layers_{stage}_blocks_{block}",
+                )(x)
+                block_index += 1
+            if stage < len(depths) - 1:
+                x = PatchEmbedding(
+                    dim * 2,
+                    patch_size=2,
+                    use_conv_embed=use_conv_embed,
+                    is_stem=False,
+                    name=f"layers_{stage}_downsample",
+                )(x)
+        outputs = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm")(x)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        self.embed_dim = embed_dim
+        self.depths = depths
+        self.focal_levels = focal_levels
+        self.focal_windows = focal_windows
+        self.num_frames = num_frames
+        self.image_size = image_size if isinstance(image_size, int) else [height, width]
+        self.patch_size = patch_size
+        self.tubelet_size = tubelet_size
+        self.mlp_ratio = mlp_ratio
+        self.dropout = dropout
+        self.drop_path_rate = drop_path_rate
+        self.use_conv_embed = use_conv_embed
+        self.use_layerscale = use_layerscale
+        self.layerscale_value = layerscale_value
+        self.use_postln = use_postln
+        self.use_postln_in_modulation = use_postln_in_modulation
+        self.normalize_modulator = normalize_modulator
+        self.patch_norm = patch_norm
+        self.focal_factor = focal_factor
+
+    @property
+    def frames_after_stem(self):
+        """Number of token frames per clip (num_frames / tubelet_size)."""
+        return self.num_frames // self.tubelet_size
+
+    @property
+    def num_features(self):
+        return self.embed_dim * 2 ** (len(self.depths) - 1)
+
+    @property
+    def frame_shape(self):
+        """(height, width) of one input frame."""
+        return _as_pair(self.image_size, "image_size")
+
+    def stage_output_names(self):
+        """Names of the layers whose outputs are the official `patch_embed` and `layers.i` features."""
+        names = {"patch_embed": "patch_embed"}
+        last = len(self.depths) - 1
+        for stage, depth in enumerate(self.depths):
+            if stage < last:
+                names[f"layers.{stage}"] = f"layers_{stage}_downsample"
+            else:
+                names[f"layers.{stage}"] = f"layers_{stage}_blocks_{depth - 1}"
+        return names
+
+    def feature_model(self):
+        """A model giving {official feature name: (batch*frames', H, W, C) tensor}."""
+        outputs = {key: self.get_layer(name).output for key, name in self.stage_output_names().items()}
+        return keras.Model(self.inputs, outputs, name=f"{self.name}_features")
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "embed_dim": self.embed_dim,
+            "depths": self.depths,
+            "focal_levels": self.focal_levels,
+            "focal_windows": self.focal_windows,
+            "num_frames": self.num_frames,
+            "image_size": self.image_size,
+            "patch_size": self.patch_size,
+            "tubelet_size": self.tubelet_size,
+            "mlp_ratio": self.mlp_ratio,
+            "dropout": self.dropout,
+            "drop_path_rate": self.drop_path_rate,
+            "use_conv_embed": self.use_conv_embed,
+            "use_layerscale": self.use_layerscale,
+            "layerscale_value": self.layerscale_value,
+            "use_postln": self.use_postln,
+            "use_postln_in_modulation": self.use_postln_in_modulation,
+            "normalize_modulator": self.normalize_modulator,
+            "patch_norm": self.patch_norm,
+            "focal_factor": self.focal_factor,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,86 @@
+"""Video-FocalNet / VFL-Net action classifier: backbone + clip pooling + linear head."""
+
+import keras
+
+from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
+from dvfl_tf.models.video_focalnet.video_focalnet_layers import ClipPooling, FoldFrames
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class VideoFocalNetClassifier(keras.Model):
+    """Classifies clips of raw RGB frames.
+
+    Input: (batch, num_frames, height, width, 3), RGB in [0, 255].
+    Output: (batch, num_classes) logits.
+
+    The clip is folded to (batch * frames, H, W, 3) before the backbone; the
+    head averages each frame's tokens, then the frames (as the official
+    model), and applies `head`. `single_clip_model()` gives the same function
+    for one clip with a 4-D input (frames, H, W, 3), the graph exported to TFLite.
+    """
+
+    def __init__(self, backbone, num_classes, dropout=0.0, **kwargs):
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"`num_classes` must be a positive integer. Received: num_classes={num_classes!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout}")
+        height, width = backbone.frame_shape
+        self.pool = ClipPooling(backbone.frames_after_stem, name="pool")
+        self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+        self.head = keras.layers.Dense(
+            num_classes,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            name="head",
+        )
+
+        inputs = keras.Input(shape=(backbone.num_frames, height, width, 3), name="video")
+        x = FoldFrames(name="fold_frames")(inputs)
+        outputs = self._head_on_frames(backbone(x))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.backbone = backbone
+        self.num_classes = num_classes
+        self.dropout = dropout
+
+    def _head_on_frames(self, features):
+        return self.head(self.head_dropout(self.pool(features)))
+
+    @property
+    def num_frames(self):
+        return self.backbone.num_frames
+
+    @property
+    def frame_shape(self):
+        return self.backbone.frame_shape
+
+    def single_clip_model(self, name=None):
+        """The same function for one clip, input (num_frames, H, W, 3): every tensor at most 4-D.
+
+        Shares weights with this model. This is the graph the TFLite exporter converts.
+        """
+        height, width = self.frame_shape
+        frames = keras.Input(shape=(height, width, 3), batch_size=self.num_frames, name="frames")
+        logits = self._head_on_frames(self.backbone(frames))
+        return keras.Model(frames, logits, name=name or f"{self.name}_single_clip")
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "num_classes": self.num_classes,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config["backbone"], dict):
+            config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, num_classes, **overrides):
+        """Builds a preset (see `dvfl_tf.PRESETS`) with fresh weights."""
+        from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+
+        return build_model(preset, num_classes=num_classes, **overrides)

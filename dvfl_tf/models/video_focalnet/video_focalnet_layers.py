@@ -1,0 +1,532 @@
+"""Layers of Video-FocalNet (Wasim et al., ICCV 2023), mobile-first.
+
+Layout: frames are folded into the batch axis, so spatial tensors are
+(batch * frames, height, width, channels). The temporal branch of the focal
+modulation unfolds them to (batch, frames, height * width, channels) and
+realises each 1-D temporal convolution as a 2-D convolution with a (k, 1)
+kernel. No tensor exceeds rank 4 and no Conv3D is used, so the same graph
+converts to full-integer TFLite, runs on the GPU delegate and maps to an
+Edge TPU.
+
+Each layer computes exactly the function of the official PyTorch module of the
+same name (TalalWasim/Video-FocalNets, classification/videofocalnet.py);
+sublayer names follow the official state_dict names, which the checkpoint
+converter relies on.
+"""
+
+import keras
+from keras import ops
+
+# The official model uses nn.LayerNorm with PyTorch's default epsilon.
+LAYER_NORM_EPSILON = 1e-5
+
+# Official ImageNet statistics, in [0, 255] RGB units (timm's IMAGENET_DEFAULT_*).
+IMAGENET_MEAN_RGB = (123.675, 116.28, 103.53)
+IMAGENET_STD_RGB = (58.395, 57.12, 57.375)
+
+
+def _layer_norm(name):
+    return keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=name)
+
+
+def _gelu(x):
+    # Exact (erf) GELU, as torch.nn.GELU(); TFLite has a builtin GELU op for it.
+    return keras.activations.gelu(x, approximate=False)
+
+
+def _check_positive_int(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+
+
+def _check_rate(name, value):
+    if not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class FrameNormalization(keras.layers.Layer):
+    """Maps raw RGB frames in [0, 255] to the official normalised input.
+
+    Fixed constants, not weights: users and TFLite files feed raw frames.
+    """
+
+    def __init__(self, mean=IMAGENET_MEAN_RGB, std=IMAGENET_STD_RGB, **kwargs):
+        super().__init__(**kwargs)
+        if len(mean) != 3 or len(std) != 3:
+            raise ValueError(
+                f"`mean` and `std` must have 3 values (RGB). Received: mean={mean}, std={std}"
+            )
+        if any(s <= 0 for s in std):
+            raise ValueError(f"`std` must be positive. Received: std={std}")
+        self.mean = tuple(float(m) for m in mean)
+        self.std = tuple(float(s) for s in std)
+
+    def call(self, inputs):
+        mean = ops.convert_to_tensor(self.mean, dtype=self.compute_dtype)
+        std = ops.convert_to_tensor(self.std, dtype=self.compute_dtype)
+        return (ops.cast(inputs, self.compute_dtype) - mean) / std
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"mean": list(self.mean), "std": list(self.std)})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class FoldFrames(keras.layers.Layer):
+    """(batch, frames, height, width, channels) -> (batch * frames, height, width, channels)."""
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        return ops.reshape(inputs, (-1, shape[2], shape[3], shape[4]))
+
+    def compute_output_shape(self, input_shape):
+        batch, frames = input_shape[0], input_shape[1]
+        folded = None if batch is None or frames is None else batch * frames
+        return (folded,) + tuple(input_shape[2:])
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class StochasticDepth(keras.layers.Layer):
+    """Drops the residual branch per sample with probability `rate` (timm's DropPath).
+
+    A sample is one row of the folded batch, i.e. one frame (tubelet) of one
+    clip, as in the official model, whose DropPath sees (batch * frames, tokens, C).
+    """
+
+    def __init__(self, rate=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_rate("rate", rate)
+        self.rate = float(rate)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0.0:
+            return inputs
+        keep = 1.0 - self.rate
+        noise_shape = (ops.shape(inputs)[0],) + (1,) * (len(inputs.shape) - 1)
+        mask = ops.floor(
+            keep + keras.random.uniform(noise_shape, seed=self.seed_generator, dtype=inputs.dtype)
+        )
+        return inputs / keep * mask
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "seed": self.seed})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class PatchEmbedding(keras.layers.Layer):
+    """Official `PatchEmbed`: the stem (`is_stem=True`) or a downsample between stages.
+
+    - default: a `patch_size` x `patch_size` convolution with the same stride;
+    - `use_conv_embed`: 7x7 stride 4 padding 2 (stem) or 3x3 stride 2 padding 1
+      (downsample), the official overlapping embedding;
+    - `tubelet_size` > 1 (stem only): `tubelet_size` consecutive frames are
+      folded into channels and embedded by a 2-D convolution, which equals the
+      official Conv3d with kernel and stride (tubelet_size, patch, patch).
+
+    Input (batch * frames, H, W, C); output (batch * frames / tubelet_size, H', W', embed_dim).
+    """
+
+    def __init__(
+        self,
+        embed_dim,
+        patch_size=4,
+        use_conv_embed=False,
+        is_stem=False,
+        tubelet_size=1,
+        use_norm=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_positive_int("embed_dim", embed_dim)
+        _check_positive_int("patch_size", patch_size)
+        _check_positive_int("tubelet_size", tubelet_size)
+        if tubelet_size > 1 and (use_conv_embed or not is_stem):
+            raise ValueError(
+                "`tubelet_size` > 1 is only defined for the non-overlapping stem "
+                f"(is_stem=True, use_conv_embed=False). Received: tubelet_size={tubelet_size}, "
+                f"is_stem={is_stem}, use_conv_embed={use_conv_embed}"
+            )
+        self.embed_dim = embed_dim
+        self.patch_size = patch_size
+        self.use_conv_embed = use_conv_embed
+        self.is_stem = is_stem
+        self.tubelet_size = tubelet_size
+        self.use_norm = use_norm
+
+        if use_conv_embed:
+            kernel, stride, padding = (7, 4, 2) if is_stem else (3, 2, 1)
+        else:
+            kernel, stride, padding = patch_size, patch_size, 0
+        self.kernel_size, self.stride, self.padding = kernel, stride, padding
+        # PyTorch pads symmetrically; an explicit zero pad + "valid" conv matches it
+        # exactly, where TF's "same" would pad asymmetrically.
+        self.pad = keras.layers.ZeroPadding2D(padding, name="pad") if padding else None
+        self.proj = keras.layers.Conv2D(embed_dim, kernel, strides=stride, padding="valid", name="proj")
+        self.norm = _layer_norm("norm") if use_norm else None
+
+    def build(self, input_shape):
+        height, width, channels = input_shape[1], input_shape[2], input_shape[3]
+        conv_shape = (None, height, width, channels * self.tubelet_size)
+        if self.pad is not None:
+            self.pad.build(conv_shape)
+            conv_shape = self.pad.compute_output_shape(conv_shape)
+        self.proj.build(conv_shape)
+        if self.norm is not None:
+            self.norm.build((None, None, None, self.embed_dim))
+
+    def _fold_tubelets(self, x):
+        # (B*T, H, W, C) -> (B*T/ts, H, W, ts*C), channels ordered (frame, colour),
+        # all within rank 4.
+        ts = self.tubelet_size
+        height, width, channels = x.shape[1], x.shape[2], x.shape[3]
+        x = ops.reshape(x, (-1, ts, height * width, channels))
+        x = ops.transpose(x, (0, 2, 1, 3))
+        return ops.reshape(x, (-1, height, width, ts * channels))
+
+    def call(self, inputs):
+        x = inputs
+        if self.tubelet_size > 1:
+            x = self._fold_tubelets(x)
+        if self.pad is not None:
+            x = self.pad(x)
+        x = self.proj(x)
+        if self.norm is not None:
+            x = self.norm(x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        def out(size):
+            if size is None:
+                return None
+            return (size + 2 * self.padding - self.kernel_size) // self.stride + 1
+
+        batch = input_shape[0]
+        if batch is not None:
+            batch //= self.tubelet_size
+        return (batch, out(input_shape[1]), out(input_shape[2]), self.embed_dim)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "embed_dim": self.embed_dim,
+                "patch_size": self.patch_size,
+                "use_conv_embed": self.use_conv_embed,
+                "is_stem": self.is_stem,
+                "tubelet_size": self.tubelet_size,
+                "use_norm": self.use_norm,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class SpatioTemporalFocalModulation(keras.layers.Layer):
+    """Official `SpatioTemporalFocalModulation`.
+
+    Spatial branch on (B*T, H, W, C): `f` gives query, context and L+1 gates;
+    L hierarchical depthwise convs (kernel focal_factor*l + focal_window, no
+    bias) each followed by GELU; a global level GELU(mean over H, W); gated
+    sum; `h` (a 1x1 conv, i.e. a dense layer over channels).
+    Temporal branch on (B, T, H*W, C): `f_temporal` gives context and L+1
+    gates; L hierarchical full convs over frames (as (k, 1) 2-D convs) with
+    GELU; a global level GELU(mean over frames); gated sum; `h_temporal`.
+    Output: proj(q * h(ctx) * h_temporal(ctx_t)), with an optional LayerNorm
+    before `proj`.
+    """
+
+    def __init__(
+        self,
+        dim,
+        num_frames,
+        focal_level=2,
+        focal_window=3,
+        focal_factor=2,
+        use_bias=True,
+        use_postln_in_modulation=False,
+        normalize_modulator=False,
+        proj_dropout=0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_positive_int("dim", dim)
+        _check_positive_int("num_frames", num_frames)
+        _check_positive_int("focal_level", focal_level)
+        _check_positive_int("focal_window", focal_window)
+        if focal_window % 2 == 0 or focal_factor % 2:
+            # Official padding is kernel//2, which keeps the size only for odd kernels.
+            raise ValueError(
+                "`focal_window` must be odd and `focal_factor` even so every focal kernel "
+                f"is odd. Received: focal_window={focal_window}, focal_factor={focal_factor}"
+            )
+        _check_rate("proj_dropout", proj_dropout)
+        self.dim = dim
+        self.num_frames = num_frames
+        self.focal_level = focal_level
+        self.focal_window = focal_window
+        self.focal_factor = focal_factor
+        self.use_bias = use_bias
+        self.use_postln_in_modulation = use_postln_in_modulation
+        self.normalize_modulator = normalize_modulator
+        self.proj_dropout = proj_dropout
+
+        self.kernel_sizes = [focal_factor * level + focal_window for level in range(focal_level)]
+        self.f = keras.layers.Dense(2 * dim + focal_level + 1, use_bias=use_bias, name="f")
+        self.h = keras.layers.Dense(dim, use_bias=use_bias, name="h")
+        self.proj = keras.layers.Dense(dim, name="proj")
+        self.proj_drop = keras.layers.Dropout(proj_dropout, name="proj_drop")
+        self.focal_layers = [
+            keras.layers.DepthwiseConv2D(k, padding="same", use_bias=False, name=f"focal_layers_{i}")
+            for i, k in enumerate(self.kernel_sizes)
+        ]
+        self.f_temporal = keras.layers.Dense(dim + focal_level + 1, use_bias=use_bias, name="f_temporal")
+        self.h_temporal = keras.layers.Dense(dim, use_bias=use_bias, name="h_temporal")
+        self.focal_layers_temporal = [
+            keras.layers.Conv2D(dim, (k, 1), padding="same", use_bias=False, name=f"focal_layers_temporal_{i}")
+            for i, k in enumerate(self.kernel_sizes)
+        ]
+        self.ln = _layer_norm("ln") if use_postln_in_modulation else None
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels != self.dim:
+            raise ValueError(
+                f"Input channels must equal `dim`. Received: dim={self.dim}, input_shape={input_shape}"
+            )
+        self.f.build((None, None, None, self.dim))
+        self.h.build((None, None, None, self.dim))
+        self.proj.build((None, None, None, self.dim))
+        self.f_temporal.build((None, None, None, self.dim))
+        self.h_temporal.build((None, None, None, self.dim))
+        for layer in self.focal_layers + self.focal_layers_temporal:
+            layer.build((None, None, None, self.dim))
+        if self.ln is not None:
+            self.ln.build((None, None, None, self.dim))
+
+    def _temporal_modulator(self, x, height, width):
+        levels, channels = self.focal_level, self.dim
+        x = ops.reshape(x, (-1, self.num_frames, height * width, channels))
+        x = self.f_temporal(x)
+        ctx, gates = x[..., :channels], x[..., channels:]
+        ctx_all = 0.0
+        for level, conv in enumerate(self.focal_layers_temporal):
+            ctx = _gelu(conv(ctx))
+            ctx_all = ctx_all + ctx * gates[..., level : level + 1]
+        ctx_global = _gelu(ops.mean(ctx, axis=1, keepdims=True))
+        ctx_all = ctx_all + ctx_global * gates[..., levels:]
+        if self.normalize_modulator:
+            ctx_all = ctx_all / (levels + 1)
+        modulator = self.h_temporal(ctx_all)
+        return ops.reshape(modulator, (-1, height, width, channels))
+
+    def _spatial_query_and_modulator(self, x):
+        levels, channels = self.focal_level, self.dim
+        x = self.f(x)
+        q = x[..., :channels]
+        ctx = x[..., channels : 2 * channels]
+        gates = x[..., 2 * channels :]
+        ctx_all = 0.0
+        for level, conv in enumerate(self.focal_layers):
+            ctx = _gelu(conv(ctx))
+            ctx_all = ctx_all + ctx * gates[..., level : level + 1]
+        ctx_global = _gelu(ops.mean(ctx, axis=(1, 2), keepdims=True))
+        ctx_all = ctx_all + ctx_global * gates[..., levels:]
+        if self.normalize_modulator:
+            ctx_all = ctx_all / (levels + 1)
+        return q, self.h(ctx_all)
+
+    def call(self, inputs, training=None):
+        height, width = inputs.shape[1], inputs.shape[2]
+        modulator_temporal = self._temporal_modulator(inputs, height, width)
+        q, modulator = self._spatial_query_and_modulator(inputs)
+        x = q * modulator * modulator_temporal
+        if self.ln is not None:
+            x = self.ln(x)
+        x = self.proj(x)
+        return self.proj_drop(x, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "dim": self.dim,
+                "num_frames": self.num_frames,
+                "focal_level": self.focal_level,
+                "focal_window": self.focal_window,
+                "focal_factor": self.focal_factor,
+                "use_bias": self.use_bias,
+                "use_postln_in_modulation": self.use_postln_in_modulation,
+                "normalize_modulator": self.normalize_modulator,
+                "proj_dropout": self.proj_dropout,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class VideoFocalNetBlock(keras.layers.Layer):
+    """Official `VideoFocalNetBlock`: focal modulation and MLP, each residual.
+
+    Pre-norm by default; `use_postln` normalises each branch's output instead.
+    `use_layerscale` multiplies each branch by a learned per-channel scale
+    (`gamma_1`, `gamma_2`) initialised to `layerscale_value`.
+    """
+
+    def __init__(
+        self,
+        dim,
+        num_frames,
+        focal_level=2,
+        focal_window=3,
+        focal_factor=2,
+        mlp_ratio=4.0,
+        dropout=0.0,
+        drop_path=0.0,
+        use_layerscale=False,
+        layerscale_value=1e-4,
+        use_postln=False,
+        use_postln_in_modulation=False,
+        normalize_modulator=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_positive_int("dim", dim)
+        if mlp_ratio <= 0:
+            raise ValueError(f"`mlp_ratio` must be positive. Received: mlp_ratio={mlp_ratio}")
+        _check_rate("dropout", dropout)
+        _check_rate("drop_path", drop_path)
+        self.dim = dim
+        self.num_frames = num_frames
+        self.focal_level = focal_level
+        self.focal_window = focal_window
+        self.focal_factor = focal_factor
+        self.mlp_ratio = mlp_ratio
+        self.dropout = dropout
+        self.drop_path = drop_path
+        self.use_layerscale = use_layerscale
+        self.layerscale_value = layerscale_value
+        self.use_postln = use_postln
+        self.use_postln_in_modulation = use_postln_in_modulation
+        self.normalize_modulator = normalize_modulator
+
+        self.norm1 = _layer_norm("norm1")
+        self.modulation = SpatioTemporalFocalModulation(
+            dim,
+            num_frames=num_frames,
+            focal_level=focal_level,
+            focal_window=focal_window,
+            focal_factor=focal_factor,
+            use_postln_in_modulation=use_postln_in_modulation,
+            normalize_modulator=normalize_modulator,
+            proj_dropout=dropout,
+            name="modulation",
+        )
+        self.norm2 = _layer_norm("norm2")
+        self.mlp_fc1 = keras.layers.Dense(int(dim * mlp_ratio), name="mlp_fc1")
+        self.mlp_fc2 = keras.layers.Dense(dim, name="mlp_fc2")
+        self.mlp_drop = keras.layers.Dropout(dropout, name="mlp_drop")
+        self.drop_path_layer = StochasticDepth(drop_path, name="drop_path")
+
+    def build(self, input_shape):
+        self.norm1.build(input_shape)
+        self.modulation.build(input_shape)
+        self.norm2.build(input_shape)
+        self.mlp_fc1.build(input_shape)
+        self.mlp_fc2.build(tuple(input_shape[:-1]) + (int(self.dim * self.mlp_ratio),))
+        if self.use_layerscale:
+            init = keras.initializers.Constant(self.layerscale_value)
+            self.gamma_1 = self.add_weight(shape=(self.dim,), initializer=init, name="gamma_1")
+            self.gamma_2 = self.add_weight(shape=(self.dim,), initializer=init, name="gamma_2")
+
+    def _mlp(self, x, training):
+        x = _gelu(self.mlp_fc1(x))
+        x = self.mlp_drop(x, training=training)
+        x = self.mlp_fc2(x)
+        return self.mlp_drop(x, training=training)
+
+    def call(self, inputs, training=None):
+        shortcut = inputs
+        if self.use_postln:
+            x = self.norm1(self.modulation(inputs, training=training))
+        else:
+            x = self.modulation(self.norm1(inputs), training=training)
+        if self.use_layerscale:
+            x = self.gamma_1 * x
+        x = shortcut + self.drop_path_layer(x, training=training)
+
+        if self.use_postln:
+            y = self.norm2(self._mlp(x, training))
+        else:
+            y = self._mlp(self.norm2(x), training)
+        if self.use_layerscale:
+            y = self.gamma_2 * y
+        return x + self.drop_path_layer(y, training=training)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "dim": self.dim,
+                "num_frames": self.num_frames,
+                "focal_level": self.focal_level,
+                "focal_window": self.focal_window,
+                "focal_factor": self.focal_factor,
+                "mlp_ratio": self.mlp_ratio,
+                "dropout": self.dropout,
+                "drop_path": self.drop_path,
+                "use_layerscale": self.use_layerscale,
+                "layerscale_value": self.layerscale_value,
+                "use_postln": self.use_postln,
+                "use_postln_in_modulation": self.use_postln_in_modulation,
+                "normalize_modulator": self.normalize_modulator,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class ClipPooling(keras.layers.Layer):
+    """(batch * frames, H, W, C) -> (batch, C): mean over each frame's tokens, then over frames.
+
+    Same order as the official model (AdaptiveAvgPool1d over tokens, then the
+    mean over frames), so rounding matches too.
+    """
+
+    def __init__(self, num_frames, **kwargs):
+        super().__init__(**kwargs)
+        _check_positive_int("num_frames", num_frames)
+        self.num_frames = num_frames
+
+    def call(self, inputs):
+        x = ops.mean(inputs, axis=(1, 2))
+        x = ops.reshape(x, (-1, self.num_frames, inputs.shape[-1]))
+        return ops.mean(x, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        batch = input_shape[0]
+        if batch is not None:
+            batch //= self.num_frames
+        return (batch, input_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_frames": self.num_frames})
+        return config
