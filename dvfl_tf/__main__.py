@@ -1,0 +1,3 @@
+from dvfl_tf.cli import main
+
+main()
