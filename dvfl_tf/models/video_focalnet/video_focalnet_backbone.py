@@ -39,7 +39,8 @@ class VideoFocalNetBackbone(keras.Model):
     `drop_path_rate` (rises linearly from 0 over all blocks), `use_conv_embed`,
     `use_layerscale`, `layerscale_value`, `use_postln`,
     `use_postln_in_modulation`, `normalize_modulator`, `patch_norm`,
-    `focal_factor`.
+    `focal_factor`. `activation` is "gelu" (exact, official) or an
+    approximation ("gelu_tanh", "gelu_sigmoid") for accelerators without GELU.
     """
 
     def __init__(
@@ -63,6 +64,7 @@ class VideoFocalNetBackbone(keras.Model):
         normalize_modulator=False,
         patch_norm=True,
         focal_factor=2,
+        activation="gelu",
         **kwargs,
     ):
         depths = [int(d) for d in depths]
@@ -126,6 +128,7 @@ class VideoFocalNetBackbone(keras.Model):
                     use_postln=use_postln,
                     use_postln_in_modulation=use_postln_in_modulation,
                     normalize_modulator=normalize_modulator,
+                    activation=activation,
                     name=f"layers_{stage}_blocks_{block}",
                 )(x)
                 block_index += 1
@@ -159,6 +162,7 @@ class VideoFocalNetBackbone(keras.Model):
         self.normalize_modulator = normalize_modulator
         self.patch_norm = patch_norm
         self.focal_factor = focal_factor
+        self.activation = activation
 
     @property
     def frames_after_stem(self):
@@ -213,6 +217,7 @@ class VideoFocalNetBackbone(keras.Model):
             "normalize_modulator": self.normalize_modulator,
             "patch_norm": self.patch_norm,
             "focal_factor": self.focal_factor,
+            "activation": self.activation,
         }
 
     @classmethod

@@ -29,9 +29,32 @@ def _layer_norm(name):
     return keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=name)
 
 
-def _gelu(x):
+def _gelu_exact(x):
     # Exact (erf) GELU, as torch.nn.GELU(); TFLite has a builtin GELU op for it.
     return keras.activations.gelu(x, approximate=False)
+
+
+def _gelu_tanh(x):
+    # tanh approximation written with MUL/ADD/TANH only (keras' version uses POW,
+    # which the Edge TPU lacks).
+    inner = 0.7978845608028654 * (x + 0.044715 * x * x * x)
+    return 0.5 * x * (1.0 + ops.tanh(inner))
+
+
+def _gelu_sigmoid(x):
+    # x * sigmoid(1.702 x): MUL + LOGISTIC, both Edge TPU ops.
+    return x * ops.sigmoid(1.702 * x)
+
+
+# `activation` values: the official model uses exact GELU; the approximations
+# exist for accelerators without a GELU op (the Edge TPU).
+ACTIVATIONS = {"gelu": _gelu_exact, "gelu_tanh": _gelu_tanh, "gelu_sigmoid": _gelu_sigmoid}
+
+
+def get_activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"`activation` must be one of {sorted(ACTIVATIONS)}. Received: activation={name!r}")
+    return ACTIVATIONS[name]
 
 
 def _check_positive_int(name, value):
@@ -258,9 +281,11 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         use_postln_in_modulation=False,
         normalize_modulator=False,
         proj_dropout=0.0,
+        activation="gelu",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.act = get_activation(activation)
         _check_positive_int("dim", dim)
         _check_positive_int("num_frames", num_frames)
         _check_positive_int("focal_level", focal_level)
@@ -281,6 +306,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         self.use_postln_in_modulation = use_postln_in_modulation
         self.normalize_modulator = normalize_modulator
         self.proj_dropout = proj_dropout
+        self.activation = activation
 
         self.kernel_sizes = [focal_factor * level + focal_window for level in range(focal_level)]
         self.f = keras.layers.Dense(2 * dim + focal_level + 1, use_bias=use_bias, name="f")
@@ -322,9 +348,9 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         ctx, gates = x[..., :channels], x[..., channels:]
         ctx_all = 0.0
         for level, conv in enumerate(self.focal_layers_temporal):
-            ctx = _gelu(conv(ctx))
+            ctx = self.act(conv(ctx))
             ctx_all = ctx_all + ctx * gates[..., level : level + 1]
-        ctx_global = _gelu(ops.mean(ctx, axis=1, keepdims=True))
+        ctx_global = self.act(ops.mean(ctx, axis=1, keepdims=True))
         ctx_all = ctx_all + ctx_global * gates[..., levels:]
         if self.normalize_modulator:
             ctx_all = ctx_all / (levels + 1)
@@ -339,9 +365,9 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         gates = x[..., 2 * channels :]
         ctx_all = 0.0
         for level, conv in enumerate(self.focal_layers):
-            ctx = _gelu(conv(ctx))
+            ctx = self.act(conv(ctx))
             ctx_all = ctx_all + ctx * gates[..., level : level + 1]
-        ctx_global = _gelu(ops.mean(ctx, axis=(1, 2), keepdims=True))
+        ctx_global = self.act(ops.mean(ctx, axis=(1, 2), keepdims=True))
         ctx_all = ctx_all + ctx_global * gates[..., levels:]
         if self.normalize_modulator:
             ctx_all = ctx_all / (levels + 1)
@@ -373,6 +399,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
                 "use_postln_in_modulation": self.use_postln_in_modulation,
                 "normalize_modulator": self.normalize_modulator,
                 "proj_dropout": self.proj_dropout,
+                "activation": self.activation,
             }
         )
         return config
@@ -402,9 +429,11 @@ class VideoFocalNetBlock(keras.layers.Layer):
         use_postln=False,
         use_postln_in_modulation=False,
         normalize_modulator=False,
+        activation="gelu",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.act = get_activation(activation)
         _check_positive_int("dim", dim)
         if mlp_ratio <= 0:
             raise ValueError(f"`mlp_ratio` must be positive. Received: mlp_ratio={mlp_ratio}")
@@ -423,6 +452,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
         self.use_postln = use_postln
         self.use_postln_in_modulation = use_postln_in_modulation
         self.normalize_modulator = normalize_modulator
+        self.activation = activation
 
         self.norm1 = _layer_norm("norm1")
         self.modulation = SpatioTemporalFocalModulation(
@@ -434,6 +464,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
             use_postln_in_modulation=use_postln_in_modulation,
             normalize_modulator=normalize_modulator,
             proj_dropout=dropout,
+            activation=activation,
             name="modulation",
         )
         self.norm2 = _layer_norm("norm2")
@@ -454,7 +485,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
             self.gamma_2 = self.add_weight(shape=(self.dim,), initializer=init, name="gamma_2")
 
     def _mlp(self, x, training):
-        x = _gelu(self.mlp_fc1(x))
+        x = self.act(self.mlp_fc1(x))
         x = self.mlp_drop(x, training=training)
         x = self.mlp_fc2(x)
         return self.mlp_drop(x, training=training)
@@ -497,6 +528,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
                 "use_postln": self.use_postln,
                 "use_postln_in_modulation": self.use_postln_in_modulation,
                 "normalize_modulator": self.normalize_modulator,
+                "activation": self.activation,
             }
         )
         return config
