@@ -13,6 +13,7 @@ import click
 COMMANDS = {
     "convert-checkpoint": "model_commands:convert_checkpoint",
     "profile": "model_commands:profile",
+    "benchmark": "benchmark_commands:benchmark",
 }
 
 

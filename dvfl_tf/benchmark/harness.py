@@ -1,0 +1,103 @@
+"""`dvfl-tf benchmark`: runs every (model, threads, delegate) on one target, adds MACs and the roofline."""
+
+import os
+import tempfile
+
+from dvfl_tf.benchmark.host import benchmark_host_model, host_device_name
+from dvfl_tf.benchmark.records import BenchmarkError
+from dvfl_tf.benchmark.roofline import attach_roofline, build_dense_reference, gmacs_per_second
+
+TARGETS = ("host", "android", "edgetpu")
+
+
+def keras_macs(model_path):
+    """MACs of a .keras model via `dvfl_tf.models.profiling.profile_model`, or None when unavailable."""
+    try:
+        from dvfl_tf.models.profiling import profile_model
+    except ImportError:
+        return None
+    import keras
+
+    import dvfl_tf.models.video_focalnet.video_focalnet_classifier  # noqa: F401 (registers the classes)
+
+    return int(profile_model(keras.saving.load_model(model_path, compile=False))["macs"])
+
+
+def _model_facts(path):
+    """(macs or None, precision) of a model file."""
+    if path.endswith(".tflite"):
+        from dvfl_tf.benchmark.model_info import inspect_tflite
+
+        info = inspect_tflite(path)
+        return info.macs, info.precision
+    if path.endswith(".keras"):
+        return keras_macs(path), "float32"
+    raise BenchmarkError(f"Unsupported model file (expected .tflite or .keras): {path}")
+
+
+def _with_macs(record, macs, precision):
+    record.precision = precision
+    if macs:
+        record.gmacs = macs / 1e9
+        record.gmacs_per_s = gmacs_per_second(macs, record.latency_ms)
+    return record
+
+
+def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=2, roofline=False, work_dir=None):
+    """Host records; with `roofline`, also a dense-only reference of each MAC count, timed alongside."""
+    for path in model_paths:
+        if not os.path.isfile(path):
+            raise BenchmarkError(f"No such model file: {path}")
+    device = host_device_name()
+    records, references = [], []
+    reference_paths = {}  # MAC count -> (path, exact MACs)
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        for path in model_paths:
+            macs, precision = _model_facts(path)
+            if roofline and not macs:
+                raise BenchmarkError(f"--roofline needs the MAC count of {path}; none could be computed.")
+            model_delegates = ("keras-graph",) if path.endswith(".keras") else delegates
+            for count in threads:
+                for delegate in model_delegates:
+                    record = benchmark_host_model(path, count, delegate, runs, warmup, device=device)
+                    records.append(_with_macs(record, macs, precision))
+                if roofline:
+                    # Timed right after the model, with the same threads, so both see the same machine load.
+                    if macs not in reference_paths:
+                        reference = os.path.join(tmp, f"dense_reference_{macs / 1e9:.2f}gmac.tflite")
+                        reference_paths[macs] = (reference, build_dense_reference(macs, reference))
+                    reference, reference_macs = reference_paths[macs]
+                    ref = benchmark_host_model(reference, count, "xnnpack", runs, warmup, device=device)
+                    ref = _with_macs(ref, reference_macs, "float32")
+                    references.append(ref)
+                    attach_roofline(records[-len(model_delegates) :], [ref])
+    return records + references
+
+
+def run_benchmarks(model_paths, target="host", threads=(1,), delegates=None, runs=10, warmup=2, roofline=False, **target_options):
+    """Records for `model_paths` on `target` ("host", "android" or "edgetpu")."""
+    if target not in TARGETS:
+        raise ValueError(f"`target` must be one of {TARGETS}. Received: target={target!r}")
+    if not model_paths:
+        raise BenchmarkError("Give at least one model file.")
+    if target == "host":
+        return run_host(model_paths, threads, delegates or ("xnnpack",), runs, warmup, roofline)
+    if roofline:
+        raise BenchmarkError("--roofline is measured on the host (--target host) only.")
+    if target == "android":
+        from dvfl_tf.benchmark.android import benchmark_android
+
+        records = benchmark_android(
+            model_paths, threads=threads, delegates=delegates or ("xnnpack",), runs=runs, warmup=warmup, **target_options
+        )
+    else:
+        from dvfl_tf.benchmark.edgetpu import benchmark_edgetpu_model
+
+        records = [benchmark_edgetpu_model(path, runs=runs, warmup=warmup, **target_options) for path in model_paths]
+    for record, path in zip(records, [p for p in model_paths for _ in range(len(records) // len(model_paths))]):
+        try:
+            macs, precision = _model_facts(path)
+        except Exception:  # e.g. a compiled *_edgetpu.tflite whose custom op hides the layers
+            continue
+        _with_macs(record, macs, precision)
+    return records

@@ -1,0 +1,77 @@
+"""Runs ONE host benchmark in its own process and prints its figures as JSON.
+
+A process per (model, threads, delegate) makes the peak RSS each model's
+own: ru_maxrss never goes down, so measuring several models in one process
+would report the largest so far.
+
+Usage (internal): python -m dvfl_tf.benchmark.host_worker '<json spec>'
+"""
+
+import json
+import resource
+import sys
+import time
+
+
+def _time_invokes(invoke, warmup, runs):
+    """All latencies in ms: warm-up runs (the first is `first_ms`) then timed runs."""
+    times = []
+    for _ in range(max(warmup, 0) + runs):
+        start = time.perf_counter()
+        invoke()
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def _run_tflite(spec):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
+
+    from dvfl_tf.benchmark.inputs import random_input
+
+    kwargs = {"model_path": spec["model"], "num_threads": spec["threads"]}
+    delegate = spec["delegate"]
+    if delegate == "builtin":
+        # TFLite's own kernels: no default XNNPACK delegate.
+        kwargs["experimental_op_resolver_type"] = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    elif delegate == "edgetpu":
+        kwargs["experimental_delegates"] = [load_delegate(spec["delegate_library"])]
+    start = time.perf_counter()
+    interpreter = Interpreter(**kwargs)
+    interpreter.allocate_tensors()
+    init_ms = (time.perf_counter() - start) * 1e3
+    for index, detail in enumerate(interpreter.get_input_details()):
+        interpreter.set_tensor(detail["index"], random_input(detail["shape"], detail["dtype"], seed=index))
+    return init_ms, _time_invokes(interpreter.invoke, spec["warmup"], spec["runs"])
+
+
+def _run_keras(spec):
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    import dvfl_tf.models.video_focalnet.video_focalnet_classifier  # noqa: F401 (registers the classes)
+    from dvfl_tf.benchmark.inputs import random_input
+
+    tf.config.threading.set_intra_op_parallelism_threads(spec["threads"])
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    start = time.perf_counter()
+    model = keras.saving.load_model(spec["model"], compile=False)
+    # One clip (batch 1), in graph mode: a tf.function traced once during warm-up.
+    clip = tf.constant(random_input((1,) + tuple(model.input_shape[1:]), "float32"))
+    forward = tf.function(lambda x: model(x, training=False))
+    init_ms = (time.perf_counter() - start) * 1e3
+    return init_ms, _time_invokes(lambda: forward(clip).numpy(), spec["warmup"], spec["runs"])
+
+
+def main():
+    spec = json.loads(sys.argv[1])
+    runner = _run_keras if spec["delegate"] == "keras-graph" else _run_tflite
+    init_ms, times = runner(spec)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    print("DVFL_BENCHMARK_RESULT " + json.dumps({"init_ms": init_ms, "times_ms": times, "peak_memory_mb": peak_mb}))
+
+
+if __name__ == "__main__":
+    main()

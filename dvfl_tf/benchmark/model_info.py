@@ -1,0 +1,110 @@
+"""What a .tflite file computes: multiply-accumulates per op and weight precision, read from the flatbuffer.
+
+MACs are counted from tensor shapes, as `dvfl_tf.models.profiling.profile_model`
+counts them for Keras models: one MAC per weight use of FULLY_CONNECTED,
+CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV and BATCH_MATMUL; element-wise ops,
+normalisation and pooling are not counted (they are memory-, not compute-bound).
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+# op name -> function(input shapes, output shape) -> MACs.
+def _fully_connected(inputs, output):
+    weights = inputs[1]  # (units, depth)
+    return math.prod(output) * int(weights[-1])
+
+
+def _conv_2d(inputs, output):
+    weights = inputs[1]  # (out_channels, kh, kw, in_channels per group)
+    return math.prod(output) * int(np.prod(weights[1:]))
+
+
+def _depthwise_conv_2d(inputs, output):
+    weights = inputs[1]  # (1, kh, kw, out_channels)
+    return math.prod(output) * int(weights[1] * weights[2])
+
+
+def _transpose_conv(inputs, output):
+    weights, data = inputs[1], inputs[2]  # inputs: output_shape, weights (O, kh, kw, I), input
+    return math.prod(data) * int(np.prod(weights[:3]))
+
+
+def _batch_matmul(inputs, output):
+    lhs = inputs[0]
+    rows = output[-2]
+    # lhs is (..., M, K), or (..., K, M) when adj_x: K is the axis that is not M.
+    depth = lhs[-1] if lhs[-2] == rows else lhs[-2]
+    return math.prod(output) * int(depth)
+
+
+MAC_OPS = {
+    "FULLY_CONNECTED": _fully_connected,
+    "CONV_2D": _conv_2d,
+    "DEPTHWISE_CONV_2D": _depthwise_conv_2d,
+    "TRANSPOSE_CONV": _transpose_conv,
+    "BATCH_MATMUL": _batch_matmul,
+}
+
+
+@dataclasses.dataclass
+class TfliteModelInfo:
+    macs: int
+    macs_by_op: dict  # op name -> MACs
+    op_counts: dict  # op name -> number of ops
+    precision: str  # "float32", "fp16", "dynamic_range" or "int8"
+    input_details: list
+
+    @property
+    def gmacs(self):
+        return self.macs / 1e9
+
+
+def _interpreter_without_delegates(model_path):
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    # Without the default XNNPACK delegate the op list is the model's own.
+    interpreter = Interpreter(
+        model_path=model_path, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    )
+    return interpreter
+
+
+def _precision(input_dtype, weight_dtypes):
+    if np.dtype(input_dtype) in (np.int8, np.uint8):
+        return "int8"
+    if np.dtype(np.float16) in weight_dtypes:
+        return "fp16"
+    if np.dtype(np.int8) in weight_dtypes or np.dtype(np.uint8) in weight_dtypes:
+        return "dynamic_range"
+    return "float32"
+
+
+def inspect_tflite(model_path):
+    """MACs (total and per op type), op counts and precision of a .tflite file."""
+    interpreter = _interpreter_without_delegates(model_path)
+    tensors = {detail["index"]: detail for detail in interpreter.get_tensor_details()}
+    macs_by_op, op_counts = {}, {}
+    weight_dtypes = set()
+    for op in interpreter._get_ops_details():
+        name = op["op_name"]
+        op_counts[name] = op_counts.get(name, 0) + 1
+        if name not in MAC_OPS:
+            if name == "DEQUANTIZE":
+                weight_dtypes.update(np.dtype(tensors[i]["dtype"]) for i in op["inputs"] if i >= 0)
+            continue
+        inputs = [tuple(int(d) for d in tensors[i]["shape"]) if i >= 0 else () for i in op["inputs"]]
+        output = tuple(int(d) for d in tensors[op["outputs"][0]]["shape"])
+        macs_by_op[name] = macs_by_op.get(name, 0) + MAC_OPS[name](inputs, output)
+        if len(op["inputs"]) > 1 and op["inputs"][1] >= 0:
+            weight_dtypes.add(np.dtype(tensors[op["inputs"][1]]["dtype"]))
+    input_details = interpreter.get_input_details()
+    return TfliteModelInfo(
+        macs=sum(macs_by_op.values()),
+        macs_by_op=macs_by_op,
+        op_counts=op_counts,
+        precision=_precision(input_details[0]["dtype"], weight_dtypes),
+        input_details=input_details,
+    )

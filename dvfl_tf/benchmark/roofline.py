@@ -1,0 +1,68 @@
+"""The practical compute limit: a dense-layer-only float32 TFLite model with a given MAC count.
+
+A chain of bias-free FULLY_CONNECTED layers (`width` x `width` weights) on a
+batch of tokens is the best case for a CPU's GEMM kernels. Timed with the
+same runtime and threads as the models under test, its GMAC/s is the
+yardstick: a model's `roofline_fraction` is its GMAC/s over the reference's.
+"""
+
+import contextlib
+import math
+import os
+import sys
+
+DEFAULT_WIDTH = 768
+# Rows per layer at most: 4096 tokens x 768 channels is a 12 MB activation,
+# large enough for full GEMM efficiency, small enough to keep few layers.
+_MAX_TOKENS = 4096
+
+
+def dense_reference_shape(macs, width=DEFAULT_WIDTH):
+    """(layers, tokens) such that layers * tokens * width**2 is as close as possible to `macs`."""
+    if macs < 1:
+        raise ValueError(f"`macs` must be positive. Received: macs={macs}")
+    rows = macs / (width * width)
+    layers = max(1, math.ceil(rows / _MAX_TOKENS))
+    tokens = max(1, round(rows / layers))
+    return layers, tokens
+
+
+def dense_reference_macs(layers, tokens, width=DEFAULT_WIDTH):
+    return layers * tokens * width * width
+
+
+def build_dense_reference(macs, output_path, width=DEFAULT_WIDTH, seed=0):
+    """Writes the float32 dense-only TFLite model; returns its exact MAC count."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    layers, tokens = dense_reference_shape(macs, width)
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input(shape=(width,), batch_size=tokens, name="tokens")
+    x = inputs
+    for index in range(layers):
+        x = keras.layers.Dense(width, use_bias=False, name=f"dense_{index}")(x)
+    model = keras.Model(inputs, x, name="dense_reference")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    # The converter prints the SavedModel signature to stdout, which must stay clean for --json.
+    with contextlib.redirect_stdout(sys.stderr):
+        flatbuffer = converter.convert()
+    with open(output_path, "wb") as f:
+        f.write(flatbuffer)
+    return dense_reference_macs(layers, tokens, width)
+
+
+def gmacs_per_second(macs, latency_ms):
+    return macs / 1e9 / (latency_ms / 1e3)
+
+
+def attach_roofline(records, reference):
+    """Sets each record's `roofline_fraction` from the reference record with the same threads."""
+    by_threads = {r.threads: r for r in reference}
+    for record in records:
+        ref = by_threads.get(record.threads)
+        if ref is None or record.gmacs_per_s is None or not ref.gmacs_per_s:
+            continue
+        record.roofline_fraction = record.gmacs_per_s / ref.gmacs_per_s
+    return records

@@ -1,0 +1,81 @@
+"""`dvfl-tf benchmark`: latency and memory of models on the host, an Android phone or an Edge TPU."""
+
+import click
+
+
+def _int_list(ctx, param, value):
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, e.g. 1,2,4. Received: {value!r}") from None
+    if not numbers or any(n < 1 for n in numbers):
+        raise click.BadParameter(f"expected positive integers. Received: {value!r}")
+    return numbers
+
+
+@click.command("benchmark")
+@click.argument("models", nargs=-1, type=click.Path())
+@click.option("--target", type=click.Choice(["host", "android", "edgetpu"]), default="host", show_default=True)
+@click.option("--threads", default="1", callback=_int_list, show_default=True, help="Comma-separated, e.g. 1,2,4.")
+@click.option(
+    "--delegate",
+    "delegates",
+    multiple=True,
+    help="host: xnnpack (default), builtin (XNNPACK off); android: xnnpack, builtin, gpu, nnapi. Repeatable.",
+)
+@click.option("--runs", default=10, show_default=True, type=click.IntRange(min=1), help="Timed runs.")
+@click.option("--warmup", default=2, show_default=True, type=click.IntRange(min=0), help="Warm-up runs before timing.")
+@click.option("--roofline", is_flag=True, help="Also time a dense-only model of the same MACs; report the fraction.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write the records to this CSV file.")
+@click.option("--save-json", "json_path", type=click.Path(dir_okay=False), help="Also write the records as JSON.")
+@click.option("--serial", help="android: the device serial (adb -s).")
+@click.option("--adb", default="adb", show_default=True, help="android: the adb executable.")
+@click.option("--benchmark-binary", type=click.Path(), help="android: TFLite's benchmark_model built for the device.")
+@click.option("--taskset", help="android: CPU affinity mask for `taskset`, e.g. f0 for the big cores.")
+@click.option("--compare", "compare", is_flag=True, help="Treat the arguments as result files; print a table and plot.")
+@click.option("--eval-report", "eval_reports", multiple=True, type=click.Path(), help="--compare: evaluation JSON (top1).")
+@click.option("--plots-dir", type=click.Path(file_okay=False), help="--compare: where to write the PNG plots.")
+def benchmark(
+    models, target, threads, delegates, runs, warmup, roofline, as_json, csv_path, json_path, serial, adb,
+    benchmark_binary, taskset, compare, eval_reports, plots_dir,
+):
+    """Benchmark MODELS (.tflite, or .keras on the host) on --target; or --compare result files.
+
+    One record per (model, target, threads, delegate): init, first, mean,
+    median, p90, min and std latency in ms, peak memory in MB.
+    """
+    from dvfl_tf.benchmark.records import BenchmarkError, records_to_json, save_csv, save_json
+
+    if not models:
+        raise click.UsageError("Give at least one model file (or result files with --compare).")
+    try:
+        if compare:
+            from dvfl_tf.benchmark.compare import compare_results
+
+            table, plots = compare_results(list(models), eval_reports=list(eval_reports), plots_dir=plots_dir)
+            click.echo(table)
+            for path in plots:
+                click.echo(f"wrote {path}")
+            return
+        options = {}
+        if target == "android":
+            options = {"benchmark_binary": benchmark_binary, "serial": serial, "adb": adb, "taskset": taskset}
+        from dvfl_tf.benchmark.harness import run_benchmarks
+
+        records = run_benchmarks(
+            list(models), target=target, threads=threads, delegates=tuple(delegates) or None, runs=runs,
+            warmup=warmup, roofline=roofline, **options,
+        )
+    except (BenchmarkError, FileNotFoundError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    if csv_path:
+        save_csv(records, csv_path)
+    if json_path:
+        save_json(records, json_path)
+    if as_json:
+        click.echo(records_to_json(records))
+    else:
+        from dvfl_tf.benchmark.compare import format_table
+
+        click.echo(format_table(records))
