@@ -1,0 +1,126 @@
+"""Per-op latency of a .tflite model: each op cut out into its own one-op model and timed.
+
+The Python LiteRT interpreter exposes no op profiler, so every operator of
+the main subgraph becomes a one-op model (same tensors, weights, quantisation
+and options) run by the same runtime, delegate and threads. The sum over ops
+exceeds the full model's latency by per-invoke overhead and lost fusion; the
+split between ops is what the profile is for (which layers cost the time).
+"""
+
+import copy
+import dataclasses
+import statistics
+import time
+
+import numpy as np
+
+from dvfl_tf.benchmark.inputs import random_input
+from dvfl_tf.benchmark.model_info import MAC_OPS
+
+
+@dataclasses.dataclass
+class OpTiming:
+    index: int
+    op: str
+    name: str  # the output tensor's name: the Keras layer path
+    output_shape: tuple
+    macs: int
+    median_ms: float
+
+    @property
+    def gmacs_per_s(self):
+        return self.macs / 1e9 / (self.median_ms / 1e3) if self.macs and self.median_ms > 0 else None
+
+
+def _one_op_model(model, op_index):
+    """A ModelT holding only operator `op_index` of subgraph 0, its tensors and weights."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    graph = model.subgraphs[0]
+    op = graph.operators[op_index]
+    used = [i for i in list(op.inputs) + list(op.outputs) + list(op.intermediates or []) if i >= 0]
+    used = list(dict.fromkeys(used))
+    new_index = {old: new for new, old in enumerate(used)}
+    buffers = [schema.BufferT()]
+    tensors, graph_inputs = [], []
+    for old in used:
+        tensor = copy.copy(graph.tensors[old])
+        buffer = model.buffers[tensor.buffer] if tensor.buffer else None
+        if buffer is not None and buffer.data is not None and len(buffer.data):
+            buffers.append(buffer)
+            tensor.buffer = len(buffers) - 1
+        else:
+            tensor.buffer = 0
+            if old in op.inputs:
+                graph_inputs.append(new_index[old])
+        tensors.append(tensor)
+    one = copy.copy(op)
+    one.inputs = [new_index[i] if i >= 0 else -1 for i in op.inputs]
+    one.outputs = [new_index[i] for i in op.outputs]
+    one.intermediates = [new_index[i] for i in (op.intermediates or [])]
+    subgraph = schema.SubGraphT()
+    subgraph.tensors, subgraph.inputs = tensors, graph_inputs
+    subgraph.outputs, subgraph.operators = list(one.outputs), [one]
+    result = schema.ModelT()
+    result.version, result.operatorCodes, result.description = model.version, model.operatorCodes, model.description
+    result.subgraphs, result.buffers = [subgraph], buffers
+    return result
+
+
+def _time_model_content(content, threads, runs, warmup):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=bytes(content), num_threads=threads)
+    interpreter.allocate_tensors()
+    for seed, detail in enumerate(interpreter.get_input_details()):
+        interpreter.set_tensor(detail["index"], random_input(detail["shape"], detail["dtype"], seed=seed))
+    for _ in range(warmup):
+        interpreter.invoke()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        interpreter.invoke()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def profile_ops(model_path, threads=1, runs=3, warmup=1):
+    """An `OpTiming` for every op of the main subgraph, in execution order."""
+    from ai_edge_litert.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model(model_path)
+    graph = model.subgraphs[0]
+    timings = []
+    for index, op in enumerate(graph.operators):
+        code = model.operatorCodes[op.opcodeIndex]
+        builtin = flatbuffer_utils.get_builtin_code_from_operator_code(code)
+        name = _builtin_name(builtin)
+        inputs = [tuple(int(d) for d in graph.tensors[i].shape) if i >= 0 else () for i in op.inputs]
+        output = tuple(int(d) for d in graph.tensors[op.outputs[0]].shape)
+        macs = MAC_OPS[name](inputs, output) if name in MAC_OPS else 0
+        content = flatbuffer_utils.convert_object_to_bytearray(_one_op_model(model, index))
+        tensor_name = graph.tensors[op.outputs[0]].name
+        if isinstance(tensor_name, bytes):
+            tensor_name = tensor_name.decode()
+        timings.append(
+            OpTiming(index, name, tensor_name, output, macs, _time_model_content(content, threads, runs, warmup))
+        )
+    return timings
+
+
+def _builtin_name(code):
+    from ai_edge_litert import schema_py_generated as schema
+
+    names = {value: key for key, value in vars(schema.BuiltinOperator).items() if not key.startswith("_")}
+    return names.get(code, str(code))
+
+
+def summarize_by(timings, key):
+    """key(timing) -> {"ms": total, "count": n, "macs": total}, largest time first."""
+    groups = {}
+    for timing in timings:
+        group = groups.setdefault(key(timing), {"ms": 0.0, "count": 0, "macs": 0})
+        group["ms"] += timing.median_ms
+        group["count"] += 1
+        group["macs"] += timing.macs
+    return dict(sorted(groups.items(), key=lambda item: -item[1]["ms"]))
