@@ -62,9 +62,10 @@ def load_eval_reports(paths):
     return accuracy
 
 
-def _label(record):
-    precision = f" {record.precision}" if record.precision else ""
-    return f"{_stem(record.model)}{precision}\n{record.target}/{record.delegate}, {record.threads} thr"
+def _label(record, separator="\n"):
+    stem = _stem(record.model)
+    precision = f" {record.precision}" if record.precision and record.precision not in stem else ""
+    return f"{stem}{precision}{separator}{record.target}/{record.delegate}, {record.threads} thr"
 
 
 def plot_latency(records, path):
@@ -86,17 +87,17 @@ def plot_latency(records, path):
         capsize=3,
     )
     for y, record in zip(positions, records):
-        ax.text(record.latency_ms, y, f"  {record.latency_ms:.1f} ms", va="center", fontsize=8)
+        ax.text(record.latency_ms + record.std_ms, y, f"  {record.latency_ms:.1f} ms", va="center", fontsize=8)
     ax.set_yticks(list(positions))
     ax.set_yticklabels([_label(r) for r in records], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("latency per clip (ms; median, or mean for benchmark_model), error bar = std")
     ax.set_title("Inference latency per model and precision")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in precisions]
-    ax.legend(handles, precisions, title="precision", loc="lower right", fontsize=8)
-    ax.margins(x=0.2)
+    ax.legend(handles, precisions, title="precision", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax.margins(x=0.25)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -127,7 +128,7 @@ def plot_pareto(records, accuracy, path):
     points = [(r.latency_ms, accuracy[_stem(r.model)]) for r in chosen]
     gmacs = [r.gmacs or 0.0 for r in chosen]
     biggest = max(gmacs) or 1.0
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=(9, 6))
     scatter = ax.scatter(
         [p[0] for p in points],
         [p[1] for p in points],
@@ -137,19 +138,36 @@ def plot_pareto(records, accuracy, path):
         alpha=0.8,
         edgecolors="black",
     )
-    for (x, y), record in zip(points, chosen):
-        ax.annotate(_label(record).replace("\n", ", "), (x, y), textcoords="offset points", xytext=(6, 6), fontsize=7)
+    middle = sorted(p[0] for p in points)[len(points) // 2]
+    for rank, index in enumerate(sorted(range(len(points)), key=lambda i: points[i])):
+        (x, y), record = points[index], chosen[index]
+        # Labels alternate above/below and step further out, so neighbours' labels do not overlap;
+        # points on the right get their label on the left, inside the axes.
+        dy = (10 + 9 * (rank // 2)) * (1 if rank % 2 == 0 else -1)
+        right = x > middle
+        ax.annotate(
+            _label(record, ", "), (x, y), textcoords="offset points", xytext=(-8 if right else 8, dy),
+            ha="right" if right else "left", fontsize=7, arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5},
+        )
     front = _pareto_front(points)
     ax.plot([points[i][0] for i in front], [points[i][1] for i in front], "--", color="grey", label="Pareto front")
     fig.colorbar(scatter, ax=ax, label="GMACs per clip")
-    ax.set_xlabel("latency per clip (ms)")
+    latencies = [p[0] for p in points]
+    if max(latencies) > 5 * min(latencies):
+        from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
+        ax.set_xscale("log")  # models differing by orders of magnitude stay readable
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("latency per clip (ms" + (", log scale)" if ax.get_xscale() == "log" else ")"))
     ax.set_ylabel("top-1 accuracy (%)")
     ax.set_title("Accuracy vs latency (marker size: GMACs)")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    ax.margins(0.15)
+    ax.margins(x=0.3, y=0.15)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
