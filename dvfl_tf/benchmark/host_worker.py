@@ -1,8 +1,10 @@
 """Runs ONE host benchmark in its own process and prints its figures as JSON.
 
 A process per (model, threads, delegate) makes the peak RSS each model's
-own: ru_maxrss never goes down, so measuring several models in one process
-would report the largest so far.
+own: the high-water mark never goes down, so measuring several models in one
+process would report the largest so far. It is read from /proc/self/status
+(VmHWM, reset by exec) rather than getrusage, whose ru_maxrss a child
+inherits from the process that started it (e.g. one that had TensorFlow loaded).
 
 Usage (internal): python -m dvfl_tf.benchmark.host_worker '<json spec>'
 """
@@ -65,11 +67,24 @@ def _run_keras(spec):
     return init_ms, _time_invokes(lambda: forward(clip).numpy(), spec["warmup"], spec["runs"])
 
 
+def _peak_rss_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
+    # Elsewhere (macOS: bytes; others: KiB) fall back to getrusage.
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024.0
+
+
 def main():
     spec = json.loads(sys.argv[1])
     runner = _run_keras if spec["delegate"] == "keras-graph" else _run_tflite
     init_ms, times = runner(spec)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+    peak_mb = _peak_rss_mb()
     print("DVFL_BENCHMARK_RESULT " + json.dumps({"init_ms": init_ms, "times_ms": times, "peak_memory_mb": peak_mb}))
 
 

@@ -8,6 +8,7 @@ split between ops is what the profile is for (which layers cost the time).
 """
 
 import copy
+import re
 import dataclasses
 import statistics
 import time
@@ -124,3 +125,43 @@ def summarize_by(timings, key):
         group["count"] += 1
         group["macs"] += timing.macs
     return dict(sorted(groups.items(), key=lambda item: -item[1]["ms"]))
+
+
+def layer_path(timing):
+    """The Keras layer path of an op from its output tensor name, e.g.
+    "layers_0_blocks_0/modulation/focal_layers_temporal_1" (name-scope suffixes like "_1" dropped)."""
+    name = timing.name.split(";")[0]
+    parts = [re.sub(r"_\d+$", "", part) if part.endswith("_1") else part for part in name.split("/") if part]
+    parts = parts[1:-1]
+    if parts and parts[0] == "backbone":
+        parts = parts[1:]
+    return "/".join(parts) or name
+
+
+def layer_role(timing):
+    """The layer path with stage and block numbers removed, e.g. "modulation/focal_layers_temporal_1:CONV_2D"."""
+    path = re.sub(r"^layers_\d+_blocks_\d+/", "", layer_path(timing))
+    path = re.sub(r"layers_\d+_downsample", "downsample", path)
+    return f"{path}:{timing.op}"
+
+
+def format_profile(timings, total_ms=None, reference_gmacs_per_s=None, top=25):
+    """Text report: time per op type and per layer role, with GMAC/s (and the fraction of a reference)."""
+    summed = sum(t.median_ms for t in timings)
+    lines = [f"sum of per-op medians: {summed:.1f} ms" + (f" (full model: {total_ms:.1f} ms)" if total_ms else "")]
+
+    def table(title, groups):
+        lines.append("")
+        lines.append(f"{title:60s} {'ms':>8s} {'share':>6s} {'n':>4s} {'GMAC/s':>7s}" + ("  roofline" if reference_gmacs_per_s else ""))
+        for key, group in list(groups.items())[:top]:
+            rate = group["macs"] / 1e9 / (group["ms"] / 1e3) if group["macs"] and group["ms"] > 0 else None
+            row = f"{key[:60]:60s} {group['ms']:8.1f} {group['ms'] / summed:6.1%} {group['count']:4d} "
+            row += f"{rate:7.1f}" if rate else f"{'':7s}"
+            if reference_gmacs_per_s and rate:
+                row += f"  {rate / reference_gmacs_per_s:7.0%}"
+            lines.append(row)
+
+    table("op type", summarize_by(timings, lambda t: t.op))
+    table("layer (all stages)", summarize_by(timings, layer_role))
+    table("layer", summarize_by(timings, lambda t: f"{layer_path(t)}:{t.op}"))
+    return "\n".join(lines)

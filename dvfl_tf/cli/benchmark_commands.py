@@ -33,12 +33,13 @@ def _int_list(ctx, param, value):
 @click.option("--adb", default="adb", show_default=True, help="android: the adb executable.")
 @click.option("--benchmark-binary", type=click.Path(), help="android: TFLite's benchmark_model built for the device.")
 @click.option("--taskset", help="android: CPU affinity mask for `taskset`, e.g. f0 for the big cores.")
+@click.option("--op-profile", is_flag=True, help="host: time every op on its own; print time per op type and layer.")
 @click.option("--compare", "compare", is_flag=True, help="Treat the arguments as result files; print a table and plot.")
 @click.option("--eval-report", "eval_reports", multiple=True, type=click.Path(), help="--compare: evaluation JSON (top1).")
 @click.option("--plots-dir", type=click.Path(file_okay=False), help="--compare: where to write the PNG plots.")
 def benchmark(
     models, target, threads, delegates, runs, warmup, roofline, as_json, csv_path, json_path, serial, adb,
-    benchmark_binary, taskset, compare, eval_reports, plots_dir,
+    benchmark_binary, taskset, op_profile, compare, eval_reports, plots_dir,
 ):
     """Benchmark MODELS (.tflite, or .keras on the host) on --target; or --compare result files.
 
@@ -57,6 +58,14 @@ def benchmark(
             click.echo(table)
             for path in plots:
                 click.echo(f"wrote {path}")
+            return
+        if op_profile:
+            from dvfl_tf.benchmark.op_profile import format_profile, profile_ops
+
+            for path in models:
+                for count in threads:
+                    click.echo(f"== {path}, {count} thread(s), XNNPACK ==")
+                    click.echo(format_profile(profile_ops(path, threads=count, runs=runs, warmup=warmup)))
             return
         options = {}
         if target == "android":

@@ -68,3 +68,10 @@ def test_compare_command(tmp_path, sample_records):
     assert result.exit_code == 0, result.output
     assert "vfl_net_nano_int8" in result.output and "latency.png" in result.output
     assert (tmp_path / "plots" / "latency.png").stat().st_size > 10_000
+
+
+def test_op_profile_command(tiny_models):
+    result = CliRunner().invoke(main, ["benchmark", tiny_models["float32"], "--op-profile", "--runs", "1", "--warmup", "0"])
+    assert result.exit_code == 0, result.output
+    assert "sum of per-op medians" in result.output
+    assert "FULLY_CONNECTED" in result.output and "mlp_fc1" in result.output

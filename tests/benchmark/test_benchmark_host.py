@@ -49,3 +49,16 @@ def test_corrupt_model_is_a_clear_error(tmp_path):
     path.write_bytes(b"not a flatbuffer")
     with pytest.raises(BenchmarkError, match="corrupt.tflite"):
         benchmark_host_model(str(path), threads=1, delegate="xnnpack", runs=1, warmup=0)
+
+
+def test_peak_memory_is_the_model_process_own(tiny_models):
+    import numpy as np
+
+    # The parent (this test process) grows well beyond what the tiny model needs; the
+    # child's peak must not inherit the parent's high-water mark.
+    ballast = np.ones(400 * 2**20 // 8)
+    record = benchmark_host_model(tiny_models["float32"], threads=1, delegate="xnnpack", runs=1, warmup=0)
+    with open("/proc/self/status") as f:
+        parent_mb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+    assert ballast.sum() > 0 and parent_mb > 400
+    assert record.peak_memory_mb < parent_mb - 200
