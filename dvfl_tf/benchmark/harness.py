@@ -3,7 +3,7 @@
 import os
 import tempfile
 
-from dvfl_tf.benchmark.host import benchmark_host_model, host_device_name
+from dvfl_tf.benchmark.host import benchmark_host_model, benchmark_host_pair, host_device_name
 from dvfl_tf.benchmark.records import BenchmarkError
 from dvfl_tf.benchmark.roofline import attach_roofline, build_dense_reference, gmacs_per_second
 
@@ -59,18 +59,24 @@ def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=
             model_delegates = ("keras-graph",) if path.endswith(".keras") else delegates
             for count in threads:
                 for delegate in model_delegates:
-                    record = benchmark_host_model(path, count, delegate, runs, warmup, device=device)
+                    reference = None
+                    if roofline:
+                        if macs not in reference_paths:
+                            reference_path = os.path.join(tmp, f"dense_reference_{macs / 1e9:.2f}gmac.tflite")
+                            reference_paths[macs] = (reference_path, build_dense_reference(macs, reference_path))
+                        reference = reference_paths[macs]
+                    if reference and delegate != "keras-graph":
+                        # Timed in the same process, alternating run by run with the model.
+                        record, ref = benchmark_host_pair(path, reference[0], count, delegate, runs, warmup, device)
+                    else:
+                        record = benchmark_host_model(path, count, delegate, runs, warmup, device=device)
+                        ref = None
+                        if reference:  # Keras: TensorFlow, so the reference runs in its own process right after
+                            ref = benchmark_host_model(reference[0], count, "xnnpack", runs, warmup, device=device)
                     records.append(_with_macs(record, macs, precision))
-                if roofline:
-                    # Timed right after the model, with the same threads, so both see the same machine load.
-                    if macs not in reference_paths:
-                        reference = os.path.join(tmp, f"dense_reference_{macs / 1e9:.2f}gmac.tflite")
-                        reference_paths[macs] = (reference, build_dense_reference(macs, reference))
-                    reference, reference_macs = reference_paths[macs]
-                    ref = benchmark_host_model(reference, count, "xnnpack", runs, warmup, device=device)
-                    ref = _with_macs(ref, reference_macs, "float32")
-                    references.append(ref)
-                    attach_roofline(records[-len(model_delegates) :], [ref])
+                    if ref is not None:
+                        references.append(_with_macs(ref, reference[1], "float32"))
+                        attach_roofline([record], [ref])
     return records + references
 
 

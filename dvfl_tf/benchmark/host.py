@@ -80,3 +80,31 @@ def benchmark_host_model(model_path, threads, delegate, runs=10, warmup=2, devic
         warmup=warmup,
         peak_memory_mb=figures["peak_memory_mb"],
     )
+
+
+def benchmark_host_pair(model_path, reference_path, threads, delegate="xnnpack", runs=10, warmup=2, device=None):
+    """(model record, reference record) timed in one process, runs alternating between the two.
+
+    Alternating makes the ratio of the two robust to other load on a shared
+    machine. The model's peak memory is read before the reference is loaded;
+    the reference's is not measured (None).
+    """
+    if not os.path.isfile(model_path):
+        raise BenchmarkError(f"No such model file: {model_path}")
+    warmup = max(warmup, 1)
+    spec = {
+        "model": model_path, "threads": int(threads), "delegate": delegate, "runs": runs, "warmup": warmup,
+        "reference": reference_path,
+    }
+    figures = run_worker(spec)
+    device = device or host_device_name()
+    record = record_from_times(
+        os.path.basename(model_path), "host", device, int(threads), delegate, figures["init_ms"],
+        figures["times_ms"], warmup, figures["peak_memory_mb"],
+    )
+    paired = figures["reference"]
+    reference = record_from_times(
+        os.path.basename(reference_path), "host", device, int(threads), "xnnpack", paired["init_ms"],
+        paired["times_ms"], warmup, None,
+    )
+    return record, reference

@@ -25,25 +25,46 @@ def _time_invokes(invoke, warmup, runs):
     return times
 
 
-def _run_tflite(spec):
+def _tflite_interpreter(model_path, threads, delegate, delegate_library=None):
+    """(interpreter with inputs set, init_ms)."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
 
     from dvfl_tf.benchmark.inputs import random_input
 
-    kwargs = {"model_path": spec["model"], "num_threads": spec["threads"]}
-    delegate = spec["delegate"]
+    kwargs = {"model_path": model_path, "num_threads": threads}
     if delegate == "builtin":
         # TFLite's own kernels: no default XNNPACK delegate.
         kwargs["experimental_op_resolver_type"] = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     elif delegate == "edgetpu":
-        kwargs["experimental_delegates"] = [load_delegate(spec["delegate_library"])]
+        kwargs["experimental_delegates"] = [load_delegate(delegate_library)]
     start = time.perf_counter()
     interpreter = Interpreter(**kwargs)
     interpreter.allocate_tensors()
     init_ms = (time.perf_counter() - start) * 1e3
     for index, detail in enumerate(interpreter.get_input_details()):
         interpreter.set_tensor(detail["index"], random_input(detail["shape"], detail["dtype"], seed=index))
-    return init_ms, _time_invokes(interpreter.invoke, spec["warmup"], spec["runs"])
+    return interpreter, init_ms
+
+
+def _run_tflite(spec):
+    interpreter, init_ms = _tflite_interpreter(
+        spec["model"], spec["threads"], spec["delegate"], spec.get("delegate_library")
+    )
+    if not spec.get("reference"):
+        return init_ms, _time_invokes(interpreter.invoke, spec["warmup"], spec["runs"]), None
+    # Roofline: the model's warm-up first, so the peak memory read here is the model's own;
+    # then the dense reference, and timed runs alternating model / reference, so that both
+    # see the same machine load (other processes on a shared machine) run by run.
+    warm = _time_invokes(interpreter.invoke, max(spec["warmup"], 1), 0)
+    peak_mb = _peak_rss_mb()
+    reference, reference_init_ms = _tflite_interpreter(spec["reference"], spec["threads"], "xnnpack")
+    reference_warm = _time_invokes(reference.invoke, max(spec["warmup"], 1), 0)
+    times, reference_times = [], []
+    for _ in range(spec["runs"]):
+        times += _time_invokes(interpreter.invoke, 0, 1)
+        reference_times += _time_invokes(reference.invoke, 0, 1)
+    paired = {"init_ms": reference_init_ms, "times_ms": reference_warm + reference_times}
+    return init_ms, warm + times, {"peak_memory_mb": peak_mb, "reference": paired}
 
 
 def _run_keras(spec):
@@ -64,7 +85,7 @@ def _run_keras(spec):
     clip = tf.constant(random_input((1,) + tuple(model.input_shape[1:]), "float32"))
     forward = tf.function(lambda x: model(x, training=False))
     init_ms = (time.perf_counter() - start) * 1e3
-    return init_ms, _time_invokes(lambda: forward(clip).numpy(), spec["warmup"], spec["runs"])
+    return init_ms, _time_invokes(lambda: forward(clip).numpy(), spec["warmup"], spec["runs"]), None
 
 
 def _peak_rss_mb():
@@ -83,9 +104,10 @@ def _peak_rss_mb():
 def main():
     spec = json.loads(sys.argv[1])
     runner = _run_keras if spec["delegate"] == "keras-graph" else _run_tflite
-    init_ms, times = runner(spec)
-    peak_mb = _peak_rss_mb()
-    print("DVFL_BENCHMARK_RESULT " + json.dumps({"init_ms": init_ms, "times_ms": times, "peak_memory_mb": peak_mb}))
+    init_ms, times, extra = runner(spec)
+    result = {"init_ms": init_ms, "times_ms": times, "peak_memory_mb": _peak_rss_mb()}
+    result.update(extra or {})
+    print("DVFL_BENCHMARK_RESULT " + json.dumps(result))
 
 
 if __name__ == "__main__":

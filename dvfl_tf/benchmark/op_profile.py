@@ -27,6 +27,7 @@ class OpTiming:
     output_shape: tuple
     macs: int
     median_ms: float
+    delegated: bool = True  # whether XNNPACK took the op (else TFLite's own kernel ran it)
 
     @property
     def gmacs_per_s(self):
@@ -73,6 +74,7 @@ def _time_model_content(content, threads, runs, warmup):
 
     interpreter = Interpreter(model_content=bytes(content), num_threads=threads)
     interpreter.allocate_tensors()
+    delegated = any(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details())
     for seed, detail in enumerate(interpreter.get_input_details()):
         interpreter.set_tensor(detail["index"], random_input(detail["shape"], detail["dtype"], seed=seed))
     for _ in range(warmup):
@@ -82,7 +84,7 @@ def _time_model_content(content, threads, runs, warmup):
         start = time.perf_counter()
         interpreter.invoke()
         times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+    return statistics.median(times), delegated
 
 
 def profile_ops(model_path, threads=1, runs=3, warmup=1):
@@ -103,9 +105,8 @@ def profile_ops(model_path, threads=1, runs=3, warmup=1):
         tensor_name = graph.tensors[op.outputs[0]].name
         if isinstance(tensor_name, bytes):
             tensor_name = tensor_name.decode()
-        timings.append(
-            OpTiming(index, name, tensor_name, output, macs, _time_model_content(content, threads, runs, warmup))
-        )
+        median_ms, delegated = _time_model_content(content, threads, runs, warmup)
+        timings.append(OpTiming(index, name, tensor_name, output, macs, median_ms, delegated))
     return timings
 
 
@@ -161,7 +162,7 @@ def format_profile(timings, total_ms=None, reference_gmacs_per_s=None, top=25):
                 row += f"  {rate / reference_gmacs_per_s:7.0%}"
             lines.append(row)
 
-    table("op type", summarize_by(timings, lambda t: t.op))
+    table("op type (* = not delegated to XNNPACK)", summarize_by(timings, lambda t: t.op + ("" if t.delegated else " *")))
     table("layer (all stages)", summarize_by(timings, layer_role))
     table("layer", summarize_by(timings, lambda t: f"{layer_path(t)}:{t.op}"))
     return "\n".join(lines)
