@@ -50,7 +50,7 @@ def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=
             raise BenchmarkError(f"No such model file: {path}")
     device = host_device_name()
     records, references = [], []
-    reference_paths = {}  # MAC count -> (path, exact MACs)
+    reference_paths = {}  # (MAC count, precision) -> (path, exact MACs)
     with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
         for path in model_paths:
             macs, precision = _model_facts(path)
@@ -61,10 +61,16 @@ def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=
                 for delegate in model_delegates:
                     reference = None
                     if roofline:
-                        if macs not in reference_paths:
-                            reference_path = os.path.join(tmp, f"dense_reference_{macs / 1e9:.2f}gmac.tflite")
-                            reference_paths[macs] = (reference_path, build_dense_reference(macs, reference_path))
-                        reference = reference_paths[macs]
+                        # Same MACs and same precision: float32 models against float32 GEMMs, int8 against int8.
+                        key = (macs, precision)
+                        if key not in reference_paths:
+                            reference_path = os.path.join(
+                                tmp, f"dense_reference_{precision}_{macs / 1e9:.2f}gmac.tflite"
+                            )
+                            reference_paths[key] = (
+                                reference_path, build_dense_reference(macs, reference_path, precision=precision)
+                            )
+                        reference = reference_paths[key]
                     if reference and delegate != "keras-graph":
                         # Timed in the same process, alternating run by run with the model.
                         record, ref = benchmark_host_pair(path, reference[0], count, delegate, runs, warmup, device)
@@ -75,7 +81,7 @@ def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=
                             ref = benchmark_host_model(reference[0], count, "xnnpack", runs, warmup, device=device)
                     records.append(_with_macs(record, macs, precision))
                     if ref is not None:
-                        references.append(_with_macs(ref, reference[1], "float32"))
+                        references.append(_with_macs(ref, reference[1], precision))
                         attach_roofline([record], [ref])
     return records + references
 

@@ -62,3 +62,10 @@ def test_peak_memory_is_the_model_process_own(tiny_models):
         parent_mb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
     assert ballast.sum() > 0 and parent_mb > 400
     assert record.peak_memory_mb < parent_mb - 200
+
+
+def test_roofline_reference_has_the_model_precision(tiny_models):
+    model, reference = run_host([tiny_models["dynamic_range"]], threads=[1], runs=1, warmup=1, roofline=True)
+    assert model.precision == reference.precision == "dynamic_range"
+    assert "dynamic_range" in reference.model
+    assert model.roofline_fraction > 0

@@ -24,3 +24,17 @@ def test_dense_reference_model_has_the_macs_it_claims(tmp_path):
 def test_dense_reference_rejects_zero_macs():
     with pytest.raises(ValueError, match="must be positive"):
         dense_reference_shape(0)
+
+
+@pytest.mark.parametrize("precision", ["int8", "dynamic_range"])
+def test_quantised_reference_matches_the_precision(tmp_path, precision):
+    path = str(tmp_path / f"ref_{precision}.tflite")
+    macs = build_dense_reference(5_000_000, path, width=64, precision=precision)
+    info = inspect_tflite(path)
+    assert info.precision == precision
+    assert info.macs == macs
+
+
+def test_unknown_reference_precision():
+    with pytest.raises(ValueError, match="`precision` must be one of"):
+        build_dense_reference(1_000_000, "unused.tflite", precision="int4")
