@@ -75,3 +75,23 @@ def test_op_profile_command(tiny_models):
     assert result.exit_code == 0, result.output
     assert "sum of per-op medians" in result.output
     assert "FULLY_CONNECTED" in result.output and "mlp_fc1" in result.output
+
+
+def test_json_stdout_stays_clean_with_roofline(tiny_models):
+    # The real process (not CliRunner): TF's converter prints to stdout, which must not
+    # reach the JSON that users pipe into other tools.
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    completed = subprocess.run(
+        [sys.executable, "-m", "dvfl_tf", "benchmark", tiny_models["float32"], "--roofline", "--json", "--runs", "1",
+         "--warmup", "1"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    records = json.loads(completed.stdout)
+    assert [r["model"].startswith("dense_reference") for r in records] == [False, True]
+    assert records[0]["roofline_fraction"] > 0
