@@ -6,13 +6,19 @@ pushed to /data/local/tmp; `taskset MASK` pins the run to chosen (big) cores.
 """
 
 import os
+import shlex
 import shutil
 import subprocess
+import time
 
 from dvfl_tf.benchmark.benchmark_model_output import parse_benchmark_model_output
 from dvfl_tf.benchmark.records import BenchmarkError, BenchmarkRecord
 
 DEVICE_DIR = "/data/local/tmp"
+# The official benchmark APK (tensorflow/lite/tools/benchmark/android): runs benchmark_model
+# in a foreground Activity, which some phones schedule more faithfully; it logs to logcat.
+APK_ACTIVITY = "org.tensorflow.lite.benchmark/.BenchmarkModelActivity"
+APK_LOG_TAG = "tflite"
 # delegate name -> benchmark_model flags
 ANDROID_DELEGATES = {
     "xnnpack": ["--use_xnnpack=true"],
@@ -99,6 +105,23 @@ def benchmark_model_command(binary, graph, threads, delegate, runs, warmup, task
     return " ".join(args)
 
 
+def apk_start_command(benchmark_args):
+    """`am start` line running the benchmark APK with benchmark_model's flags (a quoted string extra)."""
+    return f"am start -S -n {APK_ACTIVITY} --es args {shlex.quote(benchmark_args)}"
+
+
+def _run_apk(device, benchmark_args, timeout_s):
+    """Starts the APK's activity and waits for its report in logcat."""
+    device._run(["logcat", "-c"])
+    device.shell(apk_start_command(benchmark_args))
+    deadline = time.monotonic() + timeout_s
+    while True:
+        log = device._run(["logcat", "-d", "-s", f"{APK_LOG_TAG}:I"], check=False)
+        if "Inference timings in us" in log or time.monotonic() > deadline:
+            return log
+        time.sleep(2.0)
+
+
 def record_from_output(text, model, device, threads, delegate):
     figures = parse_benchmark_model_output(text)
     return BenchmarkRecord(
@@ -129,12 +152,23 @@ def benchmark_android(
     serial=None,
     taskset=None,
     adb="adb",
+    benchmark_apk=None,
+    apk_timeout_s=600,
 ):
-    """Records for every (model, threads, delegate) on one Android device."""
-    if not benchmark_binary or not os.path.isfile(benchmark_binary):
+    """Records for every (model, threads, delegate) on one Android device.
+
+    Runs the native `benchmark_binary` over `adb shell`, or, with
+    `benchmark_apk`, installs the official benchmark APK and reads its report
+    from logcat (`taskset` does not apply to the APK).
+    """
+    if benchmark_apk:
+        if not os.path.isfile(benchmark_apk):
+            raise BenchmarkError(f"No such benchmark APK: {benchmark_apk}")
+    elif not benchmark_binary or not os.path.isfile(benchmark_binary):
         raise BenchmarkError(
             "--benchmark-binary must point to TFLite's benchmark_model for Android (e.g. the nightly "
-            f"`android_aarch64_benchmark_model`). Received: {benchmark_binary!r}"
+            "`android_aarch64_benchmark_model`), or --benchmark-apk to its APK "
+            f"(`android_aarch64_benchmark_model.apk`). Received: {benchmark_binary!r}"
         )
     for path in model_paths:
         if not os.path.isfile(path):
@@ -142,15 +176,24 @@ def benchmark_android(
     device = Adb(serial=serial, adb=adb)
     name = describe_device(device)
     remote_binary = f"{DEVICE_DIR}/benchmark_model"
-    device.push(benchmark_binary, remote_binary)
-    device.shell(f"chmod +x {remote_binary}")
+    if benchmark_apk:
+        device._run(["install", "-r", "-d", "-g", benchmark_apk])
+    else:
+        device.push(benchmark_binary, remote_binary)
+        device.shell(f"chmod +x {remote_binary}")
     records = []
     for path in model_paths:
         remote_model = f"{DEVICE_DIR}/{os.path.basename(path)}"
         device.push(path, remote_model)
         for delegate in delegates:
             for count in threads:
-                command = benchmark_model_command(remote_binary, remote_model, count, delegate, runs, warmup, taskset)
-                output = device.shell(command + " 2>&1", check=False)
+                if benchmark_apk:
+                    flags = benchmark_model_command("", remote_model, count, delegate, runs, warmup).strip()
+                    output = _run_apk(device, flags, apk_timeout_s)
+                else:
+                    command = benchmark_model_command(
+                        remote_binary, remote_model, count, delegate, runs, warmup, taskset
+                    )
+                    output = device.shell(command + " 2>&1", check=False)
                 records.append(record_from_output(output, os.path.basename(path), name, count, delegate))
     return records

@@ -32,6 +32,7 @@ def _int_list(ctx, param, value):
 @click.option("--serial", help="android: the device serial (adb -s).")
 @click.option("--adb", default="adb", show_default=True, help="android: the adb executable.")
 @click.option("--benchmark-binary", type=click.Path(), help="android: TFLite's benchmark_model built for the device.")
+@click.option("--benchmark-apk", type=click.Path(), help="android: the benchmark APK instead of the binary.")
 @click.option("--taskset", help="android: CPU affinity mask for `taskset`, e.g. f0 for the big cores.")
 @click.option("--op-profile", is_flag=True, help="host: time every op on its own; print time per op type and layer.")
 @click.option("--compare", "compare", is_flag=True, help="Treat the arguments as result files; print a table and plot.")
@@ -39,7 +40,7 @@ def _int_list(ctx, param, value):
 @click.option("--plots-dir", type=click.Path(file_okay=False), help="--compare: where to write the PNG plots.")
 def benchmark(
     models, target, threads, delegates, runs, warmup, roofline, as_json, csv_path, json_path, serial, adb,
-    benchmark_binary, taskset, op_profile, compare, eval_reports, plots_dir,
+    benchmark_binary, benchmark_apk, taskset, op_profile, compare, eval_reports, plots_dir,
 ):
     """Benchmark MODELS (.tflite, or .keras on the host) on --target; or --compare result files.
 
@@ -69,7 +70,10 @@ def benchmark(
             return
         options = {}
         if target == "android":
-            options = {"benchmark_binary": benchmark_binary, "serial": serial, "adb": adb, "taskset": taskset}
+            options = {
+                "benchmark_binary": benchmark_binary, "benchmark_apk": benchmark_apk, "serial": serial, "adb": adb,
+                "taskset": taskset,
+            }
         from dvfl_tf.benchmark.harness import run_benchmarks
 
         records = run_benchmarks(

@@ -134,3 +134,17 @@ def test_no_device_is_a_clear_error(tmp_path):
 def test_missing_benchmark_binary_is_a_clear_error(tmp_path, tiny_models):
     with pytest.raises(BenchmarkError, match="benchmark-binary"):
         benchmark_android([tiny_models["float32"]], benchmark_binary=str(tmp_path / "absent"))
+
+
+def test_apk_start_command_quotes_the_flags():
+    from dvfl_tf.benchmark.android import apk_start_command
+
+    flags = benchmark_model_command("", "/data/local/tmp/m.tflite", 4, "xnnpack", 20, 2).strip()
+    command = apk_start_command(flags)
+    assert command.startswith("am start -S -n org.tensorflow.lite.benchmark/.BenchmarkModelActivity --es args '")
+    assert "'--graph=/data/local/tmp/m.tflite --num_threads=4" in command and command.endswith("=true'")
+
+
+def test_missing_apk_is_a_clear_error(tmp_path, tiny_models):
+    with pytest.raises(BenchmarkError, match="No such benchmark APK"):
+        benchmark_android([tiny_models["float32"]], benchmark_binary=None, benchmark_apk=str(tmp_path / "b.apk"))
