@@ -108,13 +108,14 @@ def segment_indices(num_video_frames, num_frames, training, rng=None, view=0, nu
         else:
             start = (view * num_video_frames) // max(num_views, 1)
         return (np.arange(start, start + num_frames) % num_video_frames).astype(np.int64)
-    segment = num_video_frames / num_frames
-    starts = np.arange(num_frames) * segment
+    # Integer segment bounds: segment i is frames [bounds[i], bounds[i + 1]).
+    bounds = np.floor(np.linspace(0, num_video_frames, num_frames + 1)).astype(np.int64)
+    starts, lengths = bounds[:-1], np.maximum(bounds[1:] - bounds[:-1], 1)
     if training:
-        offsets = _as_rng(rng).uniform(0.0, 1.0, size=num_frames) * segment
+        offsets = np.floor(_as_rng(rng).uniform(0.0, 1.0, size=num_frames) * lengths).astype(np.int64)
     else:
-        offsets = np.full(num_frames, (view + 0.5) / num_views * segment)
-    return np.minimum(np.floor(starts + offsets), num_video_frames - 1).astype(np.int64)
+        offsets = np.floor(lengths * (view + 0.5) / num_views).astype(np.int64)
+    return np.minimum(starts + offsets, num_video_frames - 1).astype(np.int64)
 
 
 def dense_indices(num_video_frames, clip_len, frame_interval, training, rng=None, view=0, num_views=1):
