@@ -26,7 +26,7 @@ def _parse_lists(values):
 
 
 def dataset_options(command):
-    """Add --dataset, --data-root, --split, --split-dir, --list, --class-names, --annotations."""
+    """Add --dataset, --data-root, --split, --split-dir, --list, --class-names, --label-offset, --annotations."""
     decorators = [
         click.option("--dataset", type=click.Choice(DATASETS), required=True, help="Dataset layout to read."),
         click.option("--data-root", type=click.Path(file_okay=False), default=None,
@@ -39,6 +39,8 @@ def dataset_options(command):
                      help="For --dataset list: a split's list file (repeatable), e.g. train=train.csv."),
         click.option("--class-names", "class_names_file", type=click.Path(dir_okay=False), default=None,
                      help="For --dataset list: file of class names, one a line."),
+        click.option("--label-offset", type=int, default=0, show_default=True,
+                     help="For --dataset list: subtract from integer labels (2 for DVFL-Net's csv_writer.py CSVs)."),
         click.option("--annotations", multiple=True, type=click.Path(dir_okay=False),
                      help="For --dataset kinetics400: annotation CSV(s) (default: *.csv in the root or annotations/)."),
     ]
@@ -58,6 +60,9 @@ def dataset_kwargs(options):
     lists = options.pop("lists", ())
     class_names_file = options.pop("class_names_file", None)
     annotations = options.pop("annotations", ())
+    label_offset = options.pop("label_offset", 0)
+    if label_offset:
+        kwargs["label_offset"] = label_offset
     if lists:
         kwargs["lists"] = _parse_lists(lists)
     if class_names_file:

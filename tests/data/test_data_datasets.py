@@ -173,3 +173,17 @@ def test_folder_layout(tmp_path, helpers):
     assert index.class_names == ["cat", "dog"] and sorted(index.splits) == ["train", "val"]
     assert _names(index.records("val")) == [("3.mkv", 1)]
     assert VideoRecord(os.path.join(root, "train", "cat", "1.mp4"), 0) in index.records("train")
+
+
+def test_dvfl_net_csvs_with_header_absolute_paths_and_label_offset(tmp_path, helpers):
+    root = str(tmp_path / "dvfl")
+    paths = [os.path.join(root, "train", c, f"{c}_{i}.avi") for c in ("BaseballPitch", "Basketball") for i in (0, 1)]
+    for path in paths:
+        helpers.write_marker_video(path, 4)
+    # csv_writer.py: a header, absolute paths, class folders numbered from 2.
+    _write(os.path.join(root, "train.csv"),
+           "Video Path,Directory Number\n" + "".join(f"{p},{2 + (i // 2)}\n" for i, p in enumerate(paths)))
+    _write(os.path.join(root, "labels.csv"), "id,name\n1,Basketball\n0,BaseballPitch\n")
+    index = load_index("list", root, class_names_file=os.path.join(root, "labels.csv"), label_offset=2)
+    assert index.class_names == ["BaseballPitch", "Basketball"]
+    assert [(r.path, r.label) for r in index.records("train")] == [(p, i // 2) for i, p in enumerate(paths)]
