@@ -66,16 +66,20 @@ def test_evaluation_centres_views_and_mixup_targets(hmdb51_tree, helpers):
 
 
 def test_corrupt_videos_are_skipped_and_reported(hmdb51_tree, capfd):
+    import cv2
+
     bad = os.path.join(hmdb51_tree, "cartwheel", "cartwheel_video_0.avi")
     with open(bad, "wb") as handle:
         handle.write(b"\x00garbage" * 50)
+    zero = os.path.join(hmdb51_tree, "catch", "catch_video_1.avi")
+    cv2.VideoWriter(zero, cv2.VideoWriter_fourcc(*"XVID"), 25, (32, 32)).release()
     index = load_index("hmdb51", hmdb51_tree)
-    ds = clip_dataset(index.records("train"), index.num_classes, training=False, batch_size=4, **SMALL)
+    ds = clip_dataset(index.records("train"), index.num_classes, training=True, batch_size=2, **SMALL)
     batches = _epoch(ds)
-    assert sum(len(c) for c, _ in batches) == 5
-    assert bad in skipped_videos() and "cannot open" in skipped_videos()[bad]
+    assert sum(len(c) for c, _ in batches) == 4  # 6 videos, 2 unusable
+    assert "cannot open" in skipped_videos()[bad] and "no decodable frames" in skipped_videos()[zero]
     err = capfd.readouterr().err
-    assert bad in err and "1 of 6 videos skipped in this pass" in err
+    assert bad in err and zero in err and "2 of 6 videos skipped in this pass" in err
 
 
 @pytest.mark.parametrize("image_format", ["png", "jpeg"])
@@ -85,9 +89,14 @@ def test_cache_gives_the_same_clips_as_raw_videos(hmdb51_tree, tmp_path, image_f
     summary = prepare_cache("hmdb51", hmdb51_tree, cache, short_side=32, image_format=image_format, quality=95,
                             videos_per_shard=4, progress=False)
     assert summary["num_videos"] == 9 and summary["shards"] == 3 and summary["written_now"] == 9
-    # Resumable: a second run finds every shard done.
-    assert prepare_cache("hmdb51", hmdb51_tree, cache, short_side=32, image_format=image_format, quality=95,
-                         videos_per_shard=4, progress=False)["shards_already_done"] == 3
+    # Resumable: a second run keeps finished shards and redoes only an unfinished one.
+    os.remove(os.path.join(cache, "shard-00001-of-00003.json"))
+    again = prepare_cache("hmdb51", hmdb51_tree, cache, short_side=32, image_format=image_format, quality=95,
+                          videos_per_shard=4, progress=False)
+    assert again["shards_already_done"] == 2 and again["written_now"] == 4
+    with pytest.raises(ValueError, match="other settings"):
+        prepare_cache("hmdb51", hmdb51_tree, cache, short_side=48, image_format=image_format, progress=False,
+                      videos_per_shard=4)
     kwargs = dict(training=True, batch_size=2, seed=3, mixup=True, **SMALL)
     raw = _epoch(clip_dataset(index.records("train"), index.num_classes, **kwargs))
     cached = _epoch(clip_dataset(index.records("train"), index.num_classes, cache_dir=cache, **kwargs))

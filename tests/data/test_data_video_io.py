@@ -48,6 +48,21 @@ def test_broken_files_raise_with_path_and_reason(tmp_path, content, reason):
     assert info.value.path == str(path) and reason in info.value.reason
 
 
+def test_zero_frame_and_truncated_files_raise(tmp_path, helpers):
+    import cv2
+
+    zero = str(tmp_path / "zero.avi")
+    cv2.VideoWriter(zero, cv2.VideoWriter_fourcc(*"XVID"), 25, (32, 32)).release()  # a header, no frames
+    with pytest.raises(VideoDecodeError, match="no decodable frames"):
+        read_video(zero)
+    path = helpers.write_marker_video(str(tmp_path / "v.avi"), num_frames=10)
+    data = open(path, "rb").read()
+    truncated = tmp_path / "truncated.avi"
+    truncated.write_bytes(data[: len(data) // 3])
+    with pytest.raises(VideoDecodeError):
+        read_video(str(truncated))
+
+
 def test_missing_file_raises(tmp_path):
     with pytest.raises(VideoDecodeError, match="file not found"):
         read_video(str(tmp_path / "nope.avi"))
