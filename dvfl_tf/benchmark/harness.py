@@ -92,6 +92,13 @@ def run_benchmarks(model_paths, target="host", threads=(1,), delegates=None, run
         raise ValueError(f"`target` must be one of {TARGETS}. Received: target={target!r}")
     if not model_paths:
         raise BenchmarkError("Give at least one model file.")
+    allowed = {"host": ("xnnpack", "builtin"), "android": ("xnnpack", "builtin", "gpu", "nnapi"), "edgetpu": ()}[target]
+    unknown = [d for d in delegates or () if d not in allowed]
+    if unknown:
+        raise BenchmarkError(
+            f"--delegate {', '.join(unknown)} is not available on --target {target} "
+            f"(choose from: {', '.join(allowed) or 'none, the Edge TPU delegate is implied'})."
+        )
     if target == "host":
         return run_host(model_paths, threads, delegates or ("xnnpack",), runs, warmup, roofline)
     if roofline:

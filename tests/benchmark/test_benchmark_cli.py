@@ -95,3 +95,9 @@ def test_json_stdout_stays_clean_with_roofline(tiny_models):
     records = json.loads(completed.stdout)
     assert [r["model"].startswith("dense_reference") for r in records] == [False, True]
     assert records[0]["roofline_fraction"] > 0
+
+
+def test_delegate_not_available_on_target(tiny_models):
+    result = CliRunner().invoke(main, ["benchmark", tiny_models["float32"], "--delegate", "gpu"])
+    assert result.exit_code == 1
+    assert "--delegate gpu is not available on --target host" in result.output
