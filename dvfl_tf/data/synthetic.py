@@ -22,7 +22,7 @@ import numpy as np
 
 from dvfl_tf.data.video_io import write_video
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def _class_pool():
@@ -53,6 +53,8 @@ DEFAULTS = {
     "num_frames": 16,
     "seed": 0,
 }
+
+MOVERS = 3  # shapes moving together in a "move" video
 
 _SHIFT = 4  # sub-pixel drawing: coordinates in 1/16 pixel so slow motion stays smooth
 _SCALE = 1 << _SHIFT
@@ -114,19 +116,24 @@ def render_video(spec, rng, size=64, num_frames=16):
         theta = math.radians(spec["angle"] + rng.uniform(-8, 8))
         # Image y grows downwards: 90 degrees moves up.
         direction = np.array([math.cos(theta), -math.sin(theta)])
-        margin = radius + 1
-        middle = size / 2 + rng.uniform(-0.12, 0.12, 2) * size
-        start = middle - direction * travel / 2
-        start = np.clip(start, margin, size - margin)
-        end = np.clip(start + direction * travel, margin, size - margin)
-        start = end - direction * travel  # keep the full travel even after clipping
-        color = _contrasting_color(rng, background, middle)
-        spin = rng.uniform(0, math.pi)
+        # A small group of shapes moving together: more motion evidence per clip,
+        # while no single frame says where they are heading.
+        movers = []
+        for _ in range(spec.get("movers", MOVERS)):
+            mover_radius = radius * rng.uniform(0.7, 1.0)
+            margin = mover_radius + 1
+            middle = rng.uniform(0.3, 0.7, 2) * size
+            start = np.clip(middle - direction * travel / 2, margin, size - margin)
+            end = np.clip(start + direction * travel, margin, size - margin)
+            start = end - direction * travel  # keep the full travel even after clipping
+            movers.append((rng.choice(["circle", "square", "triangle", "pentagon"]), start, end, mover_radius,
+                           _contrasting_color(rng, background, middle), rng.uniform(0, math.pi)))
         for t in range(num_frames):
             if draw_distractor:
                 _draw_shape(frames[t], *distractor)
-            position = start + (end - start) * t / max(num_frames - 1, 1)
-            _draw_shape(frames[t], shape, position, radius, color, spin)
+            for mover_shape, start, end, mover_radius, color, spin in movers:
+                position = start + (end - start) * t / max(num_frames - 1, 1)
+                _draw_shape(frames[t], mover_shape, position, mover_radius, color, spin)
     elif kind == "rotate":
         center = size / 2 + rng.uniform(-0.1, 0.1, 2) * size
         length = rng.uniform(0.25, 0.32) * size
