@@ -55,6 +55,9 @@ def test_evaluation_centres_views_and_mixup_targets(hmdb51_tree, helpers):
     batches = _epoch(ds)
     assert [len(c) for c, _ in batches] == [2, 1]  # evaluation keeps the remainder
     assert [helpers.marker_index(f) for f in batches[0][0][0]] == [1, 3, 6, 8]
+    dense = _epoch(clip_dataset(test, index.num_classes, training=False, batch_size=3, sampling="dense",
+                                frame_interval=2, **SMALL))
+    assert [helpers.marker_index(f) for f in dense[0][0][0]] == [2, 4, 6, 8]  # start at the centre of 0..3 (mmaction)
     multi = _epoch(clip_dataset(test, index.num_classes, training=False, batch_size=3, views=(4, 3), **SMALL))
     assert multi[0][0].shape == (3, 12, 4, 24, 24, 3)
     mixed = _epoch(clip_dataset(index.records("train"), index.num_classes, training=True, batch_size=3,
