@@ -29,6 +29,7 @@ def match_checkpoint(model, state_dict, spatial_only=False, ignore_keys=()):
     weights = _model_weights(model)
     mapped = checkpoint_filter_fn(state_dict)
     assignments, skipped, unused, mismatched = {}, [], [], []
+    named = set()  # model weights the checkpoint names, with the wrong shape
     for path, (key, value) in sorted(mapped.items()):
         if key in ignore_keys or (spatial_only and key.startswith("head.")):
             skipped.append(key)
@@ -37,12 +38,13 @@ def match_checkpoint(model, state_dict, spatial_only=False, ignore_keys=()):
         if variable is None:
             unused.append(key)
         elif tuple(variable.shape) != value.shape:
+            named.add(path)
             mismatched.append(
                 f"{key} -> {path}: checkpoint {tuple(value.shape)} (Keras layout) vs model {tuple(variable.shape)}"
             )
         else:
             assignments[path] = value
-    unset = sorted(path for path in weights if path not in assignments)
+    unset = sorted(path for path in weights if path not in assignments and path not in named)
     if spatial_only:
         left = unset
         unset = [path for path in unset if not is_temporal_or_head(path)]
