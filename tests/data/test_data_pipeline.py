@@ -64,6 +64,10 @@ def test_evaluation_centres_views_and_mixup_targets(hmdb51_tree, helpers):
                                 mixup=True, **SMALL))
     for _, targets in mixed:
         assert np.allclose(targets.sum(axis=1), 1.0, atol=1e-5) and targets.min() > 0  # smoothed
+    with pytest.raises(ValueError, match="num_frames must be a positive integer. Received: num_frames=None"):
+        clip_dataset(test, index.num_classes, training=False, batch_size=2, num_frames=None, image_size=24)
+    with pytest.raises(ValueError, match="short_side must be >= image_size"):
+        clip_dataset(test, index.num_classes, training=False, batch_size=2, image_size=24, short_side=16)
     with pytest.raises(ValueError, match="evaluation protocol"):
         clip_dataset(test, index.num_classes, training=True, batch_size=2, views=(2, 3))
 
