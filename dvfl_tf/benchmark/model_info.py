@@ -54,7 +54,7 @@ class TfliteModelInfo:
     macs: int
     macs_by_op: dict  # op name -> MACs
     op_counts: dict  # op name -> number of ops
-    precision: str  # "float32", "fp16", "dynamic_range" or "int8"
+    precision: str  # "float32", "fp16", "dynamic_range", "int8" or "int16x8"
     input_details: list
 
     @property
@@ -72,7 +72,9 @@ def _interpreter_without_delegates(model_path):
     return interpreter
 
 
-def _precision(input_dtype, weight_dtypes):
+def _precision(input_dtype, weight_dtypes, activation_dtypes):
+    if np.dtype(np.int16) in activation_dtypes:
+        return "int16x8"  # int16 activations, int8 weights
     if np.dtype(input_dtype) in (np.int8, np.uint8):
         return "int8"
     if np.dtype(np.float16) in weight_dtypes:
@@ -87,7 +89,7 @@ def inspect_tflite(model_path):
     interpreter = _interpreter_without_delegates(model_path)
     tensors = {detail["index"]: detail for detail in interpreter.get_tensor_details()}
     macs_by_op, op_counts = {}, {}
-    weight_dtypes = set()
+    weight_dtypes, activation_dtypes = set(), set()
     for op in interpreter._get_ops_details():
         name = op["op_name"]
         op_counts[name] = op_counts.get(name, 0) + 1
@@ -98,6 +100,7 @@ def inspect_tflite(model_path):
         inputs = [tuple(int(d) for d in tensors[i]["shape"]) if i >= 0 else () for i in op["inputs"]]
         output = tuple(int(d) for d in tensors[op["outputs"][0]]["shape"])
         macs_by_op[name] = macs_by_op.get(name, 0) + MAC_OPS[name](inputs, output)
+        activation_dtypes.add(np.dtype(tensors[op["outputs"][0]]["dtype"]))
         if len(op["inputs"]) > 1 and op["inputs"][1] >= 0:
             weight_dtypes.add(np.dtype(tensors[op["inputs"][1]]["dtype"]))
     input_details = interpreter.get_input_details()
@@ -105,6 +108,6 @@ def inspect_tflite(model_path):
         macs=sum(macs_by_op.values()),
         macs_by_op=macs_by_op,
         op_counts=op_counts,
-        precision=_precision(input_details[0]["dtype"], weight_dtypes),
+        precision=_precision(input_details[0]["dtype"], weight_dtypes, activation_dtypes),
         input_details=input_details,
     )

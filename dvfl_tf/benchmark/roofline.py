@@ -31,7 +31,7 @@ def dense_reference_macs(layers, tokens, width=DEFAULT_WIDTH):
     return layers * tokens * width * width
 
 
-PRECISIONS = ("float32", "fp16", "dynamic_range", "int8")
+PRECISIONS = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
 
 
 def _quantize(converter, precision, tokens, width, seed):
@@ -43,20 +43,24 @@ def _quantize(converter, precision, tokens, width, seed):
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if precision == "fp16":
         converter.target_spec.supported_types = [tf.float16]
-    elif precision == "int8":
+    elif precision in ("int8", "int16x8"):  # calibrated activations; dynamic_range needs nothing more
         rng = np.random.default_rng(seed)
         converter.representative_dataset = lambda: (
             [rng.normal(size=(tokens, width)).astype("float32")] for _ in range(2)
         )
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        if precision == "int16x8":
+            ops_set = tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+            converter.target_spec.supported_ops = [ops_set]
+        elif precision == "int8":
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
 
 
 def build_dense_reference(macs, output_path, width=DEFAULT_WIDTH, seed=0, precision="float32"):
     """Writes the dense-only TFLite model; returns its exact MAC count.
 
-    `precision` ("float32", "fp16", "dynamic_range", "int8") quantises it like
+    `precision` ("float32", "fp16", "dynamic_range", "int8", "int16x8") quantises it like
     the model under test, so quantised models are compared with the limit of
     the kernels they use (int8 GEMMs beat float32 ones on CPUs with VNNI/dot-product).
     """

@@ -26,13 +26,15 @@ def test_dense_reference_rejects_zero_macs():
         dense_reference_shape(0)
 
 
-@pytest.mark.parametrize("precision", ["int8", "dynamic_range"])
+@pytest.mark.parametrize("precision", ["int8", "dynamic_range", "int16x8", "fp16"])
 def test_quantised_reference_matches_the_precision(tmp_path, precision):
     path = str(tmp_path / f"ref_{precision}.tflite")
     macs = build_dense_reference(5_000_000, path, width=64, precision=precision)
     info = inspect_tflite(path)
     assert info.precision == precision
     assert info.macs == macs
+    # Dynamic range keeps float activations: no QUANTIZE of the input.
+    assert ("QUANTIZE" in info.op_counts) == (precision == "int16x8")
 
 
 def test_unknown_reference_precision():
