@@ -172,6 +172,34 @@ def plot_pareto(records, accuracy, path):
     return path
 
 
+def plot_roofline(records, path):
+    """Achieved GMAC/s per model (bars) against its dense reference of the same precision (black ticks)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    chosen = [r for r in records if r.roofline_fraction]
+    fig, ax = plt.subplots(figsize=(9, 1.0 + 0.55 * len(chosen)))
+    positions = list(range(len(chosen)))
+    ax.barh(positions, [r.gmacs_per_s for r in chosen], color="tab:blue", label="model")
+    limits = [r.gmacs_per_s / r.roofline_fraction for r in chosen]
+    ax.scatter(limits, positions, marker="|", s=400, color="black", label="dense reference, same precision")
+    for y, record, limit in zip(positions, chosen, limits):
+        ax.text(max(record.gmacs_per_s, limit), y, f"  {record.roofline_fraction:.0%}", va="center", fontsize=8)
+    ax.set_yticks(positions)
+    ax.set_yticklabels([_label(r) for r in chosen], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("achieved GMAC/s (multiply-accumulates per second, 1e9)")
+    ax.set_title("Compute efficiency: model vs dense-only reference of the same MACs")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax.margins(x=0.15)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def compare_results(result_paths, eval_reports=(), plots_dir=None):
     """(table text, written PNG paths) for the records in `result_paths` (JSON or CSV)."""
     records = [record for path in result_paths for record in load_records(path)]
@@ -182,6 +210,8 @@ def compare_results(result_paths, eval_reports=(), plots_dir=None):
     if plots_dir:
         os.makedirs(plots_dir, exist_ok=True)
         plots.append(plot_latency(records, os.path.join(plots_dir, "latency.png")))
+        if any(r.roofline_fraction for r in records):
+            plots.append(plot_roofline(records, os.path.join(plots_dir, "roofline.png")))
         if eval_reports:
             plots.append(plot_pareto(records, load_eval_reports(eval_reports), os.path.join(plots_dir, "pareto.png")))
     return table, plots
