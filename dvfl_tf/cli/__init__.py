@@ -13,6 +13,8 @@ import click
 COMMANDS = {
     "convert-checkpoint": "model_commands:convert_checkpoint",
     "profile": "model_commands:profile",
+    "export-tflite": "export_commands:export_tflite_command",
+    "predict": "export_commands:predict_command",
 }
 
 
