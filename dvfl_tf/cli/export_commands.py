@@ -28,8 +28,8 @@ def _mode(int8, fp16, dynamic_range, edgetpu):
 @click.option("--dynamic-range", is_flag=True, help="int8 weights, float activations.")
 @click.option("--uint8-io", is_flag=True, help="With --int8: uint8 input/output instead of int8.")
 @click.option("--edgetpu", is_flag=True, help="Edge TPU profile (implies --int8): Edge TPU ops only, then edgetpu_compiler if installed.")
-@click.option("--calibration-dataset", help="Videos for calibration and verification: a folder (one sub-folder per class) or an annotation file 'path [label]' per line.")
-@click.option("--data-root", type=click.Path(file_okay=False), help="Root the annotation file's paths are relative to.")
+@click.option("--calibration-dataset", help="Dataset (hmdb51, ucf101, folder, list, synthetic, ...): calibrates on its train split, verifies on its test split.")
+@click.option("--data-root", type=click.Path(file_okay=False), help="The dataset's root folder (synthetic: default cache).")
 @click.option("--num-calibration", type=int, default=32, show_default=True, help="Calibration clips (int8).")
 @click.option("--num-verify", type=int, default=8, show_default=True, help="Clips to compare TFLite with Keras on.")
 @click.option("--keep-float", multiple=True, help="With --int8: op type (e.g. GELU) or tensor name to keep in float. Repeatable.")
@@ -51,7 +51,6 @@ def export_tflite_command(
     if preset is not None and num_classes is None:
         raise click.UsageError("--preset needs --num-classes.")
 
-    from dvfl_tf.export.calibration import clips_from_videos, list_videos
     from dvfl_tf.export.converter import ConversionError
     from dvfl_tf.export.exporter import export_tflite, format_summary
     from dvfl_tf.export.tflite_graph import ExportRefusedError
@@ -74,25 +73,10 @@ def export_tflite_command(
     class_names = load_labels(labels_path) if labels_path else None
     calibration_clips = verify_clips = calibration_source = None
     if calibration_dataset:
-        graph = model.single_clip_model() if hasattr(model, "single_clip_model") else model
-        num_frames, height = graph.inputs[0].shape[0], graph.inputs[0].shape[1]
-        try:
-            entries = list_videos(calibration_dataset, data_root)
-        except FileNotFoundError as error:
-            raise click.UsageError(str(error))
-        if not entries:
-            raise click.UsageError(f"No videos found in {calibration_dataset}.")
-        if class_names is None and os.path.isdir(calibration_dataset):
-            class_names = sorted({os.path.basename(os.path.dirname(p)) for p, _ in entries})
-        # Disjoint clips for calibration and verification (same seed, one draw).
-        clips, labels, skipped = clips_from_videos(entries, num_frames, height, limit=num_calibration + num_verify)
-        for message in skipped:
-            click.echo(f"skipped: {message}", err=True)
-        if len(clips) <= num_verify:
-            raise click.UsageError(f"Only {len(clips)} usable videos in {calibration_dataset}; need more than {num_verify}.")
-        verify_clips = list(zip(clips[:num_verify], labels[:num_verify])) if None not in labels else clips[:num_verify]
-        calibration_clips = clips[num_verify:]
-        calibration_source = f"{len(calibration_clips)} clips of {calibration_dataset} (evaluation preprocessing)"
+        calibration_clips, verify_clips, calibration_source, dataset_classes = _dataset_clips(
+            model, calibration_dataset, data_root, num_calibration, num_verify
+        )
+        class_names = class_names or dataset_classes
     elif mode == "int8":
         click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
 
@@ -105,6 +89,28 @@ def export_tflite_command(
     except (ExportRefusedError, ConversionError, ValueError) as error:
         raise click.ClickException(str(error))
     click.echo(format_summary(report))
+
+
+def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
+    """(calibration clips, labelled verification clips, description, class names) from a dataset."""
+    from dvfl_tf.data.datasets import DatasetError
+    from dvfl_tf.export.calibration import clips_from_videos, dataset_split
+
+    graph = model.single_clip_model() if hasattr(model, "single_clip_model") else model
+    num_frames, size = graph.inputs[0].shape[0], graph.inputs[0].shape[1]
+    try:
+        train, class_names, train_name = dataset_split(dataset, data_root, "train")
+        test, _, test_name = dataset_split(dataset, data_root, "test")
+    except (DatasetError, FileNotFoundError) as error:
+        raise click.UsageError(str(error))
+    calibration, _, skipped = clips_from_videos(train, num_frames, size, limit=num_calibration, seed=0)
+    verify, labels, skipped_test = clips_from_videos(test, num_frames, size, limit=num_verify, seed=1)
+    for message in skipped + skipped_test:
+        click.echo(f"skipped: {message}", err=True)
+    if not calibration or not verify:
+        raise click.UsageError(f"No usable videos in the {train_name!r} or {test_name!r} split of {dataset}.")
+    description = f"{len(calibration)} clips of {dataset} split {train_name!r} (evaluation preprocessing)"
+    return calibration, list(zip(verify, labels)), description, class_names
 
 
 @click.command("predict")

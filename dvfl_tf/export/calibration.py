@@ -7,15 +7,11 @@ Without a dataset, `synthetic_motion_clips` gives moving shapes over the full
 then says calibration was synthetic.
 """
 
-import os
 import warnings
 
 import numpy as np
 
 from dvfl_tf.runtime.preprocessing import clip_from_video
-
-VIDEO_EXTENSIONS = (".avi", ".mp4", ".webm", ".mkv", ".mov", ".m4v", ".mpg", ".mpeg")
-
 
 def synthetic_motion_clips(num_clips, num_frames, image_size, seed=0):
     """`num_clips` float32 clips (T, S, S, 3) in [0, 255]: textured backgrounds with moving, coloured boxes."""
@@ -45,40 +41,18 @@ def synthetic_motion_clips(num_clips, num_frames, image_size, seed=0):
     return clips
 
 
-def list_videos(dataset, data_root=None):
-    """[(path, label or None)] of a dataset.
+def dataset_split(dataset, data_root, split_name, split=None):
+    """(records, class_names) of one split of a dataset known to `dvfl_tf.data` (hmdb51, folder, synthetic, ...)."""
+    from dvfl_tf.data.datasets import load_index
 
-    `dataset` is a directory (videos found recursively; a label is the index
-    of the video's parent folder among the sorted folder names) or an
-    annotation file with one `relative/path [label]` per line, paths relative
-    to `data_root` (default: the annotation file's folder).
-    """
-    if os.path.isdir(dataset):
-        paths = sorted(
-            os.path.join(folder, name)
-            for folder, _, names in os.walk(dataset)
-            for name in names
-            if name.lower().endswith(VIDEO_EXTENSIONS)
-        )
-        classes = sorted({os.path.basename(os.path.dirname(p)) for p in paths})
-        index = {name: i for i, name in enumerate(classes)}
-        return [(p, index[os.path.basename(os.path.dirname(p))]) for p in paths]
-    if not os.path.isfile(dataset):
-        raise FileNotFoundError(f"Calibration dataset not found: {dataset}")
-    root = data_root or os.path.dirname(os.path.abspath(dataset))
-    entries = []
-    with open(dataset) as f:
-        for line in f:
-            parts = line.replace(",", " ").split()
-            if not parts:
-                continue
-            label = int(parts[1]) if len(parts) > 1 and parts[1].lstrip("-").isdigit() else None
-            entries.append((os.path.join(root, parts[0]), label))
-    return entries
+    index = load_index(dataset, data_root, split=split)
+    available = sorted(index.splits)
+    name = split_name if split_name in index.splits else available[0]
+    return [(record.path, record.label) for record in index.records(name)], list(index.class_names), name
 
 
 def clips_from_videos(entries, num_frames, image_size, limit=None, seed=0):
-    """(clips, labels, skipped) from up to `limit` videos, chosen at random with `seed`.
+    """(clips, labels, skipped) from up to `limit` of the (path, label) `entries`, chosen at random with `seed`.
 
     Unusable videos are skipped and named in `skipped` (and a warning), never fatal.
     """

@@ -73,5 +73,11 @@ def exports(mini_classifier, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def video_writer():
+    """`write_test_video(path, num_frames=12, size=(40, 48), seed=0)` for tests needing their own video."""
+    return write_test_video
+
+
+@pytest.fixture(scope="session")
 def test_video(tmp_path_factory):
     return write_test_video(tmp_path_factory.mktemp("videos") / "clip.avi")

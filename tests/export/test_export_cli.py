@@ -56,3 +56,28 @@ def test_predict_reports_a_corrupt_video_by_name(exports, tmp_path):
     result = CliRunner().invoke(main, ["predict", str(broken), "--model", exports["float32"][0]])
     assert result.exit_code != 0
     assert "broken.avi" in result.output
+
+
+def test_export_calibrates_on_a_dataset_and_reports_accuracy(mini_classifier, tmp_path, video_writer):
+    # A `folder` dataset: <root>/<split>/<class>/*.avi, real videos written by OpenCV.
+    root = tmp_path / "data"
+    for split, count in (("train", 2), ("test", 2)):
+        for label, name in enumerate(("walk", "run", "jump")):
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            for i in range(count):
+                video_writer(folder / f"{name}_{i}.avi", num_frames=6, seed=10 * label + i)
+    keras_path = tmp_path / "mini.keras"
+    mini_classifier.save(keras_path)
+    report_path = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        ["export-tflite", str(keras_path), "--int8", "--calibration-dataset", "folder", "--data-root", str(root),
+         "--num-calibration", "4", "--num-verify", "3", "-o", str(tmp_path / "m.tflite"), "--report", str(report_path)],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(report_path.read_text())
+    assert report["calibration"]["num_clips"] == 4 and "folder" in report["calibration"]["source"]
+    assert report["num_clips"] == 3
+    assert {"keras_accuracy", "tflite_accuracy"} <= set(report["verification"])
+    assert report["class_names"] == ["jump", "run", "walk"]

@@ -109,3 +109,19 @@ def test_wrong_clip_shape_and_missing_file(exports):
         classifier.predict_clip(np.zeros((3, 16, 16, 3)))
     with pytest.raises(FileNotFoundError):
         TFLiteVideoClassifier("/nonexistent/model.tflite")
+
+
+def test_streaming_script_prints_the_current_action(exports, tmp_path, class_names, video_writer):
+    import pathlib
+
+    script = pathlib.Path(__file__).resolve().parents[2] / "mobile" / "stream_predict.py"
+    video = video_writer(tmp_path / "long.avi", num_frames=20)
+    result = subprocess.run(
+        [sys.executable, str(script), "--model", exports["int8"][0], "--video", video, "--window", "6", "--stride", "5",
+         "--smooth", "2"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 4  # frames 5, 10, 15, 20
+    assert all(any(name in line for name in class_names) and "%" in line for line in lines)
