@@ -6,10 +6,11 @@ import os
 import click
 
 
-def _mode(int8, fp16, dynamic_range, edgetpu):
-    chosen = [name for name, flag in (("int8", int8), ("fp16", fp16), ("dynamic_range", dynamic_range)) if flag]
+def _mode(int8, fp16, dynamic_range, int16x8, edgetpu):
+    flags = (("int8", int8), ("fp16", fp16), ("dynamic_range", dynamic_range), ("int16x8", int16x8))
+    chosen = [name for name, flag in flags if flag]
     if len(chosen) > 1:
-        raise click.UsageError("Choose at most one of --int8, --fp16, --dynamic-range.")
+        raise click.UsageError("Choose at most one of --int8, --fp16, --dynamic-range, --int16x8.")
     if edgetpu:
         if chosen and chosen != ["int8"]:
             raise click.UsageError("--edgetpu produces a full-integer model; it cannot be combined with --fp16/--dynamic-range.")
@@ -26,6 +27,7 @@ def _mode(int8, fp16, dynamic_range, edgetpu):
 @click.option("--int8", is_flag=True, help="Full-integer: int8 weights, activations, input and output.")
 @click.option("--fp16", is_flag=True, help="float16 weights.")
 @click.option("--dynamic-range", is_flag=True, help="int8 weights, float activations.")
+@click.option("--int16x8", is_flag=True, help="int16 activations, int8 weights, float I/O (CPU): when int8 activations lose accuracy.")
 @click.option("--uint8-io", is_flag=True, help="With --int8: uint8 input/output instead of int8.")
 @click.option("--edgetpu", is_flag=True, help="Edge TPU profile (implies --int8): Edge TPU ops only, then edgetpu_compiler if installed.")
 @click.option("--calibration-dataset", help="Dataset (hmdb51, ucf101, folder, list, synthetic, ...): calibrates on its train split, verifies on its test split.")
@@ -37,11 +39,11 @@ def _mode(int8, fp16, dynamic_range, edgetpu):
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The .tflite file to write.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the verification report (JSON) here.")
 def export_tflite_command(
-    model_path, preset, num_classes, frames, image_size, int8, fp16, dynamic_range, uint8_io, edgetpu,
+    model_path, preset, num_classes, frames, image_size, int8, fp16, dynamic_range, int16x8, uint8_io, edgetpu,
     calibration_dataset, data_root, num_calibration, num_verify, keep_float, labels_path, output, report_path,
 ):
     """Export MODEL_PATH (.keras) or --preset to TFLite, check it for mobile use and verify it against Keras."""
-    mode = _mode(int8, fp16, dynamic_range, edgetpu)
+    mode = _mode(int8, fp16, dynamic_range, int16x8, edgetpu)
     if uint8_io and mode != "int8":
         raise click.UsageError("--uint8-io needs --int8.")
     if keep_float and mode != "int8":
@@ -77,7 +79,7 @@ def export_tflite_command(
             model, calibration_dataset, data_root, num_calibration, num_verify
         )
         class_names = class_names or dataset_classes
-    elif mode == "int8":
+    elif mode in ("int8", "int16x8"):
         click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
 
     try:

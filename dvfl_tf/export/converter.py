@@ -7,6 +7,9 @@ Modes:
 - "int8": full integer: int8 weights and activations, int8 (or uint8) input
   and output, builtin int8 kernels only (`TFLITE_BUILTINS_INT8`), calibrated
   on representative clips.
+- "int16x8": integer with int16 activations and int8 weights (TFLite's 16x8
+  scheme), float input/output; for models whose activations do not survive
+  int8 (see docs/export.md). CPU only: no GPU delegate or Edge TPU runs it.
 
 Only TFLite builtin ops are ever allowed: no Flex (Select TF ops) fallback.
 """
@@ -14,7 +17,8 @@ Only TFLite builtin ops are ever allowed: no Flex (Select TF ops) fallback.
 import contextlib
 import re
 
-MODES = ("float32", "fp16", "dynamic_range", "int8")
+MODES = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
+CALIBRATED_MODES = ("int8", "int16x8")
 
 
 class ConversionError(ValueError):
@@ -29,7 +33,9 @@ def integer_friendly_layer_norm():
     quantizer has no int8 NEG rule, so each LayerNorm would leave a
     DEQUANTIZE -> NEG -> QUANTIZE float island in the int8 graph. The
     rewritten form is the same function (tests check float equality) and
-    quantizes end to end. Only the traced graph changes; the model is untouched.
+    quantizes end to end. The variance is mean(c * c) rather than SQUARED_DIFFERENCE,
+    which has no int16 kernel (16x8 mode). Only the traced graph changes; the
+    model is untouched.
     """
     import keras
     from keras import ops
@@ -43,7 +49,7 @@ def integer_friendly_layer_norm():
             return original_call(self, inputs)
         x = ops.cast(inputs, "float32")
         centred = x - ops.mean(x, axis=-1, keepdims=True)
-        variance = ops.mean(ops.square(centred), axis=-1, keepdims=True)
+        variance = ops.mean(centred * centred, axis=-1, keepdims=True)
         outputs = centred * ops.rsqrt(variance + self.epsilon)
         if self.scale:
             outputs = outputs * self.gamma
@@ -75,12 +81,12 @@ def make_converter(model, mode, calibration_clips=None, uint8_io=False):
         converter.target_spec.supported_types = [tf.float16]
     elif mode == "dynamic_range":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif mode == "int8":
+    elif mode in CALIBRATED_MODES:
         if calibration_clips is None:
-            raise ValueError("int8 export needs `calibration_clips` (representative input clips).")
+            raise ValueError(f"{mode} export needs `calibration_clips` (representative input clips).")
         clips = list(calibration_clips)
         if not clips:
-            raise ValueError("int8 export needs at least one calibration clip. Received: 0 clips")
+            raise ValueError(f"{mode} export needs at least one calibration clip. Received: 0 clips")
 
         def representative_dataset():
             for clip in clips:
@@ -88,10 +94,15 @@ def make_converter(model, mode, calibration_clips=None, uint8_io=False):
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative_dataset
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        io_type = tf.uint8 if uint8_io else tf.int8
-        converter.inference_input_type = io_type
-        converter.inference_output_type = io_type
+        if mode == "int16x8":
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+            ]
+        else:
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            io_type = tf.uint8 if uint8_io else tf.int8
+            converter.inference_input_type = io_type
+            converter.inference_output_type = io_type
     return converter
 
 

@@ -99,10 +99,11 @@ def edgetpu_report(graph, model_path=None, run_compiler=True):
         t["name"] for t in tensors if not t["constant"] and t["type"] not in ("INT8", "UINT8", "INT32")
     ]
     # Coral: "If a tensor has more than 3 dimensions, only the 3 innermost may be larger than 1".
+    # It concerns activations; 4-D convolution weights are the ops' normal format.
     shape_violations = [
         {"name": t["name"], "shape": t["shape"]}
         for t in tensors
-        if len(t["shape"]) > 3 and any(d > 1 for d in t["shape"][:-3])
+        if not t["constant"] and len(t["shape"]) > 3 and any(d > 1 for d in t["shape"][:-3])
     ]
     cpu_ops = graph["ops"][first:] if first is not None else []
     report = {

@@ -7,7 +7,7 @@ import numpy as np
 
 from dvfl_tf.export import tflite_graph
 from dvfl_tf.export.calibration import synthetic_motion_clips
-from dvfl_tf.export.converter import MODES, convert
+from dvfl_tf.export.converter import CALIBRATED_MODES, MODES, convert
 from dvfl_tf.export.verification import verify
 from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
@@ -69,7 +69,8 @@ def export_tflite(
             converted: input (frames, H, W, 3) raw RGB, output (1, classes)),
             or any Keras model with a static 4-D input.
         output_path: where the `.tflite` file goes.
-        mode: "float32", "int8", "fp16" or "dynamic_range".
+        mode: "float32", "int8", "fp16", "dynamic_range" or "int16x8" (int16
+            activations, int8 weights, float I/O: when int8 activations lose accuracy).
         calibration_clips: iterable of (T, H, W, 3) float clips in [0, 255] for
             int8 calibration. None: synthetic motion clips (the report says so).
         class_names: stored in the file's metadata (and the sidecar JSON).
@@ -115,7 +116,7 @@ def export_tflite(
             f"`class_names` must have one name per class ({num_classes}). Received: {len(class_names)} names"
         )
 
-    if mode == "int8":
+    if mode in CALIBRATED_MODES:
         if calibration_clips is None:
             calibration_clips = synthetic_motion_clips(DEFAULT_CALIBRATION_CLIPS, num_frames, (height, width))
             calibration_source = calibration_source or "synthetic motion clips (no dataset given)"
@@ -231,7 +232,7 @@ def format_summary(report):
     ]
     if "calibration" in report:
         lines.append(f"  calibration: {report['calibration']['num_clips']} clips, {report['calibration']['source']}")
-    if report["mode"] == "int8":
+    if report["mode"] in CALIBRATED_MODES:
         if report["float_ops"]:
             lines.append(
                 f"  float islands ({len(report['float_ops'])} ops): "

@@ -10,7 +10,7 @@ from dvfl_tf.cli import main
 def test_help_lists_modes():
     result = CliRunner().invoke(main, ["export-tflite", "--help"])
     assert result.exit_code == 0
-    for flag in ("--int8", "--fp16", "--dynamic-range", "--uint8-io", "--edgetpu", "--calibration-dataset", "--report"):
+    for flag in ("--int8", "--fp16", "--dynamic-range", "--int16x8", "--uint8-io", "--edgetpu", "--calibration-dataset", "--report"):
         assert flag in result.output
 
 

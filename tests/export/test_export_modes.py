@@ -112,3 +112,16 @@ def test_argument_errors(mini_classifier, tmp_path):
         export_tflite(mini_classifier, tmp_path / "x.tflite", mode="float32", uint8_io=True)
     with pytest.raises(ValueError, match="class_names"):
         export_tflite(mini_classifier, tmp_path / "x.tflite", class_names=["only-one"])
+
+
+def test_int16x8_keeps_int16_activations_inside(mini_classifier, tmp_path):
+    path = tmp_path / "w8a16.tflite"
+    report = export_tflite(mini_classifier, path, mode="int16x8")
+    graph = _graph(path)
+    assert mobile_violations(graph) == []
+    # Float only at the boundary: QUANTIZE in, DEQUANTIZE out; every op inside is integer.
+    assert report["float_ops"] == []
+    assert sorted(op["op"] for op in report["boundary_conversions"]) == ["DEQUANTIZE", "QUANTIZE"]
+    activation_types = {t["type"] for t in graph["tensors"] if not t["constant"]}
+    assert "INT16" in activation_types
+    assert report["top1_agreement"] == 1.0 and report["max_abs_logit_diff"] < 0.05
