@@ -15,6 +15,9 @@ COMMANDS = {
     "profile": "model_commands:profile",
     "export-tflite": "export_commands:export_tflite_command",
     "predict": "export_commands:predict_command",
+    "make-synthetic": "data_commands:make_synthetic_command",
+    "check-data": "data_commands:check_data_command",
+    "prepare": "data_commands:prepare_command",
 }
 
 
