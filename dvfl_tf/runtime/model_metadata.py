@@ -56,8 +56,12 @@ def read_metadata(model_bytes):
 
 def load_metadata(model_path):
     """Metadata of the model file at `model_path`: embedded first, else the sidecar JSON, else {}."""
-    with open(model_path, "rb") as f:
-        embedded = read_metadata(f.read())
+    try:
+        with open(model_path, "rb") as f:
+            embedded = read_metadata(f.read())
+    except ImportError:
+        # tflite-runtime ships no flatbuffer schema: the sidecar JSON still works.
+        embedded = None
     if embedded is not None:
         return embedded
     sidecar = sidecar_path(model_path)
