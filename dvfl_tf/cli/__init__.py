@@ -14,6 +14,8 @@ COMMANDS = {
     "convert-checkpoint": "model_commands:convert_checkpoint",
     "profile": "model_commands:profile",
     "benchmark": "benchmark_commands:benchmark",
+    "export-tflite": "export_commands:export_tflite_command",
+    "predict": "export_commands:predict_command",
     "make-synthetic": "data_commands:make_synthetic_command",
     "check-data": "data_commands:check_data_command",
     "prepare": "data_commands:prepare_command",

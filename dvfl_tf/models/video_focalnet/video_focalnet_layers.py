@@ -417,7 +417,10 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         height, width = inputs.shape[1], inputs.shape[2]
         modulator_temporal = self._temporal_modulator(inputs, height, width)
         q, modulator = self._spatial_query_and_modulator(inputs)
-        x = q * modulator * modulator_temporal
+        # Same product as the official q * modulator * modulator_temporal, associated
+        # so that int8 TFLite keeps it: quantizing the q * modulator intermediate
+        # collapses a trained model's answers (docs/export.md, "int8 and the modulator product").
+        x = q * modulator_temporal * modulator
         if self.ln is not None:
             x = self.ln(x)
         x = self.proj(x)

@@ -1,0 +1,135 @@
+"""Keras single-clip model -> TFLite flatbuffer, in one of four precision modes.
+
+Modes:
+- "float32": float weights and activations.
+- "fp16": float16 weights (dequantized at load or run by GPU delegates in fp16).
+- "dynamic_range": int8 weights, float activations (weights-only quantization).
+- "int8": full integer: int8 weights and activations, int8 (or uint8) input
+  and output, builtin int8 kernels only (`TFLITE_BUILTINS_INT8`), calibrated
+  on representative clips.
+- "int16x8": integer with int16 activations and int8 weights (TFLite's 16x8
+  scheme), float input/output; for models whose activations do not survive
+  int8 (see docs/export.md). CPU only: no GPU delegate or Edge TPU runs it.
+
+Only TFLite builtin ops are ever allowed: no Flex (Select TF ops) fallback.
+"""
+
+import contextlib
+import re
+
+MODES = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
+CALIBRATED_MODES = ("int8", "int16x8")
+
+
+class ConversionError(ValueError):
+    """The TFLite converter could not produce a builtin-only model (the message names the ops)."""
+
+
+@contextlib.contextmanager
+def integer_friendly_layer_norm():
+    """While active, Keras LayerNormalization traces as (x - mean) * rsqrt(var + eps) * gamma + beta.
+
+    Keras writes it as x * inv + (-mean * inv + beta); TFLite's int8
+    quantizer has no int8 NEG rule, so each LayerNorm would leave a
+    DEQUANTIZE -> NEG -> QUANTIZE float island in the int8 graph. The
+    rewritten form is the same function (tests check float equality) and
+    quantizes end to end. The variance is mean(c * c) rather than SQUARED_DIFFERENCE,
+    which has no int16 kernel (16x8 mode). Only the traced graph changes; the
+    model is untouched.
+    """
+    import keras
+    from keras import ops
+
+    layer_class = keras.layers.LayerNormalization
+    original_call = layer_class.call
+
+    def call(self, inputs):
+        rank = len(inputs.shape)
+        if self.rms_scaling or [a % rank for a in _axis_list(self.axis)] != [rank - 1]:
+            return original_call(self, inputs)
+        x = ops.cast(inputs, "float32")
+        centred = x - ops.mean(x, axis=-1, keepdims=True)
+        variance = ops.mean(centred * centred, axis=-1, keepdims=True)
+        outputs = centred * ops.rsqrt(variance + self.epsilon)
+        if self.scale:
+            outputs = outputs * self.gamma
+        if self.center:
+            outputs = outputs + self.beta
+        return ops.cast(outputs, self.compute_dtype)
+
+    layer_class.call = call
+    try:
+        yield
+    finally:
+        layer_class.call = original_call
+
+
+def _axis_list(axis):
+    return [axis] if isinstance(axis, int) else list(axis)
+
+
+def make_converter(model, mode, calibration_clips=None, uint8_io=False):
+    """A configured `tf.lite.TFLiteConverter` for a Keras model with a static input shape."""
+    import tensorflow as tf
+
+    if mode not in MODES:
+        raise ValueError(f"`mode` must be one of {MODES}. Received: mode={mode!r}")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if mode == "fp16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif mode == "dynamic_range":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif mode in CALIBRATED_MODES:
+        if calibration_clips is None:
+            raise ValueError(f"{mode} export needs `calibration_clips` (representative input clips).")
+        clips = list(calibration_clips)
+        if not clips:
+            raise ValueError(f"{mode} export needs at least one calibration clip. Received: 0 clips")
+
+        def representative_dataset():
+            for clip in clips:
+                yield [tf.constant(clip, dtype=tf.float32)]
+
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = representative_dataset
+        if mode == "int16x8":
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+            ]
+        else:
+            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            io_type = tf.uint8 if uint8_io else tf.int8
+            converter.inference_input_type = io_type
+            converter.inference_output_type = io_type
+    return converter
+
+
+def convert(model, mode="float32", calibration_clips=None, uint8_io=False):
+    """The TFLite flatbuffer (bytes) of a Keras model in `mode`.
+
+    Raises `ConversionError` naming the TensorFlow ops that have no TFLite
+    builtin equivalent (we never ship Flex ops).
+    """
+    if uint8_io and mode != "int8":
+        raise ValueError(f"`uint8_io` only applies to int8 export. Received: mode={mode!r}")
+    converter = make_converter(model, mode, calibration_clips, uint8_io)
+    with integer_friendly_layer_norm():
+        try:
+            return converter.convert()
+        except Exception as error:  # the converter raises several private error types
+            raise ConversionError(_describe_conversion_error(error)) from error
+
+
+def _describe_conversion_error(error):
+    text = str(error)
+    ops = sorted(set(re.findall(r"'(tf\.[A-Za-z0-9_]+)'", text)) | set(re.findall(r"\b(tf\.[A-Z][A-Za-z0-9_]+)\b", text)))
+    if ops:
+        return (
+            "The model uses TensorFlow ops with no TFLite builtin kernel: "
+            + ", ".join(ops)
+            + ". Flex (Select TF ops) fallback is not allowed; replace these ops in the model."
+        )
+    first_lines = "\n".join(text.strip().splitlines()[-5:])
+    return f"TFLite conversion failed: {first_lines}"

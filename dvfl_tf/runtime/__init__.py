@@ -1,0 +1,19 @@
+"""TensorFlow-free edge runtime: run exported `.tflite` video classifiers with LiteRT or tflite-runtime.
+
+Nothing here imports TensorFlow or Keras, so a Raspberry Pi needs only
+`ai-edge-litert` (or `tflite-runtime`), NumPy and OpenCV.
+"""
+
+from dvfl_tf.runtime.classifier import TFLiteVideoClassifier
+from dvfl_tf.runtime.interpreter import RuntimeNotFoundError, interpreter_module, make_interpreter
+from dvfl_tf.runtime.model_metadata import load_labels, load_metadata, read_metadata
+
+__all__ = [
+    "TFLiteVideoClassifier",
+    "RuntimeNotFoundError",
+    "interpreter_module",
+    "make_interpreter",
+    "load_labels",
+    "load_metadata",
+    "read_metadata",
+]

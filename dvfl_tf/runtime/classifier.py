@@ -1,0 +1,77 @@
+"""`TFLiteVideoClassifier`: runs an exported `.tflite` video classifier without TensorFlow."""
+
+import os
+
+import numpy as np
+
+from dvfl_tf.runtime.interpreter import interpreter_module, make_interpreter, run_clip
+from dvfl_tf.runtime.model_metadata import load_labels, load_metadata
+from dvfl_tf.runtime.preprocessing import clip_from_frames, clip_from_video, softmax, top_k
+
+
+class TFLiteVideoClassifier:
+    """A `.tflite` file from `dvfl-tf export-tflite`, ready to classify clips and videos.
+
+    The input is one clip (num_frames, H, W, 3) of raw RGB in [0, 255]
+    (float or uint8); int8/uint8 models are quantized with the file's own
+    scale and zero point, so callers never see quantization.
+
+    Args:
+        path: the `.tflite` file.
+        labels_path: optional labels file overriding the names stored in the model.
+        num_threads: interpreter threads (None = the runtime's default).
+    """
+
+    def __init__(self, path, labels_path=None, num_threads=None):
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"No such model file: {path}")
+        self.path = path
+        self.interpreter = make_interpreter(model_path=path, num_threads=num_threads)
+        self.backend = interpreter_module()[1]
+        self.metadata = load_metadata(path)
+        input_detail = self.interpreter.get_input_details()[0]
+        output_detail = self.interpreter.get_output_details()[0]
+        shape = [int(d) for d in input_detail["shape"]]
+        if len(shape) != 4 or shape[-1] != 3:
+            raise ValueError(f"{path}: expected an input of shape (frames, H, W, 3). Received: shape={shape}")
+        self.num_frames, height, width = shape[0], shape[1], shape[2]
+        self.frame_shape = (height, width)
+        self.num_classes = int(output_detail["shape"][-1])
+        if labels_path is not None:
+            names = load_labels(labels_path)
+        else:
+            names = self.metadata.get("class_names") or [f"class_{i}" for i in range(self.num_classes)]
+        if len(names) != self.num_classes:
+            raise ValueError(
+                f"{len(names)} class names for a model with {self.num_classes} outputs "
+                f"({labels_path or 'model metadata'})."
+            )
+        self.class_names = list(names)
+
+    @property
+    def image_size(self):
+        return self.frame_shape[0]
+
+    def predict_logits(self, clip):
+        clip = np.asarray(clip)
+        expected = (self.num_frames,) + self.frame_shape + (3,)
+        if clip.shape != expected:
+            raise ValueError(f"clip must have shape {expected}. Received: shape={clip.shape}")
+        return run_clip(self.interpreter, clip.astype(np.float32)).reshape(-1)
+
+    def predict_clip(self, clip):
+        """Class probabilities (num_classes,) of one raw-RGB clip."""
+        return softmax(self.predict_logits(clip))
+
+    def clip_from_frames(self, frames):
+        """The evaluation clip for this model from uint8 RGB frames (N, H, W, 3)."""
+        return clip_from_frames(frames, self.num_frames, self.image_size)
+
+    def predict_video(self, video_path, top_k=5):
+        """[(label, probability)] of the `top_k` classes for a video file (evaluation preprocessing)."""
+        clip = clip_from_video(video_path, self.num_frames, self.image_size)
+        return self.top_k(self.predict_clip(clip), top_k)
+
+    def top_k(self, probabilities, k=5):
+        return top_k(probabilities, self.class_names, k)

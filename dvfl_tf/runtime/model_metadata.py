@@ -1,0 +1,89 @@
+"""Class names and input conventions carried inside a `.tflite` file.
+
+They are stored as a JSON document in the model's metadata table under the
+name `dvfl_tf`, so one file is enough to run and label predictions. A sidecar
+JSON (`MODEL.tflite.json`) with the same content is written next to exported
+files for tools that cannot read flatbuffer metadata.
+"""
+
+import json
+import os
+
+import numpy as np
+
+from dvfl_tf.runtime.tflite_schema import read_model, schema
+
+METADATA_NAME = "dvfl_tf"
+
+
+def sidecar_path(model_path):
+    return f"{model_path}.json"
+
+
+def embed_metadata(model_bytes, metadata):
+    """`model_bytes` with `metadata` (a JSON-serialisable dict) stored under `dvfl_tf`.
+
+    An existing `dvfl_tf` entry is replaced.
+    """
+    import flatbuffers
+
+    tflite = schema()
+    model = tflite.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
+    payload = np.frombuffer(json.dumps(metadata, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+    buffer = tflite.BufferT()
+    buffer.data = payload
+    model.buffers = list(model.buffers or []) + [buffer]
+    entry = tflite.MetadataT()
+    entry.name = METADATA_NAME
+    entry.buffer = len(model.buffers) - 1
+    kept = [m for m in (model.metadata or []) if _as_str(m.name) != METADATA_NAME]
+    model.metadata = kept + [entry]
+    builder = flatbuffers.Builder(len(model_bytes) + len(payload) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def read_metadata(model_bytes):
+    """The `dvfl_tf` metadata dict of a model, or None when it has none."""
+    model = read_model(model_bytes)
+    for i in range(model.MetadataLength()):
+        entry = model.Metadata(i)
+        if _as_str(entry.Name()) == METADATA_NAME:
+            data = model.Buffers(entry.Buffer()).DataAsNumpy()
+            return json.loads(bytes(data).decode("utf-8"))
+    return None
+
+
+def load_metadata(model_path):
+    """Metadata of the model file at `model_path`: embedded first, else the sidecar JSON, else {}."""
+    try:
+        with open(model_path, "rb") as f:
+            embedded = read_metadata(f.read())
+    except ImportError:
+        # tflite-runtime ships no flatbuffer schema: the sidecar JSON still works.
+        embedded = None
+    if embedded is not None:
+        return embedded
+    sidecar = sidecar_path(model_path)
+    if os.path.exists(sidecar):
+        with open(sidecar) as f:
+            return json.load(f)
+    return {}
+
+
+def load_labels(path):
+    """Class names from a labels file: JSON (a list, or a dict with `class_names`) or one name per line."""
+    path = os.fspath(path)
+    with open(path) as f:
+        text = f.read()
+    if path.endswith(".json"):
+        data = json.loads(text)
+        names = data.get("class_names") if isinstance(data, dict) else data
+        if not isinstance(names, list):
+            raise ValueError(f"{path}: expected a JSON list of class names or a dict with 'class_names'.")
+        return [str(n) for n in names]
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _as_str(value):
+    return value.decode("utf-8") if isinstance(value, bytes) else value

@@ -1,0 +1,83 @@
+"""Shared fixtures: one very small classifier and its exports, made once per test session.
+
+Each TFLite conversion costs seconds, so the exported files are built once
+and shared by the tests that only read them.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from dvfl_tf.testing import tiny_classifier
+
+# One stage, one block: every layer type of the model (LayerNorm, GELU,
+# spatial and temporal focal modulation, clip pooling, head) in ~4 s per conversion.
+MINI = {"depths": [1], "focal_levels": [2], "focal_windows": [3], "image_size": 16, "num_frames": 2}
+CLASS_NAMES = ["walk", "run", "jump"]
+
+
+def make_mini_classifier(seed=0, **overrides):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return tiny_classifier(num_classes=len(CLASS_NAMES), **{**MINI, **overrides})
+
+
+def write_test_video(path, num_frames=12, size=(40, 48), seed=0):
+    """A small real .avi (MJPG) with a moving square, written by OpenCV."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    height, width = size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (width, height))
+    assert writer.isOpened(), "OpenCV could not open a VideoWriter"
+    for t in range(num_frames):
+        frame = np.full((height, width, 3), rng.integers(0, 255, size=3), dtype=np.uint8)
+        frame[5 + t : 15 + t, 5 + 2 * t : 15 + 2 * t] = 255
+        writer.write(frame)
+    writer.release()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def class_names():
+    return list(CLASS_NAMES)
+
+
+@pytest.fixture(scope="session")
+def mini_classifier():
+    return make_mini_classifier()
+
+
+@pytest.fixture(scope="session")
+def exports(mini_classifier, tmp_path_factory):
+    """{mode: (path, report)} for float32 and int8 exports of `mini_classifier`."""
+    from dvfl_tf.export import export_tflite
+
+    folder = tmp_path_factory.mktemp("exports")
+    result = {}
+    for mode in ("float32", "int8"):
+        path = folder / f"mini_{mode}.tflite"
+        report = export_tflite(
+            mini_classifier,
+            path,
+            mode=mode,
+            class_names=CLASS_NAMES,
+            report_path=folder / f"mini_{mode}.json",
+        )
+        result[mode] = (str(path), report)
+    return result
+
+
+@pytest.fixture(scope="session")
+def video_writer():
+    """`write_test_video(path, num_frames=12, size=(40, 48), seed=0)` for tests needing their own video."""
+    return write_test_video
+
+
+@pytest.fixture(scope="session")
+def test_video(tmp_path_factory):
+    return write_test_video(tmp_path_factory.mktemp("videos") / "clip.avi")
