@@ -14,7 +14,6 @@ Modes:
 Only TFLite builtin ops are ever allowed: no Flex (Select TF ops) fallback.
 """
 
-import contextlib
 import re
 
 MODES = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
@@ -23,49 +22,6 @@ CALIBRATED_MODES = ("int8", "int16x8")
 
 class ConversionError(ValueError):
     """The TFLite converter could not produce a builtin-only model (the message names the ops)."""
-
-
-@contextlib.contextmanager
-def integer_friendly_layer_norm():
-    """While active, Keras LayerNormalization traces as (x - mean) * rsqrt(var + eps) * gamma + beta.
-
-    Keras writes it as x * inv + (-mean * inv + beta); TFLite's int8
-    quantizer has no int8 NEG rule, so each LayerNorm would leave a
-    DEQUANTIZE -> NEG -> QUANTIZE float island in the int8 graph. The
-    rewritten form is the same function (tests check float equality) and
-    quantizes end to end. The variance is mean(c * c) rather than SQUARED_DIFFERENCE,
-    which has no int16 kernel (16x8 mode). Only the traced graph changes; the
-    model is untouched.
-    """
-    import keras
-    from keras import ops
-
-    layer_class = keras.layers.LayerNormalization
-    original_call = layer_class.call
-
-    def call(self, inputs):
-        rank = len(inputs.shape)
-        if self.rms_scaling or [a % rank for a in _axis_list(self.axis)] != [rank - 1]:
-            return original_call(self, inputs)
-        x = ops.cast(inputs, "float32")
-        centred = x - ops.mean(x, axis=-1, keepdims=True)
-        variance = ops.mean(centred * centred, axis=-1, keepdims=True)
-        outputs = centred * ops.rsqrt(variance + self.epsilon)
-        if self.scale:
-            outputs = outputs * self.gamma
-        if self.center:
-            outputs = outputs + self.beta
-        return ops.cast(outputs, self.compute_dtype)
-
-    layer_class.call = call
-    try:
-        yield
-    finally:
-        layer_class.call = original_call
-
-
-def _axis_list(axis):
-    return [axis] if isinstance(axis, int) else list(axis)
 
 
 def make_converter(model, mode, calibration_clips=None, uint8_io=False):
@@ -115,11 +71,10 @@ def convert(model, mode="float32", calibration_clips=None, uint8_io=False):
     if uint8_io and mode != "int8":
         raise ValueError(f"`uint8_io` only applies to int8 export. Received: mode={mode!r}")
     converter = make_converter(model, mode, calibration_clips, uint8_io)
-    with integer_friendly_layer_norm():
-        try:
-            return converter.convert()
-        except Exception as error:  # the converter raises several private error types
-            raise ConversionError(_describe_conversion_error(error)) from error
+    try:
+        return converter.convert()
+    except Exception as error:  # the converter raises several private error types
+        raise ConversionError(_describe_conversion_error(error)) from error
 
 
 def _describe_conversion_error(error):

@@ -93,18 +93,6 @@ def test_uint8_io_with_given_calibration_clips(mini_classifier, tmp_path):
     assert {"keras_accuracy", "tflite_accuracy"} <= set(report["verification"])
 
 
-def test_layer_norm_rewrite_is_the_same_function(mini_classifier):
-    from dvfl_tf.export.converter import integer_friendly_layer_norm
-    from dvfl_tf.testing import random_clips
-
-    graph = mini_classifier.single_clip_model()
-    clip = random_clips(1, 2, 16)[0]
-    reference = np.asarray(graph(clip))
-    with integer_friendly_layer_norm():
-        rewritten = np.asarray(graph(clip))
-    np.testing.assert_allclose(rewritten, reference, atol=1e-5)
-
-
 def test_argument_errors(mini_classifier, tmp_path):
     with pytest.raises(ValueError, match="mode"):
         export_tflite(mini_classifier, tmp_path / "x.tflite", mode="int4")

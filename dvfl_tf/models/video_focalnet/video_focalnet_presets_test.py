@@ -7,7 +7,6 @@ official code reported for the parity fixtures.
 """
 
 import json
-import os
 
 import pytest
 
@@ -18,8 +17,6 @@ from dvfl_tf.models.video_focalnet.video_focalnet_presets import (
     config_from_official,
     preset_backbone_config,
 )
-
-PARITY_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "parity")
 
 
 def _stages(cfg):
@@ -84,9 +81,8 @@ def official_macs(cfg, num_classes):
 
 
 @pytest.mark.parametrize("fixture", ["tiny", "options", "conv_embed"])
-def test_param_formula_matches_official_fixture_counts(fixture):
-    with open(os.path.join(PARITY_DIR, fixture, "meta.json")) as f:
-        meta = json.load(f)
+def test_param_formula_matches_official_fixture_counts(fixture, parity_dir):
+    meta = json.loads((parity_dir / fixture / "meta.json").read_text())
     backbone_config, num_classes = config_from_official(meta["config"])
     assert official_param_count(backbone_config, num_classes) == meta["num_params"]
 
