@@ -4,6 +4,8 @@ The model classes are exported lazily so that data tools and the CLI's
 `--help` do not pay for importing TensorFlow.
 """
 
+from dvfl_tf._lazy import lazy_getattr
+
 __version__ = "0.1.0"
 
 _LAZY_EXPORTS = {
@@ -14,12 +16,6 @@ _LAZY_EXPORTS = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY_EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
-    raise AttributeError(f"module 'dvfl_tf' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr(__name__, _LAZY_EXPORTS)
 
 __all__ = sorted(_LAZY_EXPORTS)

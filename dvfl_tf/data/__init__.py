@@ -5,7 +5,7 @@ and `prepare_cache` when called. `dvfl_tf.data.video_io` never imports it (the
 edge runtime reuses it without TensorFlow).
 """
 
-import importlib
+from dvfl_tf._lazy import lazy_getattr
 
 _LAZY_EXPORTS = {
     "VideoRecord": "dvfl_tf.data.datasets",
@@ -35,10 +35,6 @@ _LAZY_EXPORTS = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY_EXPORTS:
-        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
-    raise AttributeError(f"module 'dvfl_tf.data' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr(__name__, _LAZY_EXPORTS)
 
 __all__ = sorted(_LAZY_EXPORTS)

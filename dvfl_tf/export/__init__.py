@@ -5,6 +5,8 @@ delegates (Flex/custom ops, CONV_3D, tensors above rank 4), stores class
 names in the file, and verifies the result against the Keras model.
 """
 
+from dvfl_tf._lazy import lazy_getattr
+
 _LAZY = {
     "export_tflite": "dvfl_tf.export.exporter",
     "format_summary": "dvfl_tf.export.exporter",
@@ -16,12 +18,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'dvfl_tf.export' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 __all__ = sorted(_LAZY)

@@ -8,8 +8,8 @@ import os
 
 import numpy as np
 
-from dvfl_tf.runtime.model_metadata import load_labels
-from dvfl_tf.runtime.preprocessing import clip_from_frames, clip_from_video, softmax, top_k
+from dvfl_tf.runtime.classifier import VideoClassifier
+from dvfl_tf.runtime.preprocessing import softmax
 
 
 def load_keras_model(path):
@@ -25,7 +25,7 @@ def load_keras_model(path):
     return keras.saving.load_model(path, compile=False)
 
 
-class KerasVideoClassifier:
+class KerasVideoClassifier(VideoClassifier):
     def __init__(self, model_or_path, labels_path=None, class_names=None):
         model = load_keras_model(model_or_path) if isinstance(model_or_path, (str, os.PathLike)) else model_or_path
         self.model = model
@@ -36,29 +36,10 @@ class KerasVideoClassifier:
         self.num_frames, height, width = shape[0], shape[1], shape[2]
         self.frame_shape = (height, width)
         self.num_classes = int(self.graph.outputs[0].shape[-1])
-        if labels_path is not None:
-            class_names = load_labels(labels_path)
-        names = class_names or [f"class_{i}" for i in range(self.num_classes)]
-        if len(names) != self.num_classes:
-            raise ValueError(f"{len(names)} class names for a model with {self.num_classes} outputs.")
-        self.class_names = list(names)
-
-    @property
-    def image_size(self):
-        return self.frame_shape[0]
+        self._set_class_names(labels_path, class_names, source="class_names")
 
     def predict_clip(self, clip):
         import keras
 
         logits = keras.ops.convert_to_numpy(self.graph(np.asarray(clip, np.float32), training=False))
         return softmax(logits.reshape(-1))
-
-    def clip_from_frames(self, frames):
-        return clip_from_frames(frames, self.num_frames, self.image_size)
-
-    def predict_video(self, video_path, top_k=5):
-        clip = clip_from_video(video_path, self.num_frames, self.image_size)
-        return self.top_k(self.predict_clip(clip), top_k)
-
-    def top_k(self, probabilities, k=5):
-        return top_k(probabilities, self.class_names, k)

@@ -9,7 +9,45 @@ from dvfl_tf.runtime.model_metadata import load_labels, load_metadata
 from dvfl_tf.runtime.preprocessing import clip_from_frames, clip_from_video, softmax, top_k
 
 
-class TFLiteVideoClassifier:
+class VideoClassifier:
+    """What every clip classifier shares: class names, preprocessing, top-k.
+
+    Subclasses set `num_frames`, `frame_shape`, `num_classes` and implement
+    `predict_clip`; this keeps `.keras` and `.tflite` predictions on one
+    preprocessing path.
+    """
+
+    def _set_class_names(self, labels_path=None, class_names=None, source="model metadata"):
+        if labels_path is not None:
+            class_names = load_labels(labels_path)
+        names = class_names or [f"class_{i}" for i in range(self.num_classes)]
+        if len(names) != self.num_classes:
+            raise ValueError(
+                f"{len(names)} class names for a model with {self.num_classes} outputs ({labels_path or source})."
+            )
+        self.class_names = list(names)
+
+    @property
+    def image_size(self):
+        return self.frame_shape[0]
+
+    def predict_clip(self, clip):
+        raise NotImplementedError
+
+    def clip_from_frames(self, frames):
+        """The evaluation clip for this model from uint8 RGB frames (N, H, W, 3)."""
+        return clip_from_frames(frames, self.num_frames, self.image_size)
+
+    def predict_video(self, video_path, top_k=5):
+        """[(label, probability)] of the `top_k` classes for a video file (evaluation preprocessing)."""
+        clip = clip_from_video(video_path, self.num_frames, self.image_size)
+        return self.top_k(self.predict_clip(clip), top_k)
+
+    def top_k(self, probabilities, k=5):
+        return top_k(probabilities, self.class_names, k)
+
+
+class TFLiteVideoClassifier(VideoClassifier):
     """A `.tflite` file from `dvfl-tf export-tflite`, ready to classify clips and videos.
 
     The input is one clip (num_frames, H, W, 3) of raw RGB in [0, 255]
@@ -38,20 +76,7 @@ class TFLiteVideoClassifier:
         self.num_frames, height, width = shape[0], shape[1], shape[2]
         self.frame_shape = (height, width)
         self.num_classes = int(output_detail["shape"][-1])
-        if labels_path is not None:
-            names = load_labels(labels_path)
-        else:
-            names = self.metadata.get("class_names") or [f"class_{i}" for i in range(self.num_classes)]
-        if len(names) != self.num_classes:
-            raise ValueError(
-                f"{len(names)} class names for a model with {self.num_classes} outputs "
-                f"({labels_path or 'model metadata'})."
-            )
-        self.class_names = list(names)
-
-    @property
-    def image_size(self):
-        return self.frame_shape[0]
+        self._set_class_names(labels_path, self.metadata.get("class_names"))
 
     def predict_logits(self, clip):
         clip = np.asarray(clip)
@@ -63,15 +88,3 @@ class TFLiteVideoClassifier:
     def predict_clip(self, clip):
         """Class probabilities (num_classes,) of one raw-RGB clip."""
         return softmax(self.predict_logits(clip))
-
-    def clip_from_frames(self, frames):
-        """The evaluation clip for this model from uint8 RGB frames (N, H, W, 3)."""
-        return clip_from_frames(frames, self.num_frames, self.image_size)
-
-    def predict_video(self, video_path, top_k=5):
-        """[(label, probability)] of the `top_k` classes for a video file (evaluation preprocessing)."""
-        clip = clip_from_video(video_path, self.num_frames, self.image_size)
-        return self.top_k(self.predict_clip(clip), top_k)
-
-    def top_k(self, probabilities, k=5):
-        return top_k(probabilities, self.class_names, k)
