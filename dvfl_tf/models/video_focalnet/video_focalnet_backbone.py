@@ -192,7 +192,7 @@ class VideoFocalNetBackbone(keras.Model):
     def feature_model(self):
         """A model giving {official feature name: (batch*frames', H, W, C) tensor}."""
         outputs = {key: self.get_layer(name).output for key, name in self.stage_output_names().items()}
-        return keras.Model(self.inputs, outputs, name=f"{self.name}_features")
+        return keras.Model(self.input, outputs, name=f"{self.name}_features")
 
     def get_config(self):
         return {

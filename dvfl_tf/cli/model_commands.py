@@ -1,0 +1,93 @@
+"""Model commands: `convert-checkpoint` and `profile` (thin wrappers over dvfl_tf.convert / profiling)."""
+
+import json
+
+import click
+
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
+
+
+@click.command("convert-checkpoint")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+@click.option("--preset", type=click.Choice(sorted(PRESETS)), help="Architecture preset of the checkpoint.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="JSON file of the official VideoFocalNet constructor arguments.",
+)
+@click.option("--num-classes", type=int, help="Classes of the head (default: from the checkpoint).")
+@click.option("--frames", "num_frames", type=int, help="Override the number of input frames.")
+@click.option("--image-size", type=int, help="Override the frame size.")
+@click.option(
+    "--from-imagenet-focalnet",
+    is_flag=True,
+    help="Load a microsoft/FocalNet ImageNet checkpoint into the spatial part; temporal branch and head stay at init.",
+)
+@click.option("--trust-checkpoint", is_flag=True, help="Allow full unpickling (runs code from the file!).")
+@click.option("--verify-input", type=click.Path(exists=True, dir_okay=False), help="Official-layout input .npy.")
+@click.option("--verify-logits", type=click.Path(exists=True, dir_okay=False), help="Expected official logits .npy.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False), help="Output .keras file.")
+def convert_checkpoint(
+    checkpoint,
+    preset,
+    config_path,
+    num_classes,
+    num_frames,
+    image_size,
+    from_imagenet_focalnet,
+    trust_checkpoint,
+    verify_input,
+    verify_logits,
+    output,
+):
+    """Convert an official PyTorch checkpoint (Video-FocalNets / DVFL-Net) to a verified .keras model."""
+    from dvfl_tf.convert import CheckpointError, convert_checkpoint as convert
+
+    if (preset is None) == (config_path is None):
+        raise click.UsageError("Give exactly one of --preset or --config.")
+    try:
+        report = convert(
+            checkpoint,
+            output,
+            preset=preset,
+            official_config=config_path,
+            num_classes=num_classes,
+            from_imagenet_focalnet=from_imagenet_focalnet,
+            trust_checkpoint=trust_checkpoint,
+            verify_input=verify_input,
+            verify_logits=verify_logits,
+            num_frames=num_frames,
+            image_size=image_size,
+        )
+    except CheckpointError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Loaded {len(report['loaded'])} tensors into {report['output']} ({report['num_classes']} classes).")
+    if report["skipped"]:
+        click.echo(f"Skipped checkpoint tensors: {', '.join(report['skipped'])}")
+    if report["left_at_init"]:
+        click.echo(f"Left at initialisation ({len(report['left_at_init'])}): {', '.join(report['left_at_init'])}")
+    click.echo(f"Verified: reloaded file max-abs logit difference {report['max_abs_diff_reload']:.3g}")
+    if "max_abs_diff_reference" in report:
+        click.echo(f"Verified: reference logits max-abs difference {report['max_abs_diff_reference']:.3g}")
+
+
+@click.command("profile")
+@click.option("--preset", required=True, type=click.Choice(sorted(PRESETS)))
+@click.option("--num-classes", type=int, default=400, show_default=True)
+@click.option("--frames", "num_frames", type=int, help="Frames per clip (default: the preset's).")
+@click.option("--image-size", type=int, help="Frame size (default: the preset's).")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON line.")
+def profile(preset, num_classes, num_frames, image_size, as_json):
+    """Parameters and GMACs (conv + dense multiply-accumulates) of a preset for one clip."""
+    from dvfl_tf.models.profiling import profile_model
+    from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+
+    model = build_model(preset, num_classes=num_classes, num_frames=num_frames, image_size=image_size)
+    result = profile_model(model)
+    height, width = model.frame_shape
+    result.update({"preset": preset, "num_classes": num_classes, "frames": model.num_frames, "image_size": [height, width]})
+    click.echo(f"{preset}: {result['params'] / 1e6:.2f}M parameters, {result['gmacs']:.2f} GMACs "
+               f"per {model.num_frames}x{height}x{width} clip")
+    if as_json:
+        click.echo(json.dumps(result))

@@ -1,0 +1,99 @@
+"""`convert-checkpoint`: official PyTorch checkpoint -> verified `.keras` file."""
+
+import json
+import os
+
+import numpy as np
+
+from dvfl_tf.convert.checkpoint_io import CheckpointError, read_state_dict
+from dvfl_tf.convert.loader import load_official_checkpoint
+from dvfl_tf.models.video_focalnet.video_focalnet_layers import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
+
+# Tolerance for the converter's own checks: float32 rounding of a different
+# operation order, as in the parity fixtures.
+VERIFY_ATOL = 1e-4
+
+
+def official_input_to_raw(clip_btchw):
+    """Official model input (batch, frames, C, H, W), normalised -> ours: raw RGB channels-last."""
+    clip = np.transpose(np.asarray(clip_btchw, dtype=np.float32), (0, 1, 3, 4, 2))
+    return clip * np.asarray(IMAGENET_STD_RGB, np.float32) + np.asarray(IMAGENET_MEAN_RGB, np.float32)
+
+
+def _build_model(state_dict, preset, official_config, num_classes, overrides):
+    from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_from_official_config, build_model
+
+    if (preset is None) == (official_config is None):
+        raise CheckpointError("Give exactly one of a preset or an official config.")
+    if official_config is not None:
+        if isinstance(official_config, str):
+            with open(official_config) as f:
+                official_config = json.load(f)
+        official_config = {**official_config, **{k: v for k, v in overrides.items() if v is not None}}
+        return build_from_official_config(official_config, num_classes=num_classes)
+    if num_classes is None:
+        if "head.weight" not in state_dict:
+            raise CheckpointError("The checkpoint has no head.weight: pass --num-classes.")
+        num_classes = int(state_dict["head.weight"].shape[0])
+    return build_model(preset, num_classes=num_classes, **overrides)
+
+
+def convert_checkpoint(
+    checkpoint,
+    output,
+    preset=None,
+    official_config=None,
+    num_classes=None,
+    from_imagenet_focalnet=False,
+    trust_checkpoint=False,
+    verify_input=None,
+    verify_logits=None,
+    num_frames=None,
+    image_size=None,
+):
+    """Converts an official checkpoint to `output` (.keras) and verifies the result.
+
+    Verification: the saved file is reloaded and must give the in-memory
+    model's logits on a clip (max-abs <= 1e-4); with `verify_input`/
+    `verify_logits` (official layout, as the parity fixtures) it must also
+    reproduce the official logits. Returns a report dict.
+    """
+    import keras
+
+    if not str(output).endswith(".keras"):
+        raise CheckpointError(f"The output must be a .keras file. Received: output={output}")
+    if from_imagenet_focalnet and num_classes is None:
+        raise CheckpointError("--from-imagenet-focalnet needs --num-classes (the ImageNet head is not used).")
+    state_dict = read_state_dict(checkpoint, trust_checkpoint)
+    overrides = {"num_frames": num_frames}
+    if official_config is not None:
+        overrides = {"num_frames": num_frames, "img_size": image_size}
+    else:
+        overrides["image_size"] = image_size
+    model = _build_model(state_dict, preset, official_config, num_classes, overrides)
+    report = load_official_checkpoint(model, state_dict, spatial_only=from_imagenet_focalnet)
+
+    if verify_input is not None:
+        clip = official_input_to_raw(np.load(verify_input) if isinstance(verify_input, str) else verify_input)
+    else:
+        height, width = model.frame_shape
+        clip = np.random.default_rng(0).uniform(0, 255, (1, model.num_frames, height, width, 3)).astype("float32")
+    logits = keras.ops.convert_to_numpy(model(clip, training=False))
+
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    model.save(output)
+    reloaded = keras.saving.load_model(output)
+    reload_diff = float(np.max(np.abs(keras.ops.convert_to_numpy(reloaded(clip, training=False)) - logits)))
+    report.update({"output": str(output), "num_classes": model.num_classes, "max_abs_diff_reload": reload_diff})
+    if reload_diff > VERIFY_ATOL:
+        raise CheckpointError(f"The saved model differs from the converted one by {reload_diff} (max-abs logits)")
+    if verify_logits is not None:
+        expected = np.load(verify_logits) if isinstance(verify_logits, str) else np.asarray(verify_logits)
+        reference_diff = float(np.max(np.abs(logits - expected)))
+        report["max_abs_diff_reference"] = reference_diff
+        if reference_diff > VERIFY_ATOL:
+            raise CheckpointError(
+                f"Converted model differs from the reference logits by {reference_diff} "
+                f"(max-abs, tolerance {VERIFY_ATOL})"
+            )
+    return report

@@ -1,0 +1,140 @@
+"""keras-hub-style tests of every Video-FocalNet layer."""
+
+import numpy as np
+import pytest
+
+from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
+    ClipPooling,
+    FoldFrames,
+    FrameNormalization,
+    PatchEmbedding,
+    SpatioTemporalFocalModulation,
+    StochasticDepth,
+    VideoFocalNetBlock,
+)
+from dvfl_tf.testing import run_layer_test
+
+RNG = np.random.default_rng(0)
+
+
+def _features(leading, size, channels):
+    return RNG.normal(size=(leading, size, size, channels)).astype("float32")
+
+
+def test_frame_normalization():
+    frames = RNG.uniform(0, 255, size=(2, 8, 8, 3)).astype("float32")
+    run_layer_test(FrameNormalization, {}, frames, (2, 8, 8, 3), batch_sizes=[1, 3])
+    out = np.asarray(FrameNormalization()(np.full((1, 1, 1, 3), [123.675, 116.28, 103.53], "float32")))
+    np.testing.assert_allclose(out, 0.0, atol=1e-6)
+
+
+def test_fold_frames():
+    clips = RNG.uniform(0, 255, size=(2, 4, 8, 8, 3)).astype("float32")
+    run_layer_test(FoldFrames, {}, clips, (8, 8, 8, 3), batch_sizes=[1, 3])
+    folded = np.asarray(FoldFrames()(clips))
+    np.testing.assert_array_equal(folded[5], clips[1, 1])  # clip-major order
+
+
+def test_stochastic_depth():
+    x = _features(4, 4, 8)
+    run_layer_test(StochasticDepth, {"rate": 0.5, "seed": 1}, x, (4, 4, 4, 8), batch_sizes=[1, 3])
+    layer = StochasticDepth(0.5, seed=3)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    dropped = np.asarray(layer(np.ones((256, 2, 2, 1), "float32"), training=True))
+    per_row = dropped.reshape(256, -1)
+    assert set(np.unique(per_row)) <= {0.0, 2.0}  # whole rows dropped, survivors rescaled by 1/keep
+    assert np.all(per_row.min(axis=1) == per_row.max(axis=1))
+    assert 0.3 < (per_row[:, 0] == 0).mean() < 0.7
+
+
+@pytest.mark.parametrize(
+    "kwargs, input_shape, output_shape",
+    [
+        ({"embed_dim": 8, "is_stem": True}, (4, 16, 16, 3), (4, 4, 4, 8)),
+        ({"embed_dim": 8, "is_stem": True, "tubelet_size": 2}, (4, 16, 16, 3), (2, 4, 4, 8)),
+        ({"embed_dim": 8, "is_stem": True, "use_conv_embed": True}, (4, 16, 16, 3), (4, 4, 4, 8)),
+        ({"embed_dim": 16, "patch_size": 2}, (4, 8, 8, 8), (4, 4, 4, 16)),
+        ({"embed_dim": 16, "patch_size": 2, "use_conv_embed": True}, (4, 8, 8, 8), (4, 4, 4, 16)),
+        ({"embed_dim": 16, "patch_size": 2, "use_norm": False}, (4, 8, 8, 8), (4, 4, 4, 16)),
+    ],
+)
+def test_patch_embedding(kwargs, input_shape, output_shape):
+    x = RNG.normal(size=input_shape).astype("float32")
+    run_layer_test(PatchEmbedding, kwargs, x, output_shape, batch_sizes=[4, 12])
+
+
+def test_patch_embedding_tubelet_groups_consecutive_frames():
+    # Each output row must depend only on its own `tubelet_size` input frames.
+    layer = PatchEmbedding(4, is_stem=True, tubelet_size=2, use_norm=False)
+    x = RNG.normal(size=(4, 8, 8, 3)).astype("float32")
+    base = np.asarray(layer(x))
+    x2 = x.copy()
+    x2[3] += 1.0  # second frame of the second tubelet
+    changed = np.asarray(layer(x2))
+    np.testing.assert_array_equal(changed[0], base[0])
+    assert np.abs(changed[1] - base[1]).max() > 0
+
+
+def test_patch_embedding_rejects_tubelet_downsample():
+    with pytest.raises(ValueError, match="tubelet_size"):
+        PatchEmbedding(8, tubelet_size=2, is_stem=False)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"dim": 8, "num_frames": 2},
+        {
+            "dim": 8,
+            "num_frames": 2,
+            "focal_level": 3,
+            "focal_window": 1,
+            "use_postln_in_modulation": True,
+            "normalize_modulator": True,
+            "activation": "gelu_sigmoid",
+        },
+    ],
+)
+def test_spatio_temporal_focal_modulation(kwargs):
+    x = _features(4, 6, 8)  # 2 clips x 2 frames
+    run_layer_test(SpatioTemporalFocalModulation, kwargs, x, (4, 6, 6, 8), batch_sizes=[2, 6])
+
+
+def test_modulation_temporal_branch_mixes_only_frames_of_one_clip():
+    layer = SpatioTemporalFocalModulation(8, num_frames=2)
+    x = _features(4, 4, 8)
+    base = np.asarray(layer(x))
+    x2 = x.copy()
+    x2[1] += 1.0  # second frame of clip 0
+    changed = np.asarray(layer(x2))
+    assert np.abs(changed[0] - base[0]).max() > 0  # frame 0 of the same clip sees it
+    np.testing.assert_array_equal(changed[2:], base[2:])  # clip 1 does not
+
+
+def test_modulation_argument_validation():
+    with pytest.raises(ValueError, match="Received: focal_window=2"):
+        SpatioTemporalFocalModulation(8, num_frames=2, focal_window=2)
+    with pytest.raises(ValueError, match="Received: dim=0"):
+        SpatioTemporalFocalModulation(0, num_frames=2)
+    with pytest.raises(ValueError, match="activation"):
+        SpatioTemporalFocalModulation(8, num_frames=2, activation="relu6")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"dim": 8, "num_frames": 2},
+        {"dim": 8, "num_frames": 2, "use_postln": True, "use_layerscale": True, "layerscale_value": 0.5},
+        {"dim": 8, "num_frames": 2, "drop_path": 0.2, "dropout": 0.1, "mlp_ratio": 2.0},
+    ],
+)
+def test_video_focalnet_block(kwargs):
+    x = _features(4, 4, 8)
+    run_layer_test(VideoFocalNetBlock, kwargs, x, (4, 4, 4, 8), batch_sizes=[2, 6])
+
+
+def test_clip_pooling():
+    x = _features(6, 2, 8)
+    run_layer_test(ClipPooling, {"num_frames": 3}, x, (2, 8), batch_sizes=[3, 9])
+    pooled = np.asarray(ClipPooling(num_frames=3)(x))
+    np.testing.assert_allclose(pooled[1], x[3:].mean(axis=(0, 1, 2)), atol=1e-6)
