@@ -13,6 +13,10 @@ import click
 COMMANDS = {
     "convert-checkpoint": "model_commands:convert_checkpoint",
     "profile": "model_commands:profile",
+    "train": "train_commands:train",
+    "distill": "train_commands:distill",
+    "evaluate": "train_commands:evaluate",
+    "quickstart": "train_commands:quickstart",
 }
 
 

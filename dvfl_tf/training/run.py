@@ -92,7 +92,7 @@ def read_state(run_dir):
     return {}
 
 
-def train_run(config, build_models, train_data, steps_per_epoch, validation_data=None):
+def train_run(config, build_models, train_data, steps_per_epoch, validation_data=None, validation_steps=None):
     """Trains (or distils) as configured; resumes the run in `config.output` if it was interrupted.
 
     Args:
@@ -162,6 +162,7 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         epochs=config.epochs,
         steps_per_epoch=steps_per_epoch,
         validation_data=validation_data,
+        validation_steps=validation_steps,
         callbacks=callbacks,
         verbose=config.verbose,
     )

@@ -1,0 +1,44 @@
+"""Video data: dataset parsers, decoding, sampling, augmentation and the tf.data pipeline.
+
+Importing this package is light: TensorFlow is only imported by `clip_dataset`
+and `prepare_cache` when called. `dvfl_tf.data.video_io` never imports it (the
+edge runtime reuses it without TensorFlow).
+"""
+
+import importlib
+
+_LAZY_EXPORTS = {
+    "VideoRecord": "dvfl_tf.data.datasets",
+    "DatasetIndex": "dvfl_tf.data.datasets",
+    "DatasetError": "dvfl_tf.data.datasets",
+    "DATASETS": "dvfl_tf.data.datasets",
+    "load_index": "dvfl_tf.data.datasets",
+    "ensure_synthetic": "dvfl_tf.data.synthetic",
+    "make_synthetic": "dvfl_tf.data.synthetic",
+    "clip_dataset": "dvfl_tf.data.pipeline",
+    "ClipLoader": "dvfl_tf.data.pipeline",
+    "skipped_videos": "dvfl_tf.data.pipeline",
+    "report_skipped": "dvfl_tf.data.pipeline",
+    "AugmentConfig": "dvfl_tf.data.augment",
+    "MixupConfig": "dvfl_tf.data.augment",
+    "check_data": "dvfl_tf.data.check",
+    "prepare_cache": "dvfl_tf.data.cache",
+    "FrameCache": "dvfl_tf.data.cache",
+    "VideoDecodeError": "dvfl_tf.data.video_io",
+    "read_video": "dvfl_tf.data.video_io",
+    "read_frames": "dvfl_tf.data.video_io",
+    "segment_indices": "dvfl_tf.data.video_io",
+    "dense_indices": "dvfl_tf.data.video_io",
+    "center_crop_clip": "dvfl_tf.data.video_io",
+    "three_crop_views": "dvfl_tf.data.video_io",
+    "video_to_clip": "dvfl_tf.data.video_io",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY_EXPORTS:
+        return getattr(importlib.import_module(_LAZY_EXPORTS[name]), name)
+    raise AttributeError(f"module 'dvfl_tf.data' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY_EXPORTS)

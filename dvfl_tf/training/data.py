@@ -1,0 +1,79 @@
+"""The datasets of a run, built with `dvfl_tf.data`."""
+
+import dataclasses
+import math
+
+
+@dataclasses.dataclass
+class DataOptions:
+    dataset: str = "synthetic"
+    data_root: str = None
+    split: int = None
+    split_dir: str = None
+    num_frames: int = None  # None: the model's
+    image_size: int = None
+    augment: bool = True
+    mixup: bool = False
+    train_split: str = "train"
+    eval_split: str = "test"
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def load_dataset_index(options):
+    from dvfl_tf.data import load_index
+
+    return load_index(options.dataset, options.data_root, split=options.split, split_dir=options.split_dir)
+
+
+def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=True, input_context=None):
+    """(index, repeated training dataset, validation dataset or None, steps per epoch, validation steps)."""
+    from dvfl_tf.data import clip_dataset
+
+    index = load_dataset_index(options)
+    train_records = index.records(options.train_split)
+    if len(train_records) < batch_size:
+        raise ValueError(
+            f"The training split has {len(train_records)} videos, fewer than one batch. Received: batch_size={batch_size}"
+        )
+    train = clip_dataset(
+        train_records,
+        index.num_classes,
+        num_frames=options.num_frames,
+        image_size=options.image_size,
+        training=True,
+        batch_size=batch_size,
+        seed=seed,
+        augment=options.augment,
+        mixup=options.mixup or None,
+        repeat=True,
+        dataset_name=options.dataset,
+    )
+    steps = steps_per_epoch or max(1, len(train_records) // batch_size)
+    validation, validation_steps = None, None
+    if validate:
+        # Repeated, and read `validation_steps` batches (one pass) per epoch.
+        validation = evaluation_dataset(options, index, batch_size, repeat=True)
+        validation_steps = evaluation_steps(index, options.eval_split, batch_size)
+    return index, train, validation, steps, validation_steps
+
+
+def evaluation_dataset(options, index, batch_size, views=(1, 1), repeat=False):
+    from dvfl_tf.data import clip_dataset
+
+    return clip_dataset(
+        index.records(options.eval_split),
+        index.num_classes,
+        num_frames=options.num_frames,
+        image_size=options.image_size,
+        training=False,
+        batch_size=batch_size,
+        views=views,
+        repeat=repeat,
+        dataset_name=options.dataset,
+    )
+
+
+def evaluation_steps(index, split, batch_size):
+    return math.ceil(len(index.records(split)) / batch_size)
