@@ -17,6 +17,7 @@ COMMANDS = {
     "distill": "train_commands:distill",
     "evaluate": "train_commands:evaluate",
     "quickstart": "train_commands:quickstart",
+    "cache-teacher": "train_commands:cache_teacher",
 }
 
 

@@ -107,7 +107,9 @@ def train(**kwargs):
 
 @click.command("distill")
 @_common_data_options
-@click.option("--teacher", required=True, help="Fine-tuned teacher: a .keras file or an official .pth checkpoint.")
+@click.option("--teacher", default=None, help="Fine-tuned teacher: a .keras file or an official .pth checkpoint.")
+@click.option("--teacher-logits", default=None,
+              help="Cached teacher logits (dvfl-tf cache-teacher) instead of --teacher (offline distillation).")
 @click.option("--teacher-preset", default="video_focalnet_base", show_default=True,
               help="Architecture to load an official teacher checkpoint into.")
 @click.option("--student", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
@@ -119,7 +121,16 @@ def distill(**kwargs):
     """Distil a teacher into a student (forward KL, as the paper)."""
     from dvfl_tf.training.workflows import distill as distill_job
 
+    from dvfl_tf.training.workflows import distill_offline
+
     config, data, overrides, drop_path_rate, validate, rest = _split_options(kwargs)
+    if bool(rest["teacher"]) == bool(rest["teacher_logits"]):
+        raise click.UsageError("Give exactly one of --teacher and --teacher-logits.")
+    if rest["teacher_logits"]:
+        # The data options of the cache apply (the student sees the cached views).
+        _run_job(distill_offline, config=config, teacher_logits=rest["teacher_logits"], student=rest["student"],
+                 drop_path_rate=drop_path_rate, overrides=overrides, validate=validate)
+        return
     _run_job(distill_job, config=config, data_options=data, teacher=rest["teacher"], student=rest["student"],
              teacher_preset=rest["teacher_preset"], drop_path_rate=drop_path_rate, overrides=overrides,
              validate=validate)
@@ -159,6 +170,25 @@ def evaluate(model, views, eval_split, output, as_json, **kwargs):
     else:
         click.echo(f"{model}: top-1 {report['top1']:.4f}  top-5 {report['top5']:.4f}  ({report['videos']} videos, "
                    f"views {views}); report in {output}")
+
+
+@click.command("cache-teacher")
+@click.argument("teacher")
+@_common_data_options
+@click.option("--views", default="2x3", show_default=True, help="Fixed views per training video (clips x crops).")
+@click.option("--output", required=True, help="The cache file (.npz) to write.")
+def cache_teacher(teacher, views, output, **kwargs):
+    """Store TEACHER's (.keras) logits on fixed views of the training videos, for `distill --teacher-logits`."""
+    from dvfl_tf.training.data import DataOptions
+    from dvfl_tf.training.teacher_cache import cache_teacher_logits
+
+    batch_size = kwargs.pop("batch_size")
+    try:
+        path = cache_teacher_logits(teacher, DataOptions(**kwargs), output, views=_parse_views(views),
+                                    batch_size=batch_size)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        raise click.ClickException(str(error))
+    click.echo(f"Teacher logits written to {path}")
 
 
 @click.command("quickstart")

@@ -12,13 +12,32 @@ class DataOptions:
     split_dir: str = None
     num_frames: int = None  # None: the model's
     image_size: int = None
-    augment: bool = True
+    augment: object = True  # True (official recipe), False, or a dict of dvfl_tf.data.AugmentConfig fields
     mixup: bool = False
     train_split: str = "train"
     eval_split: str = "test"
+    short_side: int = None  # None: image_size * 256 / 224, the official resize-then-crop ratio
+
+    def resolved_short_side(self):
+        return self.short_side or int(round(self.image_size * 256 / 224))
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+
+# Datasets whose labels change under a horizontal flip (the synthetic classes are motion directions).
+_NO_FLIP = {"synthetic"}
+
+
+def training_augmentation(options):
+    """The augmentation argument of `clip_dataset` for training."""
+    augment = options.augment
+    if options.dataset in _NO_FLIP:
+        if augment is True:
+            return {"flip": False}
+        if isinstance(augment, dict):
+            return {"flip": False, **augment}
+    return augment
 
 
 def load_dataset_index(options):
@@ -45,8 +64,9 @@ def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=Tru
         training=True,
         batch_size=batch_size,
         seed=seed,
-        augment=options.augment,
+        augment=training_augmentation(options),
         mixup=options.mixup or None,
+        short_side=options.resolved_short_side(),
         repeat=True,
         dataset_name=options.dataset,
     )
@@ -70,6 +90,7 @@ def evaluation_dataset(options, index, batch_size, views=(1, 1), repeat=False):
         training=False,
         batch_size=batch_size,
         views=views,
+        short_side=options.resolved_short_side(),
         repeat=repeat,
         dataset_name=options.dataset,
     )

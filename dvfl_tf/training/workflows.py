@@ -75,3 +75,28 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
         return student_model, teacher_model
 
     return train_run(config, build, train_ds, steps, val_ds, val_steps)
+
+
+def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_rate=None, overrides=None,
+                    validate=True):
+    """Distils from cached teacher logits (see `teacher_cache`); no teacher forward pass. Returns the run state."""
+    from dvfl_tf.training.data import evaluation_dataset, evaluation_steps, load_dataset_index
+    from dvfl_tf.training.teacher_cache import offline_training_dataset
+
+    if not os.path.isfile(teacher_logits):
+        raise FileNotFoundError(f"Teacher-logit cache not found: {teacher_logits!r}")
+    train_ds, num_classes, videos, data_options = offline_training_dataset(teacher_logits, config.batch_size, config.seed)
+    steps = config.steps_per_epoch or max(1, videos // config.batch_size)
+    val_ds = val_steps = None
+    if validate:
+        index = load_dataset_index(data_options)
+        val_ds = evaluation_dataset(data_options, index, config.batch_size, repeat=True)
+        val_steps = evaluation_steps(index, data_options.eval_split, config.batch_size)
+    config.extra.update(job="distill_offline", teacher_logits=str(teacher_logits), student=str(student),
+                        drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict())
+
+    def build():
+        return build_or_load(student, num_classes, data_options.num_frames, data_options.image_size, drop_path_rate,
+                             overrides), None
+
+    return train_run(config, build, train_ds, steps, val_ds, val_steps)
