@@ -17,6 +17,7 @@ class DataOptions:
     train_split: str = "train"
     eval_split: str = "test"
     short_side: int = None  # None: image_size * 256 / 224, the official resize-then-crop ratio
+    synthetic_options: dict = None  # size options of the synthetic dataset (dvfl_tf.data.ensure_synthetic)
 
     def resolved_short_side(self):
         return self.short_side or int(round(self.image_size * 256 / 224))
@@ -43,7 +44,8 @@ def training_augmentation(options):
 def load_dataset_index(options):
     from dvfl_tf.data import load_index
 
-    return load_index(options.dataset, options.data_root, split=options.split, split_dir=options.split_dir)
+    extra = (options.synthetic_options or {}) if options.dataset == "synthetic" else {}
+    return load_index(options.dataset, options.data_root, split=options.split, split_dir=options.split_dir, **extra)
 
 
 def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=True, input_context=None):
