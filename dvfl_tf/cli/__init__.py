@@ -13,6 +13,9 @@ import click
 COMMANDS = {
     "convert-checkpoint": "model_commands:convert_checkpoint",
     "profile": "model_commands:profile",
+    "make-synthetic": "data_commands:make_synthetic_command",
+    "check-data": "data_commands:check_data_command",
+    "prepare": "data_commands:prepare_command",
     "train": "train_commands:train",
     "distill": "train_commands:distill",
     "evaluate": "train_commands:evaluate",

@@ -375,6 +375,10 @@ def load_kinetics400(data_root, split=None, split_dir=None, name="kinetics400", 
 # ---------------------------------------------------------------------------
 
 
+def _is_int(text):
+    return re.fullmatch(r"-?\d+", text) is not None
+
+
 def _parse_list_line(line):
     line = line.strip()
     if not line or line.startswith("#"):
@@ -387,24 +391,30 @@ def _parse_list_line(line):
 
 
 def _read_class_names(path):
-    names = []
+    """Class names, one a line: "name", "index name" (classInd.txt) or "index,name"
+    (DVFL-Net's labels/*.csv, with an "id,name" header). Indexed lines are ordered by index."""
     with open(_require_file(path, "Class-name file"), encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
-            if not line:
-                continue
-            # Accept "name", "index name" (classInd.txt style) and "index,name".
-            parts = re.split(r"[ ,\t]", line, maxsplit=1)
-            names.append(parts[1].strip() if len(parts) == 2 and parts[0].isdigit() else line)
-    return names
+        lines = [line.strip() for line in handle if line.strip()]
+    split_lines = [re.split(r"[ ,\t]", line, maxsplit=1) for line in lines]
+    indexed = [len(parts) == 2 and parts[0].isdigit() for parts in split_lines]
+    if len(lines) > 1 and not indexed[0] and all(indexed[1:]):
+        lines, split_lines, indexed = lines[1:], split_lines[1:], indexed[1:]  # a header line
+    if lines and all(indexed):
+        pairs = sorted((int(parts[0]), parts[1].strip()) for parts in split_lines)
+        return [name for _, name in pairs]
+    return lines
 
 
-def load_list(data_root, split=None, split_dir=None, name="list", lists=None, class_names_file=None, **_):
+def load_list(data_root, split=None, split_dir=None, name="list", lists=None, class_names_file=None, label_offset=0,
+              **_):
     """Text/CSV lists of `relative/path,label` or `relative/path label` lines.
 
     `lists` maps split name -> list file; without it, `train`/`val`/`validation`/`test`
-    `.csv`/`.txt` files are looked up in `split_dir` or the data root. Labels are
-    integers or class names; `class_names_file` gives the names (one a line).
+    `.csv`/`.txt` files are looked up in `split_dir` or the data root. Paths are
+    relative to the data root (absolute paths are used as they are). Labels are
+    integers (minus `label_offset`: DVFL-Net's csv_writer.py numbers classes from
+    2, so pass 2 for its CSVs) or class names; `class_names_file` gives the names.
+    A header line (e.g. "Video Path,Directory Number") is skipped.
     """
     root = _require_root(data_root, name)
     if not lists:
@@ -424,11 +434,15 @@ def load_list(data_root, split=None, split_dir=None, name="list", lists=None, cl
         with open(_require_file(list_path, f"List file of split {split_name!r}"), encoding="utf-8") as handle:
             for line_number, line in enumerate(handle, 1):
                 entry = _parse_list_line(line)
-                if entry is None:
-                    continue
-                if line_number == 1 and entry[1].lower() in ("label", "class", "labels"):
-                    continue  # a CSV header
-                entries.append(entry)
+                if entry is not None:
+                    entries.append(entry)
+        # A first line whose label is not a number, above numeric labels, is a CSV header.
+        if len(entries) > 1 and not _is_int(entries[0][1]) and all(_is_int(label) for _, label in entries[1:]):
+            entries = entries[1:]
+        elif entries and entries[0][1].lower() in ("label", "labels", "class", "class_name"):
+            entries = entries[1:]
+        if label_offset:
+            entries = [(path, str(int(label) - label_offset) if _is_int(label) else label) for path, label in entries]
         parsed[split_name] = (list_path, entries)
     all_labels = [label for _, entries in parsed.values() for _, label in entries]
     numeric = all(re.fullmatch(r"-?\d+", label) for label in all_labels)

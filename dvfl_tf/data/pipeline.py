@@ -8,7 +8,6 @@ produce the same clips. A video that fails to decode is reported once by path
 and filtered out: training never dies on a broken file.
 """
 
-import logging
 import sys
 import threading
 
@@ -16,8 +15,6 @@ import numpy as np
 
 from dvfl_tf.data.augment import AugmentConfig, MixupConfig, augment_clip, draw_clip_params, mix_batch
 from dvfl_tf.data.video_io import VideoDecodeError, read_frames, sample_indices, views_from_frames
-
-logger = logging.getLogger("dvfl_tf.data")
 
 _skipped = {}
 _skipped_lock = threading.Lock()
@@ -34,7 +31,6 @@ def _report_skip(path, reason):
         first = path not in _skipped
         _skipped[path] = reason
     if first:
-        logger.warning("skipping unusable video %s: %s", path, reason)
         print(f"dvfl-tf data: skipping unusable video {path}: {reason}", file=sys.stderr, flush=True)
 
 
@@ -65,6 +61,8 @@ class ClipLoader:
         self.short_side = short_side
         self.sampling = sampling
         self.frame_interval = frame_interval
+        self._epoch_skips = {}  # epoch salt -> paths skipped in that pass
+        self._lock = threading.Lock()
         self.cache = None
         if cache_dir is not None:
             from dvfl_tf.data.cache import FrameCache
@@ -79,9 +77,29 @@ class ClipLoader:
     def rng(self, index, salt):
         return np.random.default_rng([self.seed, int(salt) % (1 << 63), int(index)])
 
+    def _skip(self, salt, path, reason):
+        _report_skip(path, reason)
+        with self._lock:
+            self._epoch_skips.setdefault(int(salt), set()).add(path)
+
+    def end_of_pass(self, salt):
+        """Print how many videos this pass skipped (called after its last video)."""
+        with self._lock:
+            skipped = self._epoch_skips.pop(int(salt), set())
+        if skipped:
+            message = (f"dvfl-tf data: {len(skipped)} of {len(self.paths)} videos skipped in this pass "
+                       f"(unusable files, reported above): " + ", ".join(sorted(skipped)))
+            print(message, file=sys.stderr, flush=True)
+        return len(skipped)
+
     def load(self, index, salt=0):
-        """(clip float32, label int32, ok bool) for video `index`; ok=False when it cannot be decoded."""
+        """(clip float32, label int32, ok bool) for video `index`; ok=False when it cannot be decoded.
+
+        Index -1 is the end-of-pass marker: no video, ok=False.
+        """
         index = int(index)
+        if index < 0:
+            return np.zeros(self.clip_shape, np.float32), np.int32(0), False
         path = self.paths[index]
         rng = self.rng(index, salt)
         num_clips = self.views[0]
@@ -102,10 +120,10 @@ class ClipLoader:
             else:
                 frames, _, _ = read_frames(path, choose, self.short_side)
         except VideoDecodeError as error:
-            _report_skip(path, error.reason)
+            self._skip(salt, path, error.reason)
             return np.zeros(self.clip_shape, np.float32), self.labels[index], False
         except Exception as error:  # a decoder crash on a broken file must not end training
-            _report_skip(path, f"{type(error).__name__}: {error}")
+            self._skip(salt, path, f"{type(error).__name__}: {error}")
             return np.zeros(self.clip_shape, np.float32), self.labels[index], False
         if self.training:
             params = draw_clip_params(self.augment, frames.shape[1], frames.shape[2], rng)
@@ -175,6 +193,16 @@ def clip_dataset(records, num_classes, *, num_frames=8, image_size=224, training
         ok.set_shape(())
         return clip, label, ok
 
+    def keep(index, ok, salt):
+        def keep_numpy(index, ok, salt):
+            if index < 0:
+                loader.end_of_pass(salt)
+            return np.bool_(ok)
+
+        result = tf.numpy_function(keep_numpy, [index, ok, salt], tf.bool, stateful=True)
+        result.set_shape(())
+        return result
+
     def to_targets(clip, label, ok):
         return clip, tf.one_hot(label, num_classes, dtype=tf.float32)
 
@@ -197,9 +225,14 @@ def clip_dataset(records, num_classes, *, num_frames=8, image_size=224, training
         order = index_tensor
         if shuffle:
             order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([tf.constant(seed, tf.int64), salt]))
+        # -1 marks the end of the pass; the filter runs in order, so when it sees the
+        # marker every video of the pass has been loaded and the summary is complete.
+        order = tf.concat([order, tf.constant([-1], tf.int64)], axis=0)
         ds = tf.data.Dataset.from_tensor_slices(order)
-        ds = ds.map(lambda index: load(index, salt), num_parallel_calls=num_parallel_calls, deterministic=True)
-        ds = ds.filter(lambda clip, label, ok: ok)  # broken videos are dropped here
+        ds = ds.map(lambda index: (index,) + load(index, salt), num_parallel_calls=num_parallel_calls,
+                    deterministic=True)
+        ds = ds.filter(lambda index, clip, label, ok: keep(index, ok, salt))  # broken videos are dropped here
+        ds = ds.map(lambda index, clip, label, ok: (clip, label, ok))
         ds = ds.map(to_targets)
         ds = ds.batch(per_replica_batch, drop_remainder=drop_remainder)
         if mixup_config is not None:

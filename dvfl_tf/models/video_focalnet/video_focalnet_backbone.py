@@ -4,6 +4,7 @@ import keras
 
 from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
     FrameNormalization,
+    LayerNorm,
     PatchEmbedding,
     VideoFocalNetBlock,
     LAYER_NORM_EPSILON,
@@ -140,7 +141,7 @@ class VideoFocalNetBackbone(keras.Model):
                     is_stem=False,
                     name=f"layers_{stage}_downsample",
                 )(x)
-        outputs = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="norm")(x)
+        outputs = LayerNorm(epsilon=LAYER_NORM_EPSILON, name="norm")(x)
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         self.embed_dim = embed_dim

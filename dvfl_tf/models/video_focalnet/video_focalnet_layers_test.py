@@ -7,6 +7,7 @@ from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
     ClipPooling,
     FoldFrames,
     FrameNormalization,
+    LayerNorm,
     PatchEmbedding,
     SpatioTemporalFocalModulation,
     StochasticDepth,
@@ -19,6 +20,23 @@ RNG = np.random.default_rng(0)
 
 def _features(leading, size, channels):
     return RNG.normal(size=(leading, size, size, channels)).astype("float32")
+
+
+def test_layer_norm_equals_keras_layer_normalization():
+    import keras
+
+    x = _features(3, 4, 8) * 5.0 + 2.0
+    run_layer_test(LayerNorm, {"epsilon": 1e-5}, x, (3, 4, 4, 8), batch_sizes=[1, 6])
+    ours, reference = LayerNorm(epsilon=1e-5), keras.layers.LayerNormalization(epsilon=1e-5)
+    ours.build(x.shape)
+    reference.build(x.shape)
+    gamma, beta = RNG.normal(size=(2, 8)).astype("float32")
+    for layer in (ours, reference):
+        layer.gamma.assign(gamma)
+        layer.beta.assign(beta)
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(reference(x)), atol=1e-5)
+    with pytest.raises(ValueError, match="Received: epsilon=0"):
+        LayerNorm(epsilon=0)
 
 
 def test_frame_normalization():
