@@ -164,6 +164,7 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         validation_data=validation_data,
         validation_steps=validation_steps,
         callbacks=callbacks,
+        shuffle=False,  # the tf.data pipeline shuffles
         verbose=config.verbose,
     )
     state = read_state(config.output)
