@@ -52,3 +52,18 @@ def test_nan_loss_stops_with_a_message(tmp_path, capsys):
     state = train_run(config, _build, train, steps_per_epoch=2)
     assert state["status"] == "nan"
     assert "became nan" in capsys.readouterr().out.lower()
+
+
+def test_mixed_precision_run_trains_in_float16_with_float32_losses(tmp_path):
+    import keras
+
+    train, _ = _data()
+    config = TrainConfig(output=str(tmp_path / "mp"), epochs=1, batch_size=4, lr=0.01, verbose=0, mixed_precision=True)
+    try:
+        state = train_run(config, _build, train, steps_per_epoch=1)
+        student = keras.saving.load_model(str(tmp_path / "mp" / "last.keras"))
+        assert student.dtype_policy.name == "mixed_float16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert state["status"] == "complete"
+    assert np.isfinite(read_history(str(tmp_path / "mp" / "history.csv"))[0]["loss"])
