@@ -109,6 +109,10 @@ def load_hmdb51(data_root, split=None, split_dir=None, name="hmdb51", **_):
     """`<root>/<class>/<video>.avi` with `testTrainMulti_7030_splits/<class>_test_split{N}.txt`
     (lines `<video>.avi <tag>`, 1 = train, 2 = test, 0 = unused)."""
     root = _require_root(data_root, name)
+    if os.path.isfile(os.path.join(root, "synthetic.json")):
+        # A `make-synthetic` tree read as hmdb51: keep its identity, whose labels know
+        # left from right (the pipeline turns flipping off for it).
+        name = "synthetic"
     split = _check_split_number(split, (1, 2, 3), name)
     split_dir = split_dir or os.path.join(root, "testTrainMulti_7030_splits")
     _require_dir(split_dir, "HMDB51 split folder")

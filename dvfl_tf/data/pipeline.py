@@ -165,8 +165,13 @@ def clip_dataset(records, num_classes, *, num_frames=8, image_size=224, training
         raise ValueError(f"views must be (clips >= 1, crops in {{1, 3}}). Received: views={views}")
     if training and views != (1, 1):
         raise ValueError(f"Multi-view clips are an evaluation protocol. Received: training=True, views={views}")
-    if batch_size < 1:
+    if batch_size is None or batch_size < 1:
         raise ValueError(f"batch_size must be >= 1. Received: batch_size={batch_size}")
+    for name, value in (("num_frames", num_frames), ("image_size", image_size), ("num_classes", num_classes)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    if short_side is not None and short_side < image_size:
+        raise ValueError(f"short_side must be >= image_size ({image_size}) or None. Received: short_side={short_side}")
     mixup_config = MixupConfig.resolve(mixup) if training else None
     shuffle = training if shuffle is None else shuffle
     drop_remainder = training if drop_remainder is None else drop_remainder

@@ -22,7 +22,7 @@ import numpy as np
 
 from dvfl_tf.data.video_io import write_video
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3
 
 
 def _class_pool():
@@ -54,6 +54,8 @@ DEFAULTS = {
     "seed": 0,
 }
 
+MOVERS = 3  # shapes moving together in a "move" video
+
 _SHIFT = 4  # sub-pixel drawing: coordinates in 1/16 pixel so slow motion stays smooth
 _SCALE = 1 << _SHIFT
 
@@ -64,9 +66,11 @@ def _pt(x, y):
 
 def _background(rng, size):
     """A smooth random colour texture plus fine grain."""
-    coarse = rng.uniform(40, 215, size=(rng.integers(3, 7), rng.integers(3, 7), 3)).astype(np.float32)
+    # A random base colour with gentle blotches: textured, but quieter than the moving shape.
+    base = rng.uniform(60, 195, size=3)
+    coarse = (base + rng.uniform(-45, 45, size=(rng.integers(3, 7), rng.integers(3, 7), 3))).astype(np.float32)
     smooth = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_CUBIC)
-    grain = rng.normal(0, 12, size=(size, size, 3)).astype(np.float32)
+    grain = rng.normal(0, 6, size=(size, size, 3)).astype(np.float32)
     return np.clip(smooth + grain, 0, 255).astype(np.uint8)
 
 
@@ -101,30 +105,35 @@ def render_video(spec, rng, size=64, num_frames=16):
     frames = np.repeat(background[None], num_frames, axis=0)
     # A static distractor shape, so "a shape is there" says nothing about the class.
     distractor_center = rng.uniform(0.15 * size, 0.85 * size, 2)
-    _draw_distractor = rng.random() < 0.7
+    draw_distractor = rng.random() < 0.7
     distractor = (rng.choice(["circle", "square", "triangle"]), distractor_center, rng.uniform(0.05, 0.09) * size,
                   _contrasting_color(rng, background, distractor_center), rng.uniform(0, math.pi))
     kind = spec["kind"]
     shape = rng.choice(["circle", "square", "triangle", "pentagon"])
-    radius = rng.uniform(0.09, 0.14) * size
+    radius = rng.uniform(0.1, 0.15) * size
     if kind == "move":
-        travel = spec["speed"] * 0.35 * size * rng.uniform(0.85, 1.15)
+        travel = spec["speed"] * 0.4 * size * rng.uniform(0.85, 1.15)
         theta = math.radians(spec["angle"] + rng.uniform(-8, 8))
         # Image y grows downwards: 90 degrees moves up.
         direction = np.array([math.cos(theta), -math.sin(theta)])
-        margin = radius + 1
-        middle = size / 2 + rng.uniform(-0.12, 0.12, 2) * size
-        start = middle - direction * travel / 2
-        start = np.clip(start, margin, size - margin)
-        end = np.clip(start + direction * travel, margin, size - margin)
-        start = end - direction * travel  # keep the full travel even after clipping
-        color = _contrasting_color(rng, background, middle)
-        spin = rng.uniform(0, math.pi)
+        # A small group of shapes moving together: more motion evidence per clip,
+        # while no single frame says where they are heading.
+        movers = []
+        for _ in range(spec.get("movers", MOVERS)):
+            mover_radius = radius * rng.uniform(0.7, 1.0)
+            margin = mover_radius + 1
+            middle = rng.uniform(0.3, 0.7, 2) * size
+            start = np.clip(middle - direction * travel / 2, margin, size - margin)
+            end = np.clip(start + direction * travel, margin, size - margin)
+            start = end - direction * travel  # keep the full travel even after clipping
+            movers.append((rng.choice(["circle", "square", "triangle", "pentagon"]), start, end, mover_radius,
+                           _contrasting_color(rng, background, middle), rng.uniform(0, math.pi)))
         for t in range(num_frames):
-            if _draw_distractor:
+            if draw_distractor:
                 _draw_shape(frames[t], *distractor)
-            position = start + (end - start) * t / max(num_frames - 1, 1)
-            _draw_shape(frames[t], shape, position, radius, color, spin)
+            for mover_shape, start, end, mover_radius, color, spin in movers:
+                position = start + (end - start) * t / max(num_frames - 1, 1)
+                _draw_shape(frames[t], mover_shape, position, mover_radius, color, spin)
     elif kind == "rotate":
         center = size / 2 + rng.uniform(-0.1, 0.1, 2) * size
         length = rng.uniform(0.25, 0.32) * size
@@ -132,7 +141,7 @@ def render_video(spec, rng, size=64, num_frames=16):
         start_angle = rng.uniform(0, 2 * math.pi)
         sweep = spec["direction"] * rng.uniform(0.6, 0.9) * math.pi
         for t in range(num_frames):
-            if _draw_distractor:
+            if draw_distractor:
                 _draw_shape(frames[t], *distractor)
             angle = start_angle + sweep * t / max(num_frames - 1, 1)
             # Image y grows downwards, so a growing angle turns clockwise on screen.

@@ -14,6 +14,7 @@ from dvfl_tf.data.augment import (
 def test_flip_is_off_for_ssv2_only():
     assert AugmentConfig.resolve(None, True, "ssv2").flip is False
     assert AugmentConfig.resolve(None, True, "hmdb51").flip is True
+    assert AugmentConfig.resolve(None, True, "synthetic").flip is False
     assert AugmentConfig.resolve({"grayscale_prob": 0.0}, True, "ssv2").flip is False
     none = AugmentConfig.resolve(None, False, "hmdb51")
     assert not (none.random_resized_crop or none.flip or none.color_jitter_prob or none.grayscale_prob)

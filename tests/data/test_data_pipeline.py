@@ -55,12 +55,19 @@ def test_evaluation_centres_views_and_mixup_targets(hmdb51_tree, helpers):
     batches = _epoch(ds)
     assert [len(c) for c, _ in batches] == [2, 1]  # evaluation keeps the remainder
     assert [helpers.marker_index(f) for f in batches[0][0][0]] == [1, 3, 6, 8]
+    dense = _epoch(clip_dataset(test, index.num_classes, training=False, batch_size=3, sampling="dense",
+                                frame_interval=2, **SMALL))
+    assert [helpers.marker_index(f) for f in dense[0][0][0]] == [2, 4, 6, 8]  # start at the centre of 0..3 (mmaction)
     multi = _epoch(clip_dataset(test, index.num_classes, training=False, batch_size=3, views=(4, 3), **SMALL))
     assert multi[0][0].shape == (3, 12, 4, 24, 24, 3)
     mixed = _epoch(clip_dataset(index.records("train"), index.num_classes, training=True, batch_size=3,
                                 mixup=True, **SMALL))
     for _, targets in mixed:
         assert np.allclose(targets.sum(axis=1), 1.0, atol=1e-5) and targets.min() > 0  # smoothed
+    with pytest.raises(ValueError, match="num_frames must be a positive integer. Received: num_frames=None"):
+        clip_dataset(test, index.num_classes, training=False, batch_size=2, num_frames=None, image_size=24)
+    with pytest.raises(ValueError, match="short_side must be >= image_size"):
+        clip_dataset(test, index.num_classes, training=False, batch_size=2, image_size=24, short_side=16)
     with pytest.raises(ValueError, match="evaluation protocol"):
         clip_dataset(test, index.num_classes, training=True, batch_size=2, views=(2, 3))
 
