@@ -47,7 +47,7 @@ SCRIPT = textwrap.dedent(
 def test_mirrored_strategy_step_matches_single_device(tmp_path, subprocess_env):
     result_path = str(tmp_path / "result.npz")
     completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT, result_path], env=subprocess_env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", SCRIPT, result_path], env=subprocess_env, capture_output=True, text=True, timeout=900
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     result = np.load(result_path)
