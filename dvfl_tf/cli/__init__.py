@@ -19,6 +19,11 @@ COMMANDS = {
     "make-synthetic": "data_commands:make_synthetic_command",
     "check-data": "data_commands:check_data_command",
     "prepare": "data_commands:prepare_command",
+    "train": "train_commands:train",
+    "distill": "train_commands:distill",
+    "evaluate": "train_commands:evaluate",
+    "quickstart": "train_commands:quickstart",
+    "cache-teacher": "train_commands:cache_teacher",
 }
 
 

@@ -95,7 +95,9 @@ class LayerNorm(keras.layers.Layer):
         x = ops.cast(inputs, "float32")  # statistics in float32 under mixed precision
         centred = x - ops.mean(x, axis=-1, keepdims=True)
         variance = ops.mean(centred * centred, axis=-1, keepdims=True)
-        outputs = centred * ops.rsqrt(variance + self.epsilon) * self.gamma + self.beta
+        # Keras autocasts variables to the compute dtype (float16 under mixed precision): cast back.
+        gamma, beta = ops.cast(self.gamma, "float32"), ops.cast(self.beta, "float32")
+        outputs = centred * ops.rsqrt(variance + self.epsilon) * gamma + beta
         return ops.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):

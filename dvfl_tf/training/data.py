@@ -1,0 +1,102 @@
+"""The datasets of a run, built with `dvfl_tf.data`."""
+
+import dataclasses
+import math
+
+
+@dataclasses.dataclass
+class DataOptions:
+    dataset: str = "synthetic"
+    data_root: str = None
+    split: int = None
+    split_dir: str = None
+    num_frames: int = None  # None: the model's
+    image_size: int = None
+    augment: object = True  # True (official recipe), False, or a dict of dvfl_tf.data.AugmentConfig fields
+    mixup: bool = False
+    train_split: str = "train"
+    eval_split: str = "test"
+    short_side: int = None  # None: image_size * 256 / 224, the official resize-then-crop ratio
+    synthetic_options: dict = None  # size options of the synthetic dataset (dvfl_tf.data.ensure_synthetic)
+
+    def resolved_short_side(self):
+        return self.short_side or int(round(self.image_size * 256 / 224))
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+# Datasets whose labels change under a horizontal flip (the synthetic classes are motion directions).
+_NO_FLIP = {"synthetic"}
+
+
+def training_augmentation(options):
+    """The augmentation argument of `clip_dataset` for training."""
+    augment = options.augment
+    if options.dataset in _NO_FLIP:
+        if augment is True:
+            return {"flip": False}
+        if isinstance(augment, dict):
+            return {"flip": False, **augment}
+    return augment
+
+
+def load_dataset_index(options):
+    from dvfl_tf.data import load_index
+
+    extra = (options.synthetic_options or {}) if options.dataset == "synthetic" else {}
+    return load_index(options.dataset, options.data_root, split=options.split, split_dir=options.split_dir, **extra)
+
+
+def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=True, input_context=None):
+    """(index, repeated training dataset, validation dataset or None, steps per epoch, validation steps)."""
+    from dvfl_tf.data import clip_dataset
+
+    index = load_dataset_index(options)
+    train_records = index.records(options.train_split)
+    if len(train_records) < batch_size:
+        raise ValueError(
+            f"The training split has {len(train_records)} videos, fewer than one batch. Received: batch_size={batch_size}"
+        )
+    train = clip_dataset(
+        train_records,
+        index.num_classes,
+        num_frames=options.num_frames,
+        image_size=options.image_size,
+        training=True,
+        batch_size=batch_size,
+        seed=seed,
+        augment=training_augmentation(options),
+        mixup=options.mixup or None,
+        short_side=options.resolved_short_side(),
+        repeat=True,
+        dataset_name=options.dataset,
+    )
+    steps = steps_per_epoch or max(1, len(train_records) // batch_size)
+    validation, validation_steps = None, None
+    if validate:
+        # Repeated, and read `validation_steps` batches (one pass) per epoch.
+        validation = evaluation_dataset(options, index, batch_size, repeat=True)
+        validation_steps = evaluation_steps(index, options.eval_split, batch_size)
+    return index, train, validation, steps, validation_steps
+
+
+def evaluation_dataset(options, index, batch_size, views=(1, 1), repeat=False):
+    from dvfl_tf.data import clip_dataset
+
+    return clip_dataset(
+        index.records(options.eval_split),
+        index.num_classes,
+        num_frames=options.num_frames,
+        image_size=options.image_size,
+        training=False,
+        batch_size=batch_size,
+        views=views,
+        short_side=options.resolved_short_side(),
+        repeat=repeat,
+        dataset_name=options.dataset,
+    )
+
+
+def evaluation_steps(index, split, batch_size):
+    return math.ceil(len(index.records(split)) / batch_size)

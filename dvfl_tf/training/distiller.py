@@ -1,0 +1,186 @@
+"""`Distiller`: a Keras model that trains a student against a frozen teacher.
+
+The teacher runs in inference mode on the *same augmented batch* as the student
+(online distillation), or its logits come precomputed with the data (offline,
+see `teacher_cache`). The loss per example is
+
+    alpha * T^2 * D(softmax(t / T), softmax(s / T)) + (1 - alpha) * CE(y, s)
+
+with D the forward KL by default (the paper's). With `teacher=None` and
+`alpha=0` the same step trains the student on labels alone: the from-scratch
+baseline then shares the exact recipe, metrics and code path.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from dvfl_tf.training.losses import distillation_loss, validate_distillation_args
+
+TEACHER_LOGITS_KEY = "teacher_logits"
+LABELS_KEY = "labels"
+
+
+def model_num_classes(model):
+    """Number of output classes of a classifier (its `num_classes` or its output width)."""
+    num_classes = getattr(model, "num_classes", None)
+    if num_classes is None:
+        num_classes = model.outputs[0].shape[-1]
+    return int(num_classes)
+
+
+def _model_input_shape(model):
+    try:
+        return tuple(model.inputs[0].shape[1:])
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _split_targets(y):
+    """(labels, precomputed teacher logits or None) from the target part of a batch."""
+    if isinstance(y, dict):
+        if LABELS_KEY not in y:
+            raise ValueError(f"Target dicts must hold {LABELS_KEY!r}. Received keys: {sorted(y)}")
+        return y[LABELS_KEY], y.get(TEACHER_LOGITS_KEY)
+    return y, None
+
+
+def _scale_for_replicas(loss):
+    # Each replica sees a slice of the global batch; gradients are summed over
+    # replicas, so the per-replica mean is divided by the replica count.
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / float(replicas) if replicas > 1 else loss
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class Distiller(keras.Model):
+    """Knowledge distillation of `teacher` into `student`.
+
+    Args:
+        student: classifier (logits) to train.
+        teacher: frozen classifier with the same number of classes and input
+            shape, or None when the teacher logits come with the data (a target
+            dict `{"labels": y, "teacher_logits": t}`) or when `alpha=0`.
+        temperature: softmax temperature T (official default 10).
+        alpha: weight of the distillation term (official default 0.2).
+        divergence: "forward" (KL(teacher || student), the paper's), "reverse"
+            or "js" (Jensen-Shannon), for ablations.
+
+    Batches are `(clips, targets)` with `targets` one-hot or soft (mixup,
+    label smoothing) distributions. `call` returns the student's logits.
+    Metrics: loss (total), kd_loss, ce_loss, top1, top5 (of the student).
+    """
+
+    def __init__(self, student, teacher=None, temperature=10.0, alpha=0.2, divergence="forward", **kwargs):
+        super().__init__(**kwargs)
+        validate_distillation_args(temperature, alpha, divergence)
+        if teacher is not None:
+            student_classes, teacher_classes = model_num_classes(student), model_num_classes(teacher)
+            if student_classes != teacher_classes:
+                raise ValueError(
+                    "The teacher and the student must predict the same classes. "
+                    f"Received: teacher with {teacher_classes} classes, student with {student_classes} classes"
+                )
+            student_shape, teacher_shape = _model_input_shape(student), _model_input_shape(teacher)
+            if student_shape and teacher_shape and student_shape != teacher_shape:
+                raise ValueError(
+                    "The teacher sees the student's batch, so both need the same input shape. "
+                    f"Received: teacher input {teacher_shape}, student input {student_shape}"
+                )
+            teacher.trainable = False
+        self.student = student
+        self.teacher = teacher
+        self.temperature = float(temperature)
+        self.alpha = float(alpha)
+        self.divergence = divergence
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
+        self.ce_loss_tracker = keras.metrics.Mean(name="ce_loss")
+        self.top1 = keras.metrics.CategoricalAccuracy(name="top1")
+        self.top5 = keras.metrics.TopKCategoricalAccuracy(k=5, name="top5")
+
+    @property
+    def num_classes(self):
+        return model_num_classes(self.student)
+
+    @property
+    def metrics(self):
+        # Listed here so that Keras resets them at each epoch.
+        return [self.loss_tracker, self.kd_loss_tracker, self.ce_loss_tracker, self.top1, self.top5]
+
+    def call(self, inputs, training=False):
+        return self.student(inputs, training=training)
+
+    def _teacher_logits(self, x, cached):
+        if cached is not None:
+            return ops.stop_gradient(ops.cast(cached, "float32"))
+        if self.teacher is None:
+            if self.alpha > 0:
+                raise ValueError(
+                    "This Distiller has no teacher: pass teacher logits with the data "
+                    f"(targets {{'{LABELS_KEY}': y, '{TEACHER_LOGITS_KEY}': t}}) or use alpha=0."
+                )
+            return None
+        return ops.stop_gradient(self.teacher(x, training=False))
+
+    def _distillation_losses(self, x, y, training):
+        labels, cached = _split_targets(y)
+        teacher_logits = self._teacher_logits(x, cached)
+        student_logits = self.student(x, training=training)
+        if teacher_logits is None:  # alpha == 0: labels only
+            teacher_logits = ops.stop_gradient(student_logits)
+        total, kd, ce = distillation_loss(
+            labels, student_logits, teacher_logits, self.temperature, self.alpha, self.divergence
+        )
+        return labels, student_logits, ops.mean(total), ops.mean(kd), ops.mean(ce)
+
+    def _update_metrics(self, labels, student_logits, total, kd, ce):
+        self.loss_tracker.update_state(total)
+        self.kd_loss_tracker.update_state(kd)
+        self.ce_loss_tracker.update_state(ce)
+        logits = ops.cast(student_logits, "float32")
+        self.top1.update_state(labels, logits)
+        self.top5.update_state(labels, logits)
+        return {metric.name: metric.result() for metric in self.metrics}
+
+    def train_step(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        variables = self.student.trainable_variables
+        with tf.GradientTape() as tape:
+            labels, logits, total, kd, ce = self._distillation_losses(x, y, training=True)
+            # Losses from layers (e.g. regularizers) of the student.
+            loss = total + ops.sum(self.student.losses) if self.student.losses else total
+            scaled = self.optimizer.scale_loss(_scale_for_replicas(loss))
+        grads = tape.gradient(scaled, variables)
+        self.optimizer.apply(grads, variables)
+        return self._update_metrics(labels, logits, total, kd, ce)
+
+    def test_step(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        labels, logits, total, kd, ce = self._distillation_losses(x, y, training=False)
+        return self._update_metrics(labels, logits, total, kd, ce)
+
+    def predict_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self.student(x, training=False)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "student": keras.saving.serialize_keras_object(self.student),
+                "teacher": keras.saving.serialize_keras_object(self.teacher) if self.teacher is not None else None,
+                "temperature": self.temperature,
+                "alpha": self.alpha,
+                "divergence": self.divergence,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("student", "teacher"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

@@ -1,0 +1,157 @@
+"""Evaluation: multi-view top-1/top-5, per-class accuracy, confusion matrix (PNG), JSON report."""
+
+import json
+import os
+
+import numpy as np
+
+
+class UnsupportedModelError(ValueError):
+    pass
+
+
+def keras_predictor(model):
+    """A function clips (B, T, H, W, 3) -> logits (B, C) numpy, for a Keras model."""
+    return lambda clips: np.asarray(model.predict_on_batch(clips))
+
+
+def tflite_predictor(path):
+    """A predictor for a `.tflite` file, through `dvfl_tf.runtime.load_predictor(path)`.
+
+    Contract: `load_predictor(path)` returns a callable mapping float32 clips
+    (B, T, H, W, 3) in [0, 255] to logits (B, C).
+    """
+    try:
+        from dvfl_tf.runtime import load_predictor
+    except ImportError as error:
+        raise UnsupportedModelError(
+            f"Evaluating .tflite models is not yet supported in this installation (needs "
+            f"dvfl_tf.runtime.load_predictor: {error}). Evaluate the .keras model instead."
+        ) from error
+    return load_predictor(path)
+
+
+def load_predictor(path):
+    """(predictor, (num_frames, image_size) or None) for a `.keras` or `.tflite` file."""
+    if str(path).endswith(".tflite"):
+        if not os.path.isfile(path):
+            raise UnsupportedModelError(f"Model file not found: {path}")
+        predictor = tflite_predictor(path)
+        return predictor, getattr(predictor, "input_spec", None)
+    if str(path).endswith(".keras"):
+        from dvfl_tf.training.models import load_keras_model
+
+        model = load_keras_model(path)
+        return keras_predictor(model), (model.inputs[0].shape[1], model.inputs[0].shape[2])
+    raise UnsupportedModelError(f"MODEL must be a .keras or .tflite file. Received: {path}")
+
+
+def _softmax(logits):
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def predict_dataset(predictor, dataset, steps=None, desc="evaluate"):
+    """(labels (N,), probabilities (N, C)): softmax averaged over the views of each video."""
+    from tqdm import tqdm
+
+    labels, probabilities = [], []
+    for clips, targets in tqdm(dataset, total=steps, desc=desc, unit="batch", leave=False):
+        clips = np.asarray(clips)
+        if clips.ndim == 6:  # (B, views, T, H, W, 3): one forward pass over every view
+            batch, views = clips.shape[:2]
+            probs = _softmax(predictor(clips.reshape((batch * views,) + clips.shape[2:])).astype("float64"))
+            probs = probs.reshape(batch, views, -1).mean(axis=1)
+        else:
+            probs = _softmax(predictor(clips).astype("float64"))
+        probabilities.append(probs)
+        labels.append(np.argmax(np.asarray(targets), axis=-1))
+    return np.concatenate(labels), np.concatenate(probabilities)
+
+
+def accuracy_report(labels, probabilities, class_names):
+    """Top-1, top-5, per-class accuracy and confusion matrix (rows: true class)."""
+    num_classes = probabilities.shape[1]
+    predictions = np.argmax(probabilities, axis=1)
+    k = min(5, num_classes)
+    top_k = np.argsort(-probabilities, axis=1)[:, :k]
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    per_class = {}
+    for index, name in enumerate(class_names):
+        count = int(confusion[index].sum())
+        per_class[name] = {"accuracy": float(confusion[index, index] / count) if count else None, "videos": count}
+    return {
+        "videos": int(labels.shape[0]),
+        "top1": float(np.mean(predictions == labels)),
+        "top5": float(np.mean(np.any(top_k == labels[:, None], axis=1))),
+        "per_class": per_class,
+        "confusion_matrix": confusion.tolist(),
+        "class_names": list(class_names),
+        "predictions": predictions.tolist(),
+    }
+
+
+def plot_confusion(report, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(report["confusion_matrix"], dtype=np.float64)
+    rows = matrix.sum(axis=1, keepdims=True)
+    normalised = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
+    n = matrix.shape[0]
+    size = max(4.0, min(20.0, 0.3 * n + 2))
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+    if n <= 30:
+        ax.set_xticks(range(n), report["class_names"], rotation=90, fontsize=7)
+        ax.set_yticks(range(n), report["class_names"], fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"top-1 {report['top1']:.3f} ({report['videos']} videos)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=None, predictor=None):
+    """Evaluates `model_path` (.keras or .tflite) on `data_options.eval_split`.
+
+    Frames and size follow the model (a .keras file) unless set in
+    `data_options`. Writes `<output_dir>/evaluation.json` and
+    `confusion_matrix.png` when `output_dir` is given. Returns the report.
+    """
+    from dvfl_tf.training.data import evaluation_dataset, evaluation_steps, load_dataset_index
+
+    if predictor is None:
+        predictor, input_spec = load_predictor(model_path)
+        if input_spec is not None:
+            data_options.num_frames, data_options.image_size = int(input_spec[0]), int(input_spec[1])
+    index = load_dataset_index(data_options)
+    dataset = evaluation_dataset(data_options, index, batch_size, views=views)
+    labels, probabilities = predict_dataset(
+        predictor, dataset, evaluation_steps(index, data_options.eval_split, batch_size), desc=os.path.basename(str(model_path))
+    )
+    if probabilities.shape[1] != index.num_classes:
+        raise ValueError(
+            f"{model_path} predicts {probabilities.shape[1]} classes but {data_options.dataset} has {index.num_classes}."
+        )
+    report = accuracy_report(labels, probabilities, index.class_names)
+    report.update(
+        model=str(model_path),
+        dataset=data_options.dataset,
+        split=data_options.eval_split,
+        views=list(views),
+        num_frames=data_options.num_frames,
+        image_size=data_options.image_size,
+    )
+    if output_dir:
+        os.makedirs(output_dir, exist_ok=True)
+        with open(os.path.join(output_dir, "evaluation.json"), "w") as f:
+            json.dump(report, f, indent=2)
+        plot_confusion(report, os.path.join(output_dir, "confusion_matrix.png"))
+    return report

@@ -1,0 +1,86 @@
+"""The training recipe of the official scripts: SGD + Nesterov, decoupled weight decay
+kept off norms and biases, batch-scaled LR, linear warmup then cosine, global-norm clipping."""
+
+import math
+
+import keras
+
+OPTIMIZERS = ("sgd", "adamw")
+# The official recipe scales the base LR linearly with the global batch size / 512.
+REFERENCE_BATCH_SIZE = 512
+
+
+def scaled_learning_rate(base_lr, global_batch_size):
+    """`base_lr * global_batch_size / 512` (linear scaling rule of the official scripts)."""
+    return base_lr * global_batch_size / REFERENCE_BATCH_SIZE
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup from 0 to `peak_lr` over `warmup_steps`, then cosine decay to `min_lr` at `total_steps`."""
+
+    def __init__(self, peak_lr, total_steps, warmup_steps=0, min_lr=0.0):
+        if peak_lr <= 0:
+            raise ValueError(f"`peak_lr` must be positive. Received: peak_lr={peak_lr}")
+        if total_steps < 1:
+            raise ValueError(f"`total_steps` must be >= 1. Received: total_steps={total_steps}")
+        if not 0 <= warmup_steps <= total_steps:
+            raise ValueError(
+                f"`warmup_steps` must be in [0, total_steps={total_steps}]. Received: warmup_steps={warmup_steps}"
+            )
+        if not 0 <= min_lr <= peak_lr:
+            raise ValueError(f"`min_lr` must be in [0, peak_lr]. Received: min_lr={min_lr}")
+        self.peak_lr = float(peak_lr)
+        self.total_steps = int(total_steps)
+        self.warmup_steps = int(warmup_steps)
+        self.min_lr = float(min_lr)
+
+    def __call__(self, step):
+        from keras import ops
+
+        step = ops.cast(step, "float32")
+        warmup = self.peak_lr * (step + 1.0) / max(self.warmup_steps, 1)
+        decay_steps = max(self.total_steps - self.warmup_steps, 1)
+        progress = ops.clip((step - self.warmup_steps) / decay_steps, 0.0, 1.0)
+        cosine = self.min_lr + 0.5 * (self.peak_lr - self.min_lr) * (1.0 + ops.cos(math.pi * progress))
+        return ops.where(step < self.warmup_steps, warmup, cosine)
+
+    def get_config(self):
+        return {
+            "peak_lr": self.peak_lr,
+            "total_steps": self.total_steps,
+            "warmup_steps": self.warmup_steps,
+            "min_lr": self.min_lr,
+        }
+
+
+def no_decay_variables(model):
+    """Variables kept out of weight decay: norms, biases, layer-scale (every variable of rank <= 1)."""
+    return [variable for variable in model.trainable_variables if len(variable.shape) <= 1]
+
+
+def build_optimizer(
+    model,
+    learning_rate,
+    optimizer="sgd",
+    momentum=0.9,
+    nesterov=True,
+    weight_decay=1e-4,
+    clipnorm=5.0,
+):
+    """The optimizer for `model` (its norms and biases excluded from weight decay).
+
+    `learning_rate` is a float or a schedule. Keras applies weight decay
+    decoupled from the gradient (`w -= lr * wd * w`), for SGD as for AdamW.
+    `clipnorm` clips the global gradient norm (None or 0: no clipping).
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"`optimizer` must be one of {OPTIMIZERS}. Received: optimizer={optimizer!r}")
+    common = {"learning_rate": learning_rate, "global_clipnorm": clipnorm or None, "weight_decay": weight_decay or None}
+    if optimizer == "sgd":
+        opt = keras.optimizers.SGD(momentum=momentum, nesterov=nesterov, **common)
+    else:
+        opt = keras.optimizers.AdamW(**common)
+    if weight_decay:
+        opt.exclude_from_weight_decay(var_list=no_decay_variables(model))
+    return opt

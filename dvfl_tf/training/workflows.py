@@ -1,0 +1,102 @@
+"""The `train` and `distill` jobs: data + models + a resumable run."""
+
+import os
+
+from dvfl_tf.training.data import training_datasets
+from dvfl_tf.training.models import build_or_load, load_teacher
+from dvfl_tf.training.run import train_run
+
+
+def _resolve_input_shape(model_spec, data_options):
+    """Frames and image size: the options if set, else the model's (a .keras file) or the preset's."""
+    from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
+
+    if str(model_spec) in PRESETS:
+        preset = PRESETS[model_spec]["backbone"]
+        data_options.num_frames = data_options.num_frames or preset["num_frames"]
+        data_options.image_size = data_options.image_size or preset["image_size"]
+    elif str(model_spec).endswith(".keras") and not (data_options.num_frames and data_options.image_size):
+        from dvfl_tf.training.models import load_keras_model
+
+        model = load_keras_model(model_spec)
+        data_options.num_frames = data_options.num_frames or int(model.inputs[0].shape[1])
+        data_options.image_size = data_options.image_size or int(model.inputs[0].shape[2])
+    return data_options
+
+
+def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop_path_rate=None, overrides=None,
+          validate=True):
+    """Trains `model` (preset or .keras) on labels alone (teacher fine-tuning or a from-scratch student).
+
+    Same step as distillation with alpha = 0. Returns the run state.
+    """
+    config.alpha = 0.0
+    _resolve_input_shape(model, data_options)
+    index, train_ds, val_ds, steps, val_steps = training_datasets(
+        data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
+    )
+    config.extra.update(
+        job="train", model=str(model), init_checkpoint=init_checkpoint, drop_path_rate=drop_path_rate,
+        overrides=overrides or {}, data=data_options.to_dict(), class_names=index.class_names,
+    )
+
+    def build():
+        student = build_or_load(
+            model, index.num_classes, data_options.num_frames, data_options.image_size, drop_path_rate, overrides,
+            init_checkpoint,
+        )
+        return student, None
+
+    return train_run(config, build, train_ds, steps, val_ds, val_steps)
+
+
+def distill(config, data_options, teacher, student="vfl_net_nano", teacher_preset="video_focalnet_base",
+            drop_path_rate=None, overrides=None, validate=True):
+    """Distils `teacher` (.keras or official .pth) into `student` (preset or .keras). Returns the run state."""
+    if not teacher or not (os.path.isfile(teacher)):
+        raise FileNotFoundError(f"Teacher not found: {teacher!r}")
+    _resolve_input_shape(student, data_options)
+    index, train_ds, val_ds, steps, val_steps = training_datasets(
+        data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
+    )
+    config.extra.update(
+        job="distill", teacher=str(teacher), teacher_preset=teacher_preset, student=str(student),
+        drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict(),
+        class_names=index.class_names,
+    )
+
+    def build():
+        teacher_model = load_teacher(
+            teacher, index.num_classes, teacher_preset, data_options.num_frames, data_options.image_size
+        )
+        student_model = build_or_load(
+            student, index.num_classes, data_options.num_frames, data_options.image_size, drop_path_rate, overrides
+        )
+        return student_model, teacher_model
+
+    return train_run(config, build, train_ds, steps, val_ds, val_steps)
+
+
+def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_rate=None, overrides=None,
+                    validate=True):
+    """Distils from cached teacher logits (see `teacher_cache`); no teacher forward pass. Returns the run state."""
+    from dvfl_tf.training.data import evaluation_dataset, evaluation_steps, load_dataset_index
+    from dvfl_tf.training.teacher_cache import offline_training_dataset
+
+    if not os.path.isfile(teacher_logits):
+        raise FileNotFoundError(f"Teacher-logit cache not found: {teacher_logits!r}")
+    train_ds, num_classes, videos, data_options = offline_training_dataset(teacher_logits, config.batch_size, config.seed)
+    steps = config.steps_per_epoch or max(1, videos // config.batch_size)
+    val_ds = val_steps = None
+    if validate:
+        index = load_dataset_index(data_options)
+        val_ds = evaluation_dataset(data_options, index, config.batch_size, repeat=True)
+        val_steps = evaluation_steps(index, data_options.eval_split, config.batch_size)
+    config.extra.update(job="distill_offline", teacher_logits=str(teacher_logits), student=str(student),
+                        drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict())
+
+    def build():
+        return build_or_load(student, num_classes, data_options.num_frames, data_options.image_size, drop_path_rate,
+                             overrides), None
+
+    return train_run(config, build, train_ds, steps, val_ds, val_steps)

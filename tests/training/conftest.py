@@ -1,0 +1,34 @@
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_video_dataset(tmp_path_factory):
+    """A tiny synthetic motion dataset (real AVI files, HMDB51 layout): 3 classes, 32x32, 8 frames."""
+    from dvfl_tf.data import ensure_synthetic
+
+    root = str(tmp_path_factory.mktemp("videos") / "synthetic")
+    return ensure_synthetic(root, num_classes=3, train_per_class=4, test_per_class=2, image_size=32, num_frames=8)
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher_file(tmp_path_factory):
+    """A `.keras` teacher for 3 classes, 4 frames of 32x32."""
+    import keras
+
+    from dvfl_tf.testing import tiny_classifier
+
+    keras.utils.set_random_seed(0)
+    path = str(tmp_path_factory.mktemp("teacher") / "teacher.keras")
+    tiny_classifier(3, embed_dim=12).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def subprocess_env():
+    """Environment for a subprocess that imports this checkout of dvfl_tf."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    env["PYTHONPATH"] = repo + os.pathsep + env.get("PYTHONPATH", "")
+    return env

@@ -1,0 +1,106 @@
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from dvfl_tf.testing import random_clips, tiny_classifier
+from dvfl_tf.training.distiller import Distiller
+from dvfl_tf.training.losses import distillation_loss
+
+NUM_CLASSES = 5
+
+
+def _batch(batch=4, seed=0):
+    clips = random_clips(batch, 4, 32, seed=seed)
+    labels = np.eye(NUM_CLASSES, dtype="float32")[np.arange(batch) % NUM_CLASSES]
+    return clips, labels
+
+
+def _distiller(**kwargs):
+    keras.utils.set_random_seed(1)
+    teacher = tiny_classifier(NUM_CLASSES, embed_dim=16)
+    student = tiny_classifier(NUM_CLASSES)
+    distiller = Distiller(student, teacher, **kwargs)
+    distiller.compile(optimizer=keras.optimizers.SGD(0.05))
+    return distiller
+
+
+def test_train_step_loss_equals_formula_and_only_student_changes():
+    distiller = _distiller(temperature=4.0, alpha=0.3)
+    clips, labels = _batch()
+    # Soft targets (as after mixup).
+    soft = 0.7 * labels + 0.3 * np.roll(labels, 1, axis=0)
+    expected_total, _, _ = distillation_loss(
+        soft, distiller.student(clips), distiller.teacher(clips), temperature=4.0, alpha=0.3
+    )
+    teacher_before = [w.copy() for w in distiller.teacher.get_weights()]
+    student_before = [w.copy() for w in distiller.student.get_weights()]
+    logs = distiller.test_step((clips, soft))
+    np.testing.assert_allclose(float(logs["loss"]), float(np.mean(expected_total)), rtol=1e-5)
+
+    history = distiller.fit(clips, soft, batch_size=4, epochs=2, verbose=0)
+    assert set(history.history) >= {"loss", "kd_loss", "ce_loss", "top1", "top5"}
+    for before, after in zip(teacher_before, distiller.teacher.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    changed = [not np.array_equal(b, a) for b, a in zip(student_before, distiller.student.get_weights())]
+    assert any(changed)
+
+
+def test_gradients_reach_only_student():
+    distiller = _distiller()
+    clips, labels = _batch()
+    assert distiller.teacher.trainable is False
+    trainable_ids = {id(v) for v in distiller.trainable_variables}
+    assert trainable_ids == {id(v) for v in distiller.student.trainable_variables}
+    with tf.GradientTape() as tape:
+        _, _, total, _, _ = distiller._distillation_losses(clips, labels, training=True)
+    grads = tape.gradient(total, distiller.student.trainable_variables + distiller.teacher.variables)
+    student_grads = grads[: len(distiller.student.trainable_variables)]
+    teacher_grads = grads[len(distiller.student.trainable_variables) :]
+    assert all(g is not None for g in student_grads)
+    assert all(g is None for g in teacher_grads)
+
+
+def test_class_count_mismatch_is_a_clear_error():
+    with pytest.raises(ValueError, match="50 classes, student with 51"):
+        Distiller(tiny_classifier(51), tiny_classifier(50))
+
+
+def test_offline_teacher_logits_are_used_instead_of_a_teacher():
+    clips, labels = _batch()
+    keras.utils.set_random_seed(1)
+    student = tiny_classifier(NUM_CLASSES)
+    distiller = Distiller(student, teacher=None, temperature=2.0, alpha=0.5)
+    distiller.compile(optimizer="sgd")
+    teacher_logits = np.random.default_rng(0).normal(size=(4, NUM_CLASSES)).astype("float32")
+    logs = distiller.test_step((clips, {"labels": labels, "teacher_logits": teacher_logits}))
+    expected, _, _ = distillation_loss(labels, student(clips), teacher_logits, temperature=2.0, alpha=0.5)
+    np.testing.assert_allclose(float(logs["loss"]), float(np.mean(expected)), rtol=1e-5)
+    with pytest.raises(ValueError, match="no teacher"):
+        distiller.test_step((clips, labels))
+
+
+def test_config_round_trip_and_keras_save(tmp_path):
+    distiller = _distiller(temperature=3.0, alpha=0.4, divergence="js")
+    clips, _ = _batch()
+    reference = np.asarray(distiller(clips))
+    config = distiller.get_config()
+    clone = Distiller.from_config(config)
+    assert (clone.temperature, clone.alpha, clone.divergence) == (3.0, 0.4, "js")
+    path = os.path.join(tmp_path, "distiller.keras")
+    distiller.save(path)
+    restored = keras.saving.load_model(path)
+    assert isinstance(restored, Distiller)
+    np.testing.assert_allclose(np.asarray(restored(clips)), reference, atol=1e-5)
+    assert restored.teacher.trainable is False
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"temperature": 0.0}, "temperature"), ({"alpha": 1.5}, "alpha"), ({"divergence": "kl"}, "divergence")],
+)
+def test_argument_validation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Distiller(tiny_classifier(NUM_CLASSES), None, **kwargs)

@@ -1,0 +1,62 @@
+"""SIGKILL `dvfl-tf distill` mid-run; the same command again finishes the run and keeps the epochs done."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from dvfl_tf.training.callbacks import read_history
+
+EPOCHS = 6
+
+
+def _command(data_root, teacher, output):
+    return [
+        sys.executable, "-m", "dvfl_tf", "distill",
+        "--dataset", "synthetic", "--data-root", data_root, "--teacher", teacher,
+        "--student", "vfl_net_nano",
+        "--backbone-overrides", json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]}),
+        "--num-frames", "4", "--image-size", "32", "--batch-size", "4",
+        "--epochs", str(EPOCHS), "--steps-per-epoch", "2", "--lr", "0.01", "--warmup-epochs", "1",
+        "--no-validation", "--output", output,
+    ]
+
+
+def _epochs_done(output):
+    try:
+        with open(os.path.join(output, "state.json")) as f:
+            return json.load(f).get("epochs_done", 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def test_killed_distill_resumes_and_keeps_finished_epochs(tiny_video_dataset, tiny_teacher_file, tmp_path, subprocess_env):
+    output = str(tmp_path / "run")
+    command = _command(tiny_video_dataset, tiny_teacher_file, output)
+    log = open(tmp_path / "first.log", "w")
+    process = subprocess.Popen(command, env=subprocess_env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 600
+    while _epochs_done(output) < 2 and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    log.close()
+    killed_at = _epochs_done(output)
+    assert 2 <= killed_at < EPOCHS, (killed_at, (tmp_path / "first.log").read_text()[-2000:])
+    before = {row["epoch"]: row["loss"] for row in read_history(os.path.join(output, "history.csv"))}
+
+    second = subprocess.run(command, env=subprocess_env, capture_output=True, text=True, timeout=900)
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    # Training restarted after the last saved epoch, not from the first.
+    assert "Epoch 1/" not in second.stdout
+    assert f"Epoch {EPOCHS}/{EPOCHS}" in second.stdout
+    state = json.load(open(os.path.join(output, "state.json")))
+    assert state["status"] == "complete" and state["epochs_done"] == EPOCHS
+    rows = read_history(os.path.join(output, "history.csv"))
+    assert [row["epoch"] for row in rows] == list(range(EPOCHS))
+    for epoch in range(killed_at):
+        assert rows[epoch]["loss"] == before[epoch]
+    assert os.path.exists(os.path.join(output, "last.keras"))
+    assert not os.path.exists(os.path.join(output, "backup"))
