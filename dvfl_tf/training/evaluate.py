@@ -16,19 +16,22 @@ def keras_predictor(model):
 
 
 def tflite_predictor(path):
-    """A predictor for a `.tflite` file, through `dvfl_tf.runtime.load_predictor(path)`.
+    """(function clips (B, T, H, W, 3) -> logits (B, C), (num_frames, image_size)) for a `.tflite` file.
 
-    Contract: `load_predictor(path)` returns a callable mapping float32 clips
-    (B, T, H, W, 3) in [0, 255] to logits (B, C).
+    Runs through the TensorFlow-free edge runtime, so evaluation measures the
+    exact file a device runs (one clip per invoke: the file has batch 1).
     """
+    from dvfl_tf.runtime import TFLiteVideoClassifier
+
     try:
-        from dvfl_tf.runtime import load_predictor
-    except ImportError as error:
-        raise UnsupportedModelError(
-            f"Evaluating .tflite models is not yet supported in this installation (needs "
-            f"dvfl_tf.runtime.load_predictor: {error}). Evaluate the .keras model instead."
-        ) from error
-    return load_predictor(path)
+        classifier = TFLiteVideoClassifier(path)
+    except ValueError as error:
+        raise UnsupportedModelError(f"{path} is not a dvfl-tf video classifier: {error}") from error
+
+    def predictor(clips):
+        return np.stack([classifier.predict_logits(clip) for clip in np.asarray(clips)])
+
+    return predictor, (classifier.num_frames, classifier.image_size)
 
 
 def load_predictor(path):
@@ -36,8 +39,7 @@ def load_predictor(path):
     if str(path).endswith(".tflite"):
         if not os.path.isfile(path):
             raise UnsupportedModelError(f"Model file not found: {path}")
-        predictor = tflite_predictor(path)
-        return predictor, getattr(predictor, "input_spec", None)
+        return tflite_predictor(path)
     if str(path).endswith(".keras"):
         from dvfl_tf.training.models import load_keras_model
 

@@ -75,30 +75,20 @@ def evaluate_run(model_path, batch_size=16):
 
 
 def export_int8_hook(model_path, output_path):
-    """Exports the student to an int8 `.tflite` with `dvfl_tf.export`; None (with a note) if unavailable.
-
-    Expected API: `dvfl_tf.export.export_tflite(model, path, quantization="int8",
-    calibration_data=...)`; the calibration clips are the synthetic training clips.
-    """
-    try:
-        from dvfl_tf.export import export_tflite
-    except ImportError as error:
-        print(f"Note: int8 TFLite export skipped: dvfl_tf.export is not available ({error}).")
-        return None
+    """Exports the student to a full-integer int8 `.tflite`, calibrated on synthetic training clips."""
     from dvfl_tf.data import clip_dataset
+    from dvfl_tf.export import export_tflite
     from dvfl_tf.training.data import load_dataset_index
     from dvfl_tf.training.models import load_keras_model
 
     options = _data_options()
     index = load_dataset_index(options)
     calibration = clip_dataset(index.records("train")[:64], index.num_classes, num_frames=NUM_FRAMES,
-                               image_size=IMAGE_SIZE, training=False, batch_size=1)
-    try:
-        export_tflite(load_keras_model(model_path), output_path, quantization="int8",
-                      calibration_data=(clips for clips, _ in calibration))
-    except (TypeError, AttributeError) as error:
-        print(f"Note: int8 TFLite export skipped: dvfl_tf.export has another interface ({error}).")
-        return None
+                               image_size=IMAGE_SIZE, training=False, batch_size=1,
+                               short_side=options.resolved_short_side())
+    export_tflite(load_keras_model(model_path), output_path, mode="int8",
+                  calibration_clips=(clips[0].numpy() for clips, _ in calibration),
+                  class_names=index.class_names, calibration_source="synthetic training clips")
     return output_path
 
 
@@ -118,17 +108,10 @@ def run_quickstart(output="runs/quickstart", seed=0):
     }
     print("4/4 int8 TFLite export of the distilled student")
     tflite = export_int8_hook(os.path.join(distilled, "last.keras"), os.path.join(output, "student_int8.tflite"))
-    agreement = None
-    if tflite:
-        from dvfl_tf.training.evaluate import UnsupportedModelError
-
-        try:
-            reports["student_int8_tflite"] = evaluate_run(tflite)
-            float_predictions = reports["student_distilled"]["predictions"]
-            int8_predictions = reports["student_int8_tflite"]["predictions"]
-            agreement = sum(a == b for a, b in zip(float_predictions, int8_predictions)) / len(float_predictions)
-        except UnsupportedModelError as error:
-            print(f"Note: int8 TFLite evaluation skipped: {error}")
+    reports["student_int8_tflite"] = evaluate_run(tflite)
+    float_predictions = reports["student_distilled"]["predictions"]
+    int8_predictions = reports["student_int8_tflite"]["predictions"]
+    agreement = sum(a == b for a, b in zip(float_predictions, int8_predictions)) / len(float_predictions)
     accuracy = {name: (reports[name]["top1"] if name in reports else None)
                 for name in ("teacher", "student_distilled", "student_scratch", "student_int8_tflite")}
     summary = {

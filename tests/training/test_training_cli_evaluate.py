@@ -59,14 +59,22 @@ def test_cli_help_and_clear_errors(tmp_path, tiny_video_dataset):
     assert result.exit_code != 0 and "Teacher not found" in result.output
 
 
-def test_tflite_without_runtime_is_a_clear_error(tmp_path):
+def test_evaluate_tflite_file_matches_its_keras_model(tiny_video_dataset, tiny_teacher_file, tmp_path):
+    from dvfl_tf.export import export_tflite
+    from dvfl_tf.training.models import load_keras_model
+
+    tflite = str(tmp_path / "teacher.tflite")
+    export_tflite(load_keras_model(tiny_teacher_file), tflite, mode="float32")
+    options = DataOptions(dataset="synthetic", data_root=tiny_video_dataset)
+    from_keras = evaluate(tiny_teacher_file, options, batch_size=4, output_dir=str(tmp_path / "keras"))
+    from_tflite = evaluate(tflite, options, batch_size=4, output_dir=str(tmp_path / "tflite"))
+    assert (from_tflite["num_frames"], from_tflite["image_size"]) == (4, 32)  # read from the file
+    assert from_tflite["predictions"] == from_keras["predictions"]
+    assert from_tflite["top1"] == from_keras["top1"]
+
+
+def test_tflite_that_is_not_a_model_is_a_clear_error(tmp_path):
     path = tmp_path / "model.tflite"
     path.write_bytes(b"not a model")
-    try:
-        from dvfl_tf.runtime import load_predictor  # noqa: F401
-    except ImportError:
-        with pytest.raises(UnsupportedModelError, match="not yet supported"):
-            evaluate(str(path), DataOptions(dataset="synthetic"))
-    else:  # with the runtime, a file that is not a model still fails loudly
-        with pytest.raises(Exception):
-            evaluate(str(path), DataOptions(dataset="synthetic"))
+    with pytest.raises(Exception, match="model.tflite|Model provided|flatbuffer"):
+        evaluate(str(path), DataOptions(dataset="synthetic"))
