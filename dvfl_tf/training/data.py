@@ -26,21 +26,6 @@ class DataOptions:
         return dataclasses.asdict(self)
 
 
-# Datasets whose labels change under a horizontal flip (the synthetic classes are motion directions).
-_NO_FLIP = {"synthetic"}
-
-
-def training_augmentation(options):
-    """The augmentation argument of `clip_dataset` for training."""
-    augment = options.augment
-    if options.dataset in _NO_FLIP:
-        if augment is True:
-            return {"flip": False}
-        if isinstance(augment, dict):
-            return {"flip": False, **augment}
-    return augment
-
-
 def load_dataset_index(options):
     from dvfl_tf.data import load_index
 
@@ -66,11 +51,11 @@ def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=Tru
         training=True,
         batch_size=batch_size,
         seed=seed,
-        augment=training_augmentation(options),
+        augment=options.augment,
         mixup=options.mixup or None,
         short_side=options.resolved_short_side(),
         repeat=True,
-        dataset_name=options.dataset,
+        dataset_name=index.name,  # the index knows a make-synthetic tree read as hmdb51
     )
     steps = steps_per_epoch or max(1, len(train_records) // batch_size)
     validation, validation_steps = None, None
@@ -94,7 +79,7 @@ def evaluation_dataset(options, index, batch_size, views=(1, 1), repeat=False):
         views=views,
         short_side=options.resolved_short_side(),
         repeat=repeat,
-        dataset_name=options.dataset,
+        dataset_name=index.name,  # the index knows a make-synthetic tree read as hmdb51
     )
 
 
