@@ -13,16 +13,17 @@ from dvfl_tf.runtime.preprocessing import softmax
 
 
 def load_keras_model(path):
-    """Loads a `.keras` file holding a dvfl_tf model (registering our layers first)."""
-    import keras
+    """Loads a `.keras` file holding a dvfl_tf model; a Distiller file gives its student.
 
-    # Importing the model modules registers their serializable classes.
-    import dvfl_tf.models.video_focalnet.video_focalnet_classifier  # noqa: F401
+    One loader for the project (`dvfl_tf.training.models.load_keras_model`, which
+    registers every dvfl_tf class); here a missing file is a FileNotFoundError.
+    """
+    from dvfl_tf.training.models import load_keras_model as load_project_model
 
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such model file: {path}")
-    return keras.saving.load_model(path, compile=False)
+    return load_project_model(path)
 
 
 class KerasVideoClassifier(VideoClassifier):
