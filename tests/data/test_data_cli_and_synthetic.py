@@ -1,6 +1,7 @@
 import json
 import os
 
+import cv2
 import numpy as np
 from click.testing import CliRunner
 
@@ -73,10 +74,30 @@ def test_synthetic_default_cache_dir(tmp_path, monkeypatch):
     assert index.num_classes == 2 and all(r.path.startswith(str(tmp_path / "cache")) for r in index.records("train"))
 
 
+def test_synthetic_pan_drifts_towards_the_class_angle():
+    # The default classes: the whole scene drifts; phase correlation of consecutive
+    # frames measures the shift (image y grows downwards, so 90 degrees is -y).
+    size, frames = 64, 16
+    pans = [spec for spec in CLASS_POOL[:8] if spec["kind"] == "pan"]
+    assert len(pans) == 8
+    for spec in pans:
+        video = render_video(spec, np.random.default_rng(7), size, frames).astype(np.float32).mean(-1)
+        shifts = np.array([cv2.phaseCorrelate(video[t], video[t + 1])[0] for t in range(frames - 1)])
+        dx, dy = shifts.mean(axis=0)
+        measured = np.degrees(np.arctan2(-dy, dx)) % 360
+        assert abs((measured - spec["angle"] + 180) % 360 - 180) < 15, (spec["name"], dx, dy)
+        # About 40% of the frame over the clip, i.e. ~1.7 pixels a frame at 64x64 and 16 frames.
+        assert 1.0 < np.hypot(dx, dy) < 2.5, (spec["name"], dx, dy)
+    # No single frame tells the class: the first frames of two classes are alike in their statistics.
+    first = [render_video(spec, np.random.default_rng(7), size, frames)[0].astype(np.float32) for spec in pans[:2]]
+    assert abs(first[0].mean() - first[1].mean()) < 30
+
+
 def test_synthetic_motion_is_the_class_not_the_frame():
     # A "move" video: the shape's centre of change travels along the class direction.
     size, frames = 64, 12
-    for spec in (CLASS_POOL[0], CLASS_POOL[2]):  # 0 degrees (right), 90 degrees (up)
+    by_name = {spec["name"]: spec for spec in CLASS_POOL}
+    for spec in (by_name["move_000deg"], by_name["move_090deg"]):  # right, up
         video = render_video(spec, np.random.default_rng(4), size, frames).astype(np.float32)
         # Changed pixels (above the per-frame noise) between the first and the last two frames.
         first = (np.abs(video[1] - video[0]).sum(-1) > 60).astype(np.float32)
