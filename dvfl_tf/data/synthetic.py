@@ -54,7 +54,7 @@ MAX_CLASSES = len(CLASS_POOL)
 DEFAULTS = {
     "num_classes": 8,
     "train_per_class": 24,
-    "test_per_class": 10,
+    "test_per_class": 25,
     "unused_per_class": 1,
     "image_size": 64,
     "num_frames": 16,
