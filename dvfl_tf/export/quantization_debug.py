@@ -25,7 +25,7 @@ from dvfl_tf.export.converter import convert, make_converter
 from dvfl_tf.export.tflite_graph import inspect_graph
 
 PARTS = ("layer_norm", "gelu", "modulator_product")
-_LAYER_NORM_OPS = {"MEAN", "SUB", "SQUARED_DIFFERENCE", "ADD", "RSQRT", "MUL"}
+_LAYER_NORM_OPS = {"MEAN", "SUB", "SQUARED_DIFFERENCE", "ADD", "RSQRT", "MUL", "REDUCE_MAX", "REDUCE_MIN"}
 # Keras layer scopes of LayerNorms: norm, norm1, norm2, ln (e.g. ".../norm1_1/Mean").
 _LAYER_NORM_SCOPE = re.compile(r"/(norm\d?|ln)_\d+/")
 

@@ -39,6 +39,28 @@ def test_layer_norm_equals_keras_layer_normalization():
         LayerNorm(epsilon=0)
 
 
+def test_layer_norm_prescale_changes_nothing_for_quiet_loud_and_constant_tokens():
+    import keras
+    import tensorflow as tf
+
+    # Token spreads from 1e-4 to 1e3 and one constant token (spread 0): the
+    # per-token prescale must cancel in every case and keep gradients finite.
+    x = _features(1, 4, 8) * np.logspace(-4, 3, 16, dtype="float32").reshape(1, 4, 4, 1)
+    x[0, 0, 0] = 7.0
+    ours, reference = LayerNorm(epsilon=1e-5), keras.layers.LayerNormalization(epsilon=1e-5)
+    for layer in (ours, reference):
+        layer.build(x.shape)
+    expected = np.asarray(reference(x))
+    np.testing.assert_allclose(np.asarray(ours(x)), expected, atol=1e-5, rtol=1e-5)
+    np.testing.assert_array_equal(np.asarray(ours(x))[0, 0, 0], 0.0)  # constant token -> beta
+    inputs = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        loss = tf.reduce_sum(ours(inputs) * tf.constant(RNG.normal(size=x.shape).astype("float32")))
+    gradient = tape.gradient(loss, inputs).numpy()
+    assert np.all(np.isfinite(gradient))
+
+
 def test_frame_normalization():
     frames = RNG.uniform(0, 255, size=(2, 8, 8, 3)).astype("float32")
     run_layer_test(FrameNormalization, {}, frames, (2, 8, 8, 3), batch_sizes=[1, 3])
