@@ -96,23 +96,17 @@ def export_tflite_command(
 def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
     """(calibration clips, labelled verification clips, description, class names) from a dataset."""
     from dvfl_tf.data.datasets import DatasetError
-    from dvfl_tf.export.calibration import clips_from_videos, dataset_split
+    from dvfl_tf.export.calibration import dataset_clips
 
     graph = model.single_clip_model() if hasattr(model, "single_clip_model") else model
     num_frames, size = graph.inputs[0].shape[0], graph.inputs[0].shape[1]
     try:
-        train, class_names, train_name = dataset_split(dataset, data_root, "train")
-        test, _, test_name = dataset_split(dataset, data_root, "test")
-    except (DatasetError, FileNotFoundError) as error:
+        clips = dataset_clips(dataset, data_root, num_frames, size, num_calibration, num_verify)
+    except (DatasetError, FileNotFoundError, ValueError) as error:
         raise click.UsageError(str(error))
-    calibration, _, skipped = clips_from_videos(train, num_frames, size, limit=num_calibration, seed=0)
-    verify, labels, skipped_test = clips_from_videos(test, num_frames, size, limit=num_verify, seed=1)
-    for message in skipped + skipped_test:
+    for message in clips.skipped:
         click.echo(f"skipped: {message}", err=True)
-    if not calibration or not verify:
-        raise click.UsageError(f"No usable videos in the {train_name!r} or {test_name!r} split of {dataset}.")
-    description = f"{len(calibration)} clips of {dataset} split {train_name!r} (evaluation preprocessing)"
-    return calibration, list(zip(verify, labels)), description, class_names
+    return clips.calibration, clips.verify, clips.description, clips.class_names
 
 
 @click.command("predict")

@@ -7,6 +7,7 @@ Without a dataset, `synthetic_motion_clips` gives moving shapes over the full
 then says calibration was synthetic.
 """
 
+import collections
 import warnings
 
 import numpy as np
@@ -72,3 +73,33 @@ def clips_from_videos(entries, num_frames, image_size, limit=None, seed=0):
     if skipped:
         warnings.warn(f"Skipped {len(skipped)} unusable videos: " + "; ".join(skipped[:5]))
     return clips, labels, skipped
+
+
+DatasetClips = collections.namedtuple(
+    "DatasetClips", "calibration calibration_labels verify description class_names skipped"
+)
+
+
+def dataset_clips(dataset, data_root, num_frames, image_size, num_calibration, num_verify):
+    """Calibration clips from a dataset's train split and labelled verification clips from its test split.
+
+    Both are drawn at random over the whole split (calibration with seed 0,
+    verification with seed 1): the first K records of a split are usually the
+    first classes only, and int8 ranges calibrated on a few classes miss the
+    activations of the others.
+
+    Returns `DatasetClips(calibration, calibration_labels, verify, description,
+    class_names, skipped)` with `verify` a list of (clip, label) and `skipped`
+    the messages naming unusable videos. Raises ValueError when a split has
+    no usable video.
+    """
+    train, class_names, train_name = dataset_split(dataset, data_root, "train")
+    test, _, test_name = dataset_split(dataset, data_root, "test")
+    calibration, calibration_labels, skipped = clips_from_videos(train, num_frames, image_size, limit=num_calibration, seed=0)
+    verify, labels, skipped_test = clips_from_videos(test, num_frames, image_size, limit=num_verify, seed=1)
+    if not calibration or not verify:
+        raise ValueError(f"No usable videos in the {train_name!r} or {test_name!r} split of {dataset}.")
+    description = f"{len(calibration)} clips of {dataset} split {train_name!r} (evaluation preprocessing)"
+    return DatasetClips(
+        calibration, calibration_labels, list(zip(verify, labels)), description, class_names, skipped + skipped_test
+    )

@@ -77,21 +77,20 @@ def evaluate_run(model_path, batch_size=16):
                     output_dir=os.path.join(os.path.dirname(model_path), "evaluation"))
 
 
-def export_int8_hook(model_path, output_path):
-    """Exports the student to a full-integer int8 `.tflite`, calibrated on synthetic training clips."""
-    from dvfl_tf.data import clip_dataset
+def export_int8_hook(model_path, output_path, num_calibration=64):
+    """Exports the student to a full-integer int8 `.tflite`, calibrated on synthetic training clips.
+
+    The same clips as `dvfl-tf export-tflite --int8 --calibration-dataset synthetic
+    --num-calibration 64`: drawn at random over all classes of the train split.
+    """
     from dvfl_tf.export import export_tflite
-    from dvfl_tf.training.data import load_dataset_index
+    from dvfl_tf.export.calibration import dataset_clips
     from dvfl_tf.training.models import load_keras_model
 
     options = _data_options()
-    index = load_dataset_index(options)
-    calibration = clip_dataset(index.records("train")[:64], index.num_classes, num_frames=NUM_FRAMES,
-                               image_size=IMAGE_SIZE, training=False, batch_size=1,
-                               short_side=options.resolved_short_side())
-    export_tflite(load_keras_model(model_path), output_path, mode="int8",
-                  calibration_clips=(clips[0].numpy() for clips, _ in calibration),
-                  class_names=index.class_names, calibration_source="synthetic training clips")
+    clips = dataset_clips(options.dataset, options.data_root, NUM_FRAMES, IMAGE_SIZE, num_calibration, num_verify=8)
+    export_tflite(load_keras_model(model_path), output_path, mode="int8", calibration_clips=clips.calibration,
+                  verify_clips=clips.verify, class_names=clips.class_names, calibration_source=clips.description)
     return output_path
 
 
