@@ -44,8 +44,10 @@ def test_int8_export_is_integer_from_input_to_output(exports):
     assert "DEQUANTIZE" not in report["op_histogram"]
     assert report["calibration"]["source"].startswith("synthetic")
     assert 0.0 <= report["top1_agreement"] <= 1.0 and report["num_clips"] == 8
-    # Weights are int8: the file is well under the float file's size.
-    assert report["file_size_bytes"] < exports["float32"][1]["file_size_bytes"]
+    # Weights are int8 (file size says little for a model this small: the
+    # per-tensor scales of the int8 graph weigh as much as its weights).
+    weighted = [op for op in graph["ops"] if op["op"] in ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D")]
+    assert weighted and all(graph["tensors"][op["inputs"][1]]["type"] == "INT8" for op in weighted)
 
 
 def test_report_json_written_with_required_keys(exports, tmp_path):
