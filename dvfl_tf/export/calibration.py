@@ -95,7 +95,9 @@ def dataset_clips(dataset, data_root, num_frames, image_size, num_calibration, n
     """
     train, class_names, train_name = dataset_split(dataset, data_root, "train")
     test, _, test_name = dataset_split(dataset, data_root, "test")
-    calibration, calibration_labels, skipped = clips_from_videos(train, num_frames, image_size, limit=num_calibration, seed=0)
+    calibration, calibration_labels, skipped = clips_from_videos(
+        train, num_frames, image_size, limit=num_calibration, seed=0
+    )
     verify, labels, skipped_test = clips_from_videos(test, num_frames, image_size, limit=num_verify, seed=1)
     if not calibration or not verify:
         raise ValueError(f"No usable videos in the {train_name!r} or {test_name!r} split of {dataset}.")
