@@ -10,8 +10,6 @@ MUL, both delegated. Shape: vfl_net_nano's stage 1, (8, 56, 56, 96); 2 threads.
 
 import collections
 import os
-import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -20,6 +18,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 from keras import ops  # noqa: E402
+
+from dvfl_tf.benchmark.op_profile import median_invoke_ms  # noqa: E402
 
 SHAPE = (8, 56, 56, 96)
 
@@ -59,14 +59,7 @@ def median_ms(content, threads=2, runs=15):
     else:
         data = rng.integers(-128, 127, detail["shape"]).astype(detail["dtype"])
     interpreter.set_tensor(detail["index"], data)
-    for _ in range(2):
-        interpreter.invoke()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        interpreter.invoke()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times), ops_used
+    return median_invoke_ms(interpreter, runs, warmup=2), ops_used
 
 
 def main():

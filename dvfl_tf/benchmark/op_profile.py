@@ -77,6 +77,11 @@ def _time_model_content(content, threads, runs, warmup):
     delegated = any(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details())
     for seed, detail in enumerate(interpreter.get_input_details()):
         interpreter.set_tensor(detail["index"], random_input(detail["shape"], detail["dtype"], seed=seed))
+    return median_invoke_ms(interpreter, runs, warmup), delegated
+
+
+def median_invoke_ms(interpreter, runs, warmup):
+    """Median wall time (ms) of `runs` invokes of an interpreter whose inputs are set, after `warmup` invokes."""
     for _ in range(warmup):
         interpreter.invoke()
     times = []
@@ -84,7 +89,7 @@ def _time_model_content(content, threads, runs, warmup):
         start = time.perf_counter()
         interpreter.invoke()
         times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times), delegated
+    return statistics.median(times)
 
 
 def profile_ops(model_path, threads=1, runs=3, warmup=1):
