@@ -1,10 +1,38 @@
 """Reading official PyTorch checkpoints into NumPy, without running code from the file."""
 
+import os
+import re
+import zipfile
+
 import numpy as np
 
+from dvfl_tf.errors import UserError, first_line
 
-class CheckpointError(ValueError):
+
+class CheckpointError(UserError, ValueError):
     """A checkpoint that cannot be read or does not fit the model."""
+
+
+def check_torch_file(path):
+    """Raises `CheckpointError` unless `path` looks like a `torch.save` file (zip with data.pkl, or a pickle).
+
+    Run before torch.load, so that a file that is no checkpoint at all is not
+    reported as one that "needs full unpickling".
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if not any(name.endswith("data.pkl") for name in archive.namelist()):
+                raise CheckpointError(f"{path}: not a PyTorch checkpoint (a zip archive without data.pkl)")
+    elif head.startswith(b"PK"):
+        raise CheckpointError(f"{path}: damaged PyTorch checkpoint (the zip archive is truncated or corrupt)")
+    elif not head.startswith(b"\x80"):  # legacy torch.save files are pickles (protocol marker 0x80)
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint (neither a torch zip archive nor a pickle)")
+    return path
 
 
 def _import_torch():
@@ -26,18 +54,20 @@ def read_state_dict(path, trust_checkpoint=False):
     `weights_only=True`, so no code from the file runs; `trust_checkpoint`
     allows full unpickling for old files that need it (only for files you trust).
     """
+    check_torch_file(path)
     torch = _import_torch()
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=not trust_checkpoint)
-    except FileNotFoundError:
-        raise CheckpointError(f"Checkpoint not found: {path}") from None
     except Exception as error:  # torch raises UnpicklingError, RuntimeError, ... for bad files
-        hint = (
-            ""
-            if trust_checkpoint
-            else " If the file needs full unpickling and you trust it, pass --trust-checkpoint."
-        )
-        raise CheckpointError(f"Cannot read checkpoint {path}: {error}.{hint}") from error
+        if not trust_checkpoint and "Weights only load failed" in str(error):
+            found = re.search(r"Unsupported global: GLOBAL (\S+)", str(error))
+            what = f" ({found.group(1)})" if found else ""
+            raise CheckpointError(
+                f"{path}: a checkpoint that needs code execution to load: it holds Python objects{what} "
+                "besides tensors.",
+                advice_flag="--trust-checkpoint", advice_command="convert-checkpoint",
+            ) from error
+        raise CheckpointError(f"{path}: damaged PyTorch checkpoint ({first_line(error)})") from error
     return state_dict_to_numpy(unwrap_state_dict(checkpoint, path))
 
 
