@@ -59,7 +59,7 @@ def export_tflite_command(
     _check_outputs(output, report_path, overwrite, inputs=(model_path, labels_path))
 
     from dvfl_tf.export.exporter import export_tflite, format_summary
-    from dvfl_tf.runtime.model_metadata import load_labels
+    from dvfl_tf.runtime.model_metadata import LabelsError, load_labels
 
     if preset is not None:
         from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
@@ -71,6 +71,10 @@ def export_tflite_command(
         model = load_keras_model(model_path)
 
     class_names = load_labels(labels_path) if labels_path else None
+    if class_names is not None:
+        outputs = int((model.single_clip_model() if hasattr(model, "single_clip_model") else model).outputs[0].shape[-1])
+        if len(class_names) != outputs:
+            raise LabelsError(f"{labels_path}: {len(class_names)} class names for a model with {outputs} outputs")
     calibration_clips = verify_clips = calibration_source = None
     if calibration_dataset:
         calibration_clips, verify_clips, calibration_source, dataset_classes = _dataset_clips(
