@@ -14,9 +14,11 @@ where the teacher labels the student's own augmented clip. More views (e.g.
 """
 
 import json
+import zipfile
 
 import numpy as np
 
+from dvfl_tf.errors import UserError, first_line
 from dvfl_tf.io_safety import atomic_path
 
 CACHE_FORMAT = 1
@@ -65,12 +67,23 @@ def _split_as_eval(data_options):
     return dataclasses.replace(data_options, eval_split=data_options.train_split)
 
 
+class TeacherCacheError(UserError, ValueError):
+    """A file given as a teacher-logit cache that is not one (or is damaged)."""
+
+
 def load_cache(path):
-    with np.load(path) as archive:
-        meta = json.loads(str(archive["meta"]))
-        if meta.get("format") != CACHE_FORMAT:
-            raise ValueError(f"{path} is not a teacher-logit cache of format {CACHE_FORMAT}.")
-        return archive["logits"], archive["labels"], meta
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            meta = json.loads(str(archive["meta"]))
+            if meta.get("format") != CACHE_FORMAT:
+                raise TeacherCacheError(f"{path}: not a teacher-logit cache of format {CACHE_FORMAT}")
+            return archive["logits"], archive["labels"], meta
+    except TeacherCacheError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise TeacherCacheError(
+            f"{path}: not a teacher-logit cache (write one with dvfl-tf cache-teacher; {first_line(error)})"
+        ) from error
 
 
 def offline_training_dataset(cache_path, batch_size, seed=0):

@@ -102,6 +102,8 @@ def _videos_and_folders(folder):
     with open(os.path.join(folder, "existing.csv"), "w") as f:
         f.write("model,median_ms\n")
     _write(os.path.join(folder, "existing.npz"), b"PK")
+    _write(os.path.join(folder, "random.npz"), rng.bytes(1024))
+    np.savez(os.path.join(folder, "other.npz"), weights=np.zeros(3))
 
 
 def build_workspace(folder):
