@@ -129,22 +129,10 @@ def _import_tensorflow_quietly(ctx):
         args[0] in ("predict", "benchmark") and any(str(a).endswith(".keras") for a in args[1:]))
     if not needs:
         return
-    import tempfile
+    from dvfl_tf.quiet import native_stderr_hidden
 
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode("utf-8", "replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    with native_stderr_hidden():
+        import tensorflow  # noqa: F401
 
 
 def _one_line(error, command):

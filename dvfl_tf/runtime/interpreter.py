@@ -10,6 +10,7 @@ import importlib
 import numpy as np
 
 from dvfl_tf.errors import UserError
+from dvfl_tf.quiet import native_stderr_hidden
 
 # (module, pip package) in the order they are tried.
 BACKENDS = (
@@ -52,8 +53,9 @@ def make_interpreter(model_path=None, model_content=None, num_threads=None, use_
         kwargs["model_path"] = str(model_path)
     else:
         kwargs["model_content"] = bytes(model_content)
-    interpreter = module.Interpreter(**kwargs)
-    interpreter.allocate_tensors()
+    with native_stderr_hidden():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." unless verbose
+        interpreter = module.Interpreter(**kwargs)
+        interpreter.allocate_tensors()
     return interpreter
 
 

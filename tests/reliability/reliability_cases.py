@@ -198,7 +198,8 @@ CASES = [
          argv=("predict", "clip.avi", "--model", "model.tflite", "--labels", "empty_labels.txt")),
     # --- data and option combinations -----------------------------------------------------------
     Case("data-root-missing", "check-data", "`--data-root` does not exist",
-         "Error: Data root of 'hmdb51' not found: expected a folder at */nowhere", argv=("check-data", "--dataset", "hmdb51", "--data-root", "nowhere")),
+         "Error: Data root of 'hmdb51' not found: expected a folder at */nowhere",
+         argv=("check-data", "--dataset", "hmdb51", "--data-root", "nowhere")),
     Case("predict-missing-video", "predict", "the video does not exist",
          "Error: No such video file: missing.avi", argv=("predict", "missing.avi", "--model", "model.tflite"),
          exit_code=2),

@@ -12,7 +12,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 TF_NOISE = ("absl::InitializeLog", "cudart_stub", "cpu_feature_guard", "oneDNN", "cuInit", "Captures:",
-            "Saved artifact")
+            "Saved artifact", "XNNPACK delegate")
 
 
 def dvfl(args, cwd, timeout=600):
