@@ -1,5 +1,6 @@
 """Reading official PyTorch checkpoints into NumPy, without running code from the file."""
 
+import json
 import os
 import re
 import zipfile
@@ -33,6 +34,41 @@ def check_torch_file(path):
     elif not head.startswith(b"\x80"):  # legacy torch.save files are pickles (protocol marker 0x80)
         raise CheckpointError(f"{path}: not a PyTorch checkpoint (neither a torch zip archive nor a pickle)")
     return path
+
+
+def check_safetensors_file(path):
+    """Raises `CheckpointError` unless `path` starts like a safetensors file (u64 header size, then a JSON header).
+
+    safetensors' own message for a bad file ("Error while deserializing header: ...") names no file.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+        header_size = int.from_bytes(head, "little") if len(head) == 8 else 0
+        first = f.read(1)
+    if len(head) < 8 or first != b"{" or not 2 <= header_size <= size - 8:
+        raise CheckpointError(f"{path}: not a safetensors file (no JSON header; truncated or another format)")
+    with open(path, "rb") as f:
+        f.seek(8)
+        header = f.read(header_size)
+    try:
+        entries = json.loads(header)
+    except ValueError:
+        raise CheckpointError(f"{path}: damaged safetensors file (the JSON header is cut or corrupt)") from None
+    ends = [entry["data_offsets"][1] for key, entry in entries.items() if key != "__metadata__"]
+    if ends and max(ends) > size - 8 - header_size:
+        raise CheckpointError(f"{path}: damaged safetensors file (truncated: tensors end past the file)")
+    return path
+
+
+def check_checkpoint_file(path):
+    """`check_safetensors_file` for `.safetensors`, else `check_torch_file`."""
+    if os.fspath(path).endswith(".safetensors"):
+        return check_safetensors_file(path)
+    return check_torch_file(path)
 
 
 def _import_torch():

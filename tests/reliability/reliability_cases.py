@@ -180,6 +180,18 @@ CASES = [
     Case("teacher-cache-other-npz", "distill", "`--teacher-logits` is some other NumPy archive",
          "Error: other.npz: not a teacher-logit cache (write one with dvfl-tf cache-teacher; *)",
          argv=("distill", "--teacher-logits", "other.npz", "--output", "run")),
+    Case("safetensors-truncated", "checkpoint reader", "a .safetensors file cut short",
+         "Error: truncated.safetensors: damaged safetensors file (truncated: tensors end past the file)",
+         test="tests/reliability/test_reliability_io_safety.py::test_damaged_safetensors_files_are_named_in_one_line"),
+    Case("safetensors-random", "checkpoint reader", "a .safetensors file of random bytes",
+         "Error: random.safetensors: not a safetensors file (no JSON header; truncated or another format)",
+         test="tests/reliability/test_reliability_io_safety.py::test_damaged_safetensors_files_are_named_in_one_line"),
+    Case("atomic-sigkill", "every model/state write", "the process is SIGKILLed in the middle of a save",
+         "(the previous file stays whole)",
+         test="tests/reliability/test_reliability_io_safety.py::"
+              "test_sigkill_during_an_atomic_write_leaves_the_previous_file_whole"),
+    Case("debug-traceback", "any", "`--debug` on a user error", "the Python traceback instead of one line",
+         test="tests/reliability/test_reliability_process.py::test_debug_shows_the_traceback_of_a_user_error"),
     # --- labels files ----------------------------------------------------------------------------
     Case("labels-wrong-count-tflite", "predict", "`--labels` has 2 names for a 3-class model",
          "Error: labels.txt: 2 class names for a model with 3 outputs",
