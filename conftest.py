@@ -15,3 +15,12 @@ def parity_dir():
     if not (path / "tiny" / "checkpoint.pth").exists():
         pytest.fail(f"Parity fixtures not found at {path} (set DVFL_PARITY_DIR)")
     return path
+
+
+@pytest.fixture(scope="session")
+def official_flows_dir():
+    """The official pretrained-start flows (../shared/official_flows; DVFL_OFFICIAL_FLOWS_DIR overrides)."""
+    path = pathlib.Path(os.environ.get("DVFL_OFFICIAL_FLOWS_DIR", REPO_ROOT.parent / "shared" / "official_flows"))
+    if not (path / "k400_to_7_classes" / "pretrained.pth").exists():
+        pytest.fail(f"Official flow fixtures not found at {path} (set DVFL_OFFICIAL_FLOWS_DIR)")
+    return path

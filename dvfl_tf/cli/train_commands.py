@@ -94,7 +94,9 @@ def _run_job(job, **kwargs):
 @click.command("train")
 @_common_data_options
 @click.option("--model", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
-@click.option("--init-checkpoint", default=None, help="Official PyTorch checkpoint (.pth) to start from.")
+@click.option("--init-checkpoint", default=None,
+              help="Pretrained checkpoint to start from (official .pth or timm .safetensors): head reset if its "
+                   "shape differs, deeper blocks dropped, missing weights left at initialisation.")
 @_common_training_options
 def train(**kwargs):
     """Train a model on labels (teacher fine-tuning, or a student from scratch)."""
@@ -107,12 +109,16 @@ def train(**kwargs):
 
 @click.command("distill")
 @_common_data_options
-@click.option("--teacher", default=None, help="Fine-tuned teacher: a .keras file or an official .pth checkpoint.")
+@click.option("--teacher", default=None,
+              help="Fine-tuned teacher: a .keras file or a checkpoint (.pth/.safetensors) that fills it whole.")
 @click.option("--teacher-logits", default=None,
               help="Cached teacher logits (dvfl-tf cache-teacher) instead of --teacher (offline distillation).")
 @click.option("--teacher-preset", default="video_focalnet_base", show_default=True,
               help="Architecture to load an official teacher checkpoint into.")
 @click.option("--student", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
+@click.option("--student-init", default=None,
+              help="Pretrained checkpoint the student starts from (DVFL-Net: ImageNet FocalNet-T srf, .pth or "
+                   "timm .safetensors).")
 @click.option("--temperature", type=float, default=10.0, show_default=True)
 @click.option("--alpha", type=float, default=0.2, show_default=True, help="Weight of the distillation term.")
 @click.option("--divergence", type=click.Choice(["forward", "reverse", "js"]), default="forward", show_default=True)
@@ -129,11 +135,12 @@ def distill(**kwargs):
     if rest["teacher_logits"]:
         # The data options of the cache apply (the student sees the cached views).
         _run_job(distill_offline, config=config, teacher_logits=rest["teacher_logits"], student=rest["student"],
-                 drop_path_rate=drop_path_rate, overrides=overrides, validate=validate)
+                 drop_path_rate=drop_path_rate, overrides=overrides, validate=validate,
+                 student_init=rest["student_init"])
         return
     _run_job(distill_job, config=config, data_options=data, teacher=rest["teacher"], student=rest["student"],
              teacher_preset=rest["teacher_preset"], drop_path_rate=drop_path_rate, overrides=overrides,
-             validate=validate)
+             validate=validate, student_init=rest["student_init"])
 
 
 def _parse_views(text):

@@ -1,4 +1,15 @@
-"""Reading official PyTorch checkpoints into NumPy, without running code from the file."""
+"""Reading checkpoints into NumPy without running code from the file.
+
+Two container formats, told apart by their first bytes (not by the file name):
+
+- PyTorch `.pth` (a zip archive, or a legacy pickle): read with
+  `torch.load(weights_only=True)`, so no code from the file runs;
+- `.safetensors` (an 8-byte header length, then a JSON header): read with
+  `safetensors.numpy`, which needs no torch at all.
+"""
+
+import json
+import struct
 
 import numpy as np
 
@@ -7,10 +18,14 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be read or does not fit the model."""
 
 
+PYTORCH = "PyTorch .pth"
+SAFETENSORS = "safetensors"
+
+
 def _import_torch():
     try:
         import torch
-    except ImportError as error:  # torch is an optional extra: only the converter needs it.
+    except ImportError as error:  # torch is an optional extra: only .pth files need it.
         raise CheckpointError(
             "Reading a PyTorch checkpoint needs torch: pip install 'dvfl-tf[convert]' "
             "(torch==2.13.0, the CPU build)."
@@ -18,19 +33,45 @@ def _import_torch():
     return torch
 
 
-def read_state_dict(path, trust_checkpoint=False):
-    """Returns {name: float32 ndarray} from an official `.pth` file.
+def detect_container(path):
+    """`PYTORCH` or `SAFETENSORS`, from the file's first bytes; raises `CheckpointError` otherwise."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        raise CheckpointError(f"Checkpoint not found: {path}") from None
+    except OSError as error:
+        raise CheckpointError(f"Cannot read checkpoint {path}: {error.strerror}") from None
+    if head.startswith(b"PK") or head[:1] == b"\x80":  # torch.save's zip, or a legacy pickle
+        return PYTORCH
+    if len(head) >= 9:
+        (header_length,) = struct.unpack("<Q", head[:8])
+        if 0 < header_length < 100_000_000 and head[8:9] == b"{":
+            return SAFETENSORS
+    raise CheckpointError(
+        f"{path} is neither a PyTorch checkpoint (.pth) nor a .safetensors file (first bytes {head[:8]!r})."
+    )
 
-    Accepts `{"model": state_dict, ...}` (what the official training code
-    writes), `{"state_dict": ...}` or a bare state_dict. Loads with
-    `weights_only=True`, so no code from the file runs; `trust_checkpoint`
-    allows full unpickling for old files that need it (only for files you trust).
+
+def read_state_dict(path, trust_checkpoint=False):
+    """Returns {name: float32 ndarray} from a `.pth` or `.safetensors` checkpoint (names as stored)."""
+    return read_checkpoint(path, trust_checkpoint)[0]
+
+
+def read_checkpoint(path, trust_checkpoint=False):
+    """Returns ({name: float32 ndarray}, container) for a `.pth` or `.safetensors` file.
+
+    A `.pth` may hold `{"model": state_dict, ...}` (what the official training
+    code writes), `{"state_dict": ...}` or a bare state_dict; DistributedDataParallel's
+    `module.` prefix is stripped. `trust_checkpoint` allows full unpickling of
+    old `.pth` files that need it (only for files you trust).
     """
+    container = detect_container(path)
+    if container == SAFETENSORS:
+        return _read_safetensors(path), container
     torch = _import_torch()
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=not trust_checkpoint)
-    except FileNotFoundError:
-        raise CheckpointError(f"Checkpoint not found: {path}") from None
     except Exception as error:  # torch raises UnpicklingError, RuntimeError, ... for bad files
         hint = (
             ""
@@ -38,7 +79,18 @@ def read_state_dict(path, trust_checkpoint=False):
             else " If the file needs full unpickling and you trust it, pass --trust-checkpoint."
         )
         raise CheckpointError(f"Cannot read checkpoint {path}: {error}.{hint}") from error
-    return state_dict_to_numpy(unwrap_state_dict(checkpoint, path))
+    return state_dict_to_numpy(unwrap_state_dict(checkpoint, path)), container
+
+
+def _read_safetensors(path):
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        state_dict = load_file(path)
+    except (SafetensorError, json.JSONDecodeError, ValueError) as error:
+        raise CheckpointError(f"Cannot read checkpoint {path}: {error}") from None
+    return state_dict_to_numpy(unwrap_state_dict(state_dict, path))
 
 
 def unwrap_state_dict(checkpoint, source="checkpoint"):

@@ -12,7 +12,7 @@ class ModelSpecError(ValueError):
 
 
 def _is_checkpoint(path):
-    return str(path).endswith((".pth", ".pt", ".bin", ".ckpt"))
+    return str(path).endswith((".pth", ".pt", ".bin", ".ckpt", ".safetensors"))
 
 
 def load_keras_model(path):
@@ -28,10 +28,15 @@ def load_keras_model(path):
     return getattr(model, "student", model)
 
 
-def load_official_checkpoint_into(model, checkpoint_path):
-    """Loads an official PyTorch checkpoint into `model` with `dvfl_tf.convert` (strict)."""
+def load_official_checkpoint_into(model, checkpoint_path, require_complete=False):
+    """Starts `model` from a pretrained checkpoint (official `.pth` or timm `.safetensors`).
+
+    The official fine-tuning start (`dvfl_tf.convert.start_from_pretrained`);
+    `require_complete` refuses a checkpoint that leaves any weight fresh (a teacher).
+    Returns the `PretrainedStartReport`.
+    """
     try:
-        from dvfl_tf.convert import load_official_checkpoint
+        from dvfl_tf.convert import start_from_pretrained
     except ImportError as error:
         raise ModelSpecError(
             "Loading official PyTorch checkpoints needs dvfl_tf.convert, which is not available "
@@ -40,16 +45,15 @@ def load_official_checkpoint_into(model, checkpoint_path):
         ) from error
     if not os.path.isfile(checkpoint_path):
         raise ModelSpecError(f"Checkpoint not found: {checkpoint_path}")
-    load_official_checkpoint(model, checkpoint_path)
-    return model
+    return start_from_pretrained(model, checkpoint_path, require_complete=require_complete)
 
 
 def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path_rate=None, overrides=None,
                   init_checkpoint=None):
     """A classifier from a preset name or a `.keras` file, checked against `num_classes`.
 
-    A preset gets fresh weights (then `init_checkpoint`, an official checkpoint,
-    if given); `num_frames`, `image_size`, `drop_path_rate` and `overrides`
+    A preset gets fresh weights (then the pretrained start from `init_checkpoint`,
+    if given: see `dvfl_tf.convert.start_from_pretrained`); `num_frames`, `image_size`, `drop_path_rate` and `overrides`
     (backbone arguments) apply to presets only.
     """
     from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, build_model
@@ -81,13 +85,15 @@ def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path
 
 
 def load_teacher(spec, num_classes, teacher_preset="video_focalnet_base", num_frames=None, image_size=None):
-    """The teacher: a `.keras` file, or an official checkpoint loaded into `teacher_preset`."""
+    """The teacher: a `.keras` file, or a fine-tuned checkpoint loaded whole into `teacher_preset`."""
     if _is_checkpoint(spec):
         from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
 
         model = build_model(teacher_preset, num_classes=num_classes, num_frames=num_frames, image_size=image_size)
-        load_official_checkpoint_into(model, spec)
+        load_official_checkpoint_into(model, spec, require_complete=True)
         return model
     if not str(spec).endswith(".keras"):
-        raise ModelSpecError(f"The teacher is a .keras file or an official checkpoint (.pth). Received: {spec!r}")
+        raise ModelSpecError(
+            f"The teacher is a .keras file or a checkpoint (.pth, .safetensors). Received: {spec!r}"
+        )
     return build_or_load(spec, num_classes)
