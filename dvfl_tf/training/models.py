@@ -4,10 +4,12 @@ import os
 
 import keras
 
+from dvfl_tf.errors import ModelFileError, UserError, first_line
+from dvfl_tf.model_files import check_keras_file
 from dvfl_tf.training.distiller import model_num_classes
 
 
-class ModelSpecError(ValueError):
+class ModelSpecError(UserError, ValueError):
     pass
 
 
@@ -22,9 +24,11 @@ def load_keras_model(path):
     import dvfl_tf.training.distiller  # noqa: F401
     import dvfl_tf.training.recipe  # noqa: F401
 
-    if not os.path.isfile(path):
-        raise ModelSpecError(f"Model file not found: {path}")
-    model = keras.saving.load_model(path, compile=False)
+    check_keras_file(path)
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises ValueError, TypeError, OSError (h5py) ... for damaged files
+        raise ModelFileError(f"{path}: cannot load the .keras model ({first_line(error)})") from error
     return getattr(model, "student", model)
 
 
@@ -49,12 +53,13 @@ def load_official_checkpoint_into(model, checkpoint_path, require_complete=False
 
 
 def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path_rate=None, overrides=None,
-                  init_checkpoint=None):
+                  init_checkpoint=None, class_names=None):
     """A classifier from a preset name or a `.keras` file, checked against `num_classes`.
 
     A preset gets fresh weights (then the pretrained start from `init_checkpoint`,
-    if given: see `dvfl_tf.convert.start_from_pretrained`); `num_frames`, `image_size`, `drop_path_rate` and `overrides`
-    (backbone arguments) apply to presets only.
+    if given: see `dvfl_tf.convert.start_from_pretrained`); `num_frames`, `image_size`, `drop_path_rate` and
+    `overrides` (backbone arguments) apply to presets only. `class_names` (the dataset's)
+    are stored in the model, so every file saved from it carries them.
     """
     from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, build_model
 
@@ -81,6 +86,8 @@ def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path
             f"{spec} predicts {got} classes but the dataset has {num_classes}. "
             "Fine-tune a model for this dataset first (dvfl-tf train)."
         )
+    if class_names is not None and hasattr(model, "set_class_names"):
+        model.set_class_names(class_names)  # saved with the model: predict and export show them
     return model
 
 
