@@ -39,6 +39,8 @@ def _common_training_options(function):
         click.option("--clipnorm", type=non_negative_float(), default=5.0, show_default=True, help="Global-norm clip (0: off)."),
         click.option("--drop-path-rate", type=fraction(max_open=True), default=None, help="Stochastic depth (default: the preset's)."),
         click.option("--backbone-overrides", default=None, help='JSON of backbone arguments, e.g. \'{"embed_dim": 32}\'.'),
+        click.option("--causal", is_flag=True,
+                     help="Build the preset causal (backbone causal=True): a model that can stream frame by frame."),
         click.option("--mixup/--no-mixup", default=False, show_default=True, help="Mixup/CutMix + label smoothing."),
         click.option("--augment/--no-augment", default=True, show_default=True),
         click.option("--no-validation", is_flag=True, help="Skip the per-epoch evaluation on the test split."),
@@ -68,6 +70,9 @@ def _split_options(kwargs):
         overrides = json.loads(overrides_text) if overrides_text else None
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides")
+    if kwargs.pop("causal"):
+        # The teacher of `distill` stays as given: a causal student learns from an ordinary teacher.
+        overrides = {**(overrides or {}), "causal": True}
     drop_path_rate = kwargs.pop("drop_path_rate")
     validate = not kwargs.pop("no_validation")
     config_fields = set(TrainConfig.__dataclass_fields__)

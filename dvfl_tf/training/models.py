@@ -65,6 +65,12 @@ def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path
 
     if str(spec).endswith(".keras"):
         model = load_keras_model(spec)
+        wants_causal = bool((overrides or {}).get("causal"))
+        if wants_causal and not getattr(getattr(model, "backbone", None), "causal", False):
+            raise ModelSpecError(
+                f"{spec} is not causal and a .keras model is not rebuilt: give a preset name to build a "
+                "causal model (--causal applies to presets)."
+            )
     elif spec in PRESETS:
         model = build_model(
             spec,

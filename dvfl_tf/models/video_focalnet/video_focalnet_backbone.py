@@ -42,6 +42,9 @@ class VideoFocalNetBackbone(keras.Model):
     `use_postln_in_modulation`, `normalize_modulator`, `patch_norm`,
     `focal_factor`. `activation` is "gelu" (exact, official) or an
     approximation ("gelu_tanh", "gelu_sigmoid") for accelerators without GELU.
+    `causal=True` (not an official option) makes every temporal operation see
+    only past and present frames (see `SpatioTemporalFocalModulation`), so the
+    model can run frame by frame (`VideoFocalNetClassifier.streaming_model`).
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class VideoFocalNetBackbone(keras.Model):
         patch_norm=True,
         focal_factor=2,
         activation="gelu",
+        causal=False,
         **kwargs,
     ):
         depths = [int(d) for d in depths]
@@ -130,6 +134,7 @@ class VideoFocalNetBackbone(keras.Model):
                     use_postln_in_modulation=use_postln_in_modulation,
                     normalize_modulator=normalize_modulator,
                     activation=activation,
+                    causal=causal,
                     name=f"layers_{stage}_blocks_{block}",
                 )(x)
                 block_index += 1
@@ -164,6 +169,7 @@ class VideoFocalNetBackbone(keras.Model):
         self.patch_norm = patch_norm
         self.focal_factor = focal_factor
         self.activation = activation
+        self.causal = causal
 
     @property
     def frames_after_stem(self):
@@ -219,6 +225,7 @@ class VideoFocalNetBackbone(keras.Model):
             "patch_norm": self.patch_norm,
             "focal_factor": self.focal_factor,
             "activation": self.activation,
+            "causal": self.causal,
         }
 
     @classmethod
