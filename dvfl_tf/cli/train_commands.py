@@ -87,6 +87,9 @@ def _run_job(job, **kwargs):
     state = job(**kwargs)
     if state.get("status") == "nan":
         raise click.ClickException("Training stopped: the loss became NaN (see the message above).")
+    if state.get("chief") is False:
+        click.echo(f"Worker done: {state.get('epochs_done')} epochs; the chief wrote the run in {kwargs['config'].output}.")
+        return
     best = state.get("best_value")
     click.echo(
         f"Run {kwargs['config'].output}: {state.get('epochs_done')} epochs, best {state.get('monitor')} = "

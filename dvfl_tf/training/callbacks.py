@@ -45,6 +45,27 @@ class StudentCheckpoints(keras.callbacks.Callback):
         write_json(self.state_path, state)
 
 
+class WorkerBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` where only the chief writes (and finally removes) the backup; every worker restores it.
+
+    Under MultiWorkerMirroredStrategy every worker holds the same weights, so one
+    copy is enough; the backup folder must be readable by all workers (the same
+    path on a shared file system, or one machine).
+    """
+
+    def __init__(self, backup_dir, chief=True, **kwargs):
+        super().__init__(backup_dir, **kwargs)
+        self.chief = chief
+
+    def _save_model(self):
+        if self.chief:
+            super()._save_model()
+
+    def on_train_end(self, logs=None):
+        if self.chief:
+            super().on_train_end(logs)
+
+
 class StopOnNaN(keras.callbacks.TerminateOnNaN):
     """`TerminateOnNaN` that says what happened and what to try."""
 

@@ -17,8 +17,15 @@ import os
 
 import keras
 
-from dvfl_tf.training.accelerators import make_strategy, set_mixed_precision
-from dvfl_tf.training.callbacks import StopOnNaN, StudentCheckpoints, TrainingCurves, plot_history, write_json
+from dvfl_tf.training.accelerators import is_chief, make_strategy, set_mixed_precision, shard_by_data
+from dvfl_tf.training.callbacks import (
+    StopOnNaN,
+    StudentCheckpoints,
+    TrainingCurves,
+    WorkerBackupAndRestore,
+    plot_history,
+    write_json,
+)
 from dvfl_tf.training.distiller import Distiller
 from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, scaled_learning_rate
 
@@ -66,9 +73,10 @@ class RunConfigMismatch(ValueError):
     pass
 
 
-def _prepare_run_dir(config):
-    """Creates the run directory, or checks that a restart uses the same configuration."""
-    os.makedirs(config.output, exist_ok=True)
+def _prepare_run_dir(config, chief=True):
+    """Creates the run directory, or checks that a restart uses the same configuration (the chief writes)."""
+    if chief:
+        os.makedirs(config.output, exist_ok=True)
     path = os.path.join(config.output, "config.json")
     new = json.loads(json.dumps(config.to_dict()))
     if os.path.exists(path):
@@ -81,7 +89,8 @@ def _prepare_run_dir(config):
                 f"{config.output} holds a run with a different configuration ({details}). "
                 "Rerun with the same options to resume it, or choose another --output."
             )
-    write_json(path, new)
+    if chief:
+        write_json(path, new)
 
 
 def read_state(run_dir):
@@ -92,7 +101,8 @@ def read_state(run_dir):
     return {}
 
 
-def train_run(config, build_models, train_data, steps_per_epoch, validation_data=None, validation_steps=None):
+def train_run(config, build_models, train_data, steps_per_epoch, validation_data=None, validation_steps=None,
+              strategy=None):
     """Trains (or distils) as configured; resumes the run in `config.output` if it was interrupted.
 
     Args:
@@ -103,24 +113,35 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
             one-hot/soft or `{"labels", "teacher_logits"}` (offline teacher).
         steps_per_epoch: batches per epoch (sets the LR schedule).
         validation_data: finite dataset of (clips, targets), or None.
+        strategy: the `tf.distribute` strategy, if the caller created it (it must be
+            created before any TensorFlow operation for multi-worker training);
+            default: `make_strategy(config.strategy)`.
 
     Returns the state dict (epochs_done, best_value, status...). The student
     of the run is in `best.keras` / `last.keras`.
     """
-    _prepare_run_dir(config)
+    if strategy is None:
+        strategy = make_strategy(config.strategy, config.tpu_address or None)
+    chief = is_chief(strategy)  # only the chief writes the run directory
+    if strategy.num_replicas_in_sync > 1:
+        print(f"{config.strategy} ({type(strategy).__name__}): {strategy.num_replicas_in_sync} replicas in sync, "
+              f"this worker is {'the' if chief else 'not the'} chief.", flush=True)
+    _prepare_run_dir(config, chief)
     state_path = os.path.join(config.output, "state.json")
     state = read_state(config.output)
     if state.get("status") != "complete" and state.get("epochs_done", 0) >= config.epochs:
         # Killed after the last epoch was saved but before the run was marked complete.
         state["status"] = "complete"
-        write_json(state_path, state)
+        if chief:
+            write_json(state_path, state)
     if state.get("status") == "complete":
         print(f"{config.output}: this run finished already ({state.get('epochs_done')} epochs); nothing to do.")
         return state
 
     keras.utils.set_random_seed(config.seed)
     set_mixed_precision(config.mixed_precision, config.strategy)
-    strategy = make_strategy(config.strategy, config.tpu_address or None)
+    train_data = shard_by_data(train_data, strategy)
+    validation_data = shard_by_data(validation_data, strategy)
     total_steps = max(1, config.epochs * steps_per_epoch)
     warmup_steps = min(total_steps, int(round(config.warmup_epochs * steps_per_epoch)))
     with strategy.scope():
@@ -148,15 +169,18 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
     nan_stop = StopOnNaN()
     callbacks = [
         # First, so that a resumed run starts at the epoch after the last completed one.
-        keras.callbacks.BackupAndRestore(os.path.join(config.output, "backup"), save_freq="epoch"),
+        WorkerBackupAndRestore(os.path.join(config.output, "backup"), chief=chief, save_freq="epoch"),
         nan_stop,
-        keras.callbacks.CSVLogger(history_csv, append=True),
-        keras.callbacks.TensorBoard(os.path.join(config.output, "tensorboard"), profile_batch=0),
-        StudentCheckpoints(config.output, monitor, state_path),
-        TrainingCurves(history_csv, config.output),
     ]
-    state.update(status="running")
-    write_json(state_path, state)
+    if chief:
+        callbacks += [
+            keras.callbacks.CSVLogger(history_csv, append=True),
+            keras.callbacks.TensorBoard(os.path.join(config.output, "tensorboard"), profile_batch=0),
+            StudentCheckpoints(config.output, monitor, state_path),
+            TrainingCurves(history_csv, config.output),
+        ]
+        state.update(status="running")
+        write_json(state_path, state)
     distiller.fit(
         train_data,
         epochs=config.epochs,
@@ -167,6 +191,9 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=config.verbose,
     )
+    if not chief:
+        return {"chief": False, "status": "nan" if nan_stop.stopped is not None else "complete",
+                "epochs_done": config.epochs if nan_stop.stopped is None else None}
     state = read_state(config.output)
     state["status"] = "nan" if nan_stop.stopped is not None else "complete"
     write_json(state_path, state)

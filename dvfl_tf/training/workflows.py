@@ -2,6 +2,7 @@
 
 import os
 
+from dvfl_tf.training.accelerators import make_strategy
 from dvfl_tf.training.data import training_datasets
 from dvfl_tf.training.models import build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
@@ -31,6 +32,7 @@ def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop
     Same step as distillation with alpha = 0. Returns the run state.
     """
     config.alpha = 0.0
+    strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     _resolve_input_shape(model, data_options)
     index, train_ds, val_ds, steps, val_steps = training_datasets(
         data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
@@ -47,7 +49,7 @@ def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop
         )
         return student, None
 
-    return train_run(config, build, train_ds, steps, val_ds, val_steps)
+    return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)
 
 
 def distill(config, data_options, teacher, student="vfl_net_nano", teacher_preset="video_focalnet_base",
@@ -59,6 +61,7 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
     """
     if not teacher or not (os.path.isfile(teacher)):
         raise FileNotFoundError(f"Teacher not found: {teacher!r}")
+    strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     _resolve_input_shape(student, data_options)
     index, train_ds, val_ds, steps, val_steps = training_datasets(
         data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
@@ -79,7 +82,7 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
         )
         return student_model, teacher_model
 
-    return train_run(config, build, train_ds, steps, val_ds, val_steps)
+    return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)
 
 
 def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_rate=None, overrides=None,
@@ -90,6 +93,7 @@ def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_ra
 
     if not os.path.isfile(teacher_logits):
         raise FileNotFoundError(f"Teacher-logit cache not found: {teacher_logits!r}")
+    strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     train_ds, num_classes, videos, data_options = offline_training_dataset(teacher_logits, config.batch_size, config.seed)
     steps = config.steps_per_epoch or max(1, videos // config.batch_size)
     val_ds = val_steps = None
@@ -104,4 +108,4 @@ def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_ra
         return build_or_load(student, num_classes, data_options.num_frames, data_options.image_size, drop_path_rate,
                              overrides, student_init), None
 
-    return train_run(config, build, train_ds, steps, val_ds, val_steps)
+    return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)
