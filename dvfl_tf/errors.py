@@ -30,6 +30,10 @@ class ModelFileError(UserError, ValueError):
     """A model file (.keras, .tflite) that is missing, truncated, corrupt or of the wrong kind."""
 
 
+class MissingModelFileError(ModelFileError, FileNotFoundError):
+    """A model file that does not exist (also a FileNotFoundError, for callers that catch that)."""
+
+
 def first_line(error):
     """The first non-empty line of an exception's message (library messages can run to pages)."""
     for line in str(error).splitlines():

@@ -9,7 +9,7 @@ directory only, and import neither TensorFlow nor LiteRT.
 import os
 import zipfile
 
-from dvfl_tf.errors import ModelFileError
+from dvfl_tf.errors import MissingModelFileError, ModelFileError
 
 TFLITE_IDENTIFIER = b"TFL3"  # flatbuffer file identifier, bytes 4..8 of every .tflite file
 
@@ -17,7 +17,7 @@ TFLITE_IDENTIFIER = b"TFL3"  # flatbuffer file identifier, bytes 4..8 of every .
 def check_exists(path, what="model file"):
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise ModelFileError(f"{path}: no such {what}")
+        raise MissingModelFileError(f"{path}: no such {what}")
     if os.path.isdir(path):
         raise ModelFileError(f"{path}: is a folder, expected a {what}")
     if os.path.getsize(path) == 0:

@@ -77,6 +77,10 @@ def _set_log_levels(verbose):
 
 
 class LazyGroup(click.Group):
+    def make_context(self, info_name, args, parent=None, **extra):
+        FLAGS.update(debug=False, verbose=False)  # each invocation starts quiet (tests call main many times)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
