@@ -103,7 +103,21 @@ def update_running_mean(mean, x, frame_weight):
     long the stream runs (an int8 sum would need a scale growing with t); a `w`
     held at 1 / N after N frames turns it into an exponential moving average.
     """
-    return mean + (x - mean) * frame_weight
+    updated = mean + (x - mean) * frame_weight
+    # Exactly `updated`, routed through a concatenation with `mean`: int8 TFLite gives
+    # a concatenation's inputs and output one scale, so the state output has the state
+    # input's quantization and an app feeds it back as it is (no requantization).
+    channels = mean.shape[-1]
+    return ops.concatenate([mean, updated], axis=-1)[..., channels:]
+
+
+def _dense_columns(dense, x, start, stop):
+    """`dense(x)[..., start:stop]`, computed from those columns of the kernel (and bias) only."""
+    kernel = ops.cast(dense.kernel, x.dtype)[:, start:stop]
+    y = ops.matmul(x, kernel)
+    if dense.use_bias:
+        y = y + ops.cast(dense.bias, x.dtype)[start:stop]
+    return y
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
@@ -516,8 +530,13 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
 
     def _temporal_stream_step(self, x, frame_weight, states):
         height, width, channels = x.shape[1], x.shape[2], self.dim
-        x = self.f_temporal(ops.reshape(x, (-1, 1, height * width, channels)))
-        ctx, gates = x[..., :channels], x[..., channels:]
+        tokens = ops.reshape(x, (-1, 1, height * width, channels))
+        # `f_temporal` as two products over its column blocks (same weights, same MACs):
+        # when one int8 tensor fed both the context (concatenated with the conv states,
+        # hence tied to their scale) and the gates, the converter left the gate products
+        # in float; split, the stream graph is integer throughout.
+        ctx = _dense_columns(self.f_temporal, tokens, 0, channels)
+        gates = _dense_columns(self.f_temporal, tokens, channels, None)
         states = list(states)
         new_states = []
         ctx_all = 0.0
