@@ -123,20 +123,24 @@ def predict_command(video, model_path, labels_path, top_k, as_json):
         raise click.UsageError(f"No such video file: {video}")
     from dvfl_tf.data.video_io import VideoDecodeError
 
-    if model_path.endswith(".tflite"):
-        from dvfl_tf.runtime import TFLiteVideoClassifier
-
-        classifier = TFLiteVideoClassifier(model_path, labels_path=labels_path)
-    elif model_path.endswith(".keras"):
-        from dvfl_tf.export.keras_classifier import KerasVideoClassifier
-
-        classifier = KerasVideoClassifier(model_path, labels_path=labels_path)
-    else:
-        raise click.UsageError(f"--model must be a .tflite or .keras file. Received: {model_path}")
     try:
+        if model_path.endswith(".tflite"):
+            from dvfl_tf.runtime import TFLiteVideoClassifier
+
+            classifier = TFLiteVideoClassifier(model_path, labels_path=labels_path)
+        elif model_path.endswith(".keras"):
+            from dvfl_tf.export.keras_classifier import KerasVideoClassifier
+
+            classifier = KerasVideoClassifier(model_path, labels_path=labels_path)
+        else:
+            raise click.UsageError(f"--model must be a .tflite or .keras file. Received: {model_path}")
         predictions = classifier.predict_video(video, top_k=top_k)
     except VideoDecodeError as error:
         raise click.ClickException(f"Cannot read video {error.path}: {error.reason}")
+    except ValueError as error:  # non-finite weights or outputs, a model that is not a video classifier
+        raise click.ClickException(str(error))
+    except ImportError as error:  # no TFLite runtime, or tflite-runtime under NumPy 2 (says what to install)
+        raise click.ClickException(str(error))
     if as_json:
         click.echo(json.dumps(predictions))
         return

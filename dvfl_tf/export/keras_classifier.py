@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from dvfl_tf.runtime.classifier import VideoClassifier
+from dvfl_tf.runtime.classifier import VideoClassifier, check_finite
 from dvfl_tf.runtime.preprocessing import softmax
 
 
@@ -38,9 +38,10 @@ class KerasVideoClassifier(VideoClassifier):
         self.frame_shape = (height, width)
         self.num_classes = int(self.graph.outputs[0].shape[-1])
         self._set_class_names(labels_path, class_names, source="class_names")
+        self.source = os.fspath(model_or_path) if isinstance(model_or_path, (str, os.PathLike)) else "the model"
 
     def predict_clip(self, clip):
         import keras
 
         logits = keras.ops.convert_to_numpy(self.graph(np.asarray(clip, np.float32), training=False))
-        return softmax(logits.reshape(-1))
+        return softmax(check_finite(logits.reshape(-1), self.source))
