@@ -19,6 +19,8 @@ def _common_data_options(function):
         click.option("--num-frames", type=positive_int(), default=None, help="Frames per clip (default: the model's)."),
         click.option("--image-size", type=positive_int(), default=None, help="Frame size (default: the model's)."),
         click.option("--batch-size", type=positive_int(), default=8, show_default=True, help="Global batch size."),
+        click.option("--allow-empty-classes", is_flag=True,
+                     help="Go on although a class has no usable training video (the summary names it)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -63,7 +65,7 @@ def _split_options(kwargs):
     data = DataOptions(
         dataset=kwargs.pop("dataset"), data_root=kwargs.pop("data_root"), split=kwargs.pop("split"),
         split_dir=kwargs.pop("split_dir"), num_frames=kwargs.pop("num_frames"), image_size=kwargs.pop("image_size"),
-        augment=kwargs.pop("augment"), mixup=kwargs.pop("mixup"),
+        augment=kwargs.pop("augment"), mixup=kwargs.pop("mixup"), allow_empty_classes=kwargs.pop("allow_empty_classes"),
     )
     overrides_text = kwargs.pop("backbone_overrides")
     try:

@@ -29,7 +29,15 @@ def load_keras_model(path):
         model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises ValueError, TypeError, OSError (h5py) ... for damaged files
         raise ModelFileError(f"{path}: cannot load the .keras model ({first_line(error)})") from error
-    return getattr(model, "student", model)
+    model = getattr(model, "student", model)
+    from dvfl_tf.training.callbacks import weights_are_finite
+
+    if not weights_are_finite(model):
+        raise ModelSpecError(
+            f"{path}: the model's weights are not finite (NaN or inf), so it cannot be used; it comes from a "
+            "diverged run. Use a checkpoint of a finite epoch (dvfl-tf runs keep one in last.keras / best.keras)."
+        )
+    return model
 
 
 def load_official_checkpoint_into(model, checkpoint_path, require_complete=False):
