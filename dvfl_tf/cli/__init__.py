@@ -154,7 +154,7 @@ def _one_line(error, command):
         name = error.filename if error.filename is not None else ""
         reason = error.strerror or first_line(error)
         return f"{name}: {reason}" if name else reason
-    if isinstance(error, ValueError):
+    if isinstance(error, (ValueError, ImportError)):  # ImportError: a runtime package missing or mismatched
         return first_line(error)
     return (f"internal error ({type(error).__name__}: {first_line(error)}); "
             "rerun with --debug for the traceback and report it")

@@ -107,14 +107,9 @@ def check_data_command(as_json, no_decode, workers, strict, **options):
     if as_json:
         click.echo(json.dumps(report))
     else:
-        click.echo(f"dataset {report['dataset']}: {report['num_classes']} classes, {report['num_videos']} videos")
-        for name, counts in report["splits"].items():
-            click.echo(f"  {name}: {counts['videos']} videos, {counts['usable']} usable")
-        if "missing_clips" in report:
-            click.echo(f"  missing clips: {report['missing_clips']}")
-        click.echo(f"problems: {report['num_problems']}")
-        for problem in report["problems"]:
-            click.echo(f"  {problem['path']}: {problem['reason']}")
+        from dvfl_tf.data.check import summary_lines
+
+        click.echo("\n".join(summary_lines(report, max_listed=len(report["problems"]))))
     if strict and report["problems"]:
         raise SystemExit(1)
 

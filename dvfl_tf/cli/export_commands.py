@@ -38,16 +38,19 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu):
 @click.option("--num-verify", type=positive_int(), default=8, show_default=True, help="Clips to compare TFLite with Keras on.")
 @click.option("--keep-float", multiple=True, help="With --int8: op type (e.g. GELU) or tensor name to keep in float. Repeatable.")
 @click.option("--labels", "labels_path", type=click.Path(exists=True, dir_okay=False), help="Class names (JSON list or one per line).")
+@click.option("--stream", is_flag=True, help="The frame-by-frame model of a causal classifier (one frame plus states in, logits plus states out).")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The .tflite file to write.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the verification report (JSON) here.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input model).")
 def export_tflite_command(
     model_path, preset, num_classes, frames, image_size, int8, fp16, dynamic_range, int16x8, uint8_io, edgetpu,
-    calibration_dataset, data_root, num_calibration, num_verify, keep_float, labels_path, output, report_path,
+    calibration_dataset, data_root, num_calibration, num_verify, keep_float, labels_path, stream, output, report_path,
     overwrite,
 ):
     """Export MODEL_PATH (.keras) or --preset to TFLite, check it for mobile use and verify it against Keras."""
     mode = _mode(int8, fp16, dynamic_range, int16x8, edgetpu)
+    if stream and (edgetpu or uint8_io or keep_float or int16x8):
+        raise click.UsageError("--stream cannot be combined with --edgetpu, --uint8-io, --keep-float or --int16x8.")
     if uint8_io and mode != "int8":
         raise click.UsageError("--uint8-io needs --int8.")
     if keep_float and mode != "int8":
@@ -64,7 +67,12 @@ def export_tflite_command(
     if preset is not None:
         from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
 
-        model = build_model(preset, num_classes=num_classes, num_frames=frames, image_size=image_size)
+        # A stream model needs a causal backbone: --stream builds the preset causal.
+        causal = {"causal": True} if stream else {}
+        try:
+            model = build_model(preset, num_classes=num_classes, num_frames=frames, image_size=image_size, **causal)
+        except ValueError as error:
+            raise click.UsageError(str(error))
     else:
         from dvfl_tf.export.keras_classifier import load_keras_model
 
@@ -84,6 +92,15 @@ def export_tflite_command(
     elif mode in ("int8", "int16x8"):
         click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
 
+    if stream:
+        from dvfl_tf.export.stream_exporter import export_stream_tflite, format_stream_summary
+
+        report = export_stream_tflite(
+            model, output, mode=mode, calibration_clips=calibration_clips, class_names=class_names,
+            report_path=report_path, verify_clips=verify_clips, calibration_source=calibration_source,
+        )
+        click.echo(format_stream_summary(report))
+        return
     report = export_tflite(
         model, output, mode=mode, calibration_clips=calibration_clips, class_names=class_names,
         uint8_io=uint8_io, edgetpu=edgetpu, report_path=report_path, verify_clips=verify_clips,
@@ -123,9 +140,16 @@ def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
 @click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False), help="A .tflite or .keras model.")
 @click.option("--labels", "labels_path", type=click.Path(exists=True, dir_okay=False), help="Class names overriding the model's.")
 @click.option("--top-k", type=positive_int(), default=5, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print [[label, probability], ...] as JSON.")
-def predict_command(video, model_path, labels_path, top_k, as_json):
+@click.option("--json", "as_json", is_flag=True, help="Print [[label, probability], ...] as JSON (with --stream: one JSON line per step).")
+@click.option("--stream", is_flag=True, help="Run a stream .tflite (export-tflite --stream) frame by frame on VIDEO (a file, or a camera index), printing the action as frames arrive.")
+@click.option("--stride", type=positive_int(), default=1, show_default=True, help="--stream: feed every N-th frame.")
+@click.option("--horizon", type=positive_int(), help="--stream: average over about the last N steps (default: every step so far).")
+@click.option("--max-frames", type=positive_int(), help="--stream: stop after this many decoded frames.")
+def predict_command(video, model_path, labels_path, top_k, as_json, stream, stride, horizon, max_frames):
     """Classify VIDEO and print the top-k labels with probabilities."""
+    if stream:
+        _predict_stream(video, model_path, labels_path, as_json, stride, horizon, max_frames)
+        return
     if not os.path.exists(video):
         raise click.UsageError(f"No such video file: {video}")
     if model_path.endswith(".tflite"):
@@ -144,3 +168,29 @@ def predict_command(video, model_path, labels_path, top_k, as_json):
         return
     for label, probability in predictions:
         click.echo(f"{probability:7.2%}  {label}")
+
+
+def _predict_stream(source, model_path, labels_path, as_json, stride, horizon, max_frames):
+    from dvfl_tf.runtime.stream import NotAStreamModelError, TFLiteStreamClassifier, stream_predictions
+
+    if not model_path.endswith(".tflite"):
+        raise click.UsageError(f"--stream needs a stream .tflite file (export-tflite --stream). Received: {model_path}")
+    try:
+        classifier = TFLiteStreamClassifier(model_path, labels_path=labels_path, horizon=horizon)
+    except (NotAStreamModelError, ValueError) as error:
+        raise click.UsageError(str(error))
+    steps = 0
+    try:
+        for step in stream_predictions(classifier, source, stride=stride, max_frames=max_frames):
+            steps += 1
+            label, probability = classifier.top_k(step["probabilities"], 1)[0]
+            if as_json:
+                click.echo(json.dumps({"frame": step["frame"], "time_s": round(step["time_s"], 3), "label": label,
+                                       "probability": probability, "step_ms": round(step["step_ms"], 2)}))
+            else:
+                click.echo(f"frame {step['frame']:5d}  t={step['time_s']:7.2f}s  {label:<24s} {probability:6.1%}"
+                           f"  ({step['step_ms']:.1f} ms)")
+    except (FileNotFoundError, OSError) as error:
+        raise click.UsageError(str(error))
+    if steps == 0:
+        raise click.ClickException(f"No prediction: {source} gave fewer frames than one tubelet.")

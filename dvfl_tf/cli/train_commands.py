@@ -19,6 +19,8 @@ def _common_data_options(function):
         click.option("--num-frames", type=positive_int(), default=None, help="Frames per clip (default: the model's)."),
         click.option("--image-size", type=positive_int(), default=None, help="Frame size (default: the model's)."),
         click.option("--batch-size", type=positive_int(), default=8, show_default=True, help="Global batch size."),
+        click.option("--allow-empty-classes", is_flag=True,
+                     help="Go on although a class has no usable training video (the summary names it)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -39,6 +41,8 @@ def _common_training_options(function):
         click.option("--clipnorm", type=non_negative_float(), default=5.0, show_default=True, help="Global-norm clip (0: off)."),
         click.option("--drop-path-rate", type=fraction(max_open=True), default=None, help="Stochastic depth (default: the preset's)."),
         click.option("--backbone-overrides", default=None, help='JSON of backbone arguments, e.g. \'{"embed_dim": 32}\'.'),
+        click.option("--causal", is_flag=True,
+                     help="Build the preset causal (backbone causal=True): a model that can stream frame by frame."),
         click.option("--mixup/--no-mixup", default=False, show_default=True, help="Mixup/CutMix + label smoothing."),
         click.option("--augment/--no-augment", default=True, show_default=True),
         click.option("--no-validation", is_flag=True, help="Skip the per-epoch evaluation on the test split."),
@@ -61,13 +65,16 @@ def _split_options(kwargs):
     data = DataOptions(
         dataset=kwargs.pop("dataset"), data_root=kwargs.pop("data_root"), split=kwargs.pop("split"),
         split_dir=kwargs.pop("split_dir"), num_frames=kwargs.pop("num_frames"), image_size=kwargs.pop("image_size"),
-        augment=kwargs.pop("augment"), mixup=kwargs.pop("mixup"),
+        augment=kwargs.pop("augment"), mixup=kwargs.pop("mixup"), allow_empty_classes=kwargs.pop("allow_empty_classes"),
     )
     overrides_text = kwargs.pop("backbone_overrides")
     try:
         overrides = json.loads(overrides_text) if overrides_text else None
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides")
+    if kwargs.pop("causal"):
+        # The teacher of `distill` stays as given: a causal student learns from an ordinary teacher.
+        overrides = {**(overrides or {}), "causal": True}
     drop_path_rate = kwargs.pop("drop_path_rate")
     validate = not kwargs.pop("no_validation")
     config_fields = set(TrainConfig.__dataclass_fields__)
@@ -82,6 +89,9 @@ def _run_job(job, **kwargs):
     state = job(**kwargs)
     if state.get("status") == "nan":
         raise click.ClickException("Training stopped: the loss became NaN (see the message above).")
+    if state.get("chief") is False:
+        click.echo(f"Worker done: {state.get('epochs_done')} epochs; the chief wrote the run in {kwargs['config'].output}.")
+        return
     best = state.get("best_value")
     click.echo(
         f"Run {kwargs['config'].output}: {state.get('epochs_done')} epochs, best {state.get('monitor')} = "
@@ -92,7 +102,9 @@ def _run_job(job, **kwargs):
 @click.command("train")
 @_common_data_options
 @click.option("--model", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
-@click.option("--init-checkpoint", default=None, help="Official PyTorch checkpoint (.pth) to start from.")
+@click.option("--init-checkpoint", default=None,
+              help="Pretrained checkpoint to start from (official .pth or timm .safetensors): head reset if its "
+                   "shape differs, deeper blocks dropped, missing weights left at initialisation.")
 @_common_training_options
 def train(**kwargs):
     """Train a model on labels (teacher fine-tuning, or a student from scratch)."""
@@ -105,12 +117,16 @@ def train(**kwargs):
 
 @click.command("distill")
 @_common_data_options
-@click.option("--teacher", default=None, help="Fine-tuned teacher: a .keras file or an official .pth checkpoint.")
+@click.option("--teacher", default=None,
+              help="Fine-tuned teacher: a .keras file or a checkpoint (.pth/.safetensors) that fills it whole.")
 @click.option("--teacher-logits", default=None,
               help="Cached teacher logits (dvfl-tf cache-teacher) instead of --teacher (offline distillation).")
 @click.option("--teacher-preset", default="video_focalnet_base", show_default=True,
               help="Architecture to load an official teacher checkpoint into.")
 @click.option("--student", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
+@click.option("--student-init", default=None,
+              help="Pretrained checkpoint the student starts from (DVFL-Net: ImageNet FocalNet-T srf, .pth or "
+                   "timm .safetensors).")
 @click.option("--temperature", type=positive_float(), default=10.0, show_default=True)
 @click.option("--alpha", type=fraction(), default=0.2, show_default=True, help="Weight of the distillation term.")
 @click.option("--divergence", type=click.Choice(["forward", "reverse", "js"]), default="forward", show_default=True)
@@ -127,11 +143,12 @@ def distill(**kwargs):
     if rest["teacher_logits"]:
         # The data options of the cache apply (the student sees the cached views).
         _run_job(distill_offline, config=config, teacher_logits=rest["teacher_logits"], student=rest["student"],
-                 drop_path_rate=drop_path_rate, overrides=overrides, validate=validate)
+                 drop_path_rate=drop_path_rate, overrides=overrides, validate=validate,
+                 student_init=rest["student_init"])
         return
     _run_job(distill_job, config=config, data_options=data, teacher=rest["teacher"], student=rest["student"],
              teacher_preset=rest["teacher_preset"], drop_path_rate=drop_path_rate, overrides=overrides,
-             validate=validate)
+             validate=validate, student_init=rest["student_init"])
 
 
 def _parse_views(ctx, param, text):

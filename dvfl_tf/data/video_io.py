@@ -250,6 +250,21 @@ def read_frames(path, choose_indices, short_side=None):
     return np.stack([frames[int(i)] for i in indices]), indices, len(frames)
 
 
+def open_video(path):
+    """Cheap check that `path` opens and yields a first frame (for a summary at the start of a run).
+
+    Raises `VideoDecodeError`; a truncated file can pass (`probe_video` decodes everything).
+    """
+    path = str(path)
+    _check_readable(path)
+    capture = _open(path)
+    try:
+        if not capture.grab():
+            raise VideoDecodeError(path, "no decodable frames (zero-frame or truncated file)")
+    finally:
+        capture.release()
+
+
 def probe_video(path):
     """Fully decode `path` to check it; returns a dict with frames, height, width, fps.
 

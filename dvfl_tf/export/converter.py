@@ -51,7 +51,10 @@ def make_converter(model, mode, calibration_clips=None, uint8_io=False):
 
         def representative_dataset():
             for clip in clips:
-                yield [tf.constant(clip, dtype=tf.float32)]
+                if isinstance(clip, dict):  # a multi-input model's inputs by signature name (stream models)
+                    yield {name: tf.constant(value, dtype=tf.float32) for name, value in clip.items()}
+                else:
+                    yield [tf.constant(clip, dtype=tf.float32)]
 
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative_dataset

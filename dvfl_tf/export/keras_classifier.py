@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from dvfl_tf.runtime.classifier import VideoClassifier
+from dvfl_tf.runtime.classifier import VideoClassifier, check_finite
 from dvfl_tf.runtime.preprocessing import softmax
 
 
@@ -38,9 +38,10 @@ class KerasVideoClassifier(VideoClassifier):
         # The names saved with the model (`VideoFocalNetClassifier(class_names=...)`) unless overridden.
         class_names = class_names or getattr(model, "class_names", None)
         self._set_class_names(labels_path, class_names, source=source)
+        self.source = source
 
     def predict_clip(self, clip):
         import keras
 
         logits = keras.ops.convert_to_numpy(self.graph(np.asarray(clip, np.float32), training=False))
-        return softmax(logits.reshape(-1))
+        return softmax(check_finite(logits.reshape(-1), self.source))

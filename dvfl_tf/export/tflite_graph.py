@@ -103,6 +103,19 @@ def mobile_violations(graph):
     return problems
 
 
+def outer_dimension_violations(graph):
+    """Non-constant tensors whose outer (batch) dimension is not 1: what a stream model must not have.
+
+    The GPU delegate and the Edge TPU compile single-batch graphs; a stream model
+    has every activation and state at batch 1.
+    """
+    return [
+        f"tensor {t['name']!r} has shape {t['shape']} (outer dimension {t['shape'][0]}, expected 1)"
+        for t in graph["tensors"]
+        if not t["constant"] and len(t["shape"]) >= 2 and t["shape"][0] != 1
+    ]
+
+
 def check_mobile_compatible(graph):
     """Raises `ExportRefusedError` naming every op or tensor that breaks the mobile rules."""
     problems = mobile_violations(graph)

@@ -11,6 +11,20 @@ from dvfl_tf.runtime.model_metadata import LabelsError, load_labels, load_metada
 from dvfl_tf.runtime.preprocessing import clip_from_frames, clip_from_video, softmax, top_k
 
 
+class NonFiniteOutputError(ValueError):
+    """The model answered NaN or inf: its weights (or its quantization) are broken."""
+
+
+def check_finite(logits, source):
+    """`logits`, or `NonFiniteOutputError` when any is NaN or inf (a probability table of nan% helps no one)."""
+    if not np.isfinite(logits).all():
+        raise NonFiniteOutputError(
+            f"{source}: the model's outputs are not finite (NaN or inf); its weights are broken "
+            "(a diverged run?). Use a checkpoint of a finite epoch."
+        )
+    return logits
+
+
 class VideoClassifier:
     """What every clip classifier shares: class names, preprocessing, top-k.
 
@@ -88,7 +102,7 @@ class TFLiteVideoClassifier(VideoClassifier):
         expected = (self.num_frames,) + self.frame_shape + (3,)
         if clip.shape != expected:
             raise ValueError(f"clip must have shape {expected}. Received: shape={clip.shape}")
-        return run_clip(self.interpreter, clip.astype(np.float32)).reshape(-1)
+        return check_finite(run_clip(self.interpreter, clip.astype(np.float32)).reshape(-1), self.path)
 
     def predict_clip(self, clip):
         """Class probabilities (num_classes,) of one raw-RGB clip."""

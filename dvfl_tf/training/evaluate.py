@@ -72,6 +72,11 @@ def predict_dataset(predictor, dataset, steps=None, desc="evaluate"):
             probs = probs.reshape(batch, views, -1).mean(axis=1)
         else:
             probs = _softmax(predictor(clips).astype("float64"))
+        if not np.isfinite(probs).all():
+            raise UnsupportedModelError(
+                "the model's outputs are not finite (NaN or inf); its weights are broken (a diverged run?). "
+                "Use a checkpoint of a finite epoch."
+            )
         probabilities.append(probs)
         labels.append(np.argmax(np.asarray(targets), axis=-1))
     return np.concatenate(labels), np.concatenate(probabilities)

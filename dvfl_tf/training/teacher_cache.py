@@ -36,7 +36,7 @@ def cache_teacher_logits(teacher, data_options, output_path, views=(2, 3), batch
         teacher = load_keras_model(teacher)
     data_options.num_frames = data_options.num_frames or int(teacher.inputs[0].shape[1])
     data_options.image_size = data_options.image_size or int(teacher.inputs[0].shape[2])
-    index = load_dataset_index(data_options)
+    index = load_dataset_index(data_options, required_split=data_options.train_split)
     options = _split_as_eval(data_options)
     records = index.records(options.eval_split)
     dataset = evaluation_dataset(options, index, batch_size, views=tuple(views))

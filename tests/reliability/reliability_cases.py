@@ -150,7 +150,8 @@ CASES = [
          "Error: corrupt.avi: *", argv=("predict", "corrupt.avi", "--model", "model.tflite")),
     # --- checkpoints -----------------------------------------------------------------------------
     Case("pth-random", "convert-checkpoint", "a .pth file of random bytes",
-         "Error: random.pth: not a PyTorch checkpoint (neither a torch zip archive nor a pickle)",
+         "Error: random.pth: not a checkpoint (neither a PyTorch .pth, i.e. a torch zip archive or a pickle, "
+         "nor a .safetensors file)",
          argv=("convert-checkpoint", "random.pth", "--preset", "vfl_net_nano", "--output", "new.keras"),
          absent=("new.keras",)),
     Case("pth-truncated", "convert-checkpoint", "a .pth file cut in half",
@@ -170,7 +171,8 @@ CASES = [
          argv=("train", "--dataset", "hmdb51", "--data-root", "data", "--model", "vfl_net_nano", "--image-size", "32",
                "--num-frames", "4", "--batch-size", "2", "--init-checkpoint", "needs_code.pth", "--output", "run")),
     Case("pth-random-teacher", "distill", "`--teacher` is a .pth of random bytes",
-         "Error: random.pth: not a PyTorch checkpoint (neither a torch zip archive nor a pickle)",
+         "Error: random.pth: not a checkpoint (neither a PyTorch .pth, i.e. a torch zip archive or a pickle, "
+         "nor a .safetensors file)",
          argv=("distill", "--dataset", "hmdb51", "--data-root", "data", "--teacher", "random.pth",
                "--teacher-preset", "vfl_net_nano", "--student", "vfl_net_nano", "--image-size", "32",
                "--num-frames", "4", "--batch-size", "2", "--output", "run")),
@@ -180,12 +182,14 @@ CASES = [
     Case("teacher-cache-other-npz", "distill", "`--teacher-logits` is some other NumPy archive",
          "Error: other.npz: not a teacher-logit cache (write one with dvfl-tf cache-teacher; *)",
          argv=("distill", "--teacher-logits", "other.npz", "--output", "run")),
-    Case("safetensors-truncated", "checkpoint reader", "a .safetensors file cut short",
-         "Error: truncated.safetensors: damaged safetensors file (truncated: tensors end past the file)",
-         test="tests/reliability/test_reliability_io_safety.py::test_damaged_safetensors_files_are_named_in_one_line"),
-    Case("safetensors-random", "checkpoint reader", "a .safetensors file of random bytes",
-         "Error: random.safetensors: not a safetensors file (no JSON header; truncated or another format)",
-         test="tests/reliability/test_reliability_io_safety.py::test_damaged_safetensors_files_are_named_in_one_line"),
+    Case("safetensors-truncated", "convert-checkpoint", "a .safetensors file cut short",
+         "Error: truncated.safetensors: damaged .safetensors checkpoint (*)",
+         argv=("convert-checkpoint", "truncated.safetensors", "--preset", "vfl_net_nano", "--output", "new.keras"),
+         absent=("new.keras",)),
+    Case("safetensors-random", "convert-checkpoint", "a .safetensors file of random bytes",
+         "Error: random.safetensors: not a checkpoint (neither a PyTorch .pth, i.e. a torch zip archive or a pickle, "
+         "nor a .safetensors file)",
+         argv=("convert-checkpoint", "random.safetensors", "--preset", "vfl_net_nano", "--output", "new.keras")),
     Case("atomic-sigkill", "every model/state write", "the process is SIGKILLed in the middle of a save",
          "(the previous file stays whole)",
          test="tests/reliability/test_reliability_io_safety.py::"

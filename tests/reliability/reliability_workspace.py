@@ -65,6 +65,12 @@ def _checkpoints(folder):
     good = open(os.path.join(folder, "good.pth"), "rb").read()
     _write(os.path.join(folder, "truncated.pth"), good[: len(good) // 2])
     _write(os.path.join(folder, "random.pth"), rng.bytes(4096))
+    from safetensors.numpy import save_file
+
+    save_file({name: value.numpy() for name, value in state.items()}, os.path.join(folder, "good.safetensors"))
+    tensors = open(os.path.join(folder, "good.safetensors"), "rb").read()
+    _write(os.path.join(folder, "truncated.safetensors"), tensors[:-20])
+    _write(os.path.join(folder, "random.safetensors"), rng.bytes(4096))
     with zipfile.ZipFile(os.path.join(folder, "nopickle.pth"), "w") as archive:
         archive.writestr("weights.txt", "not a torch archive\n")
 

@@ -75,6 +75,18 @@ class VideoFocalNetClassifier(keras.Model):
         logits = self._head_on_frames(self.backbone(frames))
         return keras.Model(frames, logits, name=name or f"{self.name}_single_clip")
 
+    def streaming_model(self, name=None):
+        """The same function one frame (one tubelet) at a time, for a causal backbone.
+
+        Inputs: `frames` (1, tubelet_size * H, W, 3), `frame_weight` (1, 1) = 1 / steps
+        so far, then the states; outputs: logits (1, num_classes) for the frames so
+        far, then the new states in the input order. Shares weights with this model;
+        see `video_focalnet_streaming.build_streaming_model`.
+        """
+        from dvfl_tf.models.video_focalnet.video_focalnet_streaming import build_streaming_model
+
+        return build_streaming_model(self, name=name)
+
     def get_config(self):
         return {
             "name": self.name,
