@@ -1,0 +1,85 @@
+"""vfl_net_mobile against MoViNet-A0: TFLite latency side by side in one process, round-robin, medians.
+
+Our files (float32, int8) come from `benchmarks/mobile_sweep.py` (or
+`dvfl-tf export-tflite`), MoViNet-A0's from `benchmarks/movinet/export_movinet.py`
+(its own venv). Every file is invoked once per round, in turn, so the load of
+other processes hits all of them alike; clip files are timed per clip, stream
+files (one frame + states in, logits + states out) per frame.
+
+    PYTHONPATH=. python benchmarks/mobile_vs_movinet.py \
+        runs/mobile_sweep/m48_d111_160_t2_dw_f1_gs_p8_{float32,int8}.tflite \
+        runs/movinet/movinet_a0_*.tflite --threads 2 --repeats 30
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+
+
+def make_interpreters(paths, threads):
+    from dvfl_tf.benchmark.inputs import random_input
+    from dvfl_tf.runtime.interpreter import make_interpreter
+
+    interpreters = {}
+    for path in paths:
+        interpreter = make_interpreter(model_path=path, num_threads=threads)
+        for seed, detail in enumerate(interpreter.get_input_details()):
+            interpreter.set_tensor(detail["index"], random_input(detail["shape"], detail["dtype"], seed=seed))
+        interpreters[path] = interpreter
+    return interpreters
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--save-json", default=None)
+    args = parser.parse_args()
+    missing = [path for path in args.models if not os.path.isfile(path)]
+    if missing:
+        parser.error(f"model file not found: {missing[0]}")
+
+    interpreters = make_interpreters(args.models, args.threads)
+    times = {path: [] for path in args.models}
+    load_before = os.getloadavg()[0]
+    for round_index in range(args.warmup + args.repeats):
+        for path, interpreter in interpreters.items():
+            start = time.perf_counter()
+            interpreter.invoke()
+            if round_index >= args.warmup:
+                times[path].append((time.perf_counter() - start) * 1000)
+    load_after = os.getloadavg()[0]
+    rows = []
+    for path, values in times.items():
+        interpreter = interpreters[path]
+        inputs = interpreter.get_input_details()
+        p25, median, p75 = np.percentile(values, [25, 50, 75])
+        rows.append({
+            "model": os.path.basename(path), "inputs": len(inputs),
+            "input_shape": [int(d) for d in inputs[0]["shape"]] if len(inputs) == 1 else "frame + states",
+            "input_dtype": np.dtype(inputs[0]["dtype"]).name, "size_mb": round(os.path.getsize(path) / 1e6, 2),
+            "median_ms": round(float(median), 2), "p25_ms": round(float(p25), 2), "p75_ms": round(float(p75), 2),
+            "min_ms": round(float(min(values)), 2),
+        })
+    header = (f"# {platform.machine()} {os.cpu_count()} CPUs, {args.threads} threads, {args.repeats} round-robin "
+              f"repeats after {args.warmup} warm-up, load average {load_before:.1f} -> {load_after:.1f}, "
+              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(header)
+    print("| model | input | size MB | median ms | p25 | p75 | min |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['model']} | {row['input_shape']} {row['input_dtype']} | {row['size_mb']} | "
+              f"{row['median_ms']} | {row['p25_ms']} | {row['p75_ms']} | {row['min_ms']} |")
+    if args.save_json:
+        with open(args.save_json, "w") as f:
+            json.dump({"header": header, "rows": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
