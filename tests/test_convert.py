@@ -93,8 +93,9 @@ def test_each_mismatch_alone_gives_one_clear_message(tiny, tmp_path, edit, expec
 def test_weights_only_refuses_pickled_code(tmp_path):
     path = tmp_path / "evil.pth"
     torch.save({"model": {"w": torch.ones(1)}, "extra": _Unsafe()}, path)
-    with pytest.raises(CheckpointError, match="--trust-checkpoint"):
+    with pytest.raises(CheckpointError, match="needs code execution") as refused:
         read_state_dict(str(path))
+    assert refused.value.advice_flag == "--trust-checkpoint"
     assert read_state_dict(str(path), trust_checkpoint=True)["w"].shape == (1,)
 
 

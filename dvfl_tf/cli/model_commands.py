@@ -4,6 +4,8 @@ import json
 
 import click
 
+from dvfl_tf.cli.options import positive_int
+
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 
 
@@ -16,9 +18,9 @@ from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
     type=click.Path(exists=True, dir_okay=False),
     help="JSON file of the official VideoFocalNet constructor arguments.",
 )
-@click.option("--num-classes", type=int, help="Classes of the head (default: from the checkpoint).")
-@click.option("--frames", "num_frames", type=int, help="Override the number of input frames.")
-@click.option("--image-size", type=int, help="Override the frame size.")
+@click.option("--num-classes", type=positive_int(), help="Classes of the head (default: from the checkpoint).")
+@click.option("--frames", "num_frames", type=positive_int(), help="Override the number of input frames.")
+@click.option("--image-size", type=positive_int(), help="Override the frame size.")
 @click.option("--backbone-overrides", default=None,
               help='JSON of backbone arguments overriding the preset, e.g. \'{"embed_dim": 32}\'.')
 @click.option(
@@ -34,6 +36,7 @@ from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 @click.option("--verify-input", type=click.Path(exists=True, dir_okay=False), help="Official-layout input .npy.")
 @click.option("--verify-logits", type=click.Path(exists=True, dir_okay=False), help="Expected official logits .npy.")
 @click.option("--output", required=True, type=click.Path(dir_okay=False), help="Output .keras file.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file (never the checkpoint itself).")
 def convert_checkpoint(
     checkpoint,
     preset,
@@ -47,12 +50,14 @@ def convert_checkpoint(
     verify_input,
     verify_logits,
     output,
+    overwrite,
 ):
     """Convert a checkpoint (official .pth or timm FocalNet .safetensors) to a .keras model.
 
     Strict without --pretrained: every checkpoint tensor used, every weight set.
     """
-    from dvfl_tf.convert import CheckpointError, convert_checkpoint as convert
+    from dvfl_tf.convert import convert_checkpoint as convert
+    from dvfl_tf.io_safety import check_output
 
     if (preset is None) == (config_path is None):
         raise click.UsageError("Give exactly one of --preset or --config.")
@@ -60,23 +65,22 @@ def convert_checkpoint(
         overrides = json.loads(backbone_overrides) if backbone_overrides else None
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None
-    try:
-        report = convert(
-            checkpoint,
-            output,
-            preset=preset,
-            official_config=config_path,
-            num_classes=num_classes,
-            pretrained=pretrained,
-            trust_checkpoint=trust_checkpoint,
-            verify_input=verify_input,
-            verify_logits=verify_logits,
-            num_frames=num_frames,
-            image_size=image_size,
-            backbone_overrides=overrides,
-        )
-    except CheckpointError as error:
-        raise click.ClickException(str(error)) from None
+    check_output(output, overwrite=overwrite, suffixes=(".keras",),
+                 inputs=(checkpoint, config_path, verify_input, verify_logits))
+    report = convert(
+        checkpoint,
+        output,
+        preset=preset,
+        official_config=config_path,
+        num_classes=num_classes,
+        pretrained=pretrained,
+        trust_checkpoint=trust_checkpoint,
+        verify_input=verify_input,
+        verify_logits=verify_logits,
+        num_frames=num_frames,
+        image_size=image_size,
+        backbone_overrides=overrides,
+    )
     if "pretrained_start" in report:
         click.echo(report["pretrained_start"].summary())
     click.echo(f"Loaded {len(report['loaded'])} tensors ({report['checkpoint_format']}) into {report['output']} "
@@ -96,9 +100,9 @@ def convert_checkpoint(
 
 @click.command("profile")
 @click.option("--preset", required=True, type=click.Choice(sorted(PRESETS)))
-@click.option("--num-classes", type=int, default=400, show_default=True)
-@click.option("--frames", "num_frames", type=int, help="Frames per clip (default: the preset's).")
-@click.option("--image-size", type=int, help="Frame size (default: the preset's).")
+@click.option("--num-classes", type=positive_int(), default=400, show_default=True)
+@click.option("--frames", "num_frames", type=positive_int(), help="Frames per clip (default: the preset's).")
+@click.option("--image-size", type=positive_int(), help="Frame size (default: the preset's).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line.")
 def profile(preset, num_classes, num_frames, image_size, as_json):
     """Parameters and GMACs (conv + dense multiply-accumulates) of a preset for one clip."""

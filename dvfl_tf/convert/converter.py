@@ -1,13 +1,13 @@
 """`convert-checkpoint`: official PyTorch checkpoint -> verified `.keras` file."""
 
 import json
-import os
 
 import numpy as np
 
 from dvfl_tf.convert.checkpoint_io import CheckpointError
 from dvfl_tf.convert.loader import load_official_checkpoint
 from dvfl_tf.convert.pretrained import read_official_state_dict, start_from_pretrained
+from dvfl_tf.io_safety import atomic_path
 from dvfl_tf.models.video_focalnet.video_focalnet_layers import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
 
 # Tolerance for the converter's own checks: float32 rounding of a different
@@ -98,8 +98,8 @@ def convert_checkpoint(
         clip = np.random.default_rng(0).uniform(0, 255, (1, model.num_frames, height, width, 3)).astype("float32")
     logits = keras.ops.convert_to_numpy(model(clip, training=False))
 
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    model.save(output)
+    with atomic_path(output) as temporary:  # a kill mid-save leaves any previous file whole
+        model.save(temporary)
     reloaded = keras.saving.load_model(output)
     reload_diff = float(np.max(np.abs(keras.ops.convert_to_numpy(reloaded(clip, training=False)) - logits)))
     report.update({"output": str(output), "num_classes": model.num_classes, "max_abs_diff_reload": reload_diff})

@@ -4,10 +4,12 @@ import os
 
 import keras
 
+from dvfl_tf.errors import ModelFileError, UserError, first_line
+from dvfl_tf.model_files import check_keras_file
 from dvfl_tf.training.distiller import model_num_classes
 
 
-class ModelSpecError(ValueError):
+class ModelSpecError(UserError, ValueError):
     pass
 
 
@@ -22,10 +24,20 @@ def load_keras_model(path):
     import dvfl_tf.training.distiller  # noqa: F401
     import dvfl_tf.training.recipe  # noqa: F401
 
-    if not os.path.isfile(path):
-        raise ModelSpecError(f"Model file not found: {path}")
-    model = keras.saving.load_model(path, compile=False)
-    return getattr(model, "student", model)
+    check_keras_file(path)
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises ValueError, TypeError, OSError (h5py) ... for damaged files
+        raise ModelFileError(f"{path}: cannot load the .keras model ({first_line(error)})") from error
+    model = getattr(model, "student", model)
+    from dvfl_tf.training.callbacks import weights_are_finite
+
+    if not weights_are_finite(model):
+        raise ModelSpecError(
+            f"{path}: the model's weights are not finite (NaN or inf), so it cannot be used; it comes from a "
+            "diverged run. Use a checkpoint of a finite epoch (dvfl-tf runs keep one in last.keras / best.keras)."
+        )
+    return model
 
 
 def load_official_checkpoint_into(model, checkpoint_path, require_complete=False):
@@ -49,17 +61,24 @@ def load_official_checkpoint_into(model, checkpoint_path, require_complete=False
 
 
 def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path_rate=None, overrides=None,
-                  init_checkpoint=None):
+                  init_checkpoint=None, class_names=None):
     """A classifier from a preset name or a `.keras` file, checked against `num_classes`.
 
     A preset gets fresh weights (then the pretrained start from `init_checkpoint`,
-    if given: see `dvfl_tf.convert.start_from_pretrained`); `num_frames`, `image_size`, `drop_path_rate` and `overrides`
-    (backbone arguments) apply to presets only.
+    if given: see `dvfl_tf.convert.start_from_pretrained`); `num_frames`, `image_size`, `drop_path_rate` and
+    `overrides` (backbone arguments) apply to presets only. `class_names` (the dataset's)
+    are stored in the model, so every file saved from it carries them.
     """
     from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, build_model
 
     if str(spec).endswith(".keras"):
         model = load_keras_model(spec)
+        wants_causal = bool((overrides or {}).get("causal"))
+        if wants_causal and not getattr(getattr(model, "backbone", None), "causal", False):
+            raise ModelSpecError(
+                f"{spec} is not causal and a .keras model is not rebuilt: give a preset name to build a "
+                "causal model (--causal applies to presets)."
+            )
     elif spec in PRESETS:
         model = build_model(
             spec,
@@ -81,6 +100,8 @@ def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path
             f"{spec} predicts {got} classes but the dataset has {num_classes}. "
             "Fine-tune a model for this dataset first (dvfl-tf train)."
         )
+    if class_names is not None and hasattr(model, "set_class_names"):
+        model.set_class_names(class_names)  # saved with the model: predict and export show them
     return model
 
 

@@ -45,7 +45,7 @@ def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop
     def build():
         student = build_or_load(
             model, index.num_classes, data_options.num_frames, data_options.image_size, drop_path_rate, overrides,
-            init_checkpoint,
+            init_checkpoint, class_names=index.class_names,
         )
         return student, None
 
@@ -78,7 +78,7 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
         )
         student_model = build_or_load(
             student, index.num_classes, data_options.num_frames, data_options.image_size, drop_path_rate, overrides,
-            student_init,
+            student_init, class_names=index.class_names,
         )
         return student_model, teacher_model
 
