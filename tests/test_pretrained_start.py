@@ -138,8 +138,8 @@ def test_a_teacher_must_load_whole(official_flows_dir):
 
 def test_readme_student_start_command(official_flows_dir, tmp_path):
     """The README's student initialisation, with the fixture standing in for focalnet_tiny_srf.pth."""
-    output = tmp_path / "nano_init.keras"
     for flag in ("--pretrained", "--from-imagenet-focalnet"):  # the old flag is an alias
+        output = tmp_path / f"nano_init{flag}.keras"
         result = CliRunner().invoke(main, [
             "convert-checkpoint", str(official_flows_dir / "imagenet_to_student" / "pretrained.pth"),
             "--preset", "vfl_net_nano", flag, "--num-classes", "51", "--output", str(output),

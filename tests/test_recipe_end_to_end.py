@@ -23,10 +23,10 @@ CLIPS = ["--num-frames", "4", "--image-size", "64"]
 ONE_EPOCH = ["--epochs", "1", "--batch-size", "7", "--lr", "0.01", "--warmup-epochs", "0", "--no-validation"]
 
 
-def _run(args):
+def _run(args, stdout_only=False):
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output[-3000:]
-    return result.output
+    return result.stdout if stdout_only else result.output  # stdout alone: without the progress bars
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_dvfl_net_recipe_from_official_checkpoints(videos, official_flows_dir, t
     student = str(student_dir / "last.keras")
 
     # 3. Evaluation with 4 clips x 3 crops per video.
-    report = json.loads(_run(["evaluate", student, *data, *CLIPS, "--views", "4x3", "--json"]))
+    report = json.loads(_run(["evaluate", student, *data, *CLIPS, "--views", "4x3", "--json"], stdout_only=True))
     assert report["videos"] == 7 and 0.0 <= report["top1"] <= 1.0
 
     # 4. Full-integer int8 TFLite, calibrated on the training videos, checked against Keras.
@@ -68,7 +68,7 @@ def test_dvfl_net_recipe_from_official_checkpoints(videos, official_flows_dir, t
 
     # 5. predict on a video with the TensorFlow-free runtime.
     video = sorted(pathlib.Path(videos).glob("*/*.avi"))[0]
-    predictions = json.loads(_run(["predict", str(video), "--model", str(tflite), "--top-k", "3", "--json"]))
+    predictions = json.loads(_run(["predict", str(video), "--model", str(tflite), "--top-k", "3", "--json"], stdout_only=True))
     class_names = sorted(path.name for path in pathlib.Path(videos).iterdir() if path.is_dir())
     assert len(predictions) == 3 and all(label in class_names for label, _ in predictions)
     probabilities = [p for _, p in predictions]
