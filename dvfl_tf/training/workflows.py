@@ -5,6 +5,7 @@ import os
 from dvfl_tf.training.data import training_datasets
 from dvfl_tf.training.models import build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
+from dvfl_tf.training.run_dir import refuse_foreign
 
 
 def _resolve_input_shape(model_spec, data_options):
@@ -30,6 +31,7 @@ def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop
 
     Same step as distillation with alpha = 0. Returns the run state.
     """
+    refuse_foreign(config.output)  # before the data and models are loaded: a quick answer
     config.alpha = 0.0
     _resolve_input_shape(model, data_options)
     index, train_ds, val_ds, steps, val_steps = training_datasets(
@@ -53,6 +55,7 @@ def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop
 def distill(config, data_options, teacher, student="vfl_net_nano", teacher_preset="video_focalnet_base",
             drop_path_rate=None, overrides=None, validate=True):
     """Distils `teacher` (.keras or official .pth) into `student` (preset or .keras). Returns the run state."""
+    refuse_foreign(config.output)
     if not teacher or not (os.path.isfile(teacher)):
         raise FileNotFoundError(f"Teacher not found: {teacher!r}")
     _resolve_input_shape(student, data_options)
@@ -83,6 +86,7 @@ def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_ra
     from dvfl_tf.training.data import evaluation_dataset, evaluation_steps, load_dataset_index
     from dvfl_tf.training.teacher_cache import offline_training_dataset
 
+    refuse_foreign(config.output)
     if not os.path.isfile(teacher_logits):
         raise FileNotFoundError(f"Teacher-logit cache not found: {teacher_logits!r}")
     train_ds, num_classes, videos, data_options = offline_training_dataset(teacher_logits, config.batch_size, config.seed)

@@ -23,7 +23,7 @@ TINY = ["--model", "vfl_net_nano", "--backbone-overrides", json.dumps({"embed_di
         "--warmup-epochs", "0"]
 
 
-def _cli(args, env, timeout=600):
+def _cli(args, env, timeout=1800):
     return subprocess.run([sys.executable, "-m", "dvfl_tf", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)
 
