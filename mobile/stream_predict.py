@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Live action recognition on a video file or a camera with an exported `.tflite` model, no TensorFlow.
 
-A sliding window keeps the last `--window` frames; every `--stride` frames the
-model's `num_frames` are sampled evenly from the window (the evaluation
-sampling), centre-cropped, classified, and the current action is printed,
-optionally averaged over the last `--smooth` windows.
+A stream file (`dvfl-tf export-tflite --stream`, a causal model) runs frame by
+frame: each frame (every `--stride`-th) is centre-cropped and fed with the
+carried states, and the action for the frames so far is printed at once
+(`--horizon N`: averaged over about the last N steps instead of all).
 
-    python mobile/stream_predict.py --model student_int8.tflite --video clip.mp4
+A clip file runs on a sliding window: the last `--window` frames are kept;
+every `--stride` frames the model's `num_frames` are sampled evenly from the
+window (the evaluation sampling), centre-cropped, classified, and the current
+action is printed, optionally averaged over the last `--smooth` windows.
+
+    python mobile/stream_predict.py --model student_stream_int8.tflite --video clip.mp4
     python mobile/stream_predict.py --model student_int8.tflite --camera 0
 
 Needs only numpy, opencv-python(-headless) and ai-edge-litert (or tflite-runtime).
@@ -14,14 +19,16 @@ Needs only numpy, opencv-python(-headless) and ai-edge-litert (or tflite-runtime
 
 import argparse
 import collections
+import os
 import sys
 import time
 
 import cv2
 import numpy as np
 
-from dvfl_tf.runtime import TFLiteVideoClassifier
+from dvfl_tf.runtime import TFLiteVideoClassifier, load_metadata
 from dvfl_tf.runtime.preprocessing import short_side_for
+from dvfl_tf.runtime.stream import STREAM_FORMAT, TFLiteStreamClassifier, stream_predictions
 
 
 def parse_args(argv=None):
@@ -32,14 +39,36 @@ def parse_args(argv=None):
     source.add_argument("--camera", type=int, help="Camera index for cv2.VideoCapture.")
     parser.add_argument("--labels", help="Class names overriding those stored in the model.")
     parser.add_argument("--window", type=int, default=None, help="Frames in the window (default: 4 x the model's frames).")
-    parser.add_argument("--stride", type=int, default=None, help="Frames between predictions (default: the model's frames).")
+    parser.add_argument("--stride", type=int, default=None,
+                        help="Frames between predictions (default: the model's frames; stream files: 1, every frame fed).")
+    parser.add_argument("--horizon", type=int, default=None,
+                        help="Stream files: average over about the last N steps (default: every step so far).")
     parser.add_argument("--smooth", type=int, default=1, help="Average probabilities over this many windows.")
     parser.add_argument("--threads", type=int, default=None, help="Interpreter threads.")
     parser.add_argument("--max-frames", type=int, default=None, help="Stop after this many frames.")
     return parser.parse_args(argv)
 
 
+def stream_frames(args, out=sys.stdout):
+    """Stream file: one step per fed frame (per tubelet), printed as it completes."""
+    classifier = TFLiteStreamClassifier(args.model, labels_path=args.labels, num_threads=args.threads,
+                                        horizon=args.horizon)
+    source = args.video if args.video is not None else args.camera
+    predictions = 0
+    try:
+        for step in stream_predictions(classifier, source, stride=args.stride or 1, max_frames=args.max_frames):
+            label, probability = classifier.top_k(step["probabilities"], 1)[0]
+            predictions += 1
+            print(f"t={step['time_s']:7.2f}s  {label:<30s} {probability:6.1%}  ({step['step_ms']:.1f} ms)",
+                  file=out, flush=True)
+    except (FileNotFoundError, OSError) as error:
+        raise SystemExit(str(error))
+    return predictions
+
+
 def stream(args, out=sys.stdout):
+    if load_metadata(args.model).get("format") == STREAM_FORMAT:
+        return stream_frames(args, out)
     classifier = TFLiteVideoClassifier(args.model, labels_path=args.labels, num_threads=args.threads)
     window_size = args.window or 4 * classifier.num_frames
     stride = args.stride or classifier.num_frames
@@ -80,6 +109,8 @@ def stream(args, out=sys.stdout):
 
 def main(argv=None):
     args = parse_args(argv)
+    if not os.path.exists(args.model):
+        raise SystemExit(f"No such model file: {args.model}")
     if stream(args) == 0:
         print("No prediction: the stream ended before the first window filled.", file=sys.stderr)
         return 1

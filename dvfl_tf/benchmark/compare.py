@@ -12,6 +12,7 @@ _COLUMNS = [
     ("delegate", "delegate", "{}"),
     ("threads", "thr", "{}"),
     ("median_ms", "median ms", "{:.1f}"),
+    ("per_frame_ms", "ms/frame (stream)", "{:.2f}"),
     ("mean_ms", "mean ms", "{:.1f}"),
     ("p90_ms", "p90 ms", "{:.1f}"),
     ("min_ms", "min ms", "{:.1f}"),

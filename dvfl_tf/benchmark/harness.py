@@ -35,8 +35,26 @@ def _model_facts(path):
     raise BenchmarkError(f"Unsupported model file (expected .tflite or .keras): {path}")
 
 
-def _with_macs(record, macs, precision):
+def _frames_per_invoke(path):
+    """(frames one invoke takes in, whether it is a stream model) of a model file."""
+    if path.endswith(".tflite"):
+        from dvfl_tf.runtime.model_metadata import load_metadata
+        from dvfl_tf.runtime.stream import STREAM_FORMAT
+
+        metadata = load_metadata(path)
+        if metadata.get("format") == STREAM_FORMAT:
+            return int(metadata["tubelet_size"]), True
+        return metadata.get("num_frames"), False
+    return None, False
+
+
+def _with_macs(record, macs, precision, path=None):
     record.precision = precision
+    if path is not None:
+        frames, stream = _frames_per_invoke(path)
+        record.frames_per_invoke = frames
+        if stream:
+            record.per_frame_ms = record.latency_ms / frames
     if macs:
         record.gmacs = macs / 1e9
         record.gmacs_per_s = gmacs_per_second(macs, record.latency_ms)
@@ -79,7 +97,7 @@ def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=
                         ref = None
                         if reference:  # Keras: TensorFlow, so the reference runs in its own process right after
                             ref = benchmark_host_model(reference[0], count, "xnnpack", runs, warmup, device=device)
-                    records.append(_with_macs(record, macs, precision))
+                    records.append(_with_macs(record, macs, precision, path))
                     if ref is not None:
                         references.append(_with_macs(ref, reference[1], precision))
                         attach_roofline([record], [ref])
@@ -118,5 +136,5 @@ def run_benchmarks(model_paths, target="host", threads=(1,), delegates=None, run
             macs, precision = _model_facts(path)
         except Exception:  # e.g. a compiled *_edgetpu.tflite whose custom op hides the layers
             continue
-        _with_macs(record, macs, precision)
+        _with_macs(record, macs, precision, path)
     return records

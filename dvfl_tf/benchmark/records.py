@@ -7,8 +7,10 @@ import math
 import os
 import statistics
 
+from dvfl_tf.errors import UserError
 
-class BenchmarkError(RuntimeError):
+
+class BenchmarkError(UserError, RuntimeError):
     """A benchmark could not run (missing tool, device or file); the message says what to do."""
 
 
@@ -32,6 +34,8 @@ class BenchmarkRecord:
     gmacs: float | None = None
     gmacs_per_s: float | None = None
     roofline_fraction: float | None = None  # gmacs_per_s / the dense reference's, same run
+    frames_per_invoke: int | None = None  # a clip model's frames; a stream model's tubelet (1 for frame by frame)
+    per_frame_ms: float | None = None  # stream models: latency of one step / frames it takes in
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -83,7 +87,7 @@ def _parse_csv_value(name, text):
     field_type = {field.name: field.type for field in dataclasses.fields(BenchmarkRecord)}[name]
     if text == "":
         return None if "None" in str(field_type) else ""
-    if name in ("threads", "runs"):
+    if name in ("threads", "runs", "frames_per_invoke"):
         return int(text)
     if "float" in str(field_type):
         return float(text)

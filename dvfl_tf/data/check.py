@@ -54,7 +54,7 @@ def check_data(dataset, data_root, split=None, split_dir=None, decode=True, work
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             results = pool.map(probe, unique_paths)
             for path, reason in tqdm(results, total=len(unique_paths), desc="check-data", unit="video",
-                                     disable=not progress):
+                                     disable=None if progress else True):  # None: terminal only
                 if reason is not None:
                     bad[path] = reason
                     problems.append({"path": path, "reason": reason,

@@ -17,11 +17,12 @@ import os
 import re
 
 from dvfl_tf.data.video_io import VIDEO_EXTENSIONS
+from dvfl_tf.errors import UserError
 
 DATASETS = ("hmdb51", "ucf101", "ucf50", "ssv2", "kinetics400", "list", "folder", "synthetic")
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError, ValueError):
     """The dataset folder does not match the layout that was asked for."""
 
 

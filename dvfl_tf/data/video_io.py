@@ -12,10 +12,12 @@ import os
 import cv2
 import numpy as np
 
+from dvfl_tf.errors import UserError
+
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".webm", ".mkv", ".mov", ".m4v", ".mpg", ".mpeg")
 
 
-class VideoDecodeError(Exception):
+class VideoDecodeError(UserError):
     """A video that cannot be used: `path` names it, `reason` says why in words."""
 
     def __init__(self, path, reason):

@@ -7,6 +7,7 @@ int8 graph still computes in float.
 
 import collections
 
+from dvfl_tf.errors import UserError
 from dvfl_tf.runtime.tflite_schema import builtin_op_names, read_model, tensor_type_names
 
 # Ops no mobile delegate we target runs, or that the GPU delegate rejects.
@@ -15,7 +16,7 @@ MAX_TENSOR_RANK = 4
 FLOAT_TYPES = {"FLOAT32", "FLOAT16", "FLOAT64"}
 
 
-class ExportRefusedError(ValueError):
+class ExportRefusedError(UserError, ValueError):
     """The converted graph breaks a mobile rule; the message names the ops or tensors."""
 
 
@@ -100,6 +101,19 @@ def mobile_violations(graph):
     if graph["num_subgraphs"] > 1:
         problems.append(f"{graph['num_subgraphs']} subgraphs (control flow); expected a single straight-line graph")
     return problems
+
+
+def outer_dimension_violations(graph):
+    """Non-constant tensors whose outer (batch) dimension is not 1: what a stream model must not have.
+
+    The GPU delegate and the Edge TPU compile single-batch graphs; a stream model
+    has every activation and state at batch 1.
+    """
+    return [
+        f"tensor {t['name']!r} has shape {t['shape']} (outer dimension {t['shape'][0]}, expected 1)"
+        for t in graph["tensors"]
+        if not t["constant"] and len(t["shape"]) >= 2 and t["shape"][0] != 1
+    ]
 
 
 def check_mobile_compatible(graph):

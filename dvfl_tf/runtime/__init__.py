@@ -7,9 +7,11 @@ Nothing here imports TensorFlow or Keras, so a Raspberry Pi needs only
 from dvfl_tf.runtime.classifier import TFLiteVideoClassifier
 from dvfl_tf.runtime.interpreter import RuntimeNotFoundError, interpreter_module, make_interpreter
 from dvfl_tf.runtime.model_metadata import load_labels, load_metadata, read_metadata
+from dvfl_tf.runtime.stream import TFLiteStreamClassifier
 
 __all__ = [
     "TFLiteVideoClassifier",
+    "TFLiteStreamClassifier",
     "RuntimeNotFoundError",
     "interpreter_module",
     "make_interpreter",

@@ -9,6 +9,8 @@ import importlib
 
 import numpy as np
 
+from dvfl_tf.errors import UserError
+
 # (module, pip package) in the order they are tried.
 BACKENDS = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),
@@ -16,7 +18,7 @@ BACKENDS = (
 )
 
 
-class RuntimeNotFoundError(ImportError):
+class RuntimeNotFoundError(UserError, ImportError):
     pass
 
 

@@ -66,10 +66,13 @@ class RunBackup(keras.callbacks.Callback):
     kept when the run ends, so that a larger `--epochs` can extend it.
     """
 
-    def __init__(self, backup_dir, guard):
+    def __init__(self, backup_dir, guard, chief=True):
         super().__init__()
         self.backup_dir = backup_dir
         self.guard = guard
+        # Under MultiWorkerMirroredStrategy every worker holds the same weights: all
+        # restore, only the chief writes (the folder must be readable by every worker).
+        self.chief = chief
         self.restored_epoch = 0
 
     def on_train_begin(self, logs=None):
@@ -80,7 +83,7 @@ class RunBackup(keras.callbacks.Callback):
             self.restored_epoch = int(metadata["epoch"])
 
     def on_epoch_end(self, epoch, logs=None):
-        if not self.guard.epoch_ok:
+        if not self.guard.epoch_ok or not self.chief:
             return
         os.makedirs(self.backup_dir, exist_ok=True)
         name = f"epoch{epoch + 1:04d}.weights.h5"

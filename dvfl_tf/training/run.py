@@ -23,7 +23,7 @@ import os
 
 import keras
 
-from dvfl_tf.training.accelerators import make_strategy, set_mixed_precision
+from dvfl_tf.training.accelerators import is_chief, make_strategy, set_mixed_precision, shard_by_data
 from dvfl_tf.training.callbacks import (
     FiniteGuard, RunBackup, StudentCheckpoints, TrainingCurves, plot_history, read_backup, write_json,
 )
@@ -81,7 +81,8 @@ def read_state(run_dir):
     return {}
 
 
-def train_run(config, build_models, train_data, steps_per_epoch, validation_data=None, validation_steps=None):
+def train_run(config, build_models, train_data, steps_per_epoch, validation_data=None, validation_steps=None,
+              strategy=None):
     """Trains (or distils) as configured; resumes the run in `config.output` if it was interrupted.
 
     Args:
@@ -92,11 +93,20 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
             one-hot/soft or `{"labels", "teacher_logits"}` (offline teacher).
         steps_per_epoch: batches per epoch (sets the LR schedule).
         validation_data: finite dataset of (clips, targets), or None.
+        strategy: the `tf.distribute` strategy, if the caller created it (it must be
+            created before any TensorFlow operation for multi-worker training);
+            default: `make_strategy(config.strategy)`.
 
     Returns the state dict (epochs_done, best_value, status...). The student
     of the run is in `best.keras` / `last.keras`.
     """
     validate_distillation_args(config.temperature, config.alpha, config.divergence)
+    if strategy is None:
+        strategy = make_strategy(config.strategy, config.tpu_address or None)
+    chief = is_chief(strategy)  # only the chief writes the run directory
+    if strategy.num_replicas_in_sync > 1:
+        print(f"{config.strategy} ({type(strategy).__name__}): {strategy.num_replicas_in_sync} replicas in sync, "
+              f"this worker is {'the' if chief else 'not the'} chief.", flush=True)
     state_path = os.path.join(config.output, "state.json")
     backup_dir = os.path.join(config.output, "backup")
     state = read_state(config.output)
@@ -111,12 +121,14 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
     if extension is None and epochs_done >= config.epochs:
         # Killed after the last epoch was saved but before the run was marked complete.
         state["status"] = "complete"
-        write_json(state_path, state)
+        if chief:
+            write_json(state_path, state)
         return state
 
     keras.utils.set_random_seed(config.seed)
     set_mixed_precision(config.mixed_precision, config.strategy)
-    strategy = make_strategy(config.strategy, config.tpu_address or None)
+    train_data = shard_by_data(train_data, strategy)
+    validation_data = shard_by_data(validation_data, strategy)
     total_steps = max(1, config.epochs * steps_per_epoch)
     warmup_steps = min(total_steps, int(round(config.warmup_epochs * steps_per_epoch)))
     with strategy.scope():
@@ -139,10 +151,11 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         distiller(keras.ops.zeros((1,) + tuple(student.inputs[0].shape[1:])))
         distiller.optimizer.build(student.trainable_variables)
 
-    # The models are built and agree with the data: only now is anything written.
-    create_run_dir(config.output, config.to_dict(), extension)
+    # The models are built and agree with the data: only now is anything written (by the chief).
     history_csv = os.path.join(config.output, "history.csv")
-    truncate_history(history_csv, epochs_done)
+    if chief:
+        create_run_dir(config.output, config.to_dict(), extension)
+        truncate_history(history_csv, epochs_done)
     if extension:
         print(f"Extending {config.output} from {extension['epochs'][0]} to {extension['epochs'][1]} epochs "
               f"(the schedule change is recorded in config.json).")
@@ -158,15 +171,19 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
     callbacks = [
         # First, so that the savers know whether the epoch is finite.
         guard,
-        # Restores first, so that a resumed run starts at the epoch after the last saved one.
-        RunBackup(backup_dir, guard),
-        keras.callbacks.CSVLogger(history_csv, append=True),
-        keras.callbacks.TensorBoard(os.path.join(config.output, "tensorboard"), profile_batch=0),
-        StudentCheckpoints(config.output, monitor, state_path, guard),
-        TrainingCurves(history_csv, config.output),
+        # Restores first, so that a resumed run starts at the epoch after the last saved one (every worker
+        # restores; the chief writes).
+        RunBackup(backup_dir, guard, chief=chief),
     ]
-    state.update(status="running")
-    write_json(state_path, state)
+    if chief:
+        callbacks += [
+            keras.callbacks.CSVLogger(history_csv, append=True),
+            keras.callbacks.TensorBoard(os.path.join(config.output, "tensorboard"), profile_batch=0),
+            StudentCheckpoints(config.output, monitor, state_path, guard),
+            TrainingCurves(history_csv, config.output),
+        ]
+        state.update(status="running")
+        write_json(state_path, state)
     distiller.fit(
         train_data,
         epochs=config.epochs,
@@ -177,6 +194,9 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=config.verbose,
     )
+    if not chief:
+        return {"chief": False, "status": "nan" if guard.stopped is not None else "complete",
+                "epochs_done": config.epochs if guard.stopped is None else None}
     state = read_state(config.output)
     if guard.stopped is not None:
         # The CSV logged the rejected epoch: keep one row per saved epoch, so a rerun appends after them.

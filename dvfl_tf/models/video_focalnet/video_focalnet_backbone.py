@@ -42,6 +42,11 @@ class VideoFocalNetBackbone(keras.Model):
     `use_postln_in_modulation`, `normalize_modulator`, `patch_norm`,
     `focal_factor`. `activation` is "gelu" (exact, official) or an
     approximation ("gelu_tanh", "gelu_sigmoid") for accelerators without GELU.
+    `causal=True` (not an official option) makes every temporal operation see
+    only past and present frames (see `SpatioTemporalFocalModulation`), so the
+    model can run frame by frame (`VideoFocalNetClassifier.streaming_model`).
+    `temporal_conv` is "dense" (official) or a cheaper temporal convolution for
+    mobile presets ("depthwise", "grouped"; see `SpatioTemporalFocalModulation`).
     """
 
     def __init__(
@@ -66,6 +71,8 @@ class VideoFocalNetBackbone(keras.Model):
         patch_norm=True,
         focal_factor=2,
         activation="gelu",
+        causal=False,
+        temporal_conv="dense",
         **kwargs,
     ):
         depths = [int(d) for d in depths]
@@ -130,6 +137,8 @@ class VideoFocalNetBackbone(keras.Model):
                     use_postln_in_modulation=use_postln_in_modulation,
                     normalize_modulator=normalize_modulator,
                     activation=activation,
+                    causal=causal,
+                    temporal_conv=temporal_conv,
                     name=f"layers_{stage}_blocks_{block}",
                 )(x)
                 block_index += 1
@@ -164,6 +173,8 @@ class VideoFocalNetBackbone(keras.Model):
         self.patch_norm = patch_norm
         self.focal_factor = focal_factor
         self.activation = activation
+        self.causal = causal
+        self.temporal_conv = temporal_conv
 
     @property
     def frames_after_stem(self):
@@ -219,6 +230,8 @@ class VideoFocalNetBackbone(keras.Model):
             "patch_norm": self.patch_norm,
             "focal_factor": self.focal_factor,
             "activation": self.activation,
+            "causal": self.causal,
+            "temporal_conv": self.temporal_conv,
         }
 
     @classmethod

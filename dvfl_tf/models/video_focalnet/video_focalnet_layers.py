@@ -65,9 +65,88 @@ def _check_positive_int(name, value):
         raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
 
 
+# `temporal_conv` values of the focal modulation's temporal branch. "dense" is the
+# official full convolution over frames; the others are cheaper mobile options
+# (the dense temporal convs are about a third of the nano's time).
+TEMPORAL_CONVS = ("dense", "depthwise", "grouped")
+# Channels per group of the "grouped" temporal conv.
+TEMPORAL_GROUP_CHANNELS = 16
+
+
+def temporal_focal_conv(kind, dim, kernel_size, name, padding="same"):
+    """One temporal focal convolution over (batch, frames, tokens, dim) as a (k, 1) 2-D conv, no bias.
+
+    `padding` "valid" for a causal model, which pads the past frames itself (`pad_past_frames`).
+    """
+    if kind == "depthwise":
+        return keras.layers.DepthwiseConv2D((kernel_size, 1), padding=padding, use_bias=False, name=name)
+    groups = dim // TEMPORAL_GROUP_CHANNELS if kind == "grouped" else 1
+    return keras.layers.Conv2D(dim, (kernel_size, 1), padding=padding, groups=groups, use_bias=False, name=name)
+
+
+def _check_temporal_conv(temporal_conv, dim):
+    if temporal_conv not in TEMPORAL_CONVS:
+        raise ValueError(f"`temporal_conv` must be one of {TEMPORAL_CONVS}. Received: temporal_conv={temporal_conv!r}")
+    if temporal_conv == "grouped" and dim % TEMPORAL_GROUP_CHANNELS:
+        raise ValueError(
+            f"`temporal_conv='grouped'` needs `dim` divisible by {TEMPORAL_GROUP_CHANNELS}. "
+            f"Received: dim={dim}"
+        )
+
+
 def _check_rate(name, value):
     if not 0.0 <= float(value) < 1.0:
         raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
+
+
+def pad_past_frames(x, num_frames):
+    """Zero-pads `num_frames` frames before the first one: (B, T, N, C) -> (B, T + num_frames, N, C).
+
+    A "valid" (k, 1) convolution after padding k - 1 past frames is causal:
+    output frame t sees input frames t - k + 1 .. t only.
+    """
+    if num_frames == 0:
+        return x
+    return ops.pad(x, [[0, 0], [num_frames, 0], [0, 0], [0, 0]])
+
+
+def running_mean_over_frames(x):
+    """(B, T, N, C) -> (B, T, N, C): frame t holds the mean of frames 0..t.
+
+    Written as a depthwise (T, 1) convolution of all-ones over T - 1 zero-padded
+    past frames, times 1 / (t + 1): builtin, int8-capable ops on 4-D tensors
+    (TFLite's CUMSUM has no int8 kernel).
+    """
+    frames, channels = x.shape[1], x.shape[-1]
+    padded = pad_past_frames(x, frames - 1)
+    ones = ops.ones((frames, 1, channels, 1), dtype=x.dtype)
+    sums = ops.depthwise_conv(padded, ones, strides=1, padding="valid")
+    reciprocal_counts = ops.reshape(1.0 / ops.arange(1, frames + 1, dtype=x.dtype), (1, frames, 1, 1))
+    return sums * reciprocal_counts
+
+
+def update_running_mean(mean, x, frame_weight):
+    """The running mean after one more frame: m + (x - m) * w, with w = 1 / (frames so far).
+
+    A mean rather than a sum is carried so that the state keeps one range however
+    long the stream runs (an int8 sum would need a scale growing with t); a `w`
+    held at 1 / N after N frames turns it into an exponential moving average.
+    """
+    updated = mean + (x - mean) * frame_weight
+    # Exactly `updated`, routed through a concatenation with `mean`: int8 TFLite gives
+    # a concatenation's inputs and output one scale, so the state output has the state
+    # input's quantization and an app feeds it back as it is (no requantization).
+    channels = mean.shape[-1]
+    return ops.concatenate([mean, updated], axis=-1)[..., channels:]
+
+
+def _dense_columns(dense, x, start, stop):
+    """`dense(x)[..., start:stop]`, computed from those columns of the kernel (and bias) only."""
+    kernel = ops.cast(dense.kernel, x.dtype)[:, start:stop]
+    y = ops.matmul(x, kernel)
+    if dense.use_bias:
+        y = y + ops.cast(dense.bias, x.dtype)[start:stop]
+    return y
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
@@ -279,19 +358,36 @@ class PatchEmbedding(keras.layers.Layer):
         if self.norm is not None:
             self.norm.build((None, None, None, self.embed_dim))
 
-    def _fold_tubelets(self, x):
+    def _fold_tubelets(self, x, height):
         # (B*T, H, W, C) -> (B*T/ts, H, W, ts*C), channels ordered (frame, colour),
-        # all within rank 4.
+        # all within rank 4. The input may also be (B*T/ts, ts*H, W, C), each tubelet's
+        # frames stacked vertically: the same bytes, so the same reshape.
         ts = self.tubelet_size
-        height, width, channels = x.shape[1], x.shape[2], x.shape[3]
+        width, channels = x.shape[2], x.shape[3]
         x = ops.reshape(x, (-1, ts, height * width, channels))
         x = ops.transpose(x, (0, 2, 1, 3))
         return ops.reshape(x, (-1, height, width, ts * channels))
 
+    def embed_stacked_tubelets(self, inputs):
+        """The stem on tubelets given as (tubelets, tubelet_size * H, W, C), frames stacked vertically.
+
+        The streaming model's input: one tubelet with outer dimension 1, and the
+        same memory as its `tubelet_size` frames (tubelet_size, H, W, C) back to back.
+        """
+        if not self.is_stem:
+            raise ValueError("embed_stacked_tubelets is the stem's. Received: is_stem=False")
+        x = inputs
+        if self.tubelet_size > 1:
+            x = self._fold_tubelets(x, x.shape[1] // self.tubelet_size)
+        return self._embed(x)
+
     def call(self, inputs):
         x = inputs
         if self.tubelet_size > 1:
-            x = self._fold_tubelets(x)
+            x = self._fold_tubelets(x, x.shape[1])
+        return self._embed(x)
+
+    def _embed(self, x):
         if self.pad is not None:
             x = self.pad(x)
         x = self.proj(x)
@@ -336,8 +432,16 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
     Temporal branch on (B, T, H*W, C): `f_temporal` gives context and L+1
     gates; L hierarchical full convs over frames (as (k, 1) 2-D convs) with
     GELU; a global level GELU(mean over frames); gated sum; `h_temporal`.
+    `temporal_conv` "depthwise" or "grouped" (16 channels per group) replaces
+    those full convs by cheaper ones (not official; "dense" is).
     Output: proj(q * h(ctx) * h_temporal(ctx_t)), with an optional LayerNorm
     before `proj`.
+
+    `causal=True` (not in the official model) makes the temporal branch see only
+    past and present frames: each temporal conv pads k - 1 past frames instead
+    of (k - 1) / 2 on both sides, and the global level is the running mean over
+    the frames so far. `stream_step` then computes one new frame from carried
+    states (see `stream_state_shapes`) with the same weights.
     """
 
     def __init__(
@@ -352,13 +456,18 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         normalize_modulator=False,
         proj_dropout=0.0,
         activation="gelu",
+        causal=False,
+        temporal_conv="dense",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.act = get_activation(activation)
         _check_positive_int("dim", dim)
         _check_positive_int("num_frames", num_frames)
+        _check_temporal_conv(temporal_conv, dim)
         _check_positive_int("focal_level", focal_level)
+        if not isinstance(causal, bool):
+            raise ValueError(f"`causal` must be True or False. Received: causal={causal!r}")
         _check_positive_int("focal_window", focal_window)
         if focal_window % 2 == 0 or focal_factor % 2:
             # Official padding is kernel//2, which keeps the size only for odd kernels.
@@ -377,6 +486,8 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         self.normalize_modulator = normalize_modulator
         self.proj_dropout = proj_dropout
         self.activation = activation
+        self.causal = causal
+        self.temporal_conv = temporal_conv
 
         self.kernel_sizes = [focal_factor * level + focal_window for level in range(focal_level)]
         self.f = keras.layers.Dense(2 * dim + focal_level + 1, use_bias=use_bias, name="f")
@@ -389,8 +500,10 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         ]
         self.f_temporal = keras.layers.Dense(dim + focal_level + 1, use_bias=use_bias, name="f_temporal")
         self.h_temporal = keras.layers.Dense(dim, use_bias=use_bias, name="h_temporal")
+        # Causal: the k - 1 past frames are padded explicitly (pad_past_frames), then "valid".
+        temporal_padding = "valid" if causal else "same"
         self.focal_layers_temporal = [
-            keras.layers.Conv2D(dim, (k, 1), padding="same", use_bias=False, name=f"focal_layers_temporal_{i}")
+            temporal_focal_conv(temporal_conv, dim, k, padding=temporal_padding, name=f"focal_layers_temporal_{i}")
             for i, k in enumerate(self.kernel_sizes)
         ]
         self.ln = _layer_norm("ln") if use_postln_in_modulation else None
@@ -418,14 +531,72 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         ctx, gates = x[..., :channels], x[..., channels:]
         ctx_all = 0.0
         for level, conv in enumerate(self.focal_layers_temporal):
+            if self.causal:
+                ctx = pad_past_frames(ctx, self.kernel_sizes[level] - 1)
             ctx = self.act(conv(ctx))
             ctx_all = ctx_all + ctx * gates[..., level : level + 1]
-        ctx_global = self.act(ops.mean(ctx, axis=1, keepdims=True))
+        if self.causal:
+            ctx_global = self.act(running_mean_over_frames(ctx))
+        else:
+            ctx_global = self.act(ops.mean(ctx, axis=1, keepdims=True))
+        return self._temporal_output(ctx_all, ctx_global, gates, height, width)
+
+    def _temporal_output(self, ctx_all, ctx_global, gates, height, width):
+        levels = self.focal_level
         ctx_all = ctx_all + ctx_global * gates[..., levels:]
         if self.normalize_modulator:
             ctx_all = ctx_all / (levels + 1)
         modulator = self.h_temporal(ctx_all)
-        return ops.reshape(modulator, (-1, height, width, channels))
+        return ops.reshape(modulator, (-1, height, width, self.dim))
+
+    def stream_state_shapes(self, height, width):
+        """[(name, shape without the batch axis)] of the states `stream_step` carries, in order.
+
+        One per temporal conv of kernel k > 1: its last k - 1 input frames
+        (zeros before the stream starts); then the running mean of the last
+        level's context (the global level).
+        """
+        tokens = height * width
+        shapes = [(f"conv{level}", (k - 1, tokens, self.dim)) for level, k in enumerate(self.kernel_sizes) if k > 1]
+        return shapes + [("mean", (1, tokens, self.dim))]
+
+    def _temporal_stream_step(self, x, frame_weight, states):
+        height, width, channels = x.shape[1], x.shape[2], self.dim
+        tokens = ops.reshape(x, (-1, 1, height * width, channels))
+        # `f_temporal` as two products over its column blocks (same weights, same MACs):
+        # when one int8 tensor fed both the context (concatenated with the conv states,
+        # hence tied to their scale) and the gates, the converter left the gate products
+        # in float; split, the stream graph is integer throughout.
+        ctx = _dense_columns(self.f_temporal, tokens, 0, channels)
+        gates = _dense_columns(self.f_temporal, tokens, channels, None)
+        states = list(states)
+        new_states = []
+        ctx_all = 0.0
+        for level, conv in enumerate(self.focal_layers_temporal):
+            if self.kernel_sizes[level] > 1:
+                # The conv's last k frames: the k - 1 carried ones and the new one.
+                window = ops.concatenate([states.pop(0), ctx], axis=1)
+                new_states.append(window[:, 1:])
+            else:
+                window = ctx
+            ctx = self.act(conv(window))
+            ctx_all = ctx_all + ctx * gates[..., level : level + 1]
+        mean = update_running_mean(states.pop(0), ctx, frame_weight)
+        new_states.append(mean)
+        return self._temporal_output(ctx_all, self.act(mean), gates, height, width), new_states
+
+    def stream_step(self, inputs, frame_weight, states):
+        """One causal step: (output for the newest frame, new states).
+
+        `inputs` is the newest frame's (1, H, W, C) tokens, `frame_weight` 1 / (frames
+        so far) broadcastable to (1, 1, 1, 1), `states` as `stream_state_shapes`
+        (with the batch axis 1). Same weights and function as `call` on a causal
+        clip, one frame at a time.
+        """
+        if not self.causal:
+            raise ValueError("stream_step needs a causal modulation. Received: causal=False")
+        modulator_temporal, new_states = self._temporal_stream_step(inputs, frame_weight, states)
+        return self._modulate(inputs, modulator_temporal, training=False), new_states
 
     def _spatial_query_and_modulator(self, x):
         levels, channels = self.focal_level, self.dim
@@ -446,6 +617,9 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
     def call(self, inputs, training=None):
         height, width = inputs.shape[1], inputs.shape[2]
         modulator_temporal = self._temporal_modulator(inputs, height, width)
+        return self._modulate(inputs, modulator_temporal, training)
+
+    def _modulate(self, inputs, modulator_temporal, training):
         q, modulator = self._spatial_query_and_modulator(inputs)
         # Same product as the official q * modulator * modulator_temporal, associated
         # so that int8 TFLite keeps it: quantizing the q * modulator intermediate
@@ -473,6 +647,8 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
                 "normalize_modulator": self.normalize_modulator,
                 "proj_dropout": self.proj_dropout,
                 "activation": self.activation,
+                "causal": self.causal,
+                "temporal_conv": self.temporal_conv,
             }
         )
         return config
@@ -503,6 +679,8 @@ class VideoFocalNetBlock(keras.layers.Layer):
         use_postln_in_modulation=False,
         normalize_modulator=False,
         activation="gelu",
+        causal=False,
+        temporal_conv="dense",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -526,6 +704,8 @@ class VideoFocalNetBlock(keras.layers.Layer):
         self.use_postln_in_modulation = use_postln_in_modulation
         self.normalize_modulator = normalize_modulator
         self.activation = activation
+        self.causal = causal
+        self.temporal_conv = temporal_conv
 
         self.norm1 = _layer_norm("norm1")
         self.modulation = SpatioTemporalFocalModulation(
@@ -538,6 +718,8 @@ class VideoFocalNetBlock(keras.layers.Layer):
             normalize_modulator=normalize_modulator,
             proj_dropout=dropout,
             activation=activation,
+            causal=causal,
+            temporal_conv=temporal_conv,
             name="modulation",
         )
         self.norm2 = _layer_norm("norm2")
@@ -564,11 +746,28 @@ class VideoFocalNetBlock(keras.layers.Layer):
         return self.mlp_drop(x, training=training)
 
     def call(self, inputs, training=None):
+        return self._forward(inputs, lambda x: self.modulation(x, training=training), training)
+
+    def stream_step(self, inputs, frame_weight, states):
+        """One causal step on the newest frame's tokens: (output, new modulation states).
+
+        States as `self.modulation.stream_state_shapes` (see `SpatioTemporalFocalModulation.stream_step`).
+        """
+        new_states = []
+
+        def modulate(x):
+            output, states_out = self.modulation.stream_step(x, frame_weight, states)
+            new_states.extend(states_out)
+            return output
+
+        return self._forward(inputs, modulate, training=False), new_states
+
+    def _forward(self, inputs, modulate, training):
         shortcut = inputs
         if self.use_postln:
-            x = self.norm1(self.modulation(inputs, training=training))
+            x = self.norm1(modulate(inputs))
         else:
-            x = self.modulation(self.norm1(inputs), training=training)
+            x = modulate(self.norm1(inputs))
         if self.use_layerscale:
             x = self.gamma_1 * x
         x = shortcut + self.drop_path_layer(x, training=training)
@@ -602,6 +801,8 @@ class VideoFocalNetBlock(keras.layers.Layer):
                 "use_postln_in_modulation": self.use_postln_in_modulation,
                 "normalize_modulator": self.normalize_modulator,
                 "activation": self.activation,
+                "causal": self.causal,
+                "temporal_conv": self.temporal_conv,
             }
         )
         return config

@@ -1,0 +1,196 @@
+"""Streaming (causal) VFL-Net: int8 vs float stream agreement on a distilled student, and per-frame latency.
+
+accuracy: distils the quickstart's student, built causal, from the ordinary
+(non-causal) quickstart teacher with the quickstart's recipe; evaluates the
+causal clip model on the synthetic test split; exports its stream model in
+float32 and int8 (calibrated by streaming 64 training clips); streams every
+test clip (the evaluation clip, a frame per step) through both files and
+reports top-1 of each and their top-1 agreement at the last frame.
+
+    PYTHONPATH=. python benchmarks/stream_benchmark.py accuracy \\
+        --teacher runs/quickstart/teacher/last.keras --output runs/stream_student
+
+latency: the same architecture as a clip model (ordinary) and as a stream
+model (causal), exported to float32 and int8 TFLite, timed in one run by
+`dvfl-tf benchmark`'s host harness (XNNPACK): per clip vs per streamed frame.
+
+    PYTHONPATH=. python benchmarks/stream_benchmark.py latency --threads 2 --output runs/stream_latency
+
+Both print a table and write a JSON of the figures.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import numpy as np
+
+# The latency architecture when the `vfl_net_mobile` preset is not available in this checkout: the mobile
+# preset's configuration (docs/mobile.md) with the official dense temporal convs.
+MOBILE_LIKE = {
+    "embed_dim": 48, "depths": [1, 1, 1], "focal_levels": [1, 1, 1], "focal_windows": [3, 3, 3],
+    "num_frames": 8, "image_size": 160, "patch_size": 8, "tubelet_size": 2, "activation": "gelu_sigmoid",
+    "drop_path_rate": 0.0,
+}
+
+
+def _machine():
+    return {"machine": platform.machine(), "cpus": os.cpu_count(), "load_average": os.getloadavg()}
+
+
+def accuracy(args):
+    from dvfl_tf.export.calibration import clips_from_videos, dataset_clips, dataset_split
+    from dvfl_tf.export.stream_exporter import export_stream_tflite
+    from dvfl_tf.runtime import TFLiteStreamClassifier
+    from dvfl_tf.training import quickstart
+    from dvfl_tf.training.models import load_keras_model
+    from dvfl_tf.training.workflows import distill
+
+    start = time.time()
+    run = os.path.join(args.output, f"causal_student_seed{args.seed}")
+    config = quickstart._config(run, quickstart.STUDENT_RECIPE, args.seed, **quickstart.DISTILLATION)
+    distill(config, quickstart._data_options(), teacher=args.teacher, student=quickstart.PRESET,
+            overrides={**quickstart.STUDENT_OVERRIDES, "causal": True}, validate=False)
+    student_path = os.path.join(run, "last.keras")
+    keras_report = quickstart.evaluate_run(student_path)
+
+    frames, size = quickstart.NUM_FRAMES, quickstart.IMAGE_SIZE
+    options = quickstart._data_options()
+    calibration = dataset_clips(options.dataset, options.data_root, frames, size, args.num_calibration, num_verify=8)
+    student = load_keras_model(student_path)
+    files, reports = {}, {}
+    for mode in ("float32", "int8"):
+        files[mode] = os.path.join(args.output, f"causal_student_stream_{mode}.tflite")
+        reports[mode] = export_stream_tflite(
+            student, files[mode], mode=mode, calibration_clips=calibration.calibration,
+            calibration_source=calibration.description, class_names=calibration.class_names,
+            verify_clips=calibration.verify,
+        )
+
+    test, _, _ = dataset_split(options.dataset, options.data_root, "test")
+    clips, labels, _ = clips_from_videos(test, frames, size)
+    streamed = {}
+    for mode, path in files.items():
+        classifier = TFLiteStreamClassifier(path)
+        streamed[mode] = np.stack([classifier.stream_clip_logits(clip) for clip in clips])  # (clips, steps, classes)
+    labels = np.asarray(labels)
+    last = {mode: logits[:, -1].argmax(-1) for mode, logits in streamed.items()}
+    per_step_agreement = (streamed["float32"].argmax(-1) == streamed["int8"].argmax(-1)).mean(0)
+    result = {
+        "teacher": args.teacher,
+        "student": {"preset": quickstart.PRESET, **quickstart.STUDENT_OVERRIDES, "causal": True},
+        "recipe": quickstart.STUDENT_RECIPE, "distillation": quickstart.DISTILLATION, "seed": args.seed,
+        "test_clips": int(len(clips)),
+        "causal_clip_top1_keras": keras_report["top1"],
+        "stream_float32_top1_last_frame": float(np.mean(last["float32"] == labels)),
+        "stream_int8_top1_last_frame": float(np.mean(last["int8"] == labels)),
+        "int8_vs_float_agreement_last_frame": float(np.mean(last["float32"] == last["int8"])),
+        "int8_vs_float_agreement_per_step": [float(a) for a in per_step_agreement],
+        "int8_vs_float_mean_abs_logit_diff": float(np.abs(streamed["float32"] - streamed["int8"]).mean()),
+        "stream_int8_fully_integer": reports["int8"]["fully_integer"],
+        "seconds": round(time.time() - start, 1),
+        **_machine(),
+    }
+    _write(result, os.path.join(args.output, "stream_accuracy.json"))
+    print(f"causal student (Keras clip) top-1 {result['causal_clip_top1_keras']:.3f} on {len(clips)} test clips")
+    print(f"stream float32 top-1 at the last frame {result['stream_float32_top1_last_frame']:.3f}, "
+          f"int8 {result['stream_int8_top1_last_frame']:.3f}")
+    print(f"int8 vs float stream top-1 agreement at the last frame {result['int8_vs_float_agreement_last_frame']:.3f}; "
+          f"per step {', '.join(f'{a:.3f}' for a in per_step_agreement)}")
+
+
+def _architecture(args):
+    from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, preset_backbone_config
+
+    if args.preset in PRESETS:
+        return args.preset, preset_backbone_config(args.preset, image_size=args.image_size)
+    config = dict(MOBILE_LIKE)
+    if args.image_size:
+        config["image_size"] = args.image_size
+    return "mobile-like (vfl_net_mobile's configuration with dense temporal convs; the preset is not in this checkout)", config
+
+
+def latency(args):
+    import keras
+
+    from dvfl_tf.benchmark.harness import run_benchmarks
+    from dvfl_tf.export import export_tflite
+    from dvfl_tf.export.calibration import synthetic_motion_clips
+    from dvfl_tf.export.stream_exporter import export_stream_tflite
+    from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
+
+    name, config = _architecture(args)
+    os.makedirs(args.output, exist_ok=True)
+    keras.utils.set_random_seed(0)
+    models = {
+        causal: VideoFocalNetClassifier(VideoFocalNetBackbone(**config, causal=causal, name="backbone"),
+                                        num_classes=args.num_classes, name="stream" if causal else "clip")
+        for causal in (False, True)
+    }
+    size = config["image_size"]
+    calibration = synthetic_motion_clips(args.num_calibration, config["num_frames"], (size, size))
+    verify = synthetic_motion_clips(2, config["num_frames"], (size, size), seed=1)
+    paths = []
+    for mode in ("float32", "int8"):
+        path = os.path.join(args.output, f"clip_{mode}.tflite")
+        export_tflite(models[False], path, mode=mode, calibration_clips=calibration, verify_clips=verify)
+        paths.append(path)
+        path = os.path.join(args.output, f"stream_{mode}.tflite")
+        export_stream_tflite(models[True], path, mode=mode, calibration_clips=calibration, verify_clips=verify)
+        paths.append(path)
+    load_before = os.getloadavg()
+    records = run_benchmarks(paths, threads=[args.threads], runs=args.runs, warmup=3)
+    by_name = {os.path.basename(r.model).rsplit(".", 1)[0]: r for r in records}
+    rows = []
+    for mode in ("float32", "int8"):
+        clip, stream = by_name[f"clip_{mode}"], by_name[f"stream_{mode}"]
+        rows.append({
+            "mode": mode, "clip_ms": clip.median_ms, "stream_step_ms": stream.median_ms,
+            "stream_per_frame_ms": stream.per_frame_ms, "frames_per_step": stream.frames_per_invoke,
+            "per_frame_over_clip": stream.per_frame_ms / clip.median_ms,
+            "step_over_clip": stream.median_ms / clip.median_ms,
+        })
+    result = {"architecture": name, "config": config, "threads": args.threads, "runs": args.runs,
+              "records": [r.to_dict() for r in records], "rows": rows, "load_average_before": load_before,
+              **_machine()}
+    _write(result, os.path.join(args.output, "stream_latency.json"))
+    print(f"{name}: {config['num_frames']} frames of {size}x{size}, tubelet {config['tubelet_size']}, "
+          f"{args.threads} threads, median of {args.runs} runs (load average {load_before[0]:.1f})")
+    print(f"{'mode':<9}{'clip ms':>9}{'step ms':>9}{'frame ms':>10}{'frame/clip':>12}{'step/clip':>11}")
+    for row in rows:
+        print(f"{row['mode']:<9}{row['clip_ms']:>9.2f}{row['stream_step_ms']:>9.2f}{row['stream_per_frame_ms']:>10.2f}"
+              f"{row['per_frame_over_clip']:>12.3f}{row['step_over_clip']:>11.3f}")
+
+
+def _write(result, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2, default=float)
+    print(f"wrote {path}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    acc = commands.add_parser("accuracy", help="int8 vs float stream agreement on a distilled causal student")
+    acc.add_argument("--teacher", required=True, help="The quickstart teacher (.keras).")
+    acc.add_argument("--output", default="runs/stream_student")
+    acc.add_argument("--seed", type=int, default=0)
+    acc.add_argument("--num-calibration", type=int, default=64)
+    lat = commands.add_parser("latency", help="clip vs stream latency, float32 and int8, one run")
+    lat.add_argument("--preset", default="vfl_net_mobile")
+    lat.add_argument("--image-size", type=int, default=None)
+    lat.add_argument("--threads", type=int, default=2)
+    lat.add_argument("--runs", type=int, default=30)
+    lat.add_argument("--num-classes", type=int, default=51)
+    lat.add_argument("--num-calibration", type=int, default=8)
+    lat.add_argument("--output", default="runs/stream_latency")
+    args = parser.parse_args()
+    accuracy(args) if args.command == "accuracy" else latency(args)
+
+
+if __name__ == "__main__":
+    main()
