@@ -214,10 +214,16 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
 @click.command("quickstart")
 @click.option("--output", default="runs/quickstart", show_default=True)
 @click.option("--seed", type=non_negative_int(), default=0, show_default=True)
-def quickstart(output, seed):
+@click.option("--deterministic/--no-deterministic", default=True, show_default=True,
+              help="TensorFlow op determinism: the same figures on every run (costs ~10% time).")
+def quickstart(output, seed, deterministic):
     """Teacher, distilled student and scratch student on the synthetic dataset, compared (about 10 min on 2 cores)."""
     from dvfl_tf.training.quickstart import run_quickstart
+    from dvfl_tf.training.run_dir import RunDirError
 
-    summary = run_quickstart(output, seed=seed)
+    try:
+        summary = run_quickstart(output, seed=seed, deterministic=deterministic)
+    except RunDirError as error:
+        raise click.ClickException(str(error))
     sys.stdout.flush()
     click.echo(json.dumps(summary["accuracy"], indent=2))

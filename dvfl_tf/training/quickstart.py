@@ -115,10 +115,12 @@ def run_quickstart(output="runs/quickstart", seed=0, deterministic=True, teacher
     The recipes default to TEACHER_RECIPE / STUDENT_RECIPE (shorter ones serve
     benchmarks/quickstart_determinism.py).
     """
+    from dvfl_tf.training.run_dir import claim_folder
+
     start = time.time()
+    claim_folder(output, earlier_output="quickstart.json")
     if deterministic:
         make_deterministic(seed)
-    os.makedirs(output, exist_ok=True)
     print("1/4 Teacher (embed 32, depths [1,1,2,1]) on the synthetic motion dataset")
     teacher = train_teacher(output, seed, recipe=teacher_recipe)
     print("2/4 Student (embed 16, depths [1,1,1,1]): distilled, then from scratch with the same budget")

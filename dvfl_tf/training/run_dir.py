@@ -17,8 +17,6 @@ import datetime
 import json
 import os
 
-from dvfl_tf.training.callbacks import write_json
-
 MARKER = ".dvfl-tf-run"
 
 # Fields that may change between a run and its restart without changing the result.
@@ -46,6 +44,33 @@ def is_run_dir(path):
     return os.path.isfile(os.path.join(path, MARKER)) or _is_legacy_run(path)
 
 
+def refuse_foreign(path, earlier_output=None):
+    """Raises `RunDirError` for a file, or a non-empty folder that dvfl-tf did not make. Writes nothing.
+
+    `earlier_output`: a file whose presence shows that an earlier version of
+    dvfl-tf wrote the folder (before the marker existed).
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise RunDirError(f"--output {path} is a file, not a folder. Choose a new or empty folder.")
+    ours = is_run_dir(path) or (earlier_output and os.path.isfile(os.path.join(path, earlier_output)))
+    if os.path.isdir(path) and os.listdir(path) and not ours:
+        raise RunDirError(
+            f"--output {path} is not empty and is not a dvfl-tf run folder (it has no {MARKER}); nothing was "
+            "written to it. Choose a new or empty folder."
+        )
+
+
+def claim_folder(path, earlier_output=None):
+    """Makes `path` a folder of ours (marker), refusing a non-empty folder that is not (`refuse_foreign`)."""
+    from dvfl_tf.training.callbacks import write_json
+
+    refuse_foreign(path, earlier_output)
+    os.makedirs(path, exist_ok=True)
+    marker = os.path.join(path, MARKER)
+    if not os.path.exists(marker):
+        write_json(marker, {"created_by": "dvfl-tf", "purpose": "marks a dvfl-tf output folder; do not delete"})
+
+
 def read_config(path):
     """The saved configuration of the run in `path`, or None."""
     try:
@@ -63,15 +88,9 @@ def check_run_dir(path, config_dict, epochs_done=0):
     saved run's is allowed (the run is extended); the returned dict describes
     that change of the LR schedule, for `create_run_dir` to record.
     """
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise RunDirError(f"--output {path} is a file, not a folder. Choose a new or empty folder.")
+    refuse_foreign(path)
     if not os.path.isdir(path) or not os.listdir(path):
         return None
-    if not is_run_dir(path):
-        raise RunDirError(
-            f"--output {path} is not empty and is not a dvfl-tf run folder (it has no {MARKER}); nothing was "
-            "written to it. Choose a new or empty folder."
-        )
     old = read_config(path)
     if old is None:
         return None  # the marker of a run whose start was interrupted before config.json
@@ -108,10 +127,9 @@ def check_run_dir(path, config_dict, epochs_done=0):
 
 def create_run_dir(path, config_dict, extension=None):
     """Creates the folder (marker first) and writes `config.json`, recording `extension` if given."""
-    os.makedirs(path, exist_ok=True)
-    marker = os.path.join(path, MARKER)
-    if not os.path.exists(marker):
-        write_json(marker, {"created_by": "dvfl-tf", "purpose": "marks a dvfl-tf run folder; do not delete"})
+    from dvfl_tf.training.callbacks import write_json
+
+    claim_folder(path)
     old = read_config(path) or {}
     data = json.loads(json.dumps(config_dict))
     data["schedule_changes"] = list(old.get("schedule_changes", [])) + ([extension] if extension else [])
@@ -136,7 +154,7 @@ def truncate_history(history_csv, epochs_done):
     if not rows:
         os.remove(history_csv)  # CSVLogger writes a new header
         return
-    tmp = f"{history_csv}.tmp"
+    tmp = f"{history_csv}.saving"
     with open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields or ["epoch"])
         writer.writeheader()

@@ -6,6 +6,7 @@ from dvfl_tf.training.accelerators import make_strategy
 from dvfl_tf.training.data import training_datasets
 from dvfl_tf.training.models import build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
+from dvfl_tf.training.run_dir import refuse_foreign
 
 
 def _resolve_input_shape(model_spec, data_options):
@@ -31,6 +32,7 @@ def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop
 
     Same step as distillation with alpha = 0. Returns the run state.
     """
+    refuse_foreign(config.output)  # before the data and models are loaded: a quick answer
     config.alpha = 0.0
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     _resolve_input_shape(model, data_options)
@@ -59,6 +61,7 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
     `student_init`: a pretrained checkpoint the student starts from (DVFL-Net: an
     ImageNet FocalNet-T srf, .pth or timm .safetensors). Returns the run state.
     """
+    refuse_foreign(config.output)
     if not teacher or not (os.path.isfile(teacher)):
         raise FileNotFoundError(f"Teacher not found: {teacher!r}")
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
@@ -91,6 +94,7 @@ def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_ra
     from dvfl_tf.training.data import evaluation_dataset, evaluation_steps, load_dataset_index
     from dvfl_tf.training.teacher_cache import offline_training_dataset
 
+    refuse_foreign(config.output)
     if not os.path.isfile(teacher_logits):
         raise FileNotFoundError(f"Teacher-logit cache not found: {teacher_logits!r}")
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
