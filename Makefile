@@ -4,7 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test install clean
+# The board fallback runtime, tflite-runtime 2.14, was built for NumPy 1.x: it gets a venv of its own
+# (numpy<2) so that the tests run the real package (tests/export/test_fallback_runtime.py).
+FALLBACK_VENV ?= .venv-tflite-runtime
+FALLBACK_STAMP := $(FALLBACK_VENV)/.installed
+
+.PHONY: quickstart test install fallback-runtime clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +21,18 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.txt
 
 install: $(STAMP)
 
+$(FALLBACK_STAMP): requirements-tflite-runtime.txt
+	$(PYTHON) -m venv $(FALLBACK_VENV)
+	$(FALLBACK_VENV)/bin/python -m pip install -r requirements-tflite-runtime.txt
+	touch $(FALLBACK_STAMP)
+
+fallback-runtime: $(FALLBACK_STAMP)
+
 quickstart: $(STAMP)
 	$(BIN)/dvfl-tf quickstart --output runs/quickstart
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+test: $(STAMP) $(FALLBACK_STAMP)
+	DVFL_TF_FALLBACK_PYTHON=$(abspath $(FALLBACK_VENV))/bin/python $(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) $(FALLBACK_VENV) runs

@@ -1,4 +1,4 @@
-"""convert-checkpoint: strict mapping, clear errors, ImageNet FocalNet initialisation, CLI."""
+"""convert-checkpoint: strict mapping, clear errors, CLI (pretrained starts: tests/test_pretrained_start.py)."""
 
 import json
 
@@ -90,33 +90,12 @@ def test_each_mismatch_alone_gives_one_clear_message(tiny, tmp_path, edit, expec
     assert str(error.value).count("\n- ") == 1
 
 
-def test_imagenet_focalnet_loads_spatial_part_only(tiny, tmp_path):
-    import keras
-
-    _, config, state = tiny
-    # A microsoft/FocalNet ImageNet checkpoint has the same spatial names, no temporal branch, a 1000-way head.
-    imagenet = {k: v for k, v in state.items() if "temporal" not in k}
-    imagenet["head.weight"] = torch.randn(1000, state["head.weight"].shape[1])
-    imagenet["head.bias"] = torch.randn(1000)
-    output = tmp_path / "video.keras"
-    report = convert_checkpoint(
-        _save(tmp_path, imagenet), str(output), official_config=str(config), num_classes=9, from_imagenet_focalnet=True
-    )
-    assert report["skipped"] == ["head.bias", "head.weight"]
-    assert report["left_at_init"] and all("temporal" in p or p.startswith("head/") for p in report["left_at_init"])
-    model = keras.saving.load_model(output)
-    assert model.num_classes == 9
-    weights = {v.path: v.numpy() for v in model.weights}
-    np.testing.assert_array_equal(
-        weights["layers_0_blocks_0/modulation/f/kernel"], state["layers.0.blocks.0.modulation.f.weight"].numpy().T
-    )
-
-
 def test_weights_only_refuses_pickled_code(tmp_path):
     path = tmp_path / "evil.pth"
     torch.save({"model": {"w": torch.ones(1)}, "extra": _Unsafe()}, path)
-    with pytest.raises(CheckpointError, match="--trust-checkpoint"):
+    with pytest.raises(CheckpointError, match="needs code execution") as refused:
         read_state_dict(str(path))
+    assert refused.value.advice_flag == "--trust-checkpoint"
     assert read_state_dict(str(path), trust_checkpoint=True)["w"].shape == (1,)
 
 
@@ -134,7 +113,8 @@ def test_cli_convert_and_errors(tiny, tmp_path):
          "--verify-input", str(folder / "input_btchw.npy"), "--verify-logits", str(folder / "logits.npy")],
     )
     assert result.exit_code == 0, result.output
-    assert "Loaded 108 tensors" in result.output and "reference logits" in result.output
+    assert "Loaded 108 tensors (PyTorch .pth, official naming)" in result.output
+    assert "Verified against the official logits: max-abs difference" in result.output
     assert out.exists()
 
     both = runner.invoke(main, ["convert-checkpoint", str(folder / "checkpoint.pth"), "--config", str(config),

@@ -7,8 +7,10 @@ import math
 import os
 import statistics
 
+from dvfl_tf.errors import UserError
 
-class BenchmarkError(RuntimeError):
+
+class BenchmarkError(UserError, RuntimeError):
     """A benchmark could not run (missing tool, device or file); the message says what to do."""
 
 

@@ -3,9 +3,17 @@
 Each command lives in a module of this package and is a thin wrapper over a
 library function. Loading is lazy so that `dvfl-tf --help` and data-only
 commands do not pay for importing TensorFlow.
+
+Errors are handled here, once for every command: a problem with what the user
+gave (`dvfl_tf.errors.UserError`, an OS error on a named file, a ValueError
+from argument checks) is printed as one line and exit status 1; `--debug`
+shows the traceback instead. `--verbose` lets TensorFlow's start-up and
+converter logs through (hidden by default).
 """
 
 import importlib
+import os
+import sys
 
 import click
 
@@ -26,8 +34,53 @@ COMMANDS = {
     "cache-teacher": "train_commands:cache_teacher",
 }
 
+# Commands that import TensorFlow (predict and benchmark only for a .keras model).
+TENSORFLOW_COMMANDS = {"convert-checkpoint", "profile", "export-tflite", "prepare", "train", "distill", "evaluate",
+                       "quickstart", "cache-teacher"}
+
+# Set by --debug / --verbose (on the group or on any command).
+FLAGS = {"debug": False, "verbose": False}
+
+
+def _set_flag(ctx, param, value):
+    if value:
+        FLAGS[param.name] = True
+        if param.name == "verbose":
+            _set_log_levels(verbose=True)
+    return value
+
+
+def _global_options():
+    return [
+        click.Option(["--debug"], is_flag=True, expose_value=False, callback=_set_flag,
+                     help="On an error, show the Python traceback instead of one line."),
+        click.Option(["--verbose"], is_flag=True, expose_value=False, callback=_set_flag,
+                     help="Show TensorFlow's start-up and converter logs (hidden by default)."),
+    ]
+
+
+def _set_log_levels(verbose):
+    """TensorFlow's C++ and Python logs: warnings and errors only when verbose, else errors only.
+
+    Set before TensorFlow is imported (commands import it lazily), so the
+    start-up banners never print; the Python side is lowered again if it was.
+    """
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+        os.environ["DVFL_TF_VERBOSE"] = "1"  # read by the library (converter output)
+    else:  # a level the user set in the environment wins; 3 also hides "failed call to cuInit" on CPU machines
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.INFO if verbose else logging.ERROR)
+
 
 class LazyGroup(click.Group):
+    def make_context(self, info_name, args, parent=None, **extra):
+        FLAGS.update(debug=False, verbose=False)  # each invocation starts quiet (tests call main many times)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
@@ -37,13 +90,93 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute = target.split(":")
         module = importlib.import_module(f"{__name__}.{module_name}")
-        return getattr(module, attribute)
+        command = getattr(module, attribute)
+        names = {param.name for param in command.params}
+        command.params.extend(option for option in _global_options() if option.name not in names)
+        return command
+
+    def invoke(self, ctx):
+        try:
+            _import_tensorflow_quietly(ctx)
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            raise click.exceptions.Abort() from None
+        except Exception as error:  # noqa: BLE001 - the one place user errors become one line
+            if FLAGS["debug"]:
+                raise
+            raise click.ClickException(_one_line(error, self._invoked_command(ctx))) from None
+
+    def _invoked_command(self, ctx):
+        name = ctx.invoked_subcommand or (ctx.protected_args[0] if getattr(ctx, "protected_args", None) else None)
+        return self.get_command(ctx, name) if name else None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _import_tensorflow_quietly(ctx):
+    """Imports TensorFlow with its C++ stderr captured, for commands that will import it anyway.
+
+    TensorFlow's native start-up lines ("All log messages before
+    absl::InitializeLog()", "Could not find cuda drivers") are written before
+    any log level applies, so they are caught at the file-descriptor level.
+    They are shown again if the import fails, and never hidden with --verbose.
+    """
+    args = list(getattr(ctx, "protected_args", [])) + list(ctx.args)
+    if not args or FLAGS["verbose"] or "tensorflow" in sys.modules or {"-h", "--help", "--verbose"} & set(args):
+        return
+    _set_log_levels(verbose=False)
+    needs = args[0] in TENSORFLOW_COMMANDS or (
+        args[0] in ("predict", "benchmark") and any(str(a).endswith(".keras") for a in args[1:]))
+    if not needs:
+        return
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _one_line(error, command):
+    """The one line a user sees for `error` raised inside `command`."""
+    from dvfl_tf.errors import UserError, first_line
+
+    if isinstance(error, UserError):
+        # Multi-line user errors (a checkpoint that does not fit: one line per tensor) keep their lines.
+        message = str(error).strip() or type(error).__name__
+        flag = error.advice_flag
+        if flag:
+            has_flag = command is not None and any(flag in param.opts for param in command.params)
+            if has_flag:
+                message += f" If you trust the file, pass {flag}."
+            elif error.advice_command:
+                message += f" If you trust the file, convert it with `dvfl-tf {error.advice_command} {flag}` first."
+        return message
+    if isinstance(error, OSError):
+        name = error.filename if error.filename is not None else ""
+        reason = error.strerror or first_line(error)
+        return f"{name}: {reason}" if name else reason
+    if isinstance(error, (ValueError, ImportError)):  # ImportError: a runtime package missing or mismatched
+        return first_line(error)
+    return (f"internal error ({type(error).__name__}: {first_line(error)}); "
+            "rerun with --debug for the traceback and report it")
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, params=_global_options())
 @click.version_option(package_name="dvfl-tf")
 def main():
     """DVFL-Net: distilled Video-FocalNets for mobile and edge devices."""
+    _set_log_levels(FLAGS["verbose"])
 
 
 if __name__ == "__main__":

@@ -38,50 +38,57 @@ def _int_list(ctx, param, value):
 @click.option("--compare", "compare", is_flag=True, help="Treat the arguments as result files; print a table and plot.")
 @click.option("--eval-report", "eval_reports", multiple=True, type=click.Path(), help="--compare: evaluation JSON (top1).")
 @click.option("--plots-dir", type=click.Path(file_okay=False), help="--compare: where to write the PNG plots.")
+@click.option("--overwrite", is_flag=True, help="Replace existing --csv / --save-json files.")
 def benchmark(
     models, target, threads, delegates, runs, warmup, roofline, as_json, csv_path, json_path, serial, adb,
-    benchmark_binary, benchmark_apk, taskset, op_profile, compare, eval_reports, plots_dir,
+    benchmark_binary, benchmark_apk, taskset, op_profile, compare, eval_reports, plots_dir, overwrite,
 ):
     """Benchmark MODELS (.tflite, or .keras on the host) on --target; or --compare result files.
 
     One record per (model, target, threads, delegate): init, first, mean,
     median, p90, min and std latency in ms, peak memory in MB.
     """
-    from dvfl_tf.benchmark.records import BenchmarkError, records_to_json, save_csv, save_json
+    from dvfl_tf.benchmark.records import records_to_json, save_csv, save_json
 
     if not models:
         raise click.UsageError("Give at least one model file (or result files with --compare).")
-    try:
-        if compare:
-            from dvfl_tf.benchmark.compare import compare_results
+    from dvfl_tf.io_safety import check_output, check_writable_dir
 
-            table, plots = compare_results(list(models), eval_reports=list(eval_reports), plots_dir=plots_dir)
-            click.echo(table)
-            for path in plots:
-                click.echo(f"wrote {path}")
-            return
-        if op_profile:
-            from dvfl_tf.benchmark.op_profile import format_profile, profile_ops
+    inputs = tuple(models) + tuple(eval_reports)
+    if csv_path:
+        check_output(csv_path, overwrite=overwrite, inputs=inputs, suffixes=(".csv",), option="--csv")
+    if json_path:
+        check_output(json_path, overwrite=overwrite, inputs=inputs, suffixes=(".json",), option="--save-json")
+    if plots_dir:
+        check_writable_dir(plots_dir, shown=f"--plots-dir {plots_dir}")
+    if compare:
+        from dvfl_tf.benchmark.compare import compare_results
 
-            for path in models:
-                for count in threads:
-                    click.echo(f"== {path}, {count} thread(s), XNNPACK ==")
-                    click.echo(format_profile(profile_ops(path, threads=count, runs=runs, warmup=warmup)))
-            return
-        options = {}
-        if target == "android":
-            options = {
-                "benchmark_binary": benchmark_binary, "benchmark_apk": benchmark_apk, "serial": serial, "adb": adb,
-                "taskset": taskset,
-            }
-        from dvfl_tf.benchmark.harness import run_benchmarks
+        table, plots = compare_results(list(models), eval_reports=list(eval_reports), plots_dir=plots_dir)
+        click.echo(table)
+        for path in plots:
+            click.echo(f"wrote {path}")
+        return
+    if op_profile:
+        from dvfl_tf.benchmark.op_profile import format_profile, profile_ops
 
-        records = run_benchmarks(
-            list(models), target=target, threads=threads, delegates=tuple(delegates) or None, runs=runs,
-            warmup=warmup, roofline=roofline, **options,
-        )
-    except (BenchmarkError, FileNotFoundError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
+        for path in models:
+            for count in threads:
+                click.echo(f"== {path}, {count} thread(s), XNNPACK ==")
+                click.echo(format_profile(profile_ops(path, threads=count, runs=runs, warmup=warmup)))
+        return
+    options = {}
+    if target == "android":
+        options = {
+            "benchmark_binary": benchmark_binary, "benchmark_apk": benchmark_apk, "serial": serial, "adb": adb,
+            "taskset": taskset,
+        }
+    from dvfl_tf.benchmark.harness import run_benchmarks
+
+    records = run_benchmarks(
+        list(models), target=target, threads=threads, delegates=tuple(delegates) or None, runs=runs,
+        warmup=warmup, roofline=roofline, **options,
+    )
     if csv_path:
         save_csv(records, csv_path)
     if json_path:

@@ -5,11 +5,12 @@ a dataset (`distill`, `evaluate`, ...): decorate the command with
 `@dataset_options` and pass `**dataset_kwargs(options)` to `load_index`.
 """
 
-import functools
 import json
 import os
 
 import click
+
+from dvfl_tf.cli.options import non_negative_int, positive_int
 
 from dvfl_tf.data.datasets import DATASETS
 
@@ -31,7 +32,7 @@ def dataset_options(command):
         click.option("--dataset", type=click.Choice(DATASETS), required=True, help="Dataset layout to read."),
         click.option("--data-root", type=click.Path(file_okay=False), default=None,
                      help="Folder holding the dataset (optional for 'synthetic': a cached copy is generated)."),
-        click.option("--split", type=int, default=None,
+        click.option("--split", type=positive_int(), default=None,
                      help="Official split number (hmdb51/ucf101: 1-3; ucf50: held-out group 1-25). Default 1."),
         click.option("--split-dir", type=click.Path(file_okay=False), default=None,
                      help="Folder with the split/annotation files when not in the default place."),
@@ -39,7 +40,7 @@ def dataset_options(command):
                      help="For --dataset list: a split's list file (repeatable), e.g. train=train.csv."),
         click.option("--class-names", "class_names_file", type=click.Path(dir_okay=False), default=None,
                      help="For --dataset list: file of class names, one a line."),
-        click.option("--label-offset", type=int, default=0, show_default=True,
+        click.option("--label-offset", type=non_negative_int(), default=0, show_default=True,
                      help="For --dataset list: subtract from integer labels (2 for DVFL-Net's csv_writer.py CSVs)."),
         click.option("--annotations", multiple=True, type=click.Path(dir_okay=False),
                      help="For --dataset kinetics400: annotation CSV(s) (default: *.csv in the root or annotations/)."),
@@ -72,35 +73,22 @@ def dataset_kwargs(options):
     return kwargs
 
 
-def _clear_errors(function):
-    """Turn dataset layout errors into one-line CLI errors instead of tracebacks."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        from dvfl_tf.data.datasets import DatasetError
-
-        try:
-            return function(*args, **kwargs)
-        except (DatasetError, FileNotFoundError, FileExistsError, ValueError) as error:
-            raise click.ClickException(str(error)) from error
-
-    return wrapper
-
-
 @click.command("make-synthetic")
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder to write (HMDB51 layout).")
-@click.option("--num-classes", type=int, default=None, help="Motion classes (default 8, at most 18).")
-@click.option("--train-per-class", type=int, default=None, help="Training videos per class (default 24).")
-@click.option("--test-per-class", type=int, default=None, help="Test videos per class (default 10).")
-@click.option("--unused-per-class", type=int, default=None, help="Videos tagged 0 (unused) per class (default 1).")
-@click.option("--image-size", type=int, default=None, help="Frame width and height in pixels (default 64).")
-@click.option("--num-frames", type=int, default=None, help="Frames per video (default 16).")
-@click.option("--seed", type=int, default=None, help="Random seed (default 0).")
-@_clear_errors
+@click.option("--num-classes", type=click.IntRange(2, 18), default=None, help="Motion classes (default 8, at most 18).")
+@click.option("--train-per-class", type=positive_int(), default=None, help="Training videos per class (default 24).")
+@click.option("--test-per-class", type=positive_int(), default=None, help="Test videos per class (default 10).")
+@click.option("--unused-per-class", type=non_negative_int(), default=None, help="Videos tagged 0 (unused) per class (default 1).")
+@click.option("--image-size", type=positive_int(), default=None, help="Frame width and height in pixels (default 64).")
+@click.option("--num-frames", type=positive_int(), default=None, help="Frames per video (default 16).")
+@click.option("--seed", type=non_negative_int(), default=None, help="Random seed (default 0).")
 def make_synthetic_command(output, **size_options):
     """Write the synthetic motion dataset: real .avi files + official-format HMDB51 split files."""
     from dvfl_tf.data.synthetic import ensure_synthetic
+    from dvfl_tf.io_safety import check_output_dir
 
+    # A finished synthetic dataset (synthetic.json) is reused; any other non-empty folder is refused.
+    check_output_dir(output, marker="synthetic.json")
     root = ensure_synthetic(output, progress=True, **size_options)
     click.echo(f"synthetic dataset ready: {root}  (read it with --dataset hmdb51 --data-root {root})")
 
@@ -109,9 +97,8 @@ def make_synthetic_command(output, **size_options):
 @dataset_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (num_classes, splits, problems).")
 @click.option("--no-decode", is_flag=True, help="Only check the layout and that listed files exist.")
-@click.option("--workers", type=int, default=2, show_default=True, help="Parallel decoding threads.")
+@click.option("--workers", type=positive_int(), default=2, show_default=True, help="Parallel decoding threads.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any problem is found.")
-@_clear_errors
 def check_data_command(as_json, no_decode, workers, strict, **options):
     """Scan a dataset: layout, split membership, and a full decode of every video."""
     from dvfl_tf.data.check import check_data
@@ -120,14 +107,9 @@ def check_data_command(as_json, no_decode, workers, strict, **options):
     if as_json:
         click.echo(json.dumps(report))
     else:
-        click.echo(f"dataset {report['dataset']}: {report['num_classes']} classes, {report['num_videos']} videos")
-        for name, counts in report["splits"].items():
-            click.echo(f"  {name}: {counts['videos']} videos, {counts['usable']} usable")
-        if "missing_clips" in report:
-            click.echo(f"  missing clips: {report['missing_clips']}")
-        click.echo(f"problems: {report['num_problems']}")
-        for problem in report["problems"]:
-            click.echo(f"  {problem['path']}: {problem['reason']}")
+        from dvfl_tf.data.check import summary_lines
+
+        click.echo("\n".join(summary_lines(report, max_listed=len(report["problems"]))))
     if strict and report["problems"]:
         raise SystemExit(1)
 
@@ -135,16 +117,18 @@ def check_data_command(as_json, no_decode, workers, strict, **options):
 @click.command("prepare")
 @dataset_options
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Cache folder to write.")
-@click.option("--short-side", type=int, default=256, show_default=True, help="Frames stored with this short side.")
+@click.option("--short-side", type=positive_int(), default=256, show_default=True, help="Frames stored with this short side.")
 @click.option("--format", "image_format", type=click.Choice(["jpeg", "png"]), default="jpeg", show_default=True)
-@click.option("--quality", type=int, default=90, show_default=True, help="JPEG quality.")
-@click.option("--videos-per-shard", type=int, default=64, show_default=True)
-@click.option("--workers", type=int, default=2, show_default=True, help="Parallel decoding threads.")
-@_clear_errors
+@click.option("--quality", type=click.IntRange(0, 100), default=90, show_default=True, help="JPEG quality.")
+@click.option("--videos-per-shard", type=positive_int(), default=64, show_default=True)
+@click.option("--workers", type=positive_int(), default=2, show_default=True, help="Parallel decoding threads.")
 def prepare_command(output, short_side, image_format, quality, videos_per_shard, workers, **options):
     """Decode every video once into sharded TFRecords (resumable: finished shards are kept)."""
     from dvfl_tf.data.cache import prepare_cache
+    from dvfl_tf.io_safety import check_output_dir
 
+    # A cache folder (manifest.json) resumes; any other non-empty folder, or the dataset itself, is refused.
+    check_output_dir(output, marker="manifest.json", inputs=(options.get("data_root"),))
     summary = prepare_cache(**dataset_kwargs(options), output=output, short_side=short_side,
                             image_format=image_format, quality=quality, videos_per_shard=videos_per_shard,
                             workers=workers)

@@ -5,6 +5,8 @@ import os
 
 import click
 
+from dvfl_tf.cli.options import positive_int
+
 
 def _mode(int8, fp16, dynamic_range, int16x8, edgetpu):
     flags = (("int8", int8), ("fp16", fp16), ("dynamic_range", dynamic_range), ("int16x8", int16x8))
@@ -21,9 +23,9 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu):
 @click.command("export-tflite")
 @click.argument("model_path", required=False, type=click.Path(dir_okay=False))
 @click.option("--preset", help="Build a preset with fresh weights instead of loading MODEL_PATH.")
-@click.option("--num-classes", type=int, help="Classes for --preset.")
-@click.option("--frames", type=int, help="Frames per clip for --preset (default: the preset's).")
-@click.option("--image-size", type=int, help="Frame size for --preset (default: the preset's).")
+@click.option("--num-classes", type=positive_int(), help="Classes for --preset.")
+@click.option("--frames", type=positive_int(), help="Frames per clip for --preset (default: the preset's).")
+@click.option("--image-size", type=positive_int(), help="Frame size for --preset (default: the preset's).")
 @click.option("--int8", is_flag=True, help="Full-integer: int8 weights, activations, input and output.")
 @click.option("--fp16", is_flag=True, help="float16 weights.")
 @click.option("--dynamic-range", is_flag=True, help="int8 weights, float activations.")
@@ -32,16 +34,18 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu):
 @click.option("--edgetpu", is_flag=True, help="Edge TPU profile (implies --int8): Edge TPU ops only, then edgetpu_compiler if installed.")
 @click.option("--calibration-dataset", help="Dataset (hmdb51, ucf101, folder, list, synthetic, ...): calibrates on its train split, verifies on its test split.")
 @click.option("--data-root", type=click.Path(file_okay=False), help="The dataset's root folder (synthetic: default cache).")
-@click.option("--num-calibration", type=int, default=32, show_default=True, help="Calibration clips (int8).")
-@click.option("--num-verify", type=int, default=8, show_default=True, help="Clips to compare TFLite with Keras on.")
+@click.option("--num-calibration", type=positive_int(), default=32, show_default=True, help="Calibration clips (int8).")
+@click.option("--num-verify", type=positive_int(), default=8, show_default=True, help="Clips to compare TFLite with Keras on.")
 @click.option("--keep-float", multiple=True, help="With --int8: op type (e.g. GELU) or tensor name to keep in float. Repeatable.")
 @click.option("--labels", "labels_path", type=click.Path(exists=True, dir_okay=False), help="Class names (JSON list or one per line).")
 @click.option("--stream", is_flag=True, help="The frame-by-frame model of a causal classifier (one frame plus states in, logits plus states out).")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The .tflite file to write.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the verification report (JSON) here.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input model).")
 def export_tflite_command(
     model_path, preset, num_classes, frames, image_size, int8, fp16, dynamic_range, int16x8, uint8_io, edgetpu,
     calibration_dataset, data_root, num_calibration, num_verify, keep_float, labels_path, stream, output, report_path,
+    overwrite,
 ):
     """Export MODEL_PATH (.keras) or --preset to TFLite, check it for mobile use and verify it against Keras."""
     mode = _mode(int8, fp16, dynamic_range, int16x8, edgetpu)
@@ -55,11 +59,10 @@ def export_tflite_command(
         raise click.UsageError("Give either MODEL_PATH or --preset (exactly one).")
     if preset is not None and num_classes is None:
         raise click.UsageError("--preset needs --num-classes.")
+    _check_outputs(output, report_path, overwrite, inputs=(model_path, labels_path))
 
-    from dvfl_tf.export.converter import ConversionError
     from dvfl_tf.export.exporter import export_tflite, format_summary
-    from dvfl_tf.export.tflite_graph import ExportRefusedError
-    from dvfl_tf.runtime.model_metadata import load_labels
+    from dvfl_tf.runtime.model_metadata import LabelsError, load_labels
 
     if preset is not None:
         from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
@@ -73,11 +76,13 @@ def export_tflite_command(
     else:
         from dvfl_tf.export.keras_classifier import load_keras_model
 
-        if not os.path.exists(model_path):
-            raise click.UsageError(f"No such model file: {model_path}")
         model = load_keras_model(model_path)
 
     class_names = load_labels(labels_path) if labels_path else None
+    if class_names is not None:
+        outputs = int((model.single_clip_model() if hasattr(model, "single_clip_model") else model).outputs[0].shape[-1])
+        if len(class_names) != outputs:
+            raise LabelsError(f"{labels_path}: {len(class_names)} class names for a model with {outputs} outputs")
     calibration_clips = verify_clips = calibration_source = None
     if calibration_dataset:
         calibration_clips, verify_clips, calibration_source, dataset_classes = _dataset_clips(
@@ -87,37 +92,44 @@ def export_tflite_command(
     elif mode in ("int8", "int16x8"):
         click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
 
-    try:
-        if stream:
-            from dvfl_tf.export.stream_exporter import export_stream_tflite, format_stream_summary
+    if stream:
+        from dvfl_tf.export.stream_exporter import export_stream_tflite, format_stream_summary
 
-            report = export_stream_tflite(
-                model, output, mode=mode, calibration_clips=calibration_clips, class_names=class_names,
-                report_path=report_path, verify_clips=verify_clips, calibration_source=calibration_source,
-            )
-            click.echo(format_stream_summary(report))
-            return
-        report = export_tflite(
+        report = export_stream_tflite(
             model, output, mode=mode, calibration_clips=calibration_clips, class_names=class_names,
-            uint8_io=uint8_io, edgetpu=edgetpu, report_path=report_path, verify_clips=verify_clips,
-            calibration_source=calibration_source, keep_float=list(keep_float) or None,
+            report_path=report_path, verify_clips=verify_clips, calibration_source=calibration_source,
         )
-    except (ExportRefusedError, ConversionError, ValueError) as error:
-        raise click.ClickException(str(error))
+        click.echo(format_stream_summary(report))
+        return
+    report = export_tflite(
+        model, output, mode=mode, calibration_clips=calibration_clips, class_names=class_names,
+        uint8_io=uint8_io, edgetpu=edgetpu, report_path=report_path, verify_clips=verify_clips,
+        calibration_source=calibration_source, keep_float=list(keep_float) or None,
+    )
     click.echo(format_summary(report))
+
+
+def _check_outputs(output, report_path, overwrite, inputs):
+    """Refuses, before any conversion, outputs that would replace an input or an existing file."""
+    from dvfl_tf.io_safety import OutputError, check_output
+    from dvfl_tf.runtime.model_metadata import sidecar_path
+
+    check_output(output, overwrite=overwrite, inputs=inputs, suffixes=(".tflite",), option="--output")
+    check_output(sidecar_path(output), overwrite=overwrite, inputs=inputs, option="--output's sidecar")
+    if report_path is not None:
+        check_output(report_path, overwrite=overwrite, inputs=inputs, suffixes=(".json",), option="--report")
+        for written in (output, sidecar_path(output)):
+            if os.path.abspath(report_path) == os.path.abspath(written):
+                raise OutputError(f"--report {report_path}: is also the file {written} written by this export")
 
 
 def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
     """(calibration clips, labelled verification clips, description, class names) from a dataset."""
-    from dvfl_tf.data.datasets import DatasetError
     from dvfl_tf.export.calibration import dataset_clips
 
     graph = model.single_clip_model() if hasattr(model, "single_clip_model") else model
     num_frames, size = graph.inputs[0].shape[0], graph.inputs[0].shape[1]
-    try:
-        clips = dataset_clips(dataset, data_root, num_frames, size, num_calibration, num_verify)
-    except (DatasetError, FileNotFoundError, ValueError) as error:
-        raise click.UsageError(str(error))
+    clips = dataset_clips(dataset, data_root, num_frames, size, num_calibration, num_verify)
     for message in clips.skipped:
         click.echo(f"skipped: {message}", err=True)
     return clips.calibration, clips.verify, clips.description, clips.class_names
@@ -127,23 +139,19 @@ def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
 @click.argument("video", type=click.Path(dir_okay=False))
 @click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False), help="A .tflite or .keras model.")
 @click.option("--labels", "labels_path", type=click.Path(exists=True, dir_okay=False), help="Class names overriding the model's.")
-@click.option("--top-k", type=int, default=5, show_default=True)
+@click.option("--top-k", type=positive_int(), default=5, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print [[label, probability], ...] as JSON (with --stream: one JSON line per step).")
 @click.option("--stream", is_flag=True, help="Run a stream .tflite (export-tflite --stream) frame by frame on VIDEO (a file, or a camera index), printing the action as frames arrive.")
-@click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True, help="--stream: feed every N-th frame.")
-@click.option("--horizon", type=click.IntRange(min=1), help="--stream: average over about the last N steps (default: every step so far).")
-@click.option("--max-frames", type=click.IntRange(min=1), help="--stream: stop after this many decoded frames.")
+@click.option("--stride", type=positive_int(), default=1, show_default=True, help="--stream: feed every N-th frame.")
+@click.option("--horizon", type=positive_int(), help="--stream: average over about the last N steps (default: every step so far).")
+@click.option("--max-frames", type=positive_int(), help="--stream: stop after this many decoded frames.")
 def predict_command(video, model_path, labels_path, top_k, as_json, stream, stride, horizon, max_frames):
     """Classify VIDEO and print the top-k labels with probabilities."""
-    if not os.path.exists(model_path):
-        raise click.UsageError(f"No such model file: {model_path}")
     if stream:
         _predict_stream(video, model_path, labels_path, as_json, stride, horizon, max_frames)
         return
     if not os.path.exists(video):
         raise click.UsageError(f"No such video file: {video}")
-    from dvfl_tf.data.video_io import VideoDecodeError
-
     if model_path.endswith(".tflite"):
         from dvfl_tf.runtime import TFLiteVideoClassifier
 
@@ -154,10 +162,7 @@ def predict_command(video, model_path, labels_path, top_k, as_json, stream, stri
         classifier = KerasVideoClassifier(model_path, labels_path=labels_path)
     else:
         raise click.UsageError(f"--model must be a .tflite or .keras file. Received: {model_path}")
-    try:
-        predictions = classifier.predict_video(video, top_k=top_k)
-    except VideoDecodeError as error:
-        raise click.ClickException(f"Cannot read video {error.path}: {error.reason}")
+    predictions = classifier.predict_video(video, top_k=top_k)
     if as_json:
         click.echo(json.dumps(predictions))
         return

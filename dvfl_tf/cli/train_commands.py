@@ -6,17 +6,21 @@ import sys
 
 import click
 
+from dvfl_tf.cli.options import fraction, non_negative_float, non_negative_int, positive_float, positive_int
+
 
 def _common_data_options(function):
     options = [
         click.option("--dataset", default="synthetic", show_default=True,
                      help="hmdb51, ucf101, ucf50, ssv2, kinetics400, list, folder or synthetic."),
         click.option("--data-root", default=None, help="Dataset folder (not needed for synthetic)."),
-        click.option("--split", type=int, default=None, help="Official split number (HMDB51/UCF101: 1-3)."),
+        click.option("--split", type=positive_int(), default=None, help="Official split number (HMDB51/UCF101: 1-3)."),
         click.option("--split-dir", default=None, help="Folder of the split files, if not under --data-root."),
-        click.option("--num-frames", type=int, default=None, help="Frames per clip (default: the model's)."),
-        click.option("--image-size", type=int, default=None, help="Frame size (default: the model's)."),
-        click.option("--batch-size", type=int, default=8, show_default=True, help="Global batch size."),
+        click.option("--num-frames", type=positive_int(), default=None, help="Frames per clip (default: the model's)."),
+        click.option("--image-size", type=positive_int(), default=None, help="Frame size (default: the model's)."),
+        click.option("--batch-size", type=positive_int(), default=8, show_default=True, help="Global batch size."),
+        click.option("--allow-empty-classes", is_flag=True,
+                     help="Go on although a class has no usable training video (the summary names it)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -26,23 +30,23 @@ def _common_data_options(function):
 def _common_training_options(function):
     options = [
         click.option("--output", required=True, help="Run directory (rerun the same command to resume)."),
-        click.option("--epochs", type=int, default=60, show_default=True),
-        click.option("--steps-per-epoch", type=int, default=0, help="Batches per epoch (0: one pass)."),
+        click.option("--epochs", type=positive_int(), default=60, show_default=True),
+        click.option("--steps-per-epoch", type=non_negative_int(), default=0, help="Batches per epoch (0: one pass)."),
         click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True),
-        click.option("--lr", type=float, default=0.0, help="Peak LR (default: --base-lr x batch / 512)."),
-        click.option("--base-lr", type=float, default=0.1, show_default=True),
-        click.option("--min-lr", type=float, default=0.0, show_default=True),
-        click.option("--warmup-epochs", type=float, default=5.0, show_default=True),
-        click.option("--weight-decay", type=float, default=1e-4, show_default=True),
-        click.option("--clipnorm", type=float, default=5.0, show_default=True, help="Global-norm clip (0: off)."),
-        click.option("--drop-path-rate", type=float, default=None, help="Stochastic depth (default: the preset's)."),
+        click.option("--lr", type=non_negative_float(), default=0.0, help="Peak LR (default: --base-lr x batch / 512)."),
+        click.option("--base-lr", type=positive_float(), default=0.1, show_default=True),
+        click.option("--min-lr", type=non_negative_float(), default=0.0, show_default=True),
+        click.option("--warmup-epochs", type=non_negative_float(), default=5.0, show_default=True),
+        click.option("--weight-decay", type=non_negative_float(), default=1e-4, show_default=True),
+        click.option("--clipnorm", type=non_negative_float(), default=5.0, show_default=True, help="Global-norm clip (0: off)."),
+        click.option("--drop-path-rate", type=fraction(max_open=True), default=None, help="Stochastic depth (default: the preset's)."),
         click.option("--backbone-overrides", default=None, help='JSON of backbone arguments, e.g. \'{"embed_dim": 32}\'.'),
         click.option("--causal", is_flag=True,
                      help="Build the preset causal (backbone causal=True): a model that can stream frame by frame."),
         click.option("--mixup/--no-mixup", default=False, show_default=True, help="Mixup/CutMix + label smoothing."),
         click.option("--augment/--no-augment", default=True, show_default=True),
         click.option("--no-validation", is_flag=True, help="Skip the per-epoch evaluation on the test split."),
-        click.option("--seed", type=int, default=0, show_default=True),
+        click.option("--seed", type=non_negative_int(), default=0, show_default=True),
         click.option("--strategy", type=click.Choice(["auto", "mirrored", "multi_worker", "tpu", "one_device"]),
                      default="auto", show_default=True),
         click.option("--tpu-address", default="", help="TPU name or address for --strategy tpu."),
@@ -61,7 +65,7 @@ def _split_options(kwargs):
     data = DataOptions(
         dataset=kwargs.pop("dataset"), data_root=kwargs.pop("data_root"), split=kwargs.pop("split"),
         split_dir=kwargs.pop("split_dir"), num_frames=kwargs.pop("num_frames"), image_size=kwargs.pop("image_size"),
-        augment=kwargs.pop("augment"), mixup=kwargs.pop("mixup"),
+        augment=kwargs.pop("augment"), mixup=kwargs.pop("mixup"), allow_empty_classes=kwargs.pop("allow_empty_classes"),
     )
     overrides_text = kwargs.pop("backbone_overrides")
     try:
@@ -74,21 +78,20 @@ def _split_options(kwargs):
     drop_path_rate = kwargs.pop("drop_path_rate")
     validate = not kwargs.pop("no_validation")
     config_fields = set(TrainConfig.__dataclass_fields__)
+    # Keras progress bars on a terminal; one plain line per epoch in a redirected log.
+    kwargs["verbose"] = 1 if sys.stdout.isatty() else 2
     config = TrainConfig(**{k: v for k, v in kwargs.items() if k in config_fields})
     rest = {k: v for k, v in kwargs.items() if k not in config_fields}
     return config, data, overrides, drop_path_rate, validate, rest
 
 
 def _run_job(job, **kwargs):
-    from dvfl_tf.training.models import ModelSpecError
-    from dvfl_tf.training.run import RunConfigMismatch
-
-    try:
-        state = job(**kwargs)
-    except (ModelSpecError, RunConfigMismatch, FileNotFoundError, ValueError) as error:
-        raise click.ClickException(str(error))
+    state = job(**kwargs)
     if state.get("status") == "nan":
         raise click.ClickException("Training stopped: the loss became NaN (see the message above).")
+    if state.get("chief") is False:
+        click.echo(f"Worker done: {state.get('epochs_done')} epochs; the chief wrote the run in {kwargs['config'].output}.")
+        return
     best = state.get("best_value")
     click.echo(
         f"Run {kwargs['config'].output}: {state.get('epochs_done')} epochs, best {state.get('monitor')} = "
@@ -99,7 +102,9 @@ def _run_job(job, **kwargs):
 @click.command("train")
 @_common_data_options
 @click.option("--model", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
-@click.option("--init-checkpoint", default=None, help="Official PyTorch checkpoint (.pth) to start from.")
+@click.option("--init-checkpoint", default=None,
+              help="Pretrained checkpoint to start from (official .pth or timm .safetensors): head reset if its "
+                   "shape differs, deeper blocks dropped, missing weights left at initialisation.")
 @_common_training_options
 def train(**kwargs):
     """Train a model on labels (teacher fine-tuning, or a student from scratch)."""
@@ -112,14 +117,18 @@ def train(**kwargs):
 
 @click.command("distill")
 @_common_data_options
-@click.option("--teacher", default=None, help="Fine-tuned teacher: a .keras file or an official .pth checkpoint.")
+@click.option("--teacher", default=None,
+              help="Fine-tuned teacher: a .keras file or a checkpoint (.pth/.safetensors) that fills it whole.")
 @click.option("--teacher-logits", default=None,
               help="Cached teacher logits (dvfl-tf cache-teacher) instead of --teacher (offline distillation).")
 @click.option("--teacher-preset", default="video_focalnet_base", show_default=True,
               help="Architecture to load an official teacher checkpoint into.")
 @click.option("--student", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
-@click.option("--temperature", type=float, default=10.0, show_default=True)
-@click.option("--alpha", type=float, default=0.2, show_default=True, help="Weight of the distillation term.")
+@click.option("--student-init", default=None,
+              help="Pretrained checkpoint the student starts from (DVFL-Net: ImageNet FocalNet-T srf, .pth or "
+                   "timm .safetensors).")
+@click.option("--temperature", type=positive_float(), default=10.0, show_default=True)
+@click.option("--alpha", type=fraction(), default=0.2, show_default=True, help="Weight of the distillation term.")
 @click.option("--divergence", type=click.Choice(["forward", "reverse", "js"]), default="forward", show_default=True)
 @_common_training_options
 def distill(**kwargs):
@@ -134,71 +143,77 @@ def distill(**kwargs):
     if rest["teacher_logits"]:
         # The data options of the cache apply (the student sees the cached views).
         _run_job(distill_offline, config=config, teacher_logits=rest["teacher_logits"], student=rest["student"],
-                 drop_path_rate=drop_path_rate, overrides=overrides, validate=validate)
+                 drop_path_rate=drop_path_rate, overrides=overrides, validate=validate,
+                 student_init=rest["student_init"])
         return
     _run_job(distill_job, config=config, data_options=data, teacher=rest["teacher"], student=rest["student"],
              teacher_preset=rest["teacher_preset"], drop_path_rate=drop_path_rate, overrides=overrides,
-             validate=validate)
+             validate=validate, student_init=rest["student_init"])
 
 
-def _parse_views(text):
+def _parse_views(ctx, param, text):
     try:
         clips, crops = (int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise click.BadParameter(f"expected CLIPSxCROPS such as 4x3. Received: {text!r}", param_hint="--views")
+        raise click.BadParameter(f"expected CLIPSxCROPS such as 4x3. Received: {text!r}") from None
+    if clips < 1 or crops < 1:
+        raise click.BadParameter(f"clips and crops must be at least 1. Received: {text!r}")
     return clips, crops
 
 
 @click.command("evaluate")
 @click.argument("model")
 @_common_data_options
-@click.option("--views", default="1x1", show_default=True, help="Temporal clips x spatial crops, e.g. 4x3.")
+@click.option("--views", default="1x1", show_default=True, callback=_parse_views,
+              help="Temporal clips x spatial crops, e.g. 4x3.")
 @click.option("--eval-split", default="test", show_default=True)
 @click.option("--output", default=None, help="Folder for evaluation.json and confusion_matrix.png.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
-def evaluate(model, views, eval_split, output, as_json, **kwargs):
+@click.option("--overwrite", is_flag=True, help="Replace an evaluation.json / confusion_matrix.png already there.")
+def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
     """Evaluate MODEL (.keras or .tflite): top-1/top-5, per-class accuracy, confusion matrix."""
     from dvfl_tf.training.data import DataOptions
-    from dvfl_tf.training.evaluate import UnsupportedModelError
     from dvfl_tf.training.evaluate import evaluate as evaluate_model
 
     batch_size = kwargs.pop("batch_size")
     data = DataOptions(eval_split=eval_split, **kwargs)
     if output is None:
         output = os.path.join(os.path.dirname(os.path.abspath(model)), "evaluation_" + os.path.basename(model).split(".")[0])
-    try:
-        report = evaluate_model(model, data, views=_parse_views(views), batch_size=batch_size, output_dir=output)
-    except (UnsupportedModelError, ValueError, FileNotFoundError) as error:
-        raise click.ClickException(str(error))
+    from dvfl_tf.io_safety import check_output
+
+    for name in ("evaluation.json", "confusion_matrix.png"):
+        check_output(os.path.join(output, name), overwrite=overwrite, inputs=(model,), option="--output")
+    report = evaluate_model(model, data, views=views, batch_size=batch_size, output_dir=output)
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(f"{model}: top-1 {report['top1']:.4f}  top-5 {report['top5']:.4f}  ({report['videos']} videos, "
-                   f"views {views}); report in {output}")
+                   f"views {views[0]}x{views[1]}); report in {output}")
 
 
 @click.command("cache-teacher")
 @click.argument("teacher")
 @_common_data_options
-@click.option("--views", default="2x3", show_default=True, help="Fixed views per training video (clips x crops).")
+@click.option("--views", default="2x3", show_default=True, callback=_parse_views,
+              help="Fixed views per training video (clips x crops).")
 @click.option("--output", required=True, help="The cache file (.npz) to write.")
-def cache_teacher(teacher, views, output, **kwargs):
+@click.option("--overwrite", is_flag=True, help="Replace an existing cache file (never the teacher).")
+def cache_teacher(teacher, views, output, overwrite, **kwargs):
     """Store TEACHER's (.keras) logits on fixed views of the training videos, for `distill --teacher-logits`."""
     from dvfl_tf.training.data import DataOptions
     from dvfl_tf.training.teacher_cache import cache_teacher_logits
 
+    from dvfl_tf.io_safety import check_output
+
+    check_output(output, overwrite=overwrite, inputs=(teacher,), suffixes=(".npz",))
     batch_size = kwargs.pop("batch_size")
-    try:
-        path = cache_teacher_logits(teacher, DataOptions(**kwargs), output, views=_parse_views(views),
-                                    batch_size=batch_size)
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
-        raise click.ClickException(str(error))
+    path = cache_teacher_logits(teacher, DataOptions(**kwargs), output, views=views, batch_size=batch_size)
     click.echo(f"Teacher logits written to {path}")
 
 
 @click.command("quickstart")
 @click.option("--output", default="runs/quickstart", show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=non_negative_int(), default=0, show_default=True)
 def quickstart(output, seed):
     """Teacher, distilled student and scratch student on the synthetic dataset, compared (about 10 min on 2 cores)."""
     from dvfl_tf.training.quickstart import run_quickstart

@@ -1,12 +1,13 @@
 """`convert-checkpoint`: official PyTorch checkpoint -> verified `.keras` file."""
 
 import json
-import os
 
 import numpy as np
 
-from dvfl_tf.convert.checkpoint_io import CheckpointError, read_state_dict
+from dvfl_tf.convert.checkpoint_io import CheckpointError
 from dvfl_tf.convert.loader import load_official_checkpoint
+from dvfl_tf.convert.pretrained import read_official_state_dict, start_from_pretrained
+from dvfl_tf.io_safety import atomic_path
 from dvfl_tf.models.video_focalnet.video_focalnet_layers import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
 
 # Tolerance for the converter's own checks: float32 rounding of a different
@@ -44,34 +45,51 @@ def convert_checkpoint(
     preset=None,
     official_config=None,
     num_classes=None,
-    from_imagenet_focalnet=False,
+    pretrained=False,
     trust_checkpoint=False,
     verify_input=None,
     verify_logits=None,
     num_frames=None,
     image_size=None,
+    backbone_overrides=None,
 ):
-    """Converts an official checkpoint to `output` (.keras) and verifies the result.
+    """Converts a checkpoint (official `.pth` or timm `.safetensors`) to `output` (.keras) and verifies it.
+
+    Without `pretrained` the conversion is strict (every key used, every weight
+    set). With `pretrained` it is the official fine-tuning start
+    (`start_from_pretrained`: head reset when its shape differs, stem inflated,
+    deeper blocks dropped, missing weights left at initialisation).
 
     Verification: the saved file is reloaded and must give the in-memory
-    model's logits on a clip (max-abs <= 1e-4); with `verify_input`/
-    `verify_logits` (official layout, as the parity fixtures) it must also
-    reproduce the official logits. Returns a report dict.
+    model's logits on a clip (max-abs <= 1e-4) -- a check of the file, not of
+    the conversion; with `verify_input`/`verify_logits` (official layout, as the
+    parity fixtures) the model must also reproduce the official logits.
+    Returns a report dict.
     """
     import keras
 
     if not str(output).endswith(".keras"):
         raise CheckpointError(f"The output must be a .keras file. Received: output={output}")
-    if from_imagenet_focalnet and num_classes is None:
-        raise CheckpointError("--from-imagenet-focalnet needs --num-classes (the ImageNet head is not used).")
-    state_dict = read_state_dict(checkpoint, trust_checkpoint)
-    overrides = {"num_frames": num_frames}
+    state_dict, checkpoint_format = read_official_state_dict(checkpoint, trust_checkpoint)
     if official_config is not None:
+        if backbone_overrides:
+            raise CheckpointError("Backbone overrides apply to a preset; edit the --config JSON instead.")
         overrides = {"num_frames": num_frames, "img_size": image_size}
     else:
-        overrides["image_size"] = image_size
-    model = _build_model(state_dict, preset, official_config, num_classes, overrides)
-    report = load_official_checkpoint(model, state_dict, spatial_only=from_imagenet_focalnet)
+        overrides = {**(backbone_overrides or {}), "num_frames": num_frames, "image_size": image_size}
+    try:
+        model = _build_model(state_dict, preset, official_config, num_classes, overrides)
+    except (TypeError, ValueError) as error:  # unknown or invalid architecture arguments
+        if isinstance(error, CheckpointError):
+            raise
+        raise CheckpointError(f"Cannot build the model: {error}") from None
+    if pretrained:
+        start = start_from_pretrained(model, state_dict, verbose=False)
+        start.checkpoint, start.checkpoint_format = str(checkpoint), checkpoint_format
+        report = {"pretrained_start": start, "loaded": start.loaded}
+    else:
+        report = load_official_checkpoint(model, state_dict)
+    report["checkpoint_format"] = checkpoint_format
 
     if verify_input is not None:
         clip = official_input_to_raw(np.load(verify_input) if isinstance(verify_input, str) else verify_input)
@@ -80,8 +98,8 @@ def convert_checkpoint(
         clip = np.random.default_rng(0).uniform(0, 255, (1, model.num_frames, height, width, 3)).astype("float32")
     logits = keras.ops.convert_to_numpy(model(clip, training=False))
 
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    model.save(output)
+    with atomic_path(output) as temporary:  # a kill mid-save leaves any previous file whole
+        model.save(temporary)
     reloaded = keras.saving.load_model(output)
     reload_diff = float(np.max(np.abs(keras.ops.convert_to_numpy(reloaded(clip, training=False)) - logits)))
     report.update({"output": str(output), "num_classes": model.num_classes, "max_abs_diff_reload": reload_diff})

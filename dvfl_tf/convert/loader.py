@@ -3,7 +3,7 @@
 import numpy as np
 
 from dvfl_tf.convert.checkpoint_io import CheckpointError, read_state_dict
-from dvfl_tf.convert.official_mapping import checkpoint_filter_fn, is_temporal_or_head
+from dvfl_tf.convert.official_mapping import checkpoint_filter_fn
 
 
 class CheckpointMismatchError(CheckpointError):
@@ -19,19 +19,18 @@ def _model_weights(model):
     return weights
 
 
-def match_checkpoint(model, state_dict, spatial_only=False, ignore_keys=()):
+def match_checkpoint(model, state_dict, ignore_keys=()):
     """Pairs model weights with checkpoint tensors; raises naming every mismatch.
 
-    Returns (assignments {keras path: array}, skipped checkpoint keys, model weights left unset).
-    With `spatial_only` (an ImageNet FocalNet), the temporal branch and the head
-    may stay unset and the checkpoint's head is skipped; everything else must match.
+    Returns (assignments {keras path: array}, skipped checkpoint keys). A start
+    from a pretrained checkpoint of another depth or head is `pretrained.start_from_pretrained`.
     """
     weights = _model_weights(model)
     mapped = checkpoint_filter_fn(state_dict)
     assignments, skipped, unused, mismatched = {}, [], [], []
     named = set()  # model weights the checkpoint names, with the wrong shape
     for path, (key, value) in sorted(mapped.items()):
-        if key in ignore_keys or (spatial_only and key.startswith("head.")):
+        if key in ignore_keys:
             skipped.append(key)
             continue
         variable = weights.get(path)
@@ -45,9 +44,6 @@ def match_checkpoint(model, state_dict, spatial_only=False, ignore_keys=()):
         else:
             assignments[path] = value
     unset = sorted(path for path in weights if path not in assignments and path not in named)
-    if spatial_only:
-        left = unset
-        unset = [path for path in unset if not is_temporal_or_head(path)]
     problems = []
     if unused:
         problems.append("checkpoint keys not used by the model: " + ", ".join(unused))
@@ -57,19 +53,18 @@ def match_checkpoint(model, state_dict, spatial_only=False, ignore_keys=()):
         problems.append("shape mismatches: " + "; ".join(mismatched))
     if problems:
         raise CheckpointMismatchError("Checkpoint does not fit the model.\n- " + "\n- ".join(problems))
-    left_unset = left if spatial_only else []
-    return assignments, skipped, left_unset
+    return assignments, skipped
 
 
-def load_official_checkpoint(model, checkpoint, spatial_only=False, trust_checkpoint=False):
+def load_official_checkpoint(model, checkpoint, trust_checkpoint=False):
     """Loads an official checkpoint (path or {key: array}) into `model`, strictly.
 
     Every checkpoint key must be used and every model weight set, shapes must
     agree; otherwise `CheckpointMismatchError` names them all and the model is
-    left untouched. Returns a report {"loaded": [...], "skipped": [...], "left_at_init": [...]}.
+    left untouched. Returns a report {"loaded": [...], "skipped": [...]}.
     """
     state_dict = read_state_dict(checkpoint, trust_checkpoint) if isinstance(checkpoint, str) else checkpoint
-    assignments, skipped, left = match_checkpoint(model, state_dict, spatial_only=spatial_only)
+    assignments, skipped = match_checkpoint(model, state_dict)
     weights = _model_weights(model)
     for path, value in assignments.items():
         weights[path].assign(value)
@@ -77,4 +72,4 @@ def load_official_checkpoint(model, checkpoint, spatial_only=False, trust_checkp
     worst = max(float(np.max(np.abs(weights[p].numpy() - v))) if v.size else 0.0 for p, v in assignments.items())
     if worst != 0.0:
         raise CheckpointError(f"Weights read back differ from the checkpoint by {worst}")
-    return {"loaded": sorted(assignments), "skipped": skipped, "left_at_init": left}
+    return {"loaded": sorted(assignments), "skipped": skipped}

@@ -81,7 +81,3 @@ def checkpoint_filter_fn(state_dict):
         mapped[keras_path(key)] = (key, np.ascontiguousarray(keras_value(key, value)))
     return mapped
 
-
-def is_temporal_or_head(keras_weight_path):
-    """Weights a spatial-only (ImageNet FocalNet) checkpoint cannot provide."""
-    return "temporal" in keras_weight_path or keras_weight_path.startswith("head/")

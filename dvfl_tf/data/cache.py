@@ -92,7 +92,7 @@ def prepare_cache(dataset, data_root, output, split=None, split_dir=None, short_
 
     from tqdm import tqdm
 
-    bar = tqdm(total=len(keys), desc="prepare", unit="video", disable=not progress)
+    bar = tqdm(total=len(keys), desc="prepare", unit="video", disable=None if progress else True)  # None: terminal only
     done_shards = written = 0
     problems = []
 

@@ -17,11 +17,12 @@ import os
 import re
 
 from dvfl_tf.data.video_io import VIDEO_EXTENSIONS
+from dvfl_tf.errors import UserError
 
 DATASETS = ("hmdb51", "ucf101", "ucf50", "ssv2", "kinetics400", "list", "folder", "synthetic")
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError, ValueError):
     """The dataset folder does not match the layout that was asked for."""
 
 
@@ -103,6 +104,7 @@ def _check_split_number(split, allowed, dataset):
 # ---------------------------------------------------------------------------
 
 _HMDB_SPLIT_RE = re.compile(r"^(?P<cls>.+)_test_split(?P<n>\d+)\.txt$")
+_HMDB_LINE_RE = re.compile(r"^(?P<video>.+?)\s+(?P<tag>[012])$")
 
 
 def load_hmdb51(data_root, split=None, split_dir=None, name="hmdb51", **_):
@@ -132,19 +134,20 @@ def load_hmdb51(data_root, split=None, split_dir=None, name="hmdb51", **_):
         class_dir = _require_dir(os.path.join(root, class_name), f"Class folder of {class_name!r}")
         with open(split_files[class_name], encoding="utf-8") as handle:
             for line_number, line in enumerate(handle, 1):
-                fields = line.split()
-                if not fields:
+                if not line.strip():
                     continue
-                if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
+                # The tag is the last field, so a video name may contain spaces.
+                match = _HMDB_LINE_RE.match(line.strip())
+                if match is None:
                     problems.append({
                         "path": split_files[class_name],
                         "reason": f"line {line_number}: expected '<video>.avi <0|1|2>', got {line.strip()!r}",
                     })
                     continue
-                if fields[1] == "0":
+                if match["tag"] == "0":
                     continue
-                target = splits["train" if fields[1] == "1" else "test"]
-                _add_existing(target, problems, os.path.join(class_dir, fields[0]), label)
+                target = splits["train" if match["tag"] == "1" else "test"]
+                _add_existing(target, problems, os.path.join(class_dir, match["video"]), label)
     _check_splits(name, splits, {key: split_dir for key in splits})
     return DatasetIndex(name, class_names, splits, problems)
 
@@ -171,6 +174,9 @@ def _case_insensitive_path(video_dir, relative):
             return path
         current = os.path.join(current, found)
     return current
+
+
+_UCF_LINE_RE = re.compile(r"^(?P<path>.+?)(?:\s+\d+)?$")
 
 
 def load_ucf101(data_root, split=None, split_dir=None, name="ucf101", **_):
@@ -205,10 +211,11 @@ def load_ucf101(data_root, split=None, split_dir=None, name="ucf101", **_):
         records = []
         with open(list_path, encoding="utf-8") as handle:
             for line_number, line in enumerate(handle, 1):
-                fields = line.split()
-                if not fields:
+                if not line.strip():
                     continue
-                relative = fields[0].replace("\\", "/")
+                # `Class/v_x.avi 1` (train) or `Class/v_x.avi` (test): the path is all but a trailing label,
+                # so a file name may contain spaces.
+                relative = _UCF_LINE_RE.match(line.strip())["path"].replace("\\", "/")
                 class_name = relative.split("/")[0].lower()
                 if class_name not in lookup:
                     problems.append({"path": list_path,

@@ -245,7 +245,7 @@ def make_synthetic(output, progress=False, **size_options):
     if progress:
         from tqdm import tqdm
 
-        iterator = tqdm(iterator, desc="synthetic videos", unit="video")
+        iterator = tqdm(iterator, desc="synthetic videos", unit="video", disable=None)  # None: terminal only
     for class_id, video_id in iterator:
         spec = classes[class_id]
         rng = np.random.default_rng([options["seed"], class_id, video_id])

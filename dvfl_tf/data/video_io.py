@@ -12,10 +12,12 @@ import os
 import cv2
 import numpy as np
 
+from dvfl_tf.errors import UserError
+
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".webm", ".mkv", ".mov", ".m4v", ".mpg", ".mpeg")
 
 
-class VideoDecodeError(Exception):
+class VideoDecodeError(UserError):
     """A video that cannot be used: `path` names it, `reason` says why in words."""
 
     def __init__(self, path, reason):
@@ -246,6 +248,21 @@ def read_frames(path, choose_indices, short_side=None):
         raise VideoDecodeError(path, "no decodable frames (zero-frame or truncated file)")
     indices = np.asarray(choose_indices(len(frames)), dtype=np.int64)
     return np.stack([frames[int(i)] for i in indices]), indices, len(frames)
+
+
+def open_video(path):
+    """Cheap check that `path` opens and yields a first frame (for a summary at the start of a run).
+
+    Raises `VideoDecodeError`; a truncated file can pass (`probe_video` decodes everything).
+    """
+    path = str(path)
+    _check_readable(path)
+    capture = _open(path)
+    try:
+        if not capture.grab():
+            raise VideoDecodeError(path, "no decodable frames (zero-frame or truncated file)")
+    finally:
+        capture.release()
 
 
 def probe_video(path):

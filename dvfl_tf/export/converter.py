@@ -14,13 +14,18 @@ Modes:
 Only TFLite builtin ops are ever allowed: no Flex (Select TF ops) fallback.
 """
 
+import contextlib
+import io
+import os
 import re
+
+from dvfl_tf.errors import UserError
 
 MODES = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
 CALIBRATED_MODES = ("int8", "int16x8")
 
 
-class ConversionError(ValueError):
+class ConversionError(UserError, ValueError):
     """The TFLite converter could not produce a builtin-only model (the message names the ops)."""
 
 
@@ -65,6 +70,19 @@ def make_converter(model, mode, calibration_clips=None, uint8_io=False):
     return converter
 
 
+@contextlib.contextmanager
+def quiet_converter():
+    """Hides what the converter prints on stdout (a SavedModel "Captures" list, ~110 lines for the nano).
+
+    Shown when `DVFL_TF_VERBOSE` is set (`dvfl-tf --verbose`).
+    """
+    if os.environ.get("DVFL_TF_VERBOSE"):
+        yield
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
 def convert(model, mode="float32", calibration_clips=None, uint8_io=False):
     """The TFLite flatbuffer (bytes) of a Keras model in `mode`.
 
@@ -75,7 +93,8 @@ def convert(model, mode="float32", calibration_clips=None, uint8_io=False):
         raise ValueError(f"`uint8_io` only applies to int8 export. Received: mode={mode!r}")
     converter = make_converter(model, mode, calibration_clips, uint8_io)
     try:
-        return converter.convert()
+        with quiet_converter():
+            return converter.convert()
     except Exception as error:  # the converter raises several private error types
         raise ConversionError(_describe_conversion_error(error)) from error
 

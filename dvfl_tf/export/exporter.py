@@ -1,6 +1,5 @@
 """`export_tflite`: Keras video classifier -> verified, mobile-checked `.tflite` file + report."""
 
-import json
 import os
 
 import numpy as np
@@ -9,6 +8,7 @@ from dvfl_tf.export import tflite_graph
 from dvfl_tf.export.calibration import synthetic_motion_clips
 from dvfl_tf.export.converter import CALIBRATED_MODES, MODES, convert
 from dvfl_tf.export.verification import verify
+from dvfl_tf.io_safety import atomic_write_bytes, atomic_write_json
 from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
 
@@ -73,7 +73,8 @@ def export_tflite(
             activations, int8 weights, float I/O: when int8 activations lose accuracy).
         calibration_clips: iterable of (T, H, W, 3) float clips in [0, 255] for
             int8 calibration. None: synthetic motion clips (the report says so).
-        class_names: stored in the file's metadata (and the sidecar JSON).
+        class_names: stored in the file's metadata (and the sidecar JSON); default:
+            the names saved with the model (`model.class_names`), if any.
         uint8_io: int8 export with uint8 input/output instead of int8.
         edgetpu: Edge TPU profile: int8, GELU replaced by an Edge TPU form,
             op list checked against the Edge TPU's supported set, and
@@ -102,6 +103,8 @@ def export_tflite(
         raise ValueError(f"`keep_float` needs mode='int8'. Received: mode={mode!r}")
 
     report = {"output": os.fspath(output_path), "mode": mode, "uint8_io": bool(uint8_io), "edgetpu": bool(edgetpu)}
+    if class_names is None:
+        class_names = getattr(model, "class_names", None)
     source_graph = graph_model_of(model)
     if edgetpu:
         from dvfl_tf.export.edgetpu import edgetpu_variant
@@ -148,12 +151,10 @@ def export_tflite(
     }
     model_bytes = embed_metadata(model_bytes, metadata)
     output_path = os.fspath(output_path)
-    os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
-    with open(output_path, "wb") as f:
-        f.write(model_bytes)
+    # Temporary name + rename: a kill mid-write leaves any previous file whole.
+    atomic_write_bytes(output_path, model_bytes)
     if write_sidecar:
-        with open(sidecar_path(output_path), "w") as f:
-            json.dump(metadata, f, indent=2)
+        atomic_write_json(sidecar_path(output_path), metadata)
 
     report.update(_graph_report(model_bytes, graph))
     report["class_names"] = metadata["class_names"]
@@ -210,9 +211,7 @@ def _io(detail):
 
 
 def write_report(report, path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(report, f, indent=2, default=_jsonable)
+    atomic_write_json(path, report, default=_jsonable)
 
 
 def _jsonable(value):

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from dvfl_tf.runtime.classifier import VideoClassifier
+from dvfl_tf.runtime.classifier import VideoClassifier, check_finite
 from dvfl_tf.runtime.preprocessing import softmax
 
 
@@ -16,19 +16,17 @@ def load_keras_model(path):
     """Loads a `.keras` file holding a dvfl_tf model; a Distiller file gives its student.
 
     One loader for the project (`dvfl_tf.training.models.load_keras_model`, which
-    registers every dvfl_tf class); here a missing file is a FileNotFoundError.
+    registers every dvfl_tf class); a missing or damaged file is a `ModelFileError`.
     """
     from dvfl_tf.training.models import load_keras_model as load_project_model
 
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No such model file: {path}")
-    return load_project_model(path)
+    return load_project_model(os.fspath(path))
 
 
 class KerasVideoClassifier(VideoClassifier):
     def __init__(self, model_or_path, labels_path=None, class_names=None):
         model = load_keras_model(model_or_path) if isinstance(model_or_path, (str, os.PathLike)) else model_or_path
+        source = os.fspath(model_or_path) if isinstance(model_or_path, (str, os.PathLike)) else "the model"
         self.model = model
         self.graph = model.single_clip_model() if hasattr(model, "single_clip_model") else model
         shape = tuple(self.graph.inputs[0].shape)
@@ -37,10 +35,13 @@ class KerasVideoClassifier(VideoClassifier):
         self.num_frames, height, width = shape[0], shape[1], shape[2]
         self.frame_shape = (height, width)
         self.num_classes = int(self.graph.outputs[0].shape[-1])
-        self._set_class_names(labels_path, class_names, source="class_names")
+        # The names saved with the model (`VideoFocalNetClassifier(class_names=...)`) unless overridden.
+        class_names = class_names or getattr(model, "class_names", None)
+        self._set_class_names(labels_path, class_names, source=source)
+        self.source = source
 
     def predict_clip(self, clip):
         import keras
 
         logits = keras.ops.convert_to_numpy(self.graph(np.asarray(clip, np.float32), training=False))
-        return softmax(logits.reshape(-1))
+        return softmax(check_finite(logits.reshape(-1), self.source))

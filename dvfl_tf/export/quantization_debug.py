@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from dvfl_tf.export.converter import convert, make_converter
+from dvfl_tf.export.converter import convert, make_converter, quiet_converter
 from dvfl_tf.export.tflite_graph import inspect_graph
 
 PARTS = ("layer_norm", "gelu", "modulator_product")
@@ -99,8 +99,9 @@ def layer_error_report(graph_model, calibration_clips, debug_clips=None, worst=1
     debug_clips = list(debug_clips) if debug_clips is not None else calibration_clips
     products = set(modulator_product_tensors(inspect_graph(convert(graph_model, "int8", calibration_clips))))
     converter = make_converter(graph_model, "int8", calibration_clips)
-    debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=_dataset(debug_clips))
-    debugger.run()
+    with quiet_converter():
+        debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=_dataset(debug_clips))
+        debugger.run()
     dump = io.StringIO()
     debugger.layer_statistics_dump(dump)
     dump.seek(0)
@@ -157,7 +158,8 @@ def selective_int8(graph_model, calibration_clips, keep_float, uint8_io=False):
         denylisted_ops=denylisted_ops or None, denylisted_nodes=nodes or None
     )
     converter = make_converter(graph_model, "int8", calibration_clips)
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=_dataset(calibration_clips[:1]), debug_options=options
-    )
-    return debugger.get_nondebug_quantized_model()
+    with quiet_converter():
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=_dataset(calibration_clips[:1]), debug_options=options
+        )
+        return debugger.get_nondebug_quantized_model()

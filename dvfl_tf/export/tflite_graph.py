@@ -7,6 +7,7 @@ int8 graph still computes in float.
 
 import collections
 
+from dvfl_tf.errors import UserError
 from dvfl_tf.runtime.tflite_schema import builtin_op_names, read_model, tensor_type_names
 
 # Ops no mobile delegate we target runs, or that the GPU delegate rejects.
@@ -15,7 +16,7 @@ MAX_TENSOR_RANK = 4
 FLOAT_TYPES = {"FLOAT32", "FLOAT16", "FLOAT64"}
 
 
-class ExportRefusedError(ValueError):
+class ExportRefusedError(UserError, ValueError):
     """The converted graph breaks a mobile rule; the message names the ops or tensors."""
 
 

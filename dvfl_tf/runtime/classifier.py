@@ -4,9 +4,25 @@ import os
 
 import numpy as np
 
-from dvfl_tf.runtime.interpreter import interpreter_module, make_interpreter, run_clip
-from dvfl_tf.runtime.model_metadata import load_labels, load_metadata
+from dvfl_tf.errors import ModelFileError, first_line
+from dvfl_tf.model_files import check_tflite_file
+from dvfl_tf.runtime.interpreter import RuntimeNotFoundError, interpreter_module, make_interpreter, run_clip
+from dvfl_tf.runtime.model_metadata import LabelsError, load_labels, load_metadata
 from dvfl_tf.runtime.preprocessing import clip_from_frames, clip_from_video, softmax, top_k
+
+
+class NonFiniteOutputError(ValueError):
+    """The model answered NaN or inf: its weights (or its quantization) are broken."""
+
+
+def check_finite(logits, source):
+    """`logits`, or `NonFiniteOutputError` when any is NaN or inf (a probability table of nan% helps no one)."""
+    if not np.isfinite(logits).all():
+        raise NonFiniteOutputError(
+            f"{source}: the model's outputs are not finite (NaN or inf); its weights are broken "
+            "(a diverged run?). Use a checkpoint of a finite epoch."
+        )
+    return logits
 
 
 class VideoClassifier:
@@ -22,8 +38,8 @@ class VideoClassifier:
             class_names = load_labels(labels_path)
         names = class_names or [f"class_{i}" for i in range(self.num_classes)]
         if len(names) != self.num_classes:
-            raise ValueError(
-                f"{len(names)} class names for a model with {self.num_classes} outputs ({labels_path or source})."
+            raise LabelsError(
+                f"{labels_path or source}: {len(names)} class names for a model with {self.num_classes} outputs"
             )
         self.class_names = list(names)
 
@@ -61,13 +77,16 @@ class TFLiteVideoClassifier(VideoClassifier):
     """
 
     def __init__(self, path, labels_path=None, num_threads=None):
-        path = os.fspath(path)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"No such model file: {path}")
+        path = check_tflite_file(os.fspath(path))
         self.path = path
-        self.interpreter = make_interpreter(model_path=path, num_threads=num_threads)
+        try:
+            self.interpreter = make_interpreter(model_path=path, num_threads=num_threads)
+            self.metadata = load_metadata(path)
+        except RuntimeNotFoundError:
+            raise
+        except Exception as error:  # LiteRT raises ValueError/RuntimeError for a damaged flatbuffer
+            raise ModelFileError(f"{path}: damaged .tflite model ({first_line(error)})") from error
         self.backend = interpreter_module()[1]
-        self.metadata = load_metadata(path)
         input_detail = self.interpreter.get_input_details()[0]
         output_detail = self.interpreter.get_output_details()[0]
         shape = [int(d) for d in input_detail["shape"]]
@@ -76,14 +95,14 @@ class TFLiteVideoClassifier(VideoClassifier):
         self.num_frames, height, width = shape[0], shape[1], shape[2]
         self.frame_shape = (height, width)
         self.num_classes = int(output_detail["shape"][-1])
-        self._set_class_names(labels_path, self.metadata.get("class_names"))
+        self._set_class_names(labels_path, self.metadata.get("class_names"), source=f"{path} (its metadata)")
 
     def predict_logits(self, clip):
         clip = np.asarray(clip)
         expected = (self.num_frames,) + self.frame_shape + (3,)
         if clip.shape != expected:
             raise ValueError(f"clip must have shape {expected}. Received: shape={clip.shape}")
-        return run_clip(self.interpreter, clip.astype(np.float32)).reshape(-1)
+        return check_finite(run_clip(self.interpreter, clip.astype(np.float32)).reshape(-1), self.path)
 
     def predict_clip(self, clip):
         """Class probabilities (num_classes,) of one raw-RGB clip."""

@@ -9,6 +9,8 @@ import importlib
 
 import numpy as np
 
+from dvfl_tf.errors import UserError
+
 # (module, pip package) in the order they are tried.
 BACKENDS = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),
@@ -16,18 +18,54 @@ BACKENDS = (
 )
 
 
-class RuntimeNotFoundError(ImportError):
+class RuntimeNotFoundError(UserError, ImportError):
     pass
 
 
+class RuntimeNumpyMismatchError(RuntimeNotFoundError):
+    """tflite-runtime built for NumPy 1.x, imported under NumPy 2 (every model load would fail)."""
+
+
+# tflite-runtime wheels up to 2.14 (the last release) were built against NumPy 1.x; TensorFlow's
+# builds for NumPy 2 start at 2.18. Under NumPy 2 the old wheel imports, then every interpreter fails
+# with "SystemError: <built-in method CreateWrapperFromFile ...> returned a result with an exception set".
+_TFLITE_RUNTIME_FIRST_NUMPY2 = (2, 18)
+
+
+def _version_tuple(text):
+    parts = []
+    for part in str(text).split(".")[:2]:
+        digits = "".join(c for c in part if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def check_numpy_abi(module_name, version):
+    """Raises `RuntimeNumpyMismatchError` when `module_name` at `version` cannot run under this NumPy."""
+    if module_name != "tflite_runtime" or _version_tuple(np.__version__) < (2, 0):
+        return
+    if _version_tuple(version) >= _TFLITE_RUNTIME_FIRST_NUMPY2:
+        return
+    raise RuntimeNumpyMismatchError(
+        f"tflite-runtime {version} was built for NumPy 1.x, but NumPy {np.__version__} is installed: loading any "
+        "model would fail with 'SystemError ... returned a result with an exception set'. Install ai-edge-litert "
+        "(pip install ai-edge-litert; preferred, and faster), or keep tflite-runtime with NumPy 1 "
+        "(pip install 'numpy<2')."
+    )
+
+
 def interpreter_module():
-    """(module, name) of the first importable backend in `BACKENDS`."""
+    """(module, name) of the first importable backend in `BACKENDS` that can run under this NumPy."""
     tried = []
     for module_name, package in BACKENDS:
         try:
-            return importlib.import_module(module_name), module_name.split(".")[0]
+            module = importlib.import_module(module_name)
         except ImportError as error:
             tried.append(f"{module_name} ({error})")
+            continue
+        name = module_name.split(".")[0]
+        check_numpy_abi(name, getattr(importlib.import_module(name), "__version__", "0"))
+        return module, name
     raise RuntimeNotFoundError(
         "No TFLite runtime is installed. Install one of: "
         + ", ".join(package for _, package in BACKENDS)

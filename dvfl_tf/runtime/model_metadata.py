@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from dvfl_tf.errors import UserError
 from dvfl_tf.runtime.tflite_schema import read_model, schema
 
 METADATA_NAME = "dvfl_tf"
@@ -71,18 +72,35 @@ def load_metadata(model_path):
     return {}
 
 
+class LabelsError(UserError, ValueError):
+    """A labels file that cannot be read as class names."""
+
+
 def load_labels(path):
     """Class names from a labels file: JSON (a list, or a dict with `class_names`) or one name per line."""
     path = os.fspath(path)
-    with open(path) as f:
-        text = f.read()
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LabelsError(f"{path}: not a labels file (binary, not UTF-8 text)") from None
+    if "\x00" in text:
+        raise LabelsError(f"{path}: not a labels file (binary, not UTF-8 text)")
     if path.endswith(".json"):
-        data = json.loads(text)
-        names = data.get("class_names") if isinstance(data, dict) else data
-        if not isinstance(names, list):
-            raise ValueError(f"{path}: expected a JSON list of class names or a dict with 'class_names'.")
-        return [str(n) for n in names]
-    return [line.strip() for line in text.splitlines() if line.strip()]
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise LabelsError(f"{path}: not valid JSON ({error})") from None
+        names = document.get("class_names") if isinstance(document, dict) else document
+        if not isinstance(names, list) or not all(isinstance(n, (str, int)) for n in names):
+            raise LabelsError(f"{path}: expected a JSON list of class names or a dict with 'class_names'")
+        names = [str(n) for n in names]
+    else:
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    if not names:
+        raise LabelsError(f"{path}: no class names in the file")
+    return names
 
 
 def _as_str(value):

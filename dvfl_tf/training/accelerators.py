@@ -11,7 +11,9 @@ def make_strategy(name="auto", tpu_address=None):
 
     - "auto": the default strategy (one device; Keras places it on a GPU if present);
     - "mirrored": every local GPU (or the logical CPU devices);
-    - "multi_worker": MultiWorkerMirroredStrategy (cluster from TF_CONFIG);
+    - "multi_worker": MultiWorkerMirroredStrategy (cluster from TF_CONFIG); it must be
+      created before TensorFlow runs its first operation (collectives are configured
+      at program start), so the jobs create the strategy first of all;
     - "tpu": TPUStrategy (`tpu_address` or the environment's TPU);
     - "one_device": the first GPU, else the CPU.
     """
@@ -30,6 +32,25 @@ def make_strategy(name="auto", tpu_address=None):
         return tf.distribute.TPUStrategy(resolver)
     device = "/gpu:0" if tf.config.list_physical_devices("GPU") else "/cpu:0"
     return tf.distribute.OneDeviceStrategy(device)
+
+
+def is_chief(strategy):
+    """True on the worker that writes the run directory (always, outside multi-worker training)."""
+    return bool(getattr(strategy.extended, "should_checkpoint", True))
+
+
+def shard_by_data(dataset, strategy):
+    """Under MultiWorkerMirroredStrategy, each worker takes its share of every global batch.
+
+    The pipelines decode videos in Python, so there are no files for tf.data to
+    shard by: DATA sharding makes worker i take the i-th slice of each global
+    batch, the same examples a single process would put in that batch.
+    """
+    if dataset is None or not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
 
 
 def set_mixed_precision(enabled, strategy_name="auto"):

@@ -18,26 +18,51 @@ class DataOptions:
     eval_split: str = "test"
     short_side: int = None  # None: image_size * 256 / 224, the official resize-then-crop ratio
     synthetic_options: dict = None  # size options of the synthetic dataset (dvfl_tf.data.ensure_synthetic)
+    # Train although a class has no usable training video (not part of the run's configuration).
+    allow_empty_classes: bool = False
 
     def resolved_short_side(self):
         return self.short_side or int(round(self.image_size * 256 / 224))
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data.pop("allow_empty_classes")
+        return data
 
 
-def load_dataset_index(options):
+def load_dataset_index(options, check=True, required_split=None):
+    """The dataset index; with `check`, prints the check-data summary and drops the videos that do not open.
+
+    `required_split`: a split in which every class must have a usable video
+    (the training split), unless `options.allow_empty_classes`.
+    """
     from dvfl_tf.data import load_index
 
     extra = (options.synthetic_options or {}) if options.dataset == "synthetic" else {}
-    return load_index(options.dataset, options.data_root, split=options.split, split_dir=options.split_dir, **extra)
+    index = load_index(options.dataset, options.data_root, split=options.split, split_dir=options.split_dir, **extra)
+    if check:
+        from dvfl_tf.data.check import check_data, summary_lines
+        from dvfl_tf.data.datasets import DatasetError
+
+        report = check_data(options.dataset, options.data_root, split=options.split, decode="open", index=index)
+        print("\n".join(summary_lines(report)), flush=True)
+        unreadable = set(report["unreadable"])
+        if unreadable:
+            index.splits = {name: [r for r in records if r.path not in unreadable] for name, records in index.splits.items()}
+        empty = report["empty_classes"].get(required_split)
+        if empty and not options.allow_empty_classes:
+            raise DatasetError(
+                f"The {required_split} split has no usable video of {len(empty)} class(es): {', '.join(empty)}. "
+                "Fix the data (dvfl-tf check-data lists the problems), or pass --allow-empty-classes to train anyway."
+            )
+    return index
 
 
 def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=True, input_context=None):
     """(index, repeated training dataset, validation dataset or None, steps per epoch, validation steps)."""
     from dvfl_tf.data import clip_dataset
 
-    index = load_dataset_index(options)
+    index = load_dataset_index(options, required_split=options.train_split)
     train_records = index.records(options.train_split)
     if len(train_records) < batch_size:
         raise ValueError(

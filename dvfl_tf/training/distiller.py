@@ -52,6 +52,12 @@ def _scale_for_replicas(loss):
     return loss / float(replicas) if replicas > 1 else loss
 
 
+def _multi_worker(strategy):
+    """The test Keras uses for cross-worker reductions (MultiWorkerMirroredStrategy with more than one worker)."""
+    in_multi_worker_mode = getattr(strategy.extended, "_in_multi_worker_mode", None)
+    return bool(in_multi_worker_mode and in_multi_worker_mode())
+
+
 @keras.saving.register_keras_serializable(package="dvfl_tf")
 class Distiller(keras.Model):
     """Knowledge distillation of `teacher` into `student`.
@@ -111,6 +117,20 @@ class Distiller(keras.Model):
     def call(self, inputs, training=False):
         return self.student(inputs, training=training)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3.15's `fit` first reduces one whole (x, y) batch with a single
+        # `strategy.reduce` to get its shapes; MultiWorkerMirroredStrategy cannot
+        # reduce a nest and raises. The batch only serves to build the model, so a
+        # model and optimizer built before `fit` (as `train_run` does) skip it.
+        if (
+            _multi_worker(self.distribute_strategy)
+            and self.built
+            and self.optimizer is not None
+            and self.optimizer.built
+        ):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def _teacher_logits(self, x, cached):
         if cached is not None:
             return ops.stop_gradient(ops.cast(cached, "float32"))
@@ -141,7 +161,12 @@ class Distiller(keras.Model):
         logits = ops.cast(student_logits, "float32")
         self.top1.update_state(labels, logits)
         self.top5.update_state(labels, logits)
-        return {metric.name: metric.result() for metric in self.metrics}
+        results = {metric.name: metric.result() for metric in self.metrics}
+        if _multi_worker(tf.distribute.get_strategy()):
+            # Keras 3.15 reduces step outputs across workers with `reduce(MEAN, axis=0)`,
+            # which needs an axis: each scalar becomes a 1-vector, reduced back to a scalar.
+            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)

@@ -5,8 +5,11 @@ import os
 
 import numpy as np
 
+from dvfl_tf.errors import UserError
+from dvfl_tf.io_safety import atomic_write_json
 
-class UnsupportedModelError(ValueError):
+
+class UnsupportedModelError(UserError, ValueError):
     pass
 
 
@@ -23,8 +26,12 @@ def tflite_predictor(path):
     """
     from dvfl_tf.runtime import TFLiteVideoClassifier
 
+    from dvfl_tf.errors import ModelFileError
+
     try:
         classifier = TFLiteVideoClassifier(path)
+    except ModelFileError:
+        raise
     except ValueError as error:
         raise UnsupportedModelError(f"{path} is not a dvfl-tf video classifier: {error}") from error
 
@@ -37,8 +44,6 @@ def tflite_predictor(path):
 def load_predictor(path):
     """(predictor, (num_frames, image_size) or None) for a `.keras` or `.tflite` file."""
     if str(path).endswith(".tflite"):
-        if not os.path.isfile(path):
-            raise UnsupportedModelError(f"Model file not found: {path}")
         return tflite_predictor(path)
     if str(path).endswith(".keras"):
         from dvfl_tf.training.models import load_keras_model
@@ -59,7 +64,7 @@ def predict_dataset(predictor, dataset, steps=None, desc="evaluate"):
     from tqdm import tqdm
 
     labels, probabilities = [], []
-    for clips, targets in tqdm(dataset, total=steps, desc=desc, unit="batch", leave=False):
+    for clips, targets in tqdm(dataset, total=steps, desc=desc, unit="batch", leave=False, disable=None):
         clips = np.asarray(clips)
         if clips.ndim == 6:  # (B, views, T, H, W, 3): one forward pass over every view
             batch, views = clips.shape[:2]
@@ -67,6 +72,11 @@ def predict_dataset(predictor, dataset, steps=None, desc="evaluate"):
             probs = probs.reshape(batch, views, -1).mean(axis=1)
         else:
             probs = _softmax(predictor(clips).astype("float64"))
+        if not np.isfinite(probs).all():
+            raise UnsupportedModelError(
+                "the model's outputs are not finite (NaN or inf); its weights are broken (a diverged run?). "
+                "Use a checkpoint of a finite epoch."
+            )
         probabilities.append(probs)
         labels.append(np.argmax(np.asarray(targets), axis=-1))
     return np.concatenate(labels), np.concatenate(probabilities)
@@ -153,7 +163,6 @@ def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=No
     )
     if output_dir:
         os.makedirs(output_dir, exist_ok=True)
-        with open(os.path.join(output_dir, "evaluation.json"), "w") as f:
-            json.dump(report, f, indent=2)
+        atomic_write_json(os.path.join(output_dir, "evaluation.json"), report)
         plot_confusion(report, os.path.join(output_dir, "confusion_matrix.png"))
     return report

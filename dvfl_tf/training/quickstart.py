@@ -94,14 +94,35 @@ def export_int8_hook(model_path, output_path, num_calibration=64):
     return output_path
 
 
-def run_quickstart(output="runs/quickstart", seed=0):
-    """Runs the whole comparison; writes and returns `output/quickstart.json`."""
+def make_deterministic(seed):
+    """Same figures on every run on machines of one kind: seeds, and TensorFlow's deterministic kernels.
+
+    The data pipeline is a pure function of the seed already (dvfl_tf.data.pipeline).
+    Op determinism picks deterministic kernels (on CPU mainly the reductions and
+    the scatter/segment ops of the backward pass); what it costs is measured in
+    docs/training.md. It cannot be switched off again in the same process.
+    """
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def run_quickstart(output="runs/quickstart", seed=0, deterministic=True, teacher_recipe=None, student_recipe=None):
+    """Runs the whole comparison; writes and returns `output/quickstart.json`.
+
+    The recipes default to TEACHER_RECIPE / STUDENT_RECIPE (shorter ones serve
+    benchmarks/quickstart_determinism.py).
+    """
     start = time.time()
+    if deterministic:
+        make_deterministic(seed)
     os.makedirs(output, exist_ok=True)
     print("1/4 Teacher (embed 32, depths [1,1,2,1]) on the synthetic motion dataset")
-    teacher = train_teacher(output, seed)
+    teacher = train_teacher(output, seed, recipe=teacher_recipe)
     print("2/4 Student (embed 16, depths [1,1,1,1]): distilled, then from scratch with the same budget")
-    distilled, scratch = train_students(output, teacher, seed)
+    distilled, scratch = train_students(output, teacher, seed, recipe=student_recipe)
     print("3/4 Evaluating on the synthetic test split")
     reports = {
         "teacher": evaluate_run(teacher),
@@ -121,9 +142,11 @@ def run_quickstart(output="runs/quickstart", seed=0):
         "top5": {name: report["top5"] for name, report in reports.items()},
         "int8_top1_agreement": agreement,
         "seed": seed,
+        "deterministic": deterministic,
         "models": {"teacher": TEACHER_OVERRIDES, "student": STUDENT_OVERRIDES, "preset": PRESET,
                    "num_frames": NUM_FRAMES, "image_size": IMAGE_SIZE},
-        "recipe": {"teacher": TEACHER_RECIPE, "student": STUDENT_RECIPE, "distillation": DISTILLATION},
+        "recipe": {"teacher": teacher_recipe or TEACHER_RECIPE, "student": student_recipe or STUDENT_RECIPE,
+                   "distillation": DISTILLATION},
         "test_videos": reports["teacher"]["videos"],
         "seconds": round(time.time() - start, 1),
     }

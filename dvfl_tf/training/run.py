@@ -2,13 +2,19 @@
 
 Layout of a run directory:
 
-    config.json        the resolved configuration (a restart must match it)
+    .dvfl-tf-run       marks the folder as a run (a non-empty folder without it is refused)
+    config.json        the resolved configuration (a restart must match it; a larger
+                       --epochs extends the run, recorded under "schedule_changes")
     state.json         epochs done, best value, status
-    history.csv        one row per epoch (Keras CSVLogger)
+    history.csv        one row per finite epoch (Keras CSVLogger)
     curves_*.png       training curves
     tensorboard/       TensorBoard logs
-    backup/            Keras BackupAndRestore state (model + optimizer), removed when the run ends
-    best.keras, last.keras   the student (the teacher is not saved)
+    backup/            model + optimizer of the last finite epoch (resume, extend)
+    best.keras, last.keras   the student (the teacher is not saved), finite epochs only
+
+Nothing is written before the models are built: a start rejected for its
+options, files or a teacher/student/dataset mismatch leaves the folder as it
+was, so the corrected command runs in the same folder.
 """
 
 import dataclasses
@@ -17,13 +23,14 @@ import os
 
 import keras
 
-from dvfl_tf.training.accelerators import make_strategy, set_mixed_precision
-from dvfl_tf.training.callbacks import StopOnNaN, StudentCheckpoints, TrainingCurves, plot_history, write_json
+from dvfl_tf.training.accelerators import is_chief, make_strategy, set_mixed_precision, shard_by_data
+from dvfl_tf.training.callbacks import (
+    FiniteGuard, RunBackup, StudentCheckpoints, TrainingCurves, plot_history, read_backup, write_json,
+)
 from dvfl_tf.training.distiller import Distiller
+from dvfl_tf.training.losses import validate_distillation_args
 from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, scaled_learning_rate
-
-# Fields that may change between a run and its restart without changing the result.
-_RESTART_TOLERANT = {"output", "strategy", "tpu_address", "verbose"}
+from dvfl_tf.training.run_dir import RunDirError, check_run_dir, create_run_dir, truncate_history
 
 
 @dataclasses.dataclass
@@ -62,26 +69,8 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-class RunConfigMismatch(ValueError):
-    pass
-
-
-def _prepare_run_dir(config):
-    """Creates the run directory, or checks that a restart uses the same configuration."""
-    os.makedirs(config.output, exist_ok=True)
-    path = os.path.join(config.output, "config.json")
-    new = json.loads(json.dumps(config.to_dict()))
-    if os.path.exists(path):
-        with open(path) as f:
-            old = json.load(f)
-        changed = sorted(k for k in set(old) | set(new) if k not in _RESTART_TOLERANT and old.get(k) != new.get(k))
-        if changed:
-            details = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
-            raise RunConfigMismatch(
-                f"{config.output} holds a run with a different configuration ({details}). "
-                "Rerun with the same options to resume it, or choose another --output."
-            )
-    write_json(path, new)
+# Kept for callers that catch it: a run folder that cannot hold this run.
+RunConfigMismatch = RunDirError
 
 
 def read_state(run_dir):
@@ -92,7 +81,8 @@ def read_state(run_dir):
     return {}
 
 
-def train_run(config, build_models, train_data, steps_per_epoch, validation_data=None, validation_steps=None):
+def train_run(config, build_models, train_data, steps_per_epoch, validation_data=None, validation_steps=None,
+              strategy=None):
     """Trains (or distils) as configured; resumes the run in `config.output` if it was interrupted.
 
     Args:
@@ -103,24 +93,42 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
             one-hot/soft or `{"labels", "teacher_logits"}` (offline teacher).
         steps_per_epoch: batches per epoch (sets the LR schedule).
         validation_data: finite dataset of (clips, targets), or None.
+        strategy: the `tf.distribute` strategy, if the caller created it (it must be
+            created before any TensorFlow operation for multi-worker training);
+            default: `make_strategy(config.strategy)`.
 
     Returns the state dict (epochs_done, best_value, status...). The student
     of the run is in `best.keras` / `last.keras`.
     """
-    _prepare_run_dir(config)
+    validate_distillation_args(config.temperature, config.alpha, config.divergence)
+    if strategy is None:
+        strategy = make_strategy(config.strategy, config.tpu_address or None)
+    chief = is_chief(strategy)  # only the chief writes the run directory
+    if strategy.num_replicas_in_sync > 1:
+        print(f"{config.strategy} ({type(strategy).__name__}): {strategy.num_replicas_in_sync} replicas in sync, "
+              f"this worker is {'the' if chief else 'not the'} chief.", flush=True)
     state_path = os.path.join(config.output, "state.json")
+    backup_dir = os.path.join(config.output, "backup")
     state = read_state(config.output)
-    if state.get("status") != "complete" and state.get("epochs_done", 0) >= config.epochs:
+    backup = read_backup(backup_dir)
+    epochs_done = int(backup["epoch"]) if backup else 0
+    # Read-only: a foreign folder, another configuration, or a smaller --epochs is refused here.
+    extension = check_run_dir(config.output, config.to_dict(), epochs_done)
+    if extension is None and state.get("status") == "complete" and state.get("epochs_done", 0) >= config.epochs:
+        print(f"{config.output}: this run finished already ({state.get('epochs_done')} epochs); nothing to do. "
+              "Give a larger --epochs to extend it.")
+        return state
+    if extension is None and epochs_done >= config.epochs:
         # Killed after the last epoch was saved but before the run was marked complete.
         state["status"] = "complete"
-        write_json(state_path, state)
-    if state.get("status") == "complete":
-        print(f"{config.output}: this run finished already ({state.get('epochs_done')} epochs); nothing to do.")
+        if chief:
+            write_json(state_path, state)
         return state
 
     keras.utils.set_random_seed(config.seed)
     set_mixed_precision(config.mixed_precision, config.strategy)
-    strategy = make_strategy(config.strategy, config.tpu_address or None)
+    train_data = shard_by_data(train_data, strategy)
+    validation_data = shard_by_data(validation_data, strategy)
     total_steps = max(1, config.epochs * steps_per_epoch)
     warmup_steps = min(total_steps, int(round(config.warmup_epochs * steps_per_epoch)))
     with strategy.scope():
@@ -143,20 +151,39 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         distiller(keras.ops.zeros((1,) + tuple(student.inputs[0].shape[1:])))
         distiller.optimizer.build(student.trainable_variables)
 
-    monitor = "val_top1" if validation_data is not None else "top1"
+    # The models are built and agree with the data: only now is anything written (by the chief).
     history_csv = os.path.join(config.output, "history.csv")
-    nan_stop = StopOnNaN()
+    if chief:
+        create_run_dir(config.output, config.to_dict(), extension)
+        truncate_history(history_csv, epochs_done)
+    if extension:
+        print(f"Extending {config.output} from {extension['epochs'][0]} to {extension['epochs'][1]} epochs "
+              f"(the schedule change is recorded in config.json).")
+    if epochs_done:
+        note = ""
+        if state.get("status") == "nan":
+            note = " (the last finite epoch; the previous attempt stopped on a non-finite loss)"
+        print(f"Resuming {config.output} from epoch {epochs_done + 1} of {config.epochs}: epochs 1-{epochs_done} "
+              f"are done{note}.")
+
+    monitor = "val_top1" if validation_data is not None else "top1"
+    guard = FiniteGuard()
     callbacks = [
-        # First, so that a resumed run starts at the epoch after the last completed one.
-        keras.callbacks.BackupAndRestore(os.path.join(config.output, "backup"), save_freq="epoch"),
-        nan_stop,
-        keras.callbacks.CSVLogger(history_csv, append=True),
-        keras.callbacks.TensorBoard(os.path.join(config.output, "tensorboard"), profile_batch=0),
-        StudentCheckpoints(config.output, monitor, state_path),
-        TrainingCurves(history_csv, config.output),
+        # First, so that the savers know whether the epoch is finite.
+        guard,
+        # Restores first, so that a resumed run starts at the epoch after the last saved one (every worker
+        # restores; the chief writes).
+        RunBackup(backup_dir, guard, chief=chief),
     ]
-    state.update(status="running")
-    write_json(state_path, state)
+    if chief:
+        callbacks += [
+            keras.callbacks.CSVLogger(history_csv, append=True),
+            keras.callbacks.TensorBoard(os.path.join(config.output, "tensorboard"), profile_batch=0),
+            StudentCheckpoints(config.output, monitor, state_path, guard),
+            TrainingCurves(history_csv, config.output),
+        ]
+        state.update(status="running")
+        write_json(state_path, state)
     distiller.fit(
         train_data,
         epochs=config.epochs,
@@ -167,8 +194,32 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=config.verbose,
     )
+    if not chief:
+        return {"chief": False, "status": "nan" if guard.stopped is not None else "complete",
+                "epochs_done": config.epochs if guard.stopped is None else None}
     state = read_state(config.output)
-    state["status"] = "nan" if nan_stop.stopped is not None else "complete"
+    if guard.stopped is not None:
+        # The CSV logged the rejected epoch: keep one row per saved epoch, so a rerun appends after them.
+        truncate_history(history_csv, state.get("epochs_done", 0))
+        state.update(status="nan", stopped=guard.stopped)
+        print(nan_message(config.output, guard.stopped, state.get("epochs_done", 0)))
+    else:
+        state["status"] = "complete"
+        state.pop("stopped", None)
     write_json(state_path, state)
     plot_history(history_csv, config.output)
     return state
+
+
+def nan_message(output, stopped, epochs_done):
+    """What happened, which epoch the files hold, and what to try."""
+    where = f"epoch {stopped['epoch']}" + (f", batch {stopped['batch']}" if stopped.get("batch") else "")
+    what = f"The loss became {stopped['loss']}" if stopped.get("loss") is not None else "The weights became non-finite"
+    if epochs_done:
+        kept = (f"last.keras and best.keras in {output} hold epoch {epochs_done}, the last finite one "
+                "(best.keras: the best finite epoch up to it)")
+    else:
+        kept = f"no epoch finished with finite weights, so {output} holds no last.keras / best.keras"
+    return (f"{what} at {where}: training stopped; {kept}. Rerunning the same command resumes from epoch "
+            f"{epochs_done + 1}; try a lower --lr, more --warmup-epochs, or leave --mixed-precision off "
+            "(in a new --output).")

@@ -14,9 +14,10 @@ where the teacher labels the student's own augmented clip. More views (e.g.
 """
 
 import json
-import os
 
 import numpy as np
+
+from dvfl_tf.io_safety import atomic_path
 
 CACHE_FORMAT = 1
 
@@ -33,13 +34,13 @@ def cache_teacher_logits(teacher, data_options, output_path, views=(2, 3), batch
         teacher = load_keras_model(teacher)
     data_options.num_frames = data_options.num_frames or int(teacher.inputs[0].shape[1])
     data_options.image_size = data_options.image_size or int(teacher.inputs[0].shape[2])
-    index = load_dataset_index(data_options)
+    index = load_dataset_index(data_options, required_split=data_options.train_split)
     options = _split_as_eval(data_options)
     records = index.records(options.eval_split)
     dataset = evaluation_dataset(options, index, batch_size, views=tuple(views))
     logits, labels = [], []
     steps = -(-len(records) // batch_size)
-    for clips, targets in tqdm(dataset, total=steps, desc="teacher logits", unit="batch"):
+    for clips, targets in tqdm(dataset, total=steps, desc="teacher logits", unit="batch", disable=None):
         clips = np.asarray(clips)
         batch, count = clips.shape[:2]
         out = np.asarray(teacher.predict_on_batch(clips.reshape((batch * count,) + clips.shape[2:])))
@@ -52,8 +53,8 @@ def cache_teacher_logits(teacher, data_options, output_path, views=(2, 3), batch
         raise RuntimeError(f"{len(logits)} videos decoded but {len(kept)} expected; cannot align the cache.")
     meta = {"format": CACHE_FORMAT, "views": list(views), "data": data_options.to_dict(), "paths": kept,
             "class_names": index.class_names}
-    os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
-    np.savez(output_path, logits=logits, labels=labels, meta=json.dumps(meta))
+    with atomic_path(output_path) as temporary, open(temporary, "wb") as f:  # a file object: no ".npz" appended
+        np.savez(f, logits=logits, labels=labels, meta=json.dumps(meta))
     return output_path
 
 

@@ -2,6 +2,7 @@
 
 import os
 
+from dvfl_tf.training.accelerators import make_strategy
 from dvfl_tf.training.data import training_datasets
 from dvfl_tf.training.models import build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
@@ -31,6 +32,7 @@ def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop
     Same step as distillation with alpha = 0. Returns the run state.
     """
     config.alpha = 0.0
+    strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     _resolve_input_shape(model, data_options)
     index, train_ds, val_ds, steps, val_steps = training_datasets(
         data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
@@ -43,25 +45,30 @@ def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop
     def build():
         student = build_or_load(
             model, index.num_classes, data_options.num_frames, data_options.image_size, drop_path_rate, overrides,
-            init_checkpoint,
+            init_checkpoint, class_names=index.class_names,
         )
         return student, None
 
-    return train_run(config, build, train_ds, steps, val_ds, val_steps)
+    return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)
 
 
 def distill(config, data_options, teacher, student="vfl_net_nano", teacher_preset="video_focalnet_base",
-            drop_path_rate=None, overrides=None, validate=True):
-    """Distils `teacher` (.keras or official .pth) into `student` (preset or .keras). Returns the run state."""
+            drop_path_rate=None, overrides=None, validate=True, student_init=None):
+    """Distils `teacher` (.keras or a fine-tuned checkpoint) into `student` (preset or .keras).
+
+    `student_init`: a pretrained checkpoint the student starts from (DVFL-Net: an
+    ImageNet FocalNet-T srf, .pth or timm .safetensors). Returns the run state.
+    """
     if not teacher or not (os.path.isfile(teacher)):
         raise FileNotFoundError(f"Teacher not found: {teacher!r}")
+    strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     _resolve_input_shape(student, data_options)
     index, train_ds, val_ds, steps, val_steps = training_datasets(
         data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
     )
     config.extra.update(
         job="distill", teacher=str(teacher), teacher_preset=teacher_preset, student=str(student),
-        drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict(),
+        student_init=student_init, drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict(),
         class_names=index.class_names,
     )
 
@@ -70,21 +77,23 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
             teacher, index.num_classes, teacher_preset, data_options.num_frames, data_options.image_size
         )
         student_model = build_or_load(
-            student, index.num_classes, data_options.num_frames, data_options.image_size, drop_path_rate, overrides
+            student, index.num_classes, data_options.num_frames, data_options.image_size, drop_path_rate, overrides,
+            student_init, class_names=index.class_names,
         )
         return student_model, teacher_model
 
-    return train_run(config, build, train_ds, steps, val_ds, val_steps)
+    return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)
 
 
 def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_rate=None, overrides=None,
-                    validate=True):
+                    validate=True, student_init=None):
     """Distils from cached teacher logits (see `teacher_cache`); no teacher forward pass. Returns the run state."""
     from dvfl_tf.training.data import evaluation_dataset, evaluation_steps, load_dataset_index
     from dvfl_tf.training.teacher_cache import offline_training_dataset
 
     if not os.path.isfile(teacher_logits):
         raise FileNotFoundError(f"Teacher-logit cache not found: {teacher_logits!r}")
+    strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     train_ds, num_classes, videos, data_options = offline_training_dataset(teacher_logits, config.batch_size, config.seed)
     steps = config.steps_per_epoch or max(1, videos // config.batch_size)
     val_ds = val_steps = None
@@ -93,10 +102,10 @@ def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_ra
         val_ds = evaluation_dataset(data_options, index, config.batch_size, repeat=True)
         val_steps = evaluation_steps(index, data_options.eval_split, config.batch_size)
     config.extra.update(job="distill_offline", teacher_logits=str(teacher_logits), student=str(student),
-                        drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict())
+                        student_init=student_init, drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict())
 
     def build():
         return build_or_load(student, num_classes, data_options.num_frames, data_options.image_size, drop_path_rate,
-                             overrides), None
+                             overrides, student_init), None
 
-    return train_run(config, build, train_ds, steps, val_ds, val_steps)
+    return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)

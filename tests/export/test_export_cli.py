@@ -21,7 +21,7 @@ def test_usage_errors(tmp_path):
     result = runner.invoke(main, ["export-tflite", "-o", str(tmp_path / "x.tflite")])
     assert result.exit_code != 0 and "MODEL_PATH or --preset" in result.output
     result = runner.invoke(main, ["export-tflite", str(tmp_path / "missing.keras"), "-o", str(tmp_path / "x.tflite")])
-    assert result.exit_code != 0 and "No such model file" in result.output
+    assert result.exit_code != 0 and "missing.keras: no such model file" in result.output
 
 
 def test_export_saved_keras_model_then_predict_both_formats(mini_classifier, tmp_path, test_video, class_names):

@@ -58,26 +58,6 @@ def test_predict_video_on_a_real_file_without_importing_tensorflow(exports, test
     assert probabilities == sorted(probabilities, reverse=True)
 
 
-def test_falls_back_to_tflite_runtime_when_litert_is_missing(exports):
-    # tflite-runtime is not installed here; the real LiteRT interpreter is
-    # registered under its module name while ai_edge_litert.interpreter is blocked.
-    out = _run_python(
-        f"""
-        import sys, types
-        import ai_edge_litert.interpreter as litert
-        sys.modules["ai_edge_litert.interpreter"] = None  # import now raises ImportError
-        package = types.ModuleType("tflite_runtime")
-        package.interpreter = litert
-        sys.modules["tflite_runtime"] = package
-        sys.modules["tflite_runtime.interpreter"] = litert
-        from dvfl_tf.runtime import TFLiteVideoClassifier
-        classifier = TFLiteVideoClassifier({exports["float32"][0]!r})
-        print(classifier.backend, classifier.predict_clip([[[[0.0] * 3] * 16] * 16] * 2).shape)
-        """
-    )
-    assert out.strip().splitlines()[-1] == "tflite_runtime (3,)"
-
-
 def test_clear_error_when_no_runtime_is_installed():
     out = _run_python(
         """

@@ -1,5 +1,3 @@
-import os
-
 import pytest
 
 
@@ -23,12 +21,3 @@ def tiny_teacher_file(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("teacher") / "teacher.keras")
     tiny_classifier(3, embed_dim=12).save(path)
     return path
-
-
-@pytest.fixture(scope="session")
-def subprocess_env():
-    """Environment for a subprocess that imports this checkout of dvfl_tf."""
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
-    env["PYTHONPATH"] = repo + os.pathsep + env.get("PYTHONPATH", "")
-    return env

@@ -51,6 +51,7 @@ def test_killed_distill_resumes_and_keeps_finished_epochs(tiny_video_dataset, ti
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
     # Training restarted after the last saved epoch, not from the first.
     assert "Epoch 1/" not in second.stdout
+    assert f"Resuming {output} from epoch {killed_at + 1} of {EPOCHS}" in second.stdout
     assert f"Epoch {EPOCHS}/{EPOCHS}" in second.stdout
     state = json.load(open(os.path.join(output, "state.json")))
     assert state["status"] == "complete" and state["epochs_done"] == EPOCHS
@@ -59,4 +60,7 @@ def test_killed_distill_resumes_and_keeps_finished_epochs(tiny_video_dataset, ti
     for epoch in range(killed_at):
         assert rows[epoch]["loss"] == before[epoch]
     assert os.path.exists(os.path.join(output, "last.keras"))
-    assert not os.path.exists(os.path.join(output, "backup"))
+    # The backup of the last epoch is kept (a larger --epochs extends the run), one weights file of it.
+    assert [name for name in os.listdir(os.path.join(output, "backup")) if name.endswith(".h5")] == [
+        f"epoch{EPOCHS:04d}.weights.h5"
+    ]

@@ -45,6 +45,8 @@ class VideoFocalNetBackbone(keras.Model):
     `causal=True` (not an official option) makes every temporal operation see
     only past and present frames (see `SpatioTemporalFocalModulation`), so the
     model can run frame by frame (`VideoFocalNetClassifier.streaming_model`).
+    `temporal_conv` is "dense" (official) or a cheaper temporal convolution for
+    mobile presets ("depthwise", "grouped"; see `SpatioTemporalFocalModulation`).
     """
 
     def __init__(
@@ -70,6 +72,7 @@ class VideoFocalNetBackbone(keras.Model):
         focal_factor=2,
         activation="gelu",
         causal=False,
+        temporal_conv="dense",
         **kwargs,
     ):
         depths = [int(d) for d in depths]
@@ -135,6 +138,7 @@ class VideoFocalNetBackbone(keras.Model):
                     normalize_modulator=normalize_modulator,
                     activation=activation,
                     causal=causal,
+                    temporal_conv=temporal_conv,
                     name=f"layers_{stage}_blocks_{block}",
                 )(x)
                 block_index += 1
@@ -170,6 +174,7 @@ class VideoFocalNetBackbone(keras.Model):
         self.focal_factor = focal_factor
         self.activation = activation
         self.causal = causal
+        self.temporal_conv = temporal_conv
 
     @property
     def frames_after_stem(self):
@@ -226,6 +231,7 @@ class VideoFocalNetBackbone(keras.Model):
             "focal_factor": self.focal_factor,
             "activation": self.activation,
             "causal": self.causal,
+            "temporal_conv": self.temporal_conv,
         }
 
     @classmethod

@@ -19,11 +19,12 @@ class VideoFocalNetClassifier(keras.Model):
     for one clip with a 4-D input (frames, H, W, 3), the graph exported to TFLite.
     """
 
-    def __init__(self, backbone, num_classes, dropout=0.0, **kwargs):
+    def __init__(self, backbone, num_classes, dropout=0.0, class_names=None, **kwargs):
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"`num_classes` must be a positive integer. Received: num_classes={num_classes!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout}")
+        class_names = _check_class_names(class_names, num_classes)
         height, width = backbone.frame_shape
         self.pool = ClipPooling(backbone.frames_after_stem, name="pool")
         self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
@@ -40,6 +41,18 @@ class VideoFocalNetClassifier(keras.Model):
         self.backbone = backbone
         self.num_classes = num_classes
         self.dropout = dropout
+        self.set_class_names(class_names)
+
+    @property
+    def class_names(self):
+        """The label of each output (saved with the model), or None when they are not known."""
+        return list(self._class_names) if self._class_names is not None else None
+
+    def set_class_names(self, class_names):
+        """Sets the labels saved with the model (one per class, or None)."""
+        names = _check_class_names(class_names, self.num_classes)
+        # A tuple of str: Keras does not track it as state.
+        self._class_names = tuple(names) if names is not None else None
 
     def _head_on_frames(self, features):
         return self.head(self.head_dropout(self.pool(features)))
@@ -81,6 +94,7 @@ class VideoFocalNetClassifier(keras.Model):
             "backbone": keras.saving.serialize_keras_object(self.backbone),
             "num_classes": self.num_classes,
             "dropout": self.dropout,
+            "class_names": self.class_names,
         }
 
     @classmethod
@@ -96,3 +110,14 @@ class VideoFocalNetClassifier(keras.Model):
         from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
 
         return build_model(preset, num_classes=num_classes, **overrides)
+
+
+def _check_class_names(class_names, num_classes):
+    if class_names is None:
+        return None
+    names = [str(name) for name in class_names]
+    if len(names) != num_classes:
+        raise ValueError(
+            f"`class_names` must have one name per class ({num_classes}). Received: {len(names)} names"
+        )
+    return names

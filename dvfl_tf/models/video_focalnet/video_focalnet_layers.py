@@ -65,6 +65,35 @@ def _check_positive_int(name, value):
         raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
 
 
+# `temporal_conv` values of the focal modulation's temporal branch. "dense" is the
+# official full convolution over frames; the others are cheaper mobile options
+# (the dense temporal convs are about a third of the nano's time).
+TEMPORAL_CONVS = ("dense", "depthwise", "grouped")
+# Channels per group of the "grouped" temporal conv.
+TEMPORAL_GROUP_CHANNELS = 16
+
+
+def temporal_focal_conv(kind, dim, kernel_size, name, padding="same"):
+    """One temporal focal convolution over (batch, frames, tokens, dim) as a (k, 1) 2-D conv, no bias.
+
+    `padding` "valid" for a causal model, which pads the past frames itself (`pad_past_frames`).
+    """
+    if kind == "depthwise":
+        return keras.layers.DepthwiseConv2D((kernel_size, 1), padding=padding, use_bias=False, name=name)
+    groups = dim // TEMPORAL_GROUP_CHANNELS if kind == "grouped" else 1
+    return keras.layers.Conv2D(dim, (kernel_size, 1), padding=padding, groups=groups, use_bias=False, name=name)
+
+
+def _check_temporal_conv(temporal_conv, dim):
+    if temporal_conv not in TEMPORAL_CONVS:
+        raise ValueError(f"`temporal_conv` must be one of {TEMPORAL_CONVS}. Received: temporal_conv={temporal_conv!r}")
+    if temporal_conv == "grouped" and dim % TEMPORAL_GROUP_CHANNELS:
+        raise ValueError(
+            f"`temporal_conv='grouped'` needs `dim` divisible by {TEMPORAL_GROUP_CHANNELS}. "
+            f"Received: dim={dim}"
+        )
+
+
 def _check_rate(name, value):
     if not 0.0 <= float(value) < 1.0:
         raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
@@ -403,6 +432,8 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
     Temporal branch on (B, T, H*W, C): `f_temporal` gives context and L+1
     gates; L hierarchical full convs over frames (as (k, 1) 2-D convs) with
     GELU; a global level GELU(mean over frames); gated sum; `h_temporal`.
+    `temporal_conv` "depthwise" or "grouped" (16 channels per group) replaces
+    those full convs by cheaper ones (not official; "dense" is).
     Output: proj(q * h(ctx) * h_temporal(ctx_t)), with an optional LayerNorm
     before `proj`.
 
@@ -426,12 +457,14 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         proj_dropout=0.0,
         activation="gelu",
         causal=False,
+        temporal_conv="dense",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.act = get_activation(activation)
         _check_positive_int("dim", dim)
         _check_positive_int("num_frames", num_frames)
+        _check_temporal_conv(temporal_conv, dim)
         _check_positive_int("focal_level", focal_level)
         if not isinstance(causal, bool):
             raise ValueError(f"`causal` must be True or False. Received: causal={causal!r}")
@@ -454,6 +487,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         self.proj_dropout = proj_dropout
         self.activation = activation
         self.causal = causal
+        self.temporal_conv = temporal_conv
 
         self.kernel_sizes = [focal_factor * level + focal_window for level in range(focal_level)]
         self.f = keras.layers.Dense(2 * dim + focal_level + 1, use_bias=use_bias, name="f")
@@ -469,9 +503,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         # Causal: the k - 1 past frames are padded explicitly (pad_past_frames), then "valid".
         temporal_padding = "valid" if causal else "same"
         self.focal_layers_temporal = [
-            keras.layers.Conv2D(
-                dim, (k, 1), padding=temporal_padding, use_bias=False, name=f"focal_layers_temporal_{i}"
-            )
+            temporal_focal_conv(temporal_conv, dim, k, padding=temporal_padding, name=f"focal_layers_temporal_{i}")
             for i, k in enumerate(self.kernel_sizes)
         ]
         self.ln = _layer_norm("ln") if use_postln_in_modulation else None
@@ -616,6 +648,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
                 "proj_dropout": self.proj_dropout,
                 "activation": self.activation,
                 "causal": self.causal,
+                "temporal_conv": self.temporal_conv,
             }
         )
         return config
@@ -647,6 +680,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
         normalize_modulator=False,
         activation="gelu",
         causal=False,
+        temporal_conv="dense",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -671,6 +705,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
         self.normalize_modulator = normalize_modulator
         self.activation = activation
         self.causal = causal
+        self.temporal_conv = temporal_conv
 
         self.norm1 = _layer_norm("norm1")
         self.modulation = SpatioTemporalFocalModulation(
@@ -684,6 +719,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
             proj_dropout=dropout,
             activation=activation,
             causal=causal,
+            temporal_conv=temporal_conv,
             name="modulation",
         )
         self.norm2 = _layer_norm("norm2")
@@ -766,6 +802,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
                 "normalize_modulator": self.normalize_modulator,
                 "activation": self.activation,
                 "causal": self.causal,
+                "temporal_conv": self.temporal_conv,
             }
         )
         return config

@@ -178,3 +178,42 @@ def test_clip_pooling():
     run_layer_test(ClipPooling, {"num_frames": 3}, x, (2, 8), batch_sizes=[3, 9])
     pooled = np.asarray(ClipPooling(num_frames=3)(x))
     np.testing.assert_allclose(pooled[1], x[3:].mean(axis=(0, 1, 2)), atol=1e-6)
+
+
+@pytest.mark.parametrize("temporal_conv", ["depthwise", "grouped"])
+def test_modulation_temporal_conv_options(temporal_conv):
+    x = _features(4, 4, 32)  # 2 clips x 2 frames, 32 channels (2 groups of 16)
+    kwargs = {"dim": 32, "num_frames": 2, "temporal_conv": temporal_conv}
+    run_layer_test(SpatioTemporalFocalModulation, kwargs, x, (4, 4, 4, 32), batch_sizes=[2, 6])
+
+
+@pytest.mark.parametrize("temporal_conv, groups", [("depthwise", 32), ("grouped", 2)])
+def test_cheap_temporal_conv_equals_dense_conv_with_block_diagonal_kernel(temporal_conv, groups):
+    # The cheap temporal convs compute the official (dense) layer with the kernel
+    # entries across groups set to zero: same function otherwise, far fewer MACs.
+    dim, x = 32, _features(4, 3, 32)
+    cheap = SpatioTemporalFocalModulation(dim, num_frames=2, temporal_conv=temporal_conv)
+    dense = SpatioTemporalFocalModulation(dim, num_frames=2)
+    cheap(x), dense(x)
+    for cheap_weight, dense_weight in zip(cheap.weights, dense.weights):
+        if "focal_layers_temporal" not in cheap_weight.path:
+            dense_weight.assign(cheap_weight)
+    per_group = dim // groups
+    for level, (cheap_conv, dense_conv) in enumerate(zip(cheap.focal_layers_temporal, dense.focal_layers_temporal)):
+        small = np.asarray(cheap_conv.kernel)  # (k, 1, per_group, dim) or depthwise (k, 1, dim, 1)
+        if temporal_conv == "depthwise":
+            small = np.transpose(small, (0, 1, 3, 2))  # -> (k, 1, 1, dim)
+        full = np.zeros(dense_conv.kernel.shape, "float32")
+        for out in range(dim):
+            group = out // per_group
+            full[:, :, group * per_group : (group + 1) * per_group, out] = small[:, :, :, out]
+        dense_conv.kernel.assign(full)
+        assert cheap_conv.count_params() == small.size < dense_conv.count_params(), level
+    np.testing.assert_allclose(np.asarray(cheap(x)), np.asarray(dense(x)), atol=1e-5)
+
+
+def test_temporal_conv_validation():
+    with pytest.raises(ValueError, match="Received: temporal_conv='separable'"):
+        SpatioTemporalFocalModulation(32, num_frames=2, temporal_conv="separable")
+    with pytest.raises(ValueError, match="Received: dim=24"):
+        SpatioTemporalFocalModulation(24, num_frames=2, temporal_conv="grouped")

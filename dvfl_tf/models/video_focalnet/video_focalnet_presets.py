@@ -29,6 +29,26 @@ PRESETS = {
         "description": "VFL-Net nano (the DVFL-Net student): depths [1,1,2,1], embed dim 96.",
         "backbone": {**_COMMON, "embed_dim": 96, "depths": [1, 1, 2, 1], "drop_path_rate": 0.1},
     },
+    # Not an official architecture: chosen by measurement for phones (docs/mobile.md,
+    # benchmarks/mobile_sweep.py). A small graph is bound by its number of ops, not
+    # its MACs, so: 3 stages of 1 block, 1 focal level, 8x8 patches, tubelets of 2
+    # frames, depthwise temporal convs, and a GELU that XNNPACK runs in int8.
+    "vfl_net_mobile": {
+        "description": "VFL-Net mobile: depths [1,1,1], embed dim 48, patch 8, tubelet 2, 8x160x160, 0.2 GMACs.",
+        "backbone": {
+            "embed_dim": 48,
+            "depths": [1, 1, 1],
+            "focal_levels": [1, 1, 1],
+            "focal_windows": [3, 3, 3],
+            "num_frames": 8,
+            "image_size": 160,
+            "patch_size": 8,
+            "tubelet_size": 2,
+            "temporal_conv": "depthwise",
+            "activation": "gelu_sigmoid",
+            "drop_path_rate": 0.05,
+        },
+    },
 }
 
 

@@ -25,6 +25,11 @@ def _stages(cfg):
     return depths, dims
 
 
+def _temporal_kernel_inputs(dim, cfg):
+    # Input channels each temporal focal conv output sees: all (official), 1 (depthwise), 16 (grouped).
+    return {"dense": dim, "depthwise": 1, "grouped": 16}[cfg.get("temporal_conv", "dense")]
+
+
 def _block_params(dim, level, window, cfg):
     kernels = [2 * i + window for i in range(level)]
     params = dim * (2 * dim + level + 1) + (2 * dim + level + 1)  # f
@@ -32,7 +37,7 @@ def _block_params(dim, level, window, cfg):
     params += sum(dim * k * k for k in kernels)  # depthwise, no bias
     params += dim * (dim + level + 1) + (dim + level + 1)  # f_temporal
     params += dim * dim + dim  # h_temporal (1x1 conv1d)
-    params += sum(dim * dim * k for k in kernels)  # temporal conv1d, no bias
+    params += sum(_temporal_kernel_inputs(dim, cfg) * dim * k for k in kernels)  # temporal conv1d, no bias
     params += 4 * dim  # norm1, norm2
     params += dim * 4 * dim + 4 * dim + 4 * dim * dim + dim  # mlp
     params += 2 * dim if cfg.get("use_postln_in_modulation") else 0
@@ -44,7 +49,8 @@ def official_param_count(cfg, num_classes):
     depths, dims = _stages(cfg)
     tubelet = cfg.get("tubelet_size", 1)
     conv_embed = cfg.get("use_conv_embed", False)
-    stem_kernel = 49 if conv_embed else 16 * tubelet
+    patch = cfg.get("patch_size", 4)
+    stem_kernel = 49 if conv_embed else patch * patch * tubelet
     params = 3 * stem_kernel * dims[0] + dims[0] + 2 * dims[0]
     for stage, depth in enumerate(depths):
         params += depth * _block_params(dims[stage], cfg["focal_levels"][stage], cfg["focal_windows"][stage], cfg)
@@ -57,9 +63,10 @@ def official_param_count(cfg, num_classes):
 def official_macs(cfg, num_classes):
     """Conv and linear multiply-accumulates of the official model for one clip (no conv-embed)."""
     depths, dims = _stages(cfg)
-    frames = cfg["num_frames"]
-    size = cfg["image_size"] // 4
-    macs = frames * size * size * 3 * 16 * dims[0]
+    tubelet, patch = cfg.get("tubelet_size", 1), cfg.get("patch_size", 4)
+    frames = cfg["num_frames"] // tubelet
+    size = cfg["image_size"] // patch
+    macs = frames * size * size * 3 * patch * patch * tubelet * dims[0]
     for stage, depth in enumerate(depths):
         dim, level, window = dims[stage], cfg["focal_levels"][stage], cfg["focal_windows"][stage]
         kernels = [2 * i + window for i in range(level)]
@@ -70,7 +77,7 @@ def official_macs(cfg, num_classes):
             + sum(dim * k * k for k in kernels)
             + dim * (dim + level + 1)
             + dim * dim
-            + sum(dim * dim * k for k in kernels)
+            + sum(_temporal_kernel_inputs(dim, cfg) * dim * k for k in kernels)
             + 8 * dim * dim
         )
         macs += depth * tokens * per_token
@@ -105,3 +112,19 @@ def test_preset_params_and_gmacs_equal_official(preset):
         params_m, gmacs = PUBLISHED[preset]
         assert round(profile["params"] / 1e6) == params_m
         assert abs(profile["gmacs"] - gmacs) / gmacs < 0.02
+
+
+def test_mobile_preset_is_under_1_5_gmacs_per_clip_with_the_cli():
+    # The issue's bar, through the command users run: `dvfl-tf profile --preset vfl_net_mobile --json`.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "dvfl_tf", "profile", "--preset", "vfl_net_mobile", "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    profile = json.loads(result.stdout.strip().splitlines()[-1])
+    config = preset_backbone_config("vfl_net_mobile")
+    assert profile["gmacs"] <= 1.5
+    assert abs(profile["gmacs"] * 1e9 - official_macs(config, profile.get("num_classes", 400))) / 1e9 < 0.01
+    assert config["temporal_conv"] == "depthwise" and config["num_frames"] == 8

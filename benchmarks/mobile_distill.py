@@ -1,0 +1,112 @@
+"""vfl_net_mobile on the synthetic benchmark: distilled from the quickstart teacher vs trained alone, 3 seeds, + int8.
+
+The quickstart teacher sees 8 frames of 64x64, and the distiller feeds the
+same batch to teacher and student, so the student is the mobile preset's
+architecture (every backbone argument of the preset) at the teacher's input,
+8 x 64 x 64, not at its native 160 px; the recipe and budget are the
+quickstart student's (12 epochs, AdamW, T = 1, alpha = 0.5). Each distilled
+student is then exported to full-int8 TFLite (calibrated like
+`dvfl-tf export-tflite --int8 --calibration-dataset synthetic`) and evaluated
+on the synthetic test split: top-1 and int8-vs-float top-1 agreement.
+
+    PYTHONPATH=. python benchmarks/mobile_distill.py --teacher runs/quickstart/teacher/last.keras \
+        --output runs/mobile_distill --seeds 0 1 2 [--only scratch|distilled]
+
+Finished runs are reused (rerun with the same --output to resume); writes
+`output/mobile_distill.json`.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+
+from dvfl_tf.training import quickstart
+
+PRESET = "vfl_net_mobile"
+
+
+def run_student(output, seed, teacher=None):
+    """Run directory of the mobile student (distilled when `teacher` is given), trained if not finished."""
+    from dvfl_tf.training.workflows import distill, train
+
+    kind = "distilled" if teacher else "scratch"
+    run = os.path.join(output, f"{kind}_seed{seed}")  # a finished run is not retrained (train_run resumes)
+    recipe = quickstart.STUDENT_RECIPE
+    if teacher:
+        config = quickstart._config(run, recipe, seed, **quickstart.DISTILLATION)  # noqa: SLF001 (same recipe)
+        distill(config, quickstart._data_options(), teacher=teacher, student=PRESET, validate=False)  # noqa: SLF001
+    else:
+        config = quickstart._config(run, recipe, seed)  # noqa: SLF001
+        train(config, quickstart._data_options(), model=PRESET, validate=False)  # noqa: SLF001
+    return run
+
+
+def evaluate_with_int8(run):
+    """{top1, int8_top1, int8_agreement} of a run's last.keras and its int8 TFLite."""
+    keras_path = os.path.join(run, "last.keras")
+    report = quickstart.evaluate_run(keras_path)
+    tflite = os.path.join(run, "student_int8.tflite")
+    if not os.path.exists(tflite):
+        quickstart.export_int8_hook(keras_path, tflite)
+    int8_report = quickstart.evaluate_run(tflite)
+    agreement = sum(a == b for a, b in zip(report["predictions"], int8_report["predictions"])) / len(
+        report["predictions"])
+    return {"top1": report["top1"], "int8_top1": int8_report["top1"], "int8_agreement": agreement,
+            "int8_file": tflite}
+
+
+def _stats(values):
+    return {"mean": statistics.mean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "values": values}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teacher", required=True, help="the quickstart teacher's last.keras")
+    parser.add_argument("--output", default="runs/mobile_distill")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--only", choices=["scratch", "distilled"], default=None,
+                        help="train only one side (e.g. the scratch runs while the teacher trains)")
+    args = parser.parse_args()
+    start = time.time()
+    kinds = [args.only] if args.only else ["distilled", "scratch"]
+    if "distilled" in kinds and not os.path.isfile(args.teacher):
+        parser.error(f"--teacher: file not found: {args.teacher}")
+    rows = {kind: [] for kind in kinds}
+    for seed in args.seeds:
+        for kind in kinds:
+            run = run_student(args.output, seed, args.teacher if kind == "distilled" else None)
+            if kind == "distilled":
+                row = {"seed": seed, **evaluate_with_int8(run)}
+            else:
+                row = {"seed": seed, "top1": quickstart.evaluate_run(os.path.join(run, "last.keras"))["top1"]}
+            rows[kind].append(row)
+            print(kind, json.dumps(row), flush=True)
+    if args.only:
+        return
+    summary = {
+        "preset": PRESET,
+        "input": f"{quickstart.NUM_FRAMES}x{quickstart.IMAGE_SIZE}x{quickstart.IMAGE_SIZE} (the teacher's)",
+        "teacher": args.teacher,
+        "teacher_top1": quickstart.evaluate_run(args.teacher)["top1"],
+        "distilled": _stats([row["top1"] for row in rows["distilled"]]),
+        "scratch": _stats([row["top1"] for row in rows["scratch"]]),
+        "distilled_int8": _stats([row["int8_top1"] for row in rows["distilled"]]),
+        "int8_agreement": _stats([row["int8_agreement"] for row in rows["distilled"]]),
+        "rows": rows,
+        "recipe": {"student": quickstart.STUDENT_RECIPE, "distillation": quickstart.DISTILLATION},
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+        "seconds": round(time.time() - start, 1),
+    }
+    with open(os.path.join(args.output, "mobile_distill.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(f"teacher top-1 {summary['teacher_top1']:.3f}")
+    for key in ("distilled", "scratch", "distilled_int8", "int8_agreement"):
+        print(f"{key:<16} {summary[key]['mean']:.3f} +- {summary[key]['std']:.3f}  {summary[key]['values']}")
+
+
+if __name__ == "__main__":
+    main()

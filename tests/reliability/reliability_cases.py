@@ -1,0 +1,263 @@
+"""Every bad input and fault tried against dvfl-tf, with the one line a user sees: the source of docs/reliability.md.
+
+One case = one entry of `CASES`. Two kinds:
+
+- `Case(...)` with `argv`: run by tests/reliability/test_reliability_cases.py through the
+  real CLI (one subprocess for all of them, each case in a fresh copy of the
+  files of reliability_workspace.py); the test checks the exit status, that
+  exactly one line starts with "Error:" and matches `message` (fnmatch: `*`
+  stands for any text), that nothing prints "Traceback", that the files in
+  `unchanged` are byte-identical afterwards and those in `absent` were not made.
+- `Case(...)` with `test="tests/path.py::test_name"` instead of `argv`: a fault
+  that needs more than one command line (a killed run, a NaN loss...), backed
+  by that test; the table test checks that the test exists.
+
+Regenerate the docs table after editing: python tests/reliability/reliability_cases.py --write
+"""
+
+import dataclasses
+import os
+import sys
+
+DOC_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "reliability.md")
+BEGIN = "<!-- cases:begin (generated from tests/reliability/reliability_cases.py; do not edit by hand) -->"
+END = "<!-- cases:end -->"
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    id: str
+    command: str  # the command tried, for the table
+    fault: str  # what is wrong, in words
+    message: str  # the line the user sees (fnmatch pattern for `argv` cases)
+    argv: tuple = ()
+    exit_code: int = 1  # 1: our error line; 2: click's usage error (a bad option value)
+    unchanged: tuple = ()  # files (relative to the workspace) that must stay byte-identical
+    unchanged_dirs: tuple = ()  # folders whose listing must stay the same
+    absent: tuple = ()  # files that must not be created
+    test: str = ""  # for faults backed by a dedicated test instead of `argv`
+
+
+def _range(option, text):
+    return f"Error: Invalid value for '{option}': {text}"
+
+
+CASES = [
+    # --- writes never destroy -------------------------------------------------------------------
+    Case("export-onto-own-input", "export-tflite", "`-o` is the input .keras model",
+         "Error: --output model.keras: the file written is .tflite; name it so",
+         argv=("export-tflite", "model.keras", "-o", "model.keras"), unchanged=("model.keras",)),
+    Case("export-onto-own-input-overwrite", "export-tflite", "`-o` is the input, even with --overwrite",
+         "Error: --output model.keras: the file written is .tflite; name it so",
+         argv=("export-tflite", "model.keras", "-o", "model.keras", "--overwrite"), unchanged=("model.keras",)),
+    Case("export-existing-output", "export-tflite", "`-o` names an existing file, no --overwrite",
+         "Error: --output existing.tflite: exists; pass --overwrite to replace it",
+         argv=("export-tflite", "model.keras", "-o", "existing.tflite"), unchanged=("existing.tflite",)),
+    Case("export-existing-sidecar", "export-tflite", "the `.tflite.json` sidecar beside `-o` exists",
+         "Error: --output's sidecar orphan.tflite.json: exists; pass --overwrite to replace it",
+         argv=("export-tflite", "model.keras", "-o", "orphan.tflite", "--report", "new.json"),
+         unchanged=("orphan.tflite.json",), absent=("orphan.tflite", "new.json")),
+    Case("export-report-is-input", "export-tflite", "`--report` is the `--labels` file, with --overwrite",
+         "Error: --report labels.json: that is the input labels.json; refusing to write over it",
+         argv=("export-tflite", "model.keras", "-o", "new.tflite", "--labels", "labels.json", "--report",
+               "labels.json", "--overwrite"), unchanged=("labels.json",), absent=("new.tflite",)),
+    Case("export-report-extension", "export-tflite", "`--report` does not end in .json",
+         "Error: --report report.txt: the file written is .json; name it so",
+         argv=("export-tflite", "model.keras", "-o", "new.tflite", "--report", "report.txt"), absent=("new.tflite",)),
+    Case("export-unwritable-folder", "export-tflite", "`-o` in a folder that refuses new files (/sys)",
+         "Error: --output /sys/new.tflite: cannot write to folder /sys (Permission denied)",
+         argv=("export-tflite", "model.keras", "-o", "/sys/new.tflite")),
+    Case("export-parent-is-file", "export-tflite", "`-o` under a path that is a file",
+         "Error: --output labels.txt/new.tflite: cannot write there, */labels.txt is a file, not a folder",
+         argv=("export-tflite", "model.keras", "-o", "labels.txt/new.tflite"), unchanged=("labels.txt",)),
+    Case("export-output-is-folder", "export-tflite", "`-o` is a folder",
+         "Error: Invalid value for '--output' / '-o': File 'folder.tflite' is a directory.",
+         argv=("export-tflite", "model.keras", "-o", "folder.tflite"), exit_code=2),
+    Case("convert-existing-output", "convert-checkpoint", "`--output` exists, no --overwrite",
+         "Error: --output model.keras: exists; pass --overwrite to replace it",
+         argv=("convert-checkpoint", "good.pth", "--preset", "vfl_net_nano", "--output", "model.keras"),
+         unchanged=("model.keras",)),
+    Case("convert-onto-checkpoint", "convert-checkpoint", "`--output` is the checkpoint itself, --overwrite",
+         "Error: --output good.pth: the file written is .keras; name it so",
+         argv=("convert-checkpoint", "good.pth", "--preset", "vfl_net_nano", "--output", "good.pth", "--overwrite"),
+         unchanged=("good.pth",)),
+    Case("evaluate-existing-report", "evaluate", "`--output` folder holds an evaluation.json",
+         "Error: --output eval/evaluation.json: exists; pass --overwrite to replace it",
+         argv=("evaluate", "model.keras", "--dataset", "hmdb51", "--data-root", "data", "--output", "eval"),
+         unchanged=("eval/evaluation.json",)),
+    Case("cache-teacher-extension", "cache-teacher", "`--output` does not end in .npz",
+         "Error: --output teacher.keras: the file written is .npz; name it so",
+         argv=("cache-teacher", "model.keras", "--dataset", "hmdb51", "--data-root", "data", "--output",
+               "teacher.keras")),
+    Case("cache-teacher-existing", "cache-teacher", "`--output` .npz exists, no --overwrite",
+         "Error: --output existing.npz: exists; pass --overwrite to replace it",
+         argv=("cache-teacher", "model.keras", "--dataset", "hmdb51", "--data-root", "data", "--output",
+               "existing.npz"), unchanged=("existing.npz",)),
+    Case("benchmark-existing-csv", "benchmark", "`--csv` exists, no --overwrite",
+         "Error: --csv existing.csv: exists; pass --overwrite to replace it",
+         argv=("benchmark", "model.tflite", "--csv", "existing.csv"), unchanged=("existing.csv",)),
+    Case("benchmark-json-is-model", "benchmark", "`--save-json` is the model file",
+         "Error: --save-json model.tflite: the file written is .json; name it so",
+         argv=("benchmark", "model.tflite", "--save-json", "model.tflite", "--overwrite"), unchanged=("model.tflite",)),
+    Case("synthetic-foreign-folder", "make-synthetic", "`--output` is a non-empty folder it did not write",
+         "Error: --output foreign: folder exists and was not written by dvfl-tf (no synthetic.json); "
+         "choose another folder", argv=("make-synthetic", "--output", "foreign"), unchanged_dirs=("foreign",)),
+    Case("prepare-foreign-folder", "prepare", "`--output` is a non-empty folder that is not a cache",
+         "Error: --output foreign: folder exists and was not written by dvfl-tf (no manifest.json); "
+         "choose another folder",
+         argv=("prepare", "--dataset", "hmdb51", "--data-root", "data", "--output", "foreign"),
+         unchanged_dirs=("foreign",)),
+    Case("prepare-into-dataset", "prepare", "`--output` is the dataset's own folder",
+         "Error: --output data: that is the input data; choose another folder",
+         argv=("prepare", "--dataset", "hmdb51", "--data-root", "data", "--output", "data"), unchanged_dirs=("data",)),
+    # --- damaged model files ---------------------------------------------------------------------
+    Case("keras-truncated", "export-tflite", "a .keras file cut in half",
+         "Error: truncated.keras: not a .keras model (not a zip archive: truncated or corrupt)",
+         argv=("export-tflite", "truncated.keras", "-o", "new.tflite"), absent=("new.tflite",)),
+    Case("keras-random", "evaluate", "a .keras file of random bytes",
+         "Error: random.keras: not a .keras model (not a zip archive: truncated or corrupt)",
+         argv=("evaluate", "random.keras", "--dataset", "hmdb51", "--data-root", "data", "--output", "ev")),
+    Case("keras-empty", "predict", "a 0-byte .keras file",
+         "Error: empty.keras: the model file is empty (0 bytes)", argv=("predict", "clip.avi", "--model", "empty.keras")),
+    Case("keras-not-keras-zip", "export-tflite", "a zip archive that is no Keras model",
+         "Error: notkeras.keras: not a .keras model (the archive has no config.json)",
+         argv=("export-tflite", "notkeras.keras", "-o", "new.tflite")),
+    Case("keras-bad-weights", "predict", "a whole .keras archive whose weights file is garbage",
+         "Error: badweights.keras: cannot load the .keras model (*)",
+         argv=("predict", "clip.avi", "--model", "badweights.keras")),
+    Case("keras-missing", "export-tflite", "the model file does not exist",
+         "Error: missing.keras: no such model file", argv=("export-tflite", "missing.keras", "-o", "new.tflite")),
+    Case("train-small-split", "train", "the training split holds fewer videos than one batch",
+         "Error: The training split has 4 videos, fewer than one batch. Received: batch_size=8",
+         argv=("train", "--dataset", "hmdb51", "--data-root", "data", "--image-size", "32", "--num-frames", "4",
+               "--output", "run")),
+    Case("train-truncated-student", "train", "`--model` is a truncated .keras",
+         "Error: truncated.keras: not a .keras model (not a zip archive: truncated or corrupt)",
+         argv=("train", "--dataset", "hmdb51", "--data-root", "data", "--model", "truncated.keras", "--batch-size", "2",
+               "--output", "run")),
+    Case("tflite-truncated", "predict", "a .tflite file cut in half",
+         "Error: truncated.tflite: damaged .tflite model (*)", argv=("predict", "clip.avi", "--model", "truncated.tflite")),
+    Case("tflite-random", "predict", "a .tflite file of random bytes",
+         "Error: random.tflite: not a .tflite model (no TFL3 flatbuffer identifier)",
+         argv=("predict", "clip.avi", "--model", "random.tflite")),
+    Case("tflite-truncated-evaluate", "evaluate", "a truncated .tflite file",
+         "Error: truncated.tflite: damaged .tflite model (*)",
+         argv=("evaluate", "truncated.tflite", "--dataset", "hmdb51", "--data-root", "data", "--output", "ev")),
+    Case("predict-unknown-format", "predict", "`--model` is neither .keras nor .tflite",
+         "Error: --model must be a .tflite or .keras file. Received: labels.txt",
+         argv=("predict", "clip.avi", "--model", "labels.txt"), exit_code=2),
+    Case("predict-corrupt-video", "predict", "the video is random bytes",
+         "Error: corrupt.avi: *", argv=("predict", "corrupt.avi", "--model", "model.tflite")),
+    # --- checkpoints -----------------------------------------------------------------------------
+    Case("pth-random", "convert-checkpoint", "a .pth file of random bytes",
+         "Error: random.pth: not a checkpoint (neither a PyTorch .pth, i.e. a torch zip archive or a pickle, nor a .safetensors file)",
+         argv=("convert-checkpoint", "random.pth", "--preset", "vfl_net_nano", "--output", "new.keras"),
+         absent=("new.keras",)),
+    Case("pth-truncated", "convert-checkpoint", "a .pth file cut in half",
+         "Error: truncated.pth: damaged PyTorch checkpoint (the zip archive is truncated or corrupt)",
+         argv=("convert-checkpoint", "truncated.pth", "--preset", "vfl_net_nano", "--output", "new.keras")),
+    Case("pth-zip-not-torch", "convert-checkpoint", "a zip archive without torch's data.pkl",
+         "Error: nopickle.pth: not a PyTorch checkpoint (a zip archive without data.pkl)",
+         argv=("convert-checkpoint", "nopickle.pth", "--preset", "vfl_net_nano", "--output", "new.keras")),
+    Case("pth-needs-code", "convert-checkpoint", "a checkpoint that pickles Python objects (argparse.Namespace)",
+         "Error: needs_code.pth: a checkpoint that needs code execution to load: it holds Python objects "
+         "(argparse.Namespace) besides tensors. If you trust the file, pass --trust-checkpoint.",
+         argv=("convert-checkpoint", "needs_code.pth", "--preset", "vfl_net_nano", "--output", "new.keras")),
+    Case("pth-needs-code-train", "train", "the same checkpoint as `--init-checkpoint` (train has no trust flag)",
+         "Error: needs_code.pth: a checkpoint that needs code execution to load: it holds Python objects "
+         "(argparse.Namespace) besides tensors. If you trust the file, convert it with "
+         "`dvfl-tf convert-checkpoint --trust-checkpoint` first.",
+         argv=("train", "--dataset", "hmdb51", "--data-root", "data", "--model", "vfl_net_nano", "--image-size", "32",
+               "--num-frames", "4", "--batch-size", "2", "--init-checkpoint", "needs_code.pth", "--output", "run")),
+    Case("pth-random-teacher", "distill", "`--teacher` is a .pth of random bytes",
+         "Error: random.pth: not a checkpoint (neither a PyTorch .pth, i.e. a torch zip archive or a pickle, nor a .safetensors file)",
+         argv=("distill", "--dataset", "hmdb51", "--data-root", "data", "--teacher", "random.pth",
+               "--teacher-preset", "vfl_net_nano", "--student", "vfl_net_nano", "--image-size", "32",
+               "--num-frames", "4", "--batch-size", "2", "--output", "run")),
+    # --- labels files ----------------------------------------------------------------------------
+    Case("labels-wrong-count-tflite", "predict", "`--labels` has 2 names for a 3-class model",
+         "Error: labels.txt: 2 class names for a model with 3 outputs",
+         argv=("predict", "clip.avi", "--model", "model.tflite", "--labels", "labels.txt")),
+    Case("labels-wrong-count-export", "export-tflite", "`--labels` has 2 names for a 3-class model",
+         "Error: labels.txt: 2 class names for a model with 3 outputs",
+         argv=("export-tflite", "model.keras", "-o", "new.tflite", "--labels", "labels.txt"), absent=("new.tflite",)),
+    Case("labels-binary", "predict", "`--labels` is a binary file",
+         "Error: binary.txt: not a labels file (binary, not UTF-8 text)",
+         argv=("predict", "clip.avi", "--model", "model.keras", "--labels", "binary.txt")),
+    Case("labels-bad-json", "export-tflite", "`--labels` is broken JSON",
+         "Error: badjson.json: not valid JSON (*)", argv=("export-tflite", "model.keras", "-o", "new.tflite", "--labels",
+                                                         "badjson.json")),
+    Case("labels-empty", "predict", "`--labels` holds no names",
+         "Error: empty_labels.txt: no class names in the file",
+         argv=("predict", "clip.avi", "--model", "model.tflite", "--labels", "empty_labels.txt")),
+    # --- option values, checked when the command line is parsed -----------------------------------
+    Case("range-alpha", "distill", "`--alpha 2`", _range("--alpha", "2.0 is not in the range 0.0<=x<=1.0."),
+         argv=("distill", "--alpha", "2", "--teacher", "model.keras", "--output", "run"), exit_code=2,
+         absent=("run",)),
+    Case("range-lr-nan", "train", "`--lr nan`", _range("--lr", "'nan' is not a finite number."),
+         argv=("train", "--lr", "nan", "--output", "run"), exit_code=2, absent=("run",)),
+    Case("range-epochs", "train", "`--epochs 0`", _range("--epochs", "0 is not in the range x>=1."),
+         argv=("train", "--epochs", "0", "--output", "run"), exit_code=2, absent=("run",)),
+    Case("range-temperature", "distill", "`--temperature 0`", _range("--temperature", "0.0 is not in the range x>0.0."),
+         argv=("distill", "--temperature", "0", "--teacher", "model.keras", "--output", "run"), exit_code=2),
+    Case("range-batch-size", "evaluate", "`--batch-size 0`", _range("--batch-size", "0 is not in the range x>=1."),
+         argv=("evaluate", "model.keras", "--batch-size", "0"), exit_code=2),
+    Case("range-views", "evaluate", "`--views 0x3`", _range("--views", "clips and crops must be at least 1. "
+                                                            "Received: '0x3'"),
+         argv=("evaluate", "model.keras", "--views", "0x3"), exit_code=2),
+    Case("range-top-k", "predict", "`--top-k 0`", _range("--top-k", "0 is not in the range x>=1."),
+         argv=("predict", "clip.avi", "--model", "model.tflite", "--top-k", "0"), exit_code=2),
+    Case("range-calibration", "export-tflite", "`--num-calibration 0`",
+         _range("--num-calibration", "0 is not in the range x>=1."),
+         argv=("export-tflite", "model.keras", "--int8", "--num-calibration", "0", "-o", "new.tflite"), exit_code=2),
+    Case("range-num-classes", "convert-checkpoint", "`--num-classes 0`",
+         _range("--num-classes", "0 is not in the range x>=1."),
+         argv=("convert-checkpoint", "good.pth", "--preset", "vfl_net_nano", "--num-classes", "0", "--output", "n.keras"),
+         exit_code=2),
+    Case("range-synthetic-classes", "make-synthetic", "`--num-classes 1`",
+         _range("--num-classes", "1 is not in the range 2<=x<=18."),
+         argv=("make-synthetic", "--output", "syn", "--num-classes", "1"), exit_code=2, absent=("syn",)),
+    Case("range-quality", "prepare", "`--quality 101`", _range("--quality", "101 is not in the range 0<=x<=100."),
+         argv=("prepare", "--dataset", "hmdb51", "--data-root", "data", "--output", "cache", "--quality", "101"),
+         exit_code=2, absent=("cache",)),
+    Case("range-drop-path", "train", "`--drop-path-rate 1`",
+         _range("--drop-path-rate", "1.0 is not in the range 0.0<=x<1.0."),
+         argv=("train", "--drop-path-rate", "1", "--output", "run"), exit_code=2),
+    Case("range-split", "check-data", "`--split 0`", _range("--split", "0 is not in the range x>=1."),
+         argv=("check-data", "--dataset", "hmdb51", "--data-root", "data", "--split", "0"), exit_code=2),
+    Case("range-profile-frames", "profile", "`--frames -4`", _range("--frames", "-4 is not in the range x>=1."),
+         argv=("profile", "--preset", "vfl_net_nano", "--frames", "-4"), exit_code=2),
+]
+
+CLI_CASES = [case for case in CASES if case.argv]
+
+
+def render_table(cases=CASES):
+    """The markdown table of docs/reliability.md."""
+    lines = ["| # | command | bad input or fault | what the user sees | backed by |", "| --- | --- | --- | --- | --- |"]
+    for number, case in enumerate(cases, 1):
+        message = case.message.replace("|", "\\|").replace("*", "…")
+        backing = f"`{case.test}`" if case.test else f"case `{case.id}`"
+        lines.append(f"| {number} | `{case.command}` | {case.fault} | `{message}` | {backing} |")
+    return "\n".join(lines)
+
+
+def doc_table(text):
+    """The generated part of docs/reliability.md (between the markers)."""
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[start:end].strip()
+
+
+def write_doc(path=DOC_PATH):
+    with open(path) as f:
+        text = f.read()
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    with open(path, "w") as f:
+        f.write(text[:start] + "\n" + render_table() + "\n" + text[end:])
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write"]:
+        write_doc()
+    else:
+        print(render_table())

@@ -1,0 +1,85 @@
+"""Runs many `dvfl-tf` command lines in ONE process (TensorFlow is imported once), each as the shell would.
+
+Usage: python reliability_driver.py WORKSPACE CASES.json RESULTS.json
+
+Each case runs in a fresh copy of WORKSPACE as its working directory, through
+the real entry point (`dvfl_tf.cli.main` in standalone mode: click's error
+printing and exit codes), with stdout and stderr captured. An exception that
+escapes is printed as the interpreter would ("Traceback ..."), so the tests
+see exactly what a user would. Files a case names in `unchanged` are hashed
+before and after.
+"""
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+
+
+def _digest(path):
+    if not os.path.isfile(path):
+        return None
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _listing(path):
+    if not os.path.isdir(path):
+        return None
+    return sorted(os.listdir(path))
+
+
+def run_case(main, flags, workspace, case):
+    folder = tempfile.mkdtemp(prefix=f"case-{case['id']}-")
+    shutil.rmtree(folder)
+    shutil.copytree(workspace, folder, symlinks=True)
+    before = {name: _digest(os.path.join(folder, name)) for name in case.get("unchanged", [])}
+    folders_before = {name: _listing(os.path.join(folder, name)) for name in case.get("unchanged_dirs", [])}
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(folder)
+    flags.update(debug=False, verbose=False)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main.main(args=list(case["argv"]), prog_name="dvfl-tf", standalone_mode=True)
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+            except BaseException:  # what the interpreter would print for an uncaught exception
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(previous)
+    result = {
+        "id": case["id"],
+        "exit_code": code,
+        "stdout": out.getvalue(),
+        "stderr": err.getvalue(),
+        "changed": [name for name, digest in before.items() if _digest(os.path.join(folder, name)) != digest],
+        "changed_dirs": [name for name, listing in folders_before.items()
+                         if _listing(os.path.join(folder, name)) != listing],
+        "created": [name for name in case.get("absent", []) if os.path.exists(os.path.join(folder, name))],
+    }
+    shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def main_(argv):
+    workspace, cases_path, results_path = argv
+    with open(cases_path) as f:
+        cases = json.load(f)
+    from dvfl_tf.cli import FLAGS, main
+
+    results = [run_case(main, FLAGS, os.path.abspath(workspace), case) for case in cases]
+    with open(results_path, "w") as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main_(sys.argv[1:])

@@ -1,0 +1,58 @@
+"""`import dvfl_tf` is enough for `keras.saving.load_model` in a fresh process, and costs no TensorFlow import."""
+
+import subprocess
+import sys
+
+import keras
+import pytest
+
+LOAD = """
+import sys
+{imports}
+for path in sys.argv[1:]:
+    model = keras.saving.load_model(path)
+    print(type(model).__name__, model.count_params())
+"""
+
+
+@pytest.fixture(scope="module")
+def keras_files(tmp_path_factory):
+    """One file of each kind the project writes: classifier (a student), backbone, Distiller."""
+    from dvfl_tf.testing import tiny_classifier
+    from dvfl_tf.training.distiller import Distiller
+
+    folder = tmp_path_factory.mktemp("keras_files")
+    keras.utils.set_random_seed(0)
+    student, teacher = tiny_classifier(3), tiny_classifier(3, embed_dim=12)
+    distiller = Distiller(student, teacher, temperature=4.0, alpha=0.5)
+    distiller(keras.ops.zeros((1, 4, 32, 32, 3)))
+    files = {"classifier": student, "backbone": student.backbone, "distiller": distiller}
+    paths = {}
+    for kind, model in files.items():
+        paths[kind] = str(folder / f"{kind}.keras")
+        model.save(paths[kind])
+    return paths, {kind: model.count_params() for kind, model in files.items()}
+
+
+@pytest.mark.parametrize("imports", ["import keras, dvfl_tf", "import dvfl_tf\nimport keras"])
+def test_fresh_process_loads_every_kind_of_file(keras_files, imports, subprocess_env):
+    paths, params = keras_files
+    completed = subprocess.run(
+        [sys.executable, "-c", LOAD.format(imports=imports), *paths.values()],
+        env=subprocess_env, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    lines = completed.stdout.strip().splitlines()
+    assert lines == [
+        "VideoFocalNetClassifier {}".format(params["classifier"]),
+        "VideoFocalNetBackbone {}".format(params["backbone"]),
+        "Distiller {}".format(params["distiller"]),
+    ]
+
+
+def test_import_dvfl_tf_does_not_import_tensorflow(subprocess_env):
+    code = "import sys, dvfl_tf, dvfl_tf.cli; print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    completed = subprocess.run([sys.executable, "-c", code], env=subprocess_env, capture_output=True, text=True,
+                               timeout=120)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert completed.stdout.strip() == "[]"
