@@ -49,8 +49,11 @@ def accuracy(args):
     from dvfl_tf.training.workflows import distill
 
     start = time.time()
-    run = os.path.join(args.output, f"causal_student_seed{args.seed}")
-    config = quickstart._config(run, quickstart.STUDENT_RECIPE, args.seed, **quickstart.DISTILLATION)
+    recipe = {**quickstart.STUDENT_RECIPE, **({"epochs": args.epochs} if args.epochs else {})}
+    if recipe["epochs"] < recipe["warmup_epochs"] * 2:
+        recipe["warmup_epochs"] = recipe["epochs"] / 4
+    run = os.path.join(args.output, f"causal_student_seed{args.seed}_e{recipe['epochs']}")
+    config = quickstart._config(run, recipe, args.seed, **quickstart.DISTILLATION)
     distill(config, quickstart._data_options(), teacher=args.teacher, student=quickstart.PRESET,
             overrides={**quickstart.STUDENT_OVERRIDES, "causal": True}, validate=False)
     student_path = os.path.join(run, "last.keras")
@@ -81,7 +84,7 @@ def accuracy(args):
     result = {
         "teacher": args.teacher,
         "student": {"preset": quickstart.PRESET, **quickstart.STUDENT_OVERRIDES, "causal": True},
-        "recipe": quickstart.STUDENT_RECIPE, "distillation": quickstart.DISTILLATION, "seed": args.seed,
+        "recipe": recipe, "distillation": quickstart.DISTILLATION, "seed": args.seed,
         "test_clips": int(len(clips)),
         "causal_clip_top1_keras": keras_report["top1"],
         "stream_float32_top1_last_frame": float(np.mean(last["float32"] == labels)),
@@ -180,6 +183,7 @@ def main():
     acc.add_argument("--output", default="runs/stream_student")
     acc.add_argument("--seed", type=int, default=0)
     acc.add_argument("--num-calibration", type=int, default=64)
+    acc.add_argument("--epochs", type=int, default=None, help="Distillation epochs (default: the quickstart's 12).")
     lat = commands.add_parser("latency", help="clip vs stream latency, float32 and int8, one run")
     lat.add_argument("--preset", default="vfl_net_mobile")
     lat.add_argument("--image-size", type=int, default=None)

@@ -173,6 +173,8 @@ def predict_command(video, model_path, labels_path, top_k, as_json, stream, stri
 def _predict_stream(source, model_path, labels_path, as_json, stride, horizon, max_frames):
     from dvfl_tf.runtime.stream import NotAStreamModelError, TFLiteStreamClassifier, stream_predictions
 
+    if not os.path.exists(model_path):
+        raise click.UsageError(f"No such model file: {model_path}")
     if not model_path.endswith(".tflite"):
         raise click.UsageError(f"--stream needs a stream .tflite file (export-tflite --stream). Received: {model_path}")
     try:

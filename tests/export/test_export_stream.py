@@ -145,7 +145,7 @@ def test_predict_stream_cli_prints_every_step(stream_exports, test_video):
     runner = CliRunner()
     result = runner.invoke(main, ["predict", test_video, "--model", stream_exports["float32"][0], "--stream", "--json"])
     assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.output.strip().splitlines()]
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]  # stderr may carry log lines
     assert [line["frame"] for line in lines] == list(range(1, 13))
     assert all(line["label"] in CLASS_NAMES for line in lines)
     # A clip file is not a stream file: one clear line.

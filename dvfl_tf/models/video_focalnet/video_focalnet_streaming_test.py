@@ -46,9 +46,9 @@ def _stream(stream_model, clip, tubelet_size):
     return np.stack(logits)
 
 
-@pytest.mark.parametrize("tubelet_size", [1, 2])
-def test_streaming_equals_causal_clip_model_at_every_step(tubelet_size):
-    model = _causal_classifier(tubelet_size=tubelet_size)
+@pytest.mark.parametrize("tubelet_size,temporal_conv", [(1, "dense"), (2, "dense"), (1, "depthwise")])
+def test_streaming_equals_causal_clip_model_at_every_step(tubelet_size, temporal_conv):
+    model = _causal_classifier(tubelet_size=tubelet_size, temporal_conv=temporal_conv)
     clip = random_clips(1, 4, 32, seed=1)[0]
     streamed = _stream(model.streaming_model(), clip, tubelet_size)
     assert streamed.shape == (4 // tubelet_size, 5)
