@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import sys
 
 
 @dataclasses.dataclass
@@ -45,7 +46,8 @@ def load_dataset_index(options, check=True, required_split=None):
         from dvfl_tf.data.datasets import DatasetError
 
         report = check_data(options.dataset, options.data_root, split=options.split, decode="open", index=index)
-        print("\n".join(summary_lines(report)), flush=True)
+        # stderr: diagnostics, so that stdout stays the command's result (`evaluate --json`).
+        print("\n".join(summary_lines(report)), file=sys.stderr, flush=True)
         unreadable = set(report["unreadable"])
         if unreadable:
             index.splits = {name: [r for r in records if r.path not in unreadable] for name, records in index.splits.items()}

@@ -16,7 +16,7 @@ import time
 import keras
 import numpy as np
 
-from dvfl_tf.training.callbacks import read_history
+from dvfl_tf.training.callbacks import read_backup, read_history
 
 EPOCHS = 2
 # Float32 rounding of the gradient all-reduce: each worker sums the per-example
@@ -148,4 +148,5 @@ def test_two_workers_equal_one_process_and_resume_after_a_kill(
     state = json.load(open(os.path.join(killed, "state.json")))
     assert state["status"] == "complete" and state["epochs_done"] == EPOCHS
     assert [row["epoch"] for row in read_history(os.path.join(killed, "history.csv"))] == list(range(EPOCHS))
-    assert not os.path.exists(os.path.join(killed, "backup"))
+    # The backup is kept (RunBackup), at the last epoch, so that a larger --epochs can extend the run.
+    assert read_backup(os.path.join(killed, "backup"))["epoch"] == EPOCHS

@@ -188,7 +188,7 @@ def test_data_problems_are_summarised_and_an_empty_training_class_is_refused(
     refused = _cli(_train(root, output, "--epochs", "1", "--no-validation"), subprocess_env)
     error = _one_error_line(refused)
     assert classes[-1] in error and "--allow-empty-classes" in error
-    summary = refused.stdout
+    summary = refused.stderr
     assert "missing" in summary and "unreadable" in summary and "unparsable" in summary
     assert "broken.avi" in summary and "a line without its tag" in summary and "not listed anywhere.avi" in summary
     assert f"empty classes in train: {classes[-1]}" in summary
@@ -200,12 +200,12 @@ def test_data_problems_are_summarised_and_an_empty_training_class_is_refused(
 
     went_on = _cli(_train(root, output, "--epochs", "1", "--no-validation", "--allow-empty-classes"), subprocess_env)
     assert went_on.returncode == 0, went_on.stdout[-2000:] + went_on.stderr[-3000:]
-    assert "broken.avi" in went_on.stdout
+    assert "broken.avi" in went_on.stderr
     # The video whose name has spaces is read (3 + 3 + 0 usable training videos after the broken one is dropped).
     # The listed training videos that exist (the one named with spaces among them), plus broken.avi, which does
     # not open: 10 videos, 9 usable (measured; "my clip 1.avi" is not reported missing).
-    assert "train: 10 videos, 9 usable" in went_on.stdout, went_on.stdout[-3000:]
-    assert "my clip 1.avi" not in went_on.stdout
+    assert "train: 10 videos, 9 usable" in went_on.stderr, went_on.stderr[-3000:]
+    assert "my clip 1.avi" not in went_on.stderr
 
 
 def test_sigkill_during_a_save_leaves_whole_files_and_the_rerun_finishes(tiny_video_dataset, tmp_path,
