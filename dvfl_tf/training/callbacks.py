@@ -8,6 +8,8 @@ import os
 import keras
 import numpy as np
 
+from dvfl_tf.io_safety import atomic_path, atomic_write_json
+
 
 def _student(model):
     return getattr(model, "student", model)
@@ -222,15 +224,11 @@ def plot_history(history_csv, output_dir):
 
 
 def write_json(path, data):
-    """Writes JSON atomically (a kill never leaves half a file)."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    """Writes JSON atomically (a kill never leaves half a file): `dvfl_tf.io_safety`'s writer, sorted keys."""
+    atomic_write_json(path, data, sort_keys=True)
 
 
 def atomic_save(model, path):
     """Saves through a temporary name and a rename: a kill during the save leaves the previous file whole."""
-    tmp = path[: -len(".keras")] + ".saving.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as temporary:
+        model.save(temporary)
