@@ -16,7 +16,7 @@ import platform
 import statistics
 import time
 
-from dvfl_tf.training import quickstart
+from dvfl_tf.apps import quickstart
 
 
 def main():

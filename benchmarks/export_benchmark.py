@@ -27,7 +27,7 @@ def main():
 
     from dvfl_tf.export import export_tflite, format_summary
     from dvfl_tf.export.calibration import synthetic_motion_clips
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
     keras.utils.set_random_seed(0)
     model = build_model(args.preset, num_classes=args.num_classes)

@@ -48,7 +48,7 @@ def main():
     parser.add_argument("--num-classes", type=int, default=400)
     parser.add_argument("--modes", default=",".join(MODES))
     args = parser.parse_args()
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
     os.makedirs(args.output, exist_ok=True)
     model = build_model(args.preset, num_classes=args.num_classes)

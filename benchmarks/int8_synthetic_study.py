@@ -38,7 +38,7 @@ def load_split(records, num_frames, image_size, training=False, rng=None):
 def train_student(train_records, num_classes, args):
     import keras
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
     keras.utils.set_random_seed(0)
     model = build_model(
@@ -93,7 +93,7 @@ def main():
 
     start = time.perf_counter()
     if args.model:
-        from dvfl_tf.export.keras_classifier import load_keras_model
+        from dvfl_tf.models.model_loading import load_keras_model
 
         model = load_keras_model(args.model)
         student = args.model

@@ -23,7 +23,7 @@ import platform
 import statistics
 import time
 
-from dvfl_tf.training import quickstart
+from dvfl_tf.apps import quickstart
 
 PRESET = "vfl_net_mobile"
 

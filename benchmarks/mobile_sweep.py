@@ -89,9 +89,9 @@ def _trained_like_layer_norms(model, seed=0):
 
 def export_candidate(name, overrides, output, preset="vfl_net_nano"):
     """Profiles and exports one candidate; returns its row (without latency)."""
-    from dvfl_tf.export.converter import convert
+    from dvfl_tf.export.tflite_conversion import convert
     from dvfl_tf.models.profiling import profile_model
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
     row_path = os.path.join(output, f"{name}.json")
     if os.path.exists(row_path):

@@ -21,7 +21,7 @@ import numpy as np
 
 
 def make_interpreters(paths, threads):
-    from dvfl_tf.benchmark.inputs import random_input
+    from dvfl_tf.latency.inputs import random_input
     from dvfl_tf.runtime.interpreter import make_interpreter
 
     interpreters = {}

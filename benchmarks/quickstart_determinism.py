@@ -1,6 +1,6 @@
 """Is the quickstart reproducible, and what does op determinism cost? Prints figures.
 
-Runs the quickstart pipeline (`dvfl_tf.training.quickstart.run_quickstart`:
+Runs the quickstart pipeline (`dvfl_tf.apps.quickstart.run_quickstart`:
 teacher, distilled and scratch students, int8 export, evaluation) several
 times side by side, each in a fresh process, with and without
 `make_deterministic`, and prints per run the accuracies, the int8 agreement,
@@ -25,7 +25,7 @@ import sys
 
 CHILD = """
 import json, sys
-from dvfl_tf.training import quickstart as q
+from dvfl_tf.apps import quickstart as q
 output, deterministic, teacher_epochs, student_epochs = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3]), int(sys.argv[4])
 summary = q.run_quickstart(output, deterministic=deterministic,
                            teacher_recipe={**q.TEACHER_RECIPE, "epochs": teacher_epochs},

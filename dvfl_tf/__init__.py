@@ -7,7 +7,7 @@ classes are registered with Keras as soon as Keras is imported.
 """
 
 from dvfl_tf import _keras_registration
-from dvfl_tf._lazy import lazy_getattr
+from dvfl_tf.core.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -15,7 +15,7 @@ _LAZY_EXPORTS = {
     "VideoFocalNetBackbone": "dvfl_tf.models.video_focalnet.video_focalnet_backbone",
     "VideoFocalNetClassifier": "dvfl_tf.models.video_focalnet.video_focalnet_classifier",
     "PRESETS": "dvfl_tf.models.video_focalnet.video_focalnet_presets",
-    "build_model": "dvfl_tf.models.video_focalnet.video_focalnet_presets",
+    "build_model": "dvfl_tf.models.video_focalnet.video_focalnet_classifier",
     "start_from_pretrained": "dvfl_tf.convert.pretrained",
 }
 

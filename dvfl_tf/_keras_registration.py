@@ -19,7 +19,7 @@ SERIALIZABLE_MODULES = (
     "dvfl_tf.models.video_focalnet.video_focalnet_backbone",
     "dvfl_tf.models.video_focalnet.video_focalnet_classifier",
     "dvfl_tf.training.recipe",
-    "dvfl_tf.training.distiller",
+    "dvfl_tf.models.distiller",
 )
 
 

@@ -16,7 +16,7 @@ from dvfl_tf.convert import (
     start_from_pretrained,
 )
 from dvfl_tf.convert.official_mapping import checkpoint_filter_fn, keras_path
-from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_from_official_config
+from dvfl_tf.convert.official_config import build_from_official_config
 
 CASES = ["imagenet_to_student", "imagenet_to_tubelet2", "k400_to_7_classes"]
 MISSING = "official_missing_keys (left at initialisation; head re-initialised too)"

@@ -1,7 +1,7 @@
 """How quickly a tiny Video-FocalNet learns the synthetic motion dataset.
 
 Generates the synthetic dataset (real .avi files) with the given size options,
-trains `dvfl_tf.testing.tiny_classifier` with plain `keras.Model.fit` through
+trains `dvfl_tf.models.video_focalnet.video_focalnet_testing.tiny_classifier` with plain `keras.Model.fit` through
 the real `clip_dataset` pipeline (official synthetic augmentation), and prints
 per-epoch train / test top-1 and wall time. Used to choose the generator's
 defaults (figures in docs/data.md).
@@ -39,7 +39,7 @@ def main():
     from dvfl_tf.data.datasets import load_index
     from dvfl_tf.data.pipeline import clip_dataset
     from dvfl_tf.data.synthetic import DEFAULTS
-    from dvfl_tf.testing import tiny_classifier
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     size_options = {"num_classes": args.num_classes, "train_per_class": args.train_per_class,
                     "test_per_class": args.test_per_class, "image_size": args.image_size}

@@ -23,7 +23,7 @@ def main():
     parser.add_argument("--output", default="runs/benchmark_models")
     args = parser.parse_args()
     from dvfl_tf.models.video_focalnet import video_focalnet_layers
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
     video_focalnet_layers._layer_norm = lambda name: SubMulLayerNorm(name=name)
     model = build_model("vfl_net_nano", num_classes=400)

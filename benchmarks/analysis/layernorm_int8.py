@@ -19,7 +19,7 @@ import tensorflow as tf  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 from keras import ops  # noqa: E402
 
-from dvfl_tf.benchmark.op_profile import median_invoke_ms  # noqa: E402
+from dvfl_tf.latency.op_profile import median_invoke_ms  # noqa: E402
 
 SHAPE = (8, 56, 56, 96)
 

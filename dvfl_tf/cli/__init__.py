@@ -5,7 +5,7 @@ library function. Loading is lazy so that `dvfl-tf --help` and data-only
 commands do not pay for importing TensorFlow.
 
 Errors are handled here, once for every command: a problem with what the user
-gave (`dvfl_tf.errors.UserError`, an OS error on a named file, a ValueError
+gave (`dvfl_tf.core.errors.UserError`, an OS error on a named file, a ValueError
 from argument checks) is printed as one line and exit status 1; `--debug`
 shows the traceback instead. `--verbose` lets TensorFlow's start-up and
 converter logs through (hidden by default).
@@ -129,7 +129,7 @@ def _import_tensorflow_quietly(ctx):
         args[0] in ("predict", "benchmark") and any(str(a).endswith(".keras") for a in args[1:]))
     if not needs:
         return
-    from dvfl_tf.quiet import native_stderr_hidden
+    from dvfl_tf.core.quiet import native_stderr_hidden
 
     with native_stderr_hidden():
         import tensorflow  # noqa: F401
@@ -137,7 +137,7 @@ def _import_tensorflow_quietly(ctx):
 
 def _one_line(error, command):
     """The one line a user sees for `error` raised inside `command`."""
-    from dvfl_tf.errors import UserError, first_line
+    from dvfl_tf.core.errors import UserError, first_line
 
     if isinstance(error, UserError):
         # Multi-line user errors (a checkpoint that does not fit: one line per tensor) keep their lines.

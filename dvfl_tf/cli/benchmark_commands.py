@@ -48,11 +48,11 @@ def benchmark(
     One record per (model, target, threads, delegate): init, first, mean,
     median, p90, min and std latency in ms, peak memory in MB.
     """
-    from dvfl_tf.benchmark.records import records_to_json, save_csv, save_json
+    from dvfl_tf.latency.records import records_to_json, save_csv, save_json
 
     if not models:
         raise click.UsageError("Give at least one model file (or result files with --compare).")
-    from dvfl_tf.io_safety import check_output, check_writable_dir
+    from dvfl_tf.core.io_safety import check_output, check_writable_dir
 
     inputs = tuple(models) + tuple(eval_reports)
     if csv_path:
@@ -62,7 +62,7 @@ def benchmark(
     if plots_dir:
         check_writable_dir(plots_dir, shown=f"--plots-dir {plots_dir}")
     if compare:
-        from dvfl_tf.benchmark.compare import compare_results
+        from dvfl_tf.latency.compare import compare_results
 
         table, plots = compare_results(list(models), eval_reports=list(eval_reports), plots_dir=plots_dir)
         click.echo(table)
@@ -70,7 +70,7 @@ def benchmark(
             click.echo(f"wrote {path}")
         return
     if op_profile:
-        from dvfl_tf.benchmark.op_profile import format_profile, profile_ops
+        from dvfl_tf.latency.op_profile import format_profile, profile_ops
 
         for path in models:
             for count in threads:
@@ -83,7 +83,7 @@ def benchmark(
             "benchmark_binary": benchmark_binary, "benchmark_apk": benchmark_apk, "serial": serial, "adb": adb,
             "taskset": taskset,
         }
-    from dvfl_tf.benchmark.harness import run_benchmarks
+    from dvfl_tf.latency.harness import run_benchmarks
 
     records = run_benchmarks(
         list(models), target=target, threads=threads, delegates=tuple(delegates) or None, runs=runs,
@@ -96,6 +96,6 @@ def benchmark(
     if as_json:
         click.echo(records_to_json(records))
     else:
-        from dvfl_tf.benchmark.compare import format_table
+        from dvfl_tf.latency.compare import format_table
 
         click.echo(format_table(records))

@@ -65,7 +65,7 @@ def export_tflite_command(
     from dvfl_tf.runtime.model_metadata import LabelsError, load_labels
 
     if preset is not None:
-        from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+        from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
         # A stream model needs a causal backbone: --stream builds the preset causal.
         causal = {"causal": True} if stream else {}
@@ -74,7 +74,7 @@ def export_tflite_command(
         except ValueError as error:
             raise click.UsageError(str(error))
     else:
-        from dvfl_tf.export.keras_classifier import load_keras_model
+        from dvfl_tf.models.model_loading import load_keras_model
 
         model = load_keras_model(model_path)
 
@@ -111,7 +111,7 @@ def export_tflite_command(
 
 def _check_outputs(output, report_path, overwrite, inputs):
     """Refuses, before any conversion, outputs that would replace an input or an existing file."""
-    from dvfl_tf.io_safety import OutputError, check_output
+    from dvfl_tf.core.io_safety import OutputError, check_output
     from dvfl_tf.runtime.model_metadata import sidecar_path
 
     check_output(output, overwrite=overwrite, inputs=inputs, suffixes=(".tflite",), option="--output")
@@ -157,7 +157,7 @@ def predict_command(video, model_path, labels_path, top_k, as_json, stream, stri
 
         classifier = TFLiteVideoClassifier(model_path, labels_path=labels_path)
     elif model_path.endswith(".keras"):
-        from dvfl_tf.export.keras_classifier import KerasVideoClassifier
+        from dvfl_tf.evaluation.keras_classifier import KerasVideoClassifier
 
         classifier = KerasVideoClassifier(model_path, labels_path=labels_path)
     else:

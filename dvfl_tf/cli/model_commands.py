@@ -57,7 +57,7 @@ def convert_checkpoint(
     Strict without --pretrained: every checkpoint tensor used, every weight set.
     """
     from dvfl_tf.convert import convert_checkpoint as convert
-    from dvfl_tf.io_safety import check_output
+    from dvfl_tf.core.io_safety import check_output
 
     if (preset is None) == (config_path is None):
         raise click.UsageError("Give exactly one of --preset or --config.")
@@ -107,7 +107,7 @@ def convert_checkpoint(
 def profile(preset, num_classes, num_frames, image_size, as_json):
     """Parameters and GMACs (conv + dense multiply-accumulates) of a preset for one clip."""
     from dvfl_tf.models.profiling import profile_model
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
     model = build_model(preset, num_classes=num_classes, num_frames=num_frames, image_size=image_size)
     result = profile_model(model)

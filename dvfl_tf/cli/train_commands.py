@@ -59,7 +59,7 @@ def _common_training_options(function):
 
 
 def _split_options(kwargs):
-    from dvfl_tf.training.data import DataOptions
+    from dvfl_tf.data.data_options import DataOptions
     from dvfl_tf.training.run import TrainConfig
 
     data = DataOptions(
@@ -172,14 +172,14 @@ def _parse_views(ctx, param, text):
 @click.option("--overwrite", is_flag=True, help="Replace an evaluation.json / confusion_matrix.png already there.")
 def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
     """Evaluate MODEL (.keras or .tflite): top-1/top-5, per-class accuracy, confusion matrix."""
-    from dvfl_tf.training.data import DataOptions
-    from dvfl_tf.training.evaluate import evaluate as evaluate_model
+    from dvfl_tf.data.data_options import DataOptions
+    from dvfl_tf.evaluation.evaluate import evaluate as evaluate_model
 
     batch_size = kwargs.pop("batch_size")
     data = DataOptions(eval_split=eval_split, **kwargs)
     if output is None:
         output = os.path.join(os.path.dirname(os.path.abspath(model)), "evaluation_" + os.path.basename(model).split(".")[0])
-    from dvfl_tf.io_safety import check_output
+    from dvfl_tf.core.io_safety import check_output
 
     for name in ("evaluation.json", "confusion_matrix.png"):
         check_output(os.path.join(output, name), overwrite=overwrite, inputs=(model,), option="--output")
@@ -200,10 +200,10 @@ def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
 @click.option("--overwrite", is_flag=True, help="Replace an existing cache file (never the teacher).")
 def cache_teacher(teacher, views, output, overwrite, **kwargs):
     """Store TEACHER's (.keras) logits on fixed views of the training videos, for `distill --teacher-logits`."""
-    from dvfl_tf.training.data import DataOptions
+    from dvfl_tf.data.data_options import DataOptions
     from dvfl_tf.training.teacher_cache import cache_teacher_logits
 
-    from dvfl_tf.io_safety import check_output
+    from dvfl_tf.core.io_safety import check_output
 
     check_output(output, overwrite=overwrite, inputs=(teacher,), suffixes=(".npz",))
     batch_size = kwargs.pop("batch_size")
@@ -218,7 +218,7 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
               help="TensorFlow op determinism: the same figures on every run (costs ~10% time).")
 def quickstart(output, seed, deterministic):
     """Teacher, distilled student and scratch student on the synthetic dataset, compared (about 10 min on 2 cores)."""
-    from dvfl_tf.training.quickstart import run_quickstart
+    from dvfl_tf.apps.quickstart import run_quickstart
     from dvfl_tf.training.run_dir import RunDirError
 
     try:

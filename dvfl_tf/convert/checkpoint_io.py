@@ -16,7 +16,7 @@ import zipfile
 
 import numpy as np
 
-from dvfl_tf.errors import UserError, first_line
+from dvfl_tf.core.errors import UserError, first_line
 
 
 class CheckpointError(UserError, ValueError):

@@ -24,7 +24,7 @@ import re
 import numpy as np
 
 from dvfl_tf.convert.checkpoint_io import CheckpointError, read_checkpoint
-from dvfl_tf.convert.loader import CheckpointMismatchError
+from dvfl_tf.convert.checkpoint_loading import CheckpointMismatchError
 from dvfl_tf.convert.official_mapping import checkpoint_filter_fn
 from dvfl_tf.convert.timm_mapping import is_timm_focalnet, timm_to_official
 

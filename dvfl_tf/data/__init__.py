@@ -5,7 +5,7 @@ and `prepare_cache` when called. `dvfl_tf.data.video_io` never imports it (the
 edge runtime reuses it without TensorFlow).
 """
 
-from dvfl_tf._lazy import lazy_getattr
+from dvfl_tf.core.lazy import lazy_getattr
 
 _LAZY_EXPORTS = {
     "VideoRecord": "dvfl_tf.data.datasets",

@@ -17,7 +17,7 @@ import os
 import re
 
 from dvfl_tf.data.video_io import VIDEO_EXTENSIONS
-from dvfl_tf.errors import UserError
+from dvfl_tf.core.errors import UserError
 
 DATASETS = ("hmdb51", "ucf101", "ucf50", "ssv2", "kinetics400", "list", "folder", "synthetic")
 

@@ -12,7 +12,7 @@ import os
 import cv2
 import numpy as np
 
-from dvfl_tf.errors import UserError
+from dvfl_tf.core.errors import UserError
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".webm", ".mkv", ".mov", ".m4v", ".mpg", ".mpeg")
 

@@ -5,7 +5,7 @@ delegates (Flex/custom ops, CONV_3D, tensors above rank 4), stores class
 names in the file, and verifies the result against the Keras model.
 """
 
-from dvfl_tf._lazy import lazy_getattr
+from dvfl_tf.core.lazy import lazy_getattr
 
 _LAZY = {
     "export_tflite": "dvfl_tf.export.exporter",
@@ -13,7 +13,7 @@ _LAZY = {
     "write_report": "dvfl_tf.export.exporter",
     "ExportRefusedError": "dvfl_tf.export.tflite_graph",
     "inspect_graph": "dvfl_tf.export.tflite_graph",
-    "ConversionError": "dvfl_tf.export.converter",
+    "ConversionError": "dvfl_tf.export.tflite_conversion",
     "synthetic_motion_clips": "dvfl_tf.export.calibration",
 }
 

@@ -6,9 +6,9 @@ import numpy as np
 
 from dvfl_tf.export import tflite_graph
 from dvfl_tf.export.calibration import synthetic_motion_clips
-from dvfl_tf.export.converter import CALIBRATED_MODES, MODES, convert
+from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODES, convert
 from dvfl_tf.export.verification import verify
-from dvfl_tf.io_safety import atomic_write_bytes, atomic_write_json
+from dvfl_tf.core.io_safety import atomic_write_bytes, atomic_write_json
 from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
 
@@ -107,7 +107,7 @@ def export_tflite(
         class_names = getattr(model, "class_names", None)
     source_graph = graph_model_of(model)
     if edgetpu:
-        from dvfl_tf.export.edgetpu import edgetpu_variant
+        from dvfl_tf.export.edgetpu_compat import edgetpu_variant
 
         model, activation_report = edgetpu_variant(model, edgetpu_activation)
         report["edgetpu_activation"] = activation_report
@@ -170,7 +170,7 @@ def export_tflite(
     report["latency_ms"] = report["verification"]["latency"]["median_ms"]
 
     if edgetpu:
-        from dvfl_tf.export.edgetpu import edgetpu_report
+        from dvfl_tf.export.edgetpu_compat import edgetpu_report
 
         report["edgetpu_check"] = edgetpu_report(graph, output_path)
 

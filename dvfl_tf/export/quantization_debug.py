@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 
-from dvfl_tf.export.converter import convert, make_converter, quiet_converter
+from dvfl_tf.export.tflite_conversion import convert, make_converter, quiet_converter
 from dvfl_tf.export.tflite_graph import inspect_graph
 
 PARTS = ("layer_norm", "gelu", "modulator_product")
@@ -138,7 +138,7 @@ def selective_int8(graph_model, calibration_clips, keep_float, uint8_io=False):
     """int8 model bytes with `keep_float` (op types, tensor names or parts) left in float."""
     import tensorflow as tf
 
-    from dvfl_tf.runtime.tflite_schema import builtin_op_names
+    from dvfl_tf.core.tflite_schema import builtin_op_names
 
     if uint8_io:
         raise ValueError("Selective quantization keeps float input/output; `uint8_io` cannot be combined with it.")

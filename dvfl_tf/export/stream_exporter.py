@@ -19,7 +19,7 @@ import numpy as np
 
 from dvfl_tf.export import tflite_graph
 from dvfl_tf.export.calibration import synthetic_motion_clips
-from dvfl_tf.export.converter import CALIBRATED_MODES, convert
+from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, convert
 from dvfl_tf.export.exporter import DEFAULT_CALIBRATION_CLIPS, DEFAULT_VERIFY_CLIPS, write_report
 from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path

@@ -7,8 +7,8 @@ int8 graph still computes in float.
 
 import collections
 
-from dvfl_tf.errors import UserError
-from dvfl_tf.runtime.tflite_schema import builtin_op_names, read_model, tensor_type_names
+from dvfl_tf.core.errors import UserError
+from dvfl_tf.core.tflite_schema import builtin_op_names, read_model, tensor_type_names
 
 # Ops no mobile delegate we target runs, or that the GPU delegate rejects.
 FORBIDDEN_BUILTINS = {"CONV_3D", "CONV_3D_TRANSPOSE"}

@@ -9,8 +9,8 @@ import importlib
 
 import numpy as np
 
-from dvfl_tf.errors import UserError
-from dvfl_tf.quiet import native_stderr_hidden
+from dvfl_tf.core.errors import UserError
+from dvfl_tf.core.quiet import native_stderr_hidden
 
 # (module, pip package) in the order they are tried.
 BACKENDS = (

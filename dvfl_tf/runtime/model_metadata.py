@@ -11,8 +11,8 @@ import os
 
 import numpy as np
 
-from dvfl_tf.errors import UserError
-from dvfl_tf.runtime.tflite_schema import read_model, schema
+from dvfl_tf.core.errors import UserError
+from dvfl_tf.core.tflite_schema import read_model, schema
 
 METADATA_NAME = "dvfl_tf"
 

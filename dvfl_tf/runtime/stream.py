@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from dvfl_tf.runtime.classifier import VideoClassifier
+from dvfl_tf.runtime.tflite_classifier import VideoClassifier
 from dvfl_tf.runtime.interpreter import dequantize_from, make_interpreter, quantize_to
 from dvfl_tf.runtime.model_metadata import load_metadata
 from dvfl_tf.runtime.preprocessing import short_side_for, softmax

@@ -8,20 +8,12 @@ import os
 import keras
 import numpy as np
 
-from dvfl_tf.io_safety import atomic_path, atomic_write_json
+from dvfl_tf.core.io_safety import atomic_path, atomic_write_json
+from dvfl_tf.models.model_loading import weights_are_finite
 
 
 def _student(model):
     return getattr(model, "student", model)
-
-
-def weights_are_finite(model):
-    """True when every floating-point weight of `model` is finite (no NaN, no inf)."""
-    for weight in model.weights:
-        values = np.asarray(keras.ops.convert_to_numpy(weight.value))
-        if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
-            return False
-    return True
 
 
 class FiniteGuard(keras.callbacks.Callback):
@@ -224,7 +216,7 @@ def plot_history(history_csv, output_dir):
 
 
 def write_json(path, data):
-    """Writes JSON atomically (a kill never leaves half a file): `dvfl_tf.io_safety`'s writer, sorted keys."""
+    """Writes JSON atomically (a kill never leaves half a file): `dvfl_tf.core.io_safety`'s writer, sorted keys."""
     atomic_write_json(path, data, sort_keys=True)
 
 

@@ -27,8 +27,8 @@ from dvfl_tf.training.accelerators import is_chief, make_strategy, set_mixed_pre
 from dvfl_tf.training.callbacks import (
     FiniteGuard, RunBackup, StudentCheckpoints, TrainingCurves, plot_history, read_backup, write_json,
 )
-from dvfl_tf.training.distiller import Distiller
-from dvfl_tf.training.losses import validate_distillation_args
+from dvfl_tf.models.distiller import Distiller
+from dvfl_tf.models.distillation_losses import validate_distillation_args
 from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, scaled_learning_rate
 from dvfl_tf.training.run_dir import RunDirError, check_run_dir, create_run_dir, truncate_history
 

@@ -18,8 +18,8 @@ import zipfile
 
 import numpy as np
 
-from dvfl_tf.errors import UserError, first_line
-from dvfl_tf.io_safety import atomic_path
+from dvfl_tf.core.errors import UserError, first_line
+from dvfl_tf.core.io_safety import atomic_path
 
 CACHE_FORMAT = 1
 
@@ -29,8 +29,8 @@ def cache_teacher_logits(teacher, data_options, output_path, views=(2, 3), batch
     from tqdm import tqdm
 
     from dvfl_tf.data import skipped_videos
-    from dvfl_tf.training.data import evaluation_dataset, load_dataset_index
-    from dvfl_tf.training.models import load_keras_model
+    from dvfl_tf.data.data_options import evaluation_dataset, load_dataset_index
+    from dvfl_tf.models.model_loading import load_keras_model
 
     if isinstance(teacher, str):
         teacher = load_keras_model(teacher)
@@ -91,7 +91,7 @@ def offline_training_dataset(cache_path, batch_size, seed=0):
     import tensorflow as tf
 
     from dvfl_tf.data import VideoRecord, clip_dataset
-    from dvfl_tf.training.data import DataOptions
+    from dvfl_tf.data.data_options import DataOptions
 
     logits, labels, meta = load_cache(cache_path)
     options = DataOptions(**meta["data"])

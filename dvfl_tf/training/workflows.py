@@ -3,8 +3,8 @@
 import os
 
 from dvfl_tf.training.accelerators import make_strategy
-from dvfl_tf.training.data import training_datasets
-from dvfl_tf.training.models import build_or_load, load_teacher
+from dvfl_tf.data.data_options import training_datasets
+from dvfl_tf.training.model_setup import build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
 from dvfl_tf.training.run_dir import refuse_foreign
 
@@ -18,7 +18,7 @@ def _resolve_input_shape(model_spec, data_options):
         data_options.num_frames = data_options.num_frames or preset["num_frames"]
         data_options.image_size = data_options.image_size or preset["image_size"]
     elif str(model_spec).endswith(".keras") and not (data_options.num_frames and data_options.image_size):
-        from dvfl_tf.training.models import load_keras_model
+        from dvfl_tf.models.model_loading import load_keras_model
 
         model = load_keras_model(model_spec)
         data_options.num_frames = data_options.num_frames or int(model.inputs[0].shape[1])
@@ -91,7 +91,7 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
 def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_rate=None, overrides=None,
                     validate=True, student_init=None):
     """Distils from cached teacher logits (see `teacher_cache`); no teacher forward pass. Returns the run state."""
-    from dvfl_tf.training.data import evaluation_dataset, evaluation_steps, load_dataset_index
+    from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index
     from dvfl_tf.training.teacher_cache import offline_training_dataset
 
     refuse_foreign(config.output)

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from dvfl_tf.benchmark.records import BenchmarkRecord
+from dvfl_tf.latency.records import BenchmarkRecord
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -23,7 +23,7 @@ def _convert(keras_model, path, dynamic_range=False):
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
     """{"keras": path, "classifier": model, "float32": path, "dynamic_range": path} of one tiny classifier."""
-    from dvfl_tf.testing import tiny_classifier
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     directory = tmp_path_factory.mktemp("tiny_models")
     classifier = tiny_classifier()

@@ -5,9 +5,9 @@ import stat
 
 import pytest
 
-from dvfl_tf.benchmark.android import Adb, benchmark_android, benchmark_model_command, record_from_output
-from dvfl_tf.benchmark.benchmark_model_output import BenchmarkOutputError, parse_benchmark_model_output
-from dvfl_tf.benchmark.records import BenchmarkError
+from dvfl_tf.latency.android import Adb, benchmark_android, benchmark_model_command, record_from_output
+from dvfl_tf.latency.benchmark_model_output import BenchmarkOutputError, parse_benchmark_model_output
+from dvfl_tf.latency.records import BenchmarkError
 
 # A run of benchmark_model as its logging listener prints it (benchmark_model.cc:
 # BenchmarkLoggingListener::OnBenchmarkEnd, Stat::OutputToStream), figures invented.
@@ -137,7 +137,7 @@ def test_missing_benchmark_binary_is_a_clear_error(tmp_path, tiny_models):
 
 
 def test_apk_start_command_quotes_the_flags():
-    from dvfl_tf.benchmark.android import apk_start_command
+    from dvfl_tf.latency.android import apk_start_command
 
     flags = benchmark_model_command("", "/data/local/tmp/m.tflite", 4, "xnnpack", 20, 2).strip()
     command = apk_start_command(flags)

@@ -59,7 +59,7 @@ def test_json_and_csv_output(tiny_models, tmp_path):
 
 
 def test_compare_command(tmp_path, sample_records):
-    from dvfl_tf.benchmark.records import save_json
+    from dvfl_tf.latency.records import save_json
 
     save_json(sample_records, tmp_path / "r.json")
     result = CliRunner().invoke(

@@ -3,8 +3,8 @@ import json
 import matplotlib.image
 import pytest
 
-from dvfl_tf.benchmark.compare import _pareto_front, compare_results, format_table, load_eval_reports
-from dvfl_tf.benchmark.records import save_csv, save_json
+from dvfl_tf.latency.compare import _pareto_front, compare_results, format_table, load_eval_reports
+from dvfl_tf.latency.records import save_csv, save_json
 
 
 def test_pareto_front():

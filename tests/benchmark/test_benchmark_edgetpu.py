@@ -1,7 +1,7 @@
 import pytest
 
-from dvfl_tf.benchmark.edgetpu import benchmark_edgetpu_model, check_delegate_library, compile_for_edgetpu
-from dvfl_tf.benchmark.records import BenchmarkError
+from dvfl_tf.latency.edgetpu_runner import benchmark_edgetpu_model, check_delegate_library, compile_for_edgetpu
+from dvfl_tf.latency.records import BenchmarkError
 
 
 def test_missing_compiler_is_a_clear_error(tiny_models, monkeypatch, tmp_path):

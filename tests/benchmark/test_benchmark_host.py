@@ -1,9 +1,9 @@
 import pytest
 
-from dvfl_tf.benchmark.harness import run_host
-from dvfl_tf.benchmark.host import benchmark_host_model
-from dvfl_tf.benchmark.model_info import inspect_tflite
-from dvfl_tf.benchmark.records import BenchmarkError
+from dvfl_tf.latency.harness import run_host
+from dvfl_tf.latency.host import benchmark_host_model
+from dvfl_tf.latency.model_info import inspect_tflite
+from dvfl_tf.latency.records import BenchmarkError
 
 
 def _check_record(record, runs):

@@ -2,7 +2,7 @@ import keras
 import pytest
 import tensorflow as tf
 
-from dvfl_tf.benchmark.model_info import inspect_tflite
+from dvfl_tf.latency.model_info import inspect_tflite
 
 
 def test_macs_of_known_layers(tmp_path):

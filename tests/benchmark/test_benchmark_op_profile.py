@@ -1,5 +1,5 @@
-from dvfl_tf.benchmark.model_info import inspect_tflite
-from dvfl_tf.benchmark.op_profile import profile_ops, summarize_by
+from dvfl_tf.latency.model_info import inspect_tflite
+from dvfl_tf.latency.op_profile import profile_ops, summarize_by
 
 
 def test_every_op_is_timed_with_its_macs(tiny_models):

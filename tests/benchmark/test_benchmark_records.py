@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from dvfl_tf.benchmark.records import BenchmarkRecord, load_records, save_csv, save_json, summarize_times
+from dvfl_tf.latency.records import BenchmarkRecord, load_records, save_csv, save_json, summarize_times
 
 
 def _record(**overrides):

@@ -1,7 +1,7 @@
 import pytest
 
-from dvfl_tf.benchmark.model_info import inspect_tflite
-from dvfl_tf.benchmark.roofline import build_dense_reference, dense_reference_macs, dense_reference_shape
+from dvfl_tf.latency.model_info import inspect_tflite
+from dvfl_tf.latency.roofline import build_dense_reference, dense_reference_macs, dense_reference_shape
 
 
 @pytest.mark.parametrize("macs", [27_000_000_000, 5_000_000_000, 1_000_000])

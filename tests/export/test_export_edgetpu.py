@@ -3,7 +3,7 @@
 import pytest
 
 from dvfl_tf.export import export_tflite, inspect_graph
-from dvfl_tf.export.edgetpu import EDGETPU_SUPPORTED_OPS, edgetpu_report
+from dvfl_tf.export.edgetpu_compat import EDGETPU_SUPPORTED_OPS, edgetpu_report
 
 
 def test_edgetpu_profile_uses_only_edgetpu_ops(mini_classifier, tmp_path):

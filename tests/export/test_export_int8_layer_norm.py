@@ -9,7 +9,7 @@ their normalised output is mostly noise (measured here: worst token error 0.35).
 
 import numpy as np
 
-from dvfl_tf.export.converter import convert
+from dvfl_tf.export.tflite_conversion import convert
 from dvfl_tf.export.tflite_graph import float_islands, inspect_graph
 from dvfl_tf.runtime.interpreter import make_interpreter, run_clip
 

@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from dvfl_tf.testing import random_clips
+from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips
 
 # dim 16, 32x32, 4 frames, two stages: both temporal kernels (3, 5), downsampling, pooling.
 STREAM_CONFIG = {"embed_dim": 16, "depths": [1, 1], "focal_levels": [2, 2], "focal_windows": [3, 3],
@@ -19,7 +19,7 @@ CLASS_NAMES = ["walk", "run", "jump"]
 def _causal_classifier(**overrides):
     import keras
 
-    from dvfl_tf.testing import tiny_classifier
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     keras.utils.set_random_seed(0)
     return tiny_classifier(num_classes=len(CLASS_NAMES), **{**STREAM_CONFIG, **overrides})
@@ -180,8 +180,8 @@ def test_export_cli_stream_refuses_a_non_causal_model(tmp_path, mini_classifier)
 
 
 def test_benchmark_reports_per_frame_latency_of_a_stream_file(stream_exports, exports):
-    from dvfl_tf.benchmark.compare import format_table
-    from dvfl_tf.benchmark.harness import run_benchmarks
+    from dvfl_tf.latency.compare import format_table
+    from dvfl_tf.latency.harness import run_benchmarks
 
     records = run_benchmarks([stream_exports["int8"][0], exports["int8"][0]], threads=[1], runs=3, warmup=1)
     stream, clip = records

@@ -25,7 +25,7 @@ def _models(folder):
     import keras
 
     from dvfl_tf.export import export_tflite
-    from dvfl_tf.testing import tiny_classifier
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     keras.utils.set_random_seed(0)
     model = tiny_classifier(num_classes=len(CLASS_NAMES), **MINI)

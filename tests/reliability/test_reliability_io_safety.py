@@ -1,4 +1,4 @@
-"""dvfl_tf.io_safety (refusals before the work, atomic replacement) and the CLI's option ranges."""
+"""dvfl_tf.core.io_safety (refusals before the work, atomic replacement) and the CLI's option ranges."""
 
 import os
 import signal
@@ -8,7 +8,7 @@ import sys
 import click
 import pytest
 
-from dvfl_tf.io_safety import OutputError, atomic_path, atomic_write_bytes, check_output, check_output_dir
+from dvfl_tf.core.io_safety import OutputError, atomic_path, atomic_write_bytes, check_output, check_output_dir
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -59,7 +59,7 @@ def test_sigkill_during_an_atomic_write_leaves_the_previous_file_whole(tmp_path)
     target.write_bytes(b"previous whole file")
     script = (
         "import os, signal\n"
-        "from dvfl_tf.io_safety import atomic_path\n"
+        "from dvfl_tf.core.io_safety import atomic_path\n"
         f"with atomic_path({str(target)!r}) as temporary:\n"
         "    with open(temporary, 'wb') as f:\n"
         "        f.write(b'half of a new file')\n"
@@ -88,7 +88,7 @@ def test_every_numeric_option_of_every_command_has_a_range():
 def test_classifier_saves_its_class_names(tmp_path):
     import keras
 
-    from dvfl_tf.testing import tiny_classifier
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     model = tiny_classifier(3, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3], image_size=16,
                             num_frames=2)

@@ -15,7 +15,7 @@ def tiny_teacher_file(tmp_path_factory):
     """A `.keras` teacher for 3 classes, 4 frames of 32x32."""
     import keras
 
-    from dvfl_tf.testing import tiny_classifier
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     keras.utils.set_random_seed(0)
     path = str(tmp_path_factory.mktemp("teacher") / "teacher.keras")

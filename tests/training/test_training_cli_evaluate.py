@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from dvfl_tf.cli import main
-from dvfl_tf.training.data import DataOptions
-from dvfl_tf.training.evaluate import UnsupportedModelError, accuracy_report, evaluate
+from dvfl_tf.data.data_options import DataOptions
+from dvfl_tf.evaluation.evaluate import UnsupportedModelError, accuracy_report, evaluate
 
 
 def test_accuracy_report_by_hand():
@@ -61,7 +61,7 @@ def test_cli_help_and_clear_errors(tmp_path, tiny_video_dataset):
 
 def test_evaluate_tflite_file_matches_its_keras_model(tiny_video_dataset, tiny_teacher_file, tmp_path):
     from dvfl_tf.export import export_tflite
-    from dvfl_tf.training.models import load_keras_model
+    from dvfl_tf.models.model_loading import load_keras_model
 
     tflite = str(tmp_path / "teacher.tflite")
     export_tflite(load_keras_model(tiny_teacher_file), tflite, mode="float32")

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvfl_tf.testing import random_clips, tiny_classifier
-from dvfl_tf.training.distiller import Distiller
-from dvfl_tf.training.losses import distillation_loss
+from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
+from dvfl_tf.models.distiller import Distiller
+from dvfl_tf.models.distillation_losses import distillation_loss
 
 NUM_CLASSES = 5
 

@@ -17,8 +17,8 @@ SCRIPT = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
     import keras
-    from dvfl_tf.testing import random_clips, tiny_classifier
-    from dvfl_tf.training.distiller import Distiller
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
+    from dvfl_tf.models.distiller import Distiller
 
     clips = random_clips(4, 4, 32, seed=5)
     labels = np.eye(3, dtype="float32")[[0, 1, 2, 0]]

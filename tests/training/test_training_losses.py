@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dvfl_tf.training.losses import distillation_loss, divergence, soft_cross_entropy
+from dvfl_tf.models.distillation_losses import distillation_loss, divergence, soft_cross_entropy
 
 TEACHER = np.array([[2.0, 0.5, -1.0], [0.0, 3.0, 1.0]], dtype="float32")
 STUDENT = np.array([[1.0, 1.0, 0.0], [-1.0, 0.5, 2.0]], dtype="float32")

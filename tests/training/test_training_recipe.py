@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from dvfl_tf.testing import tiny_classifier
+from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, no_decay_variables, scaled_learning_rate
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 
 from dvfl_tf.training.callbacks import read_history
-from dvfl_tf.training.data import DataOptions, evaluation_dataset, load_dataset_index
-from dvfl_tf.training.models import load_keras_model
+from dvfl_tf.data.data_options import DataOptions, evaluation_dataset, load_dataset_index
+from dvfl_tf.models.model_loading import load_keras_model
 from dvfl_tf.training.run import TrainConfig
 from dvfl_tf.training.teacher_cache import cache_teacher_logits, load_cache
 from dvfl_tf.training.workflows import distill_offline

@@ -4,6 +4,7 @@ import keras
 
 from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
 from dvfl_tf.models.video_focalnet.video_focalnet_layers import ClipPooling, FoldFrames
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import preset_backbone_config
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
@@ -107,8 +108,6 @@ class VideoFocalNetClassifier(keras.Model):
     @classmethod
     def from_preset(cls, preset, num_classes, **overrides):
         """Builds a preset (see `dvfl_tf.PRESETS`) with fresh weights."""
-        from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
-
         return build_model(preset, num_classes=num_classes, **overrides)
 
 
@@ -121,3 +120,20 @@ def _check_class_names(class_names, num_classes):
             f"`class_names` must have one name per class ({num_classes}). Received: {len(names)} names"
         )
     return names
+
+
+def build_model(preset, num_classes, num_frames=None, image_size=None, drop_path_rate=None, **backbone_overrides):
+    """A `VideoFocalNetClassifier` for `preset` with fresh weights.
+
+    `num_frames`, `image_size`, `drop_path_rate` and any other backbone
+    argument can be overridden.
+    """
+    config = preset_backbone_config(
+        preset,
+        num_frames=num_frames,
+        image_size=image_size,
+        drop_path_rate=drop_path_rate,
+        **backbone_overrides,
+    )
+    backbone = VideoFocalNetBackbone(**config, name="backbone")
+    return VideoFocalNetClassifier(backbone, num_classes=num_classes, name=preset)

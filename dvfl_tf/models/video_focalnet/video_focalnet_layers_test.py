@@ -13,7 +13,7 @@ from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
     StochasticDepth,
     VideoFocalNetBlock,
 )
-from dvfl_tf.testing import run_layer_test
+from dvfl_tf.models.video_focalnet.video_focalnet_testing import run_layer_test
 
 RNG = np.random.default_rng(0)
 

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 
-from dvfl_tf.errors import UserError
+from dvfl_tf.core.errors import UserError
 
 
 class OutputError(UserError, ValueError):

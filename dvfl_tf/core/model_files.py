@@ -9,7 +9,7 @@ directory only, and import neither TensorFlow nor LiteRT.
 import os
 import zipfile
 
-from dvfl_tf.errors import MissingModelFileError, ModelFileError
+from dvfl_tf.core.errors import MissingModelFileError, ModelFileError
 
 TFLITE_IDENTIFIER = b"TFL3"  # flatbuffer file identifier, bytes 4..8 of every .tflite file
 

@@ -12,7 +12,7 @@ import os
 import time
 
 from dvfl_tf.training.callbacks import write_json
-from dvfl_tf.training.data import DataOptions
+from dvfl_tf.data.data_options import DataOptions
 from dvfl_tf.training.run import TrainConfig
 
 PRESET = "vfl_net_nano"
@@ -71,7 +71,7 @@ def train_students(output, teacher_path, seed=0, recipe=None, distillation=None)
 
 
 def evaluate_run(model_path, batch_size=16):
-    from dvfl_tf.training.evaluate import evaluate
+    from dvfl_tf.evaluation.evaluate import evaluate
 
     return evaluate(model_path, _data_options(), batch_size=batch_size,
                     output_dir=os.path.join(os.path.dirname(model_path), "evaluation"))
@@ -85,7 +85,7 @@ def export_int8_hook(model_path, output_path, num_calibration=64):
     """
     from dvfl_tf.export import export_tflite
     from dvfl_tf.export.calibration import dataset_clips
-    from dvfl_tf.training.models import load_keras_model
+    from dvfl_tf.models.model_loading import load_keras_model
 
     options = _data_options()
     clips = dataset_clips(options.dataset, options.data_root, NUM_FRAMES, IMAGE_SIZE, num_calibration, num_verify=8)

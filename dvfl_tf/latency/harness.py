@@ -3,9 +3,9 @@
 import os
 import tempfile
 
-from dvfl_tf.benchmark.host import benchmark_host_model, benchmark_host_pair, host_device_name
-from dvfl_tf.benchmark.records import BenchmarkError
-from dvfl_tf.benchmark.roofline import attach_roofline, build_dense_reference, gmacs_per_second
+from dvfl_tf.latency.host import benchmark_host_model, benchmark_host_pair, host_device_name
+from dvfl_tf.latency.records import BenchmarkError
+from dvfl_tf.latency.roofline import attach_roofline, build_dense_reference, gmacs_per_second
 
 TARGETS = ("host", "android", "edgetpu")
 
@@ -16,17 +16,15 @@ def keras_macs(model_path):
         from dvfl_tf.models.profiling import profile_model
     except ImportError:
         return None
-    import keras
+    from dvfl_tf.models.model_loading import load_keras_model
 
-    import dvfl_tf.models.video_focalnet.video_focalnet_classifier  # noqa: F401 (registers the classes)
-
-    return int(profile_model(keras.saving.load_model(model_path, compile=False))["macs"])
+    return int(profile_model(load_keras_model(model_path))["macs"])
 
 
 def _model_facts(path):
     """(macs or None, precision) of a model file."""
     if path.endswith(".tflite"):
-        from dvfl_tf.benchmark.model_info import inspect_tflite
+        from dvfl_tf.latency.model_info import inspect_tflite
 
         info = inspect_tflite(path)
         return info.macs, info.precision
@@ -122,13 +120,13 @@ def run_benchmarks(model_paths, target="host", threads=(1,), delegates=None, run
     if roofline:
         raise BenchmarkError("--roofline is measured on the host (--target host) only.")
     if target == "android":
-        from dvfl_tf.benchmark.android import benchmark_android
+        from dvfl_tf.latency.android import benchmark_android
 
         records = benchmark_android(
             model_paths, threads=threads, delegates=delegates or ("xnnpack",), runs=runs, warmup=warmup, **target_options
         )
     else:
-        from dvfl_tf.benchmark.edgetpu import benchmark_edgetpu_model
+        from dvfl_tf.latency.edgetpu_runner import benchmark_edgetpu_model
 
         records = [benchmark_edgetpu_model(path, runs=runs, warmup=warmup, **target_options) for path in model_paths]
     for record, path in zip(records, [p for p in model_paths for _ in range(len(records) // len(model_paths))]):

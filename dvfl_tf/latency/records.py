@@ -7,7 +7,7 @@ import math
 import os
 import statistics
 
-from dvfl_tf.errors import UserError
+from dvfl_tf.core.errors import UserError
 
 
 class BenchmarkError(UserError, RuntimeError):

@@ -11,8 +11,8 @@ import shutil
 import subprocess
 import time
 
-from dvfl_tf.benchmark.benchmark_model_output import parse_benchmark_model_output
-from dvfl_tf.benchmark.records import BenchmarkError, BenchmarkRecord
+from dvfl_tf.latency.benchmark_model_output import parse_benchmark_model_output
+from dvfl_tf.latency.records import BenchmarkError, BenchmarkRecord
 
 DEVICE_DIR = "/data/local/tmp"
 # The official benchmark APK (tensorflow/lite/tools/benchmark/android): runs benchmark_model

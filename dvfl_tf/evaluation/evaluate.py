@@ -5,8 +5,8 @@ import os
 
 import numpy as np
 
-from dvfl_tf.errors import UserError
-from dvfl_tf.io_safety import atomic_write_json
+from dvfl_tf.core.errors import UserError
+from dvfl_tf.core.io_safety import atomic_write_json
 
 
 class UnsupportedModelError(UserError, ValueError):
@@ -26,7 +26,7 @@ def tflite_predictor(path):
     """
     from dvfl_tf.runtime import TFLiteVideoClassifier
 
-    from dvfl_tf.errors import ModelFileError
+    from dvfl_tf.core.errors import ModelFileError
 
     try:
         classifier = TFLiteVideoClassifier(path)
@@ -46,7 +46,7 @@ def load_predictor(path):
     if str(path).endswith(".tflite"):
         return tflite_predictor(path)
     if str(path).endswith(".keras"):
-        from dvfl_tf.training.models import load_keras_model
+        from dvfl_tf.models.model_loading import load_keras_model
 
         model = load_keras_model(path)
         return keras_predictor(model), (model.inputs[0].shape[1], model.inputs[0].shape[2])
@@ -137,7 +137,7 @@ def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=No
     `data_options`. Writes `<output_dir>/evaluation.json` and
     `confusion_matrix.png` when `output_dir` is given. Returns the report.
     """
-    from dvfl_tf.training.data import evaluation_dataset, evaluation_steps, load_dataset_index
+    from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index
 
     if predictor is None:
         predictor, input_spec = load_predictor(model_path)

@@ -8,19 +8,9 @@ import os
 
 import numpy as np
 
-from dvfl_tf.runtime.classifier import VideoClassifier, check_finite
+from dvfl_tf.models.model_loading import load_keras_model
+from dvfl_tf.runtime.tflite_classifier import VideoClassifier, check_finite
 from dvfl_tf.runtime.preprocessing import softmax
-
-
-def load_keras_model(path):
-    """Loads a `.keras` file holding a dvfl_tf model; a Distiller file gives its student.
-
-    One loader for the project (`dvfl_tf.training.models.load_keras_model`, which
-    registers every dvfl_tf class); a missing or damaged file is a `ModelFileError`.
-    """
-    from dvfl_tf.training.models import load_keras_model as load_project_model
-
-    return load_project_model(os.fspath(path))
 
 
 class KerasVideoClassifier(VideoClassifier):

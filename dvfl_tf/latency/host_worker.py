@@ -6,7 +6,7 @@ process would report the largest so far. It is read from /proc/self/status
 (VmHWM, reset by exec) rather than getrusage, whose ru_maxrss a child
 inherits from the process that started it (e.g. one that had TensorFlow loaded).
 
-Usage (internal): python -m dvfl_tf.benchmark.host_worker '<json spec>'
+Usage (internal): python -m dvfl_tf.latency.host_worker '<json spec>'
 """
 
 import json
@@ -29,7 +29,7 @@ def _tflite_interpreter(model_path, threads, delegate, delegate_library=None):
     """(interpreter with inputs set, init_ms)."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
 
-    from dvfl_tf.benchmark.inputs import random_input
+    from dvfl_tf.latency.inputs import random_input
 
     kwargs = {"model_path": model_path, "num_threads": threads}
     if delegate == "builtin":
@@ -74,13 +74,13 @@ def _run_keras(spec):
     import keras
     import tensorflow as tf
 
-    import dvfl_tf.models.video_focalnet.video_focalnet_classifier  # noqa: F401 (registers the classes)
-    from dvfl_tf.benchmark.inputs import random_input
+    from dvfl_tf.latency.inputs import random_input
+    from dvfl_tf.models.model_loading import load_keras_model
 
     tf.config.threading.set_intra_op_parallelism_threads(spec["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(1)
     start = time.perf_counter()
-    model = keras.saving.load_model(spec["model"], compile=False)
+    model = load_keras_model(spec["model"])
     # One clip (batch 1), in graph mode: a tf.function traced once during warm-up.
     clip = tf.constant(random_input((1,) + tuple(model.input_shape[1:]), "float32"))
     forward = tf.function(lambda x: model(x, training=False))

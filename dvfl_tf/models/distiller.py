@@ -15,18 +15,11 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from dvfl_tf.training.losses import distillation_loss, validate_distillation_args
+from dvfl_tf.models.model_loading import model_num_classes
+from dvfl_tf.models.distillation_losses import distillation_loss, validate_distillation_args
 
 TEACHER_LOGITS_KEY = "teacher_logits"
 LABELS_KEY = "labels"
-
-
-def model_num_classes(model):
-    """Number of output classes of a classifier (its `num_classes` or its output width)."""
-    num_classes = getattr(model, "num_classes", None)
-    if num_classes is None:
-        num_classes = model.outputs[0].shape[-1]
-    return int(num_classes)
 
 
 def _model_input_shape(model):

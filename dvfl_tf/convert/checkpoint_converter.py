@@ -5,9 +5,9 @@ import json
 import numpy as np
 
 from dvfl_tf.convert.checkpoint_io import CheckpointError
-from dvfl_tf.convert.loader import load_official_checkpoint
+from dvfl_tf.convert.checkpoint_loading import load_official_checkpoint
 from dvfl_tf.convert.pretrained import read_official_state_dict, start_from_pretrained
-from dvfl_tf.io_safety import atomic_path
+from dvfl_tf.core.io_safety import atomic_path
 from dvfl_tf.models.video_focalnet.video_focalnet_layers import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
 
 # Tolerance for the converter's own checks: float32 rounding of a different
@@ -22,7 +22,8 @@ def official_input_to_raw(clip_btchw):
 
 
 def _build_model(state_dict, preset, official_config, num_classes, overrides):
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_from_official_config, build_model
+    from dvfl_tf.convert.official_config import build_from_official_config
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
     if (preset is None) == (official_config is None):
         raise CheckpointError("Give exactly one of a preset or an official config.")

@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from dvfl_tf.benchmark.inputs import random_input
-from dvfl_tf.benchmark.model_info import MAC_OPS
+from dvfl_tf.latency.inputs import random_input
+from dvfl_tf.latency.model_info import MAC_OPS
 
 
 @dataclasses.dataclass

@@ -3,7 +3,7 @@
 import json
 import os
 
-from dvfl_tf.benchmark.records import load_records
+from dvfl_tf.latency.records import load_records
 
 _COLUMNS = [
     ("model", "model", "{}"),

@@ -9,8 +9,8 @@ import os
 import shutil
 import subprocess
 
-from dvfl_tf.benchmark.host import benchmark_host_model
-from dvfl_tf.benchmark.records import BenchmarkError
+from dvfl_tf.latency.host import benchmark_host_model
+from dvfl_tf.latency.records import BenchmarkError
 
 EDGETPU_LIBRARY = "libedgetpu.so.1"
 COMPILER = "edgetpu_compiler"

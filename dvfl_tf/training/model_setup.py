@@ -4,9 +4,8 @@ import os
 
 import keras
 
-from dvfl_tf.errors import ModelFileError, UserError, first_line
-from dvfl_tf.model_files import check_keras_file
-from dvfl_tf.training.distiller import model_num_classes
+from dvfl_tf.core.errors import UserError
+from dvfl_tf.models.model_loading import load_keras_model, model_num_classes
 
 
 class ModelSpecError(UserError, ValueError):
@@ -15,29 +14,6 @@ class ModelSpecError(UserError, ValueError):
 
 def _is_checkpoint(path):
     return str(path).endswith((".pth", ".pt", ".bin", ".ckpt", ".safetensors"))
-
-
-def load_keras_model(path):
-    """A `.keras` model; a `Distiller` file gives its student."""
-    # Imported for their serializable classes.
-    import dvfl_tf.models.video_focalnet.video_focalnet_classifier  # noqa: F401
-    import dvfl_tf.training.distiller  # noqa: F401
-    import dvfl_tf.training.recipe  # noqa: F401
-
-    check_keras_file(path)
-    try:
-        model = keras.saving.load_model(path, compile=False)
-    except Exception as error:  # Keras raises ValueError, TypeError, OSError (h5py) ... for damaged files
-        raise ModelFileError(f"{path}: cannot load the .keras model ({first_line(error)})") from error
-    model = getattr(model, "student", model)
-    from dvfl_tf.training.callbacks import weights_are_finite
-
-    if not weights_are_finite(model):
-        raise ModelSpecError(
-            f"{path}: the model's weights are not finite (NaN or inf), so it cannot be used; it comes from a "
-            "diverged run. Use a checkpoint of a finite epoch (dvfl-tf runs keep one in last.keras / best.keras)."
-        )
-    return model
 
 
 def load_official_checkpoint_into(model, checkpoint_path, require_complete=False):
@@ -69,7 +45,8 @@ def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path
     `overrides` (backbone arguments) apply to presets only. `class_names` (the dataset's)
     are stored in the model, so every file saved from it carries them.
     """
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, build_model
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
+    from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 
     if str(spec).endswith(".keras"):
         model = load_keras_model(spec)
@@ -108,7 +85,7 @@ def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path
 def load_teacher(spec, num_classes, teacher_preset="video_focalnet_base", num_frames=None, image_size=None):
     """The teacher: a `.keras` file, or a fine-tuned checkpoint loaded whole into `teacher_preset`."""
     if _is_checkpoint(spec):
-        from dvfl_tf.models.video_focalnet.video_focalnet_presets import build_model
+        from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
         model = build_model(teacher_preset, num_classes=num_classes, num_frames=num_frames, image_size=image_size)
         load_official_checkpoint_into(model, spec, require_complete=True)

@@ -4,6 +4,6 @@ Every target produces the same `BenchmarkRecord`s, so one report format,
 table and plot serve all devices. See docs/benchmark.md.
 """
 
-from dvfl_tf.benchmark.records import BenchmarkRecord, load_records, save_csv, summarize_times
+from dvfl_tf.latency.records import BenchmarkRecord, load_records, save_csv, summarize_times
 
 __all__ = ["BenchmarkRecord", "load_records", "save_csv", "summarize_times"]

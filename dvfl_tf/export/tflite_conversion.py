@@ -19,7 +19,7 @@ import io
 import os
 import re
 
-from dvfl_tf.errors import UserError
+from dvfl_tf.core.errors import UserError
 
 MODES = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
 CALIBRATED_MODES = ("int8", "int16x8")

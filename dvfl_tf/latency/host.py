@@ -6,7 +6,7 @@ import platform
 import subprocess
 import sys
 
-from dvfl_tf.benchmark.records import BenchmarkError, BenchmarkRecord, summarize_times
+from dvfl_tf.latency.records import BenchmarkError, BenchmarkRecord, summarize_times
 
 HOST_DELEGATES = ("xnnpack", "builtin")
 _RESULT_PREFIX = "DVFL_BENCHMARK_RESULT "
@@ -31,7 +31,7 @@ def run_worker(spec, timeout=None):
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     completed = subprocess.run(
-        [sys.executable, "-m", "dvfl_tf.benchmark.host_worker", json.dumps(spec)],
+        [sys.executable, "-m", "dvfl_tf.latency.host_worker", json.dumps(spec)],
         capture_output=True,
         text=True,
         env=env,

@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 
-from dvfl_tf.errors import ModelFileError, first_line
-from dvfl_tf.model_files import check_tflite_file
+from dvfl_tf.core.errors import ModelFileError, first_line
+from dvfl_tf.core.model_files import check_tflite_file
 from dvfl_tf.runtime.interpreter import RuntimeNotFoundError, interpreter_module, make_interpreter, run_clip
 from dvfl_tf.runtime.model_metadata import LabelsError, load_labels, load_metadata
 from dvfl_tf.runtime.preprocessing import clip_from_frames, clip_from_video, softmax, top_k

@@ -1,0 +1,1 @@
+"""Evaluating `.keras` and `.tflite` classifiers on a dataset; the Keras inference classifier."""
