@@ -28,8 +28,8 @@ IMAGENET_MEAN_RGB = (123.675, 116.28, 103.53)
 IMAGENET_STD_RGB = (58.395, 57.12, 57.375)
 
 
-def _layer_norm(name):
-    return LayerNorm(epsilon=LAYER_NORM_EPSILON, name=name)
+def _layer_norm(name, dtype=None):
+    return LayerNorm(epsilon=LAYER_NORM_EPSILON, name=name, dtype=dtype)
 
 
 def _gelu_exact(x):
@@ -73,15 +73,19 @@ TEMPORAL_CONVS = ("dense", "depthwise", "grouped")
 TEMPORAL_GROUP_CHANNELS = 16
 
 
-def temporal_focal_conv(kind, dim, kernel_size, name, padding="same"):
+def temporal_focal_conv(kind, dim, kernel_size, name, padding="same", dtype=None):
     """One temporal focal convolution over (batch, frames, tokens, dim) as a (k, 1) 2-D conv, no bias.
 
     `padding` "valid" for a causal model, which pads the past frames itself (`pad_past_frames`).
     """
     if kind == "depthwise":
-        return keras.layers.DepthwiseConv2D((kernel_size, 1), padding=padding, use_bias=False, name=name)
+        return keras.layers.DepthwiseConv2D(
+            (kernel_size, 1), padding=padding, use_bias=False, name=name, dtype=dtype
+        )
     groups = dim // TEMPORAL_GROUP_CHANNELS if kind == "grouped" else 1
-    return keras.layers.Conv2D(dim, (kernel_size, 1), padding=padding, groups=groups, use_bias=False, name=name)
+    return keras.layers.Conv2D(
+        dim, (kernel_size, 1), padding=padding, groups=groups, use_bias=False, name=name, dtype=dtype
+    )
 
 
 def _check_temporal_conv(temporal_conv, dim):
@@ -344,9 +348,9 @@ class PatchEmbedding(keras.layers.Layer):
         self.kernel_size, self.stride, self.padding = kernel, stride, padding
         # PyTorch pads symmetrically; an explicit zero pad + "valid" conv matches it
         # exactly, where TF's "same" would pad asymmetrically.
-        self.pad = keras.layers.ZeroPadding2D(padding, name="pad") if padding else None
-        self.proj = keras.layers.Conv2D(embed_dim, kernel, strides=stride, padding="valid", name="proj")
-        self.norm = _layer_norm("norm") if use_norm else None
+        self.pad = keras.layers.ZeroPadding2D(padding, name="pad", dtype=self.dtype_policy) if padding else None
+        self.proj = keras.layers.Conv2D(embed_dim, kernel, strides=stride, padding="valid", name="proj", dtype=self.dtype_policy)
+        self.norm = _layer_norm("norm", dtype=self.dtype_policy) if use_norm else None
 
     def build(self, input_shape):
         height, width, channels = input_shape[1], input_shape[2], input_shape[3]
@@ -490,23 +494,24 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         self.temporal_conv = temporal_conv
 
         self.kernel_sizes = [focal_factor * level + focal_window for level in range(focal_level)]
-        self.f = keras.layers.Dense(2 * dim + focal_level + 1, use_bias=use_bias, name="f")
-        self.h = keras.layers.Dense(dim, use_bias=use_bias, name="h")
-        self.proj = keras.layers.Dense(dim, name="proj")
-        self.proj_drop = keras.layers.Dropout(proj_dropout, name="proj_drop")
+        self.f = keras.layers.Dense(2 * dim + focal_level + 1, use_bias=use_bias, name="f", dtype=self.dtype_policy)
+        self.h = keras.layers.Dense(dim, use_bias=use_bias, name="h", dtype=self.dtype_policy)
+        self.proj = keras.layers.Dense(dim, name="proj", dtype=self.dtype_policy)
+        self.proj_drop = keras.layers.Dropout(proj_dropout, name="proj_drop", dtype=self.dtype_policy)
         self.focal_layers = [
-            keras.layers.DepthwiseConv2D(k, padding="same", use_bias=False, name=f"focal_layers_{i}")
+            keras.layers.DepthwiseConv2D(k, padding="same", use_bias=False, name=f"focal_layers_{i}", dtype=self.dtype_policy)
             for i, k in enumerate(self.kernel_sizes)
         ]
-        self.f_temporal = keras.layers.Dense(dim + focal_level + 1, use_bias=use_bias, name="f_temporal")
-        self.h_temporal = keras.layers.Dense(dim, use_bias=use_bias, name="h_temporal")
+        self.f_temporal = keras.layers.Dense(dim + focal_level + 1, use_bias=use_bias, name="f_temporal", dtype=self.dtype_policy)
+        self.h_temporal = keras.layers.Dense(dim, use_bias=use_bias, name="h_temporal", dtype=self.dtype_policy)
         # Causal: the k - 1 past frames are padded explicitly (pad_past_frames), then "valid".
         temporal_padding = "valid" if causal else "same"
         self.focal_layers_temporal = [
-            temporal_focal_conv(temporal_conv, dim, k, padding=temporal_padding, name=f"focal_layers_temporal_{i}")
+            temporal_focal_conv(temporal_conv, dim, k, padding=temporal_padding, name=f"focal_layers_temporal_{i}", dtype=self.dtype_policy
+            )
             for i, k in enumerate(self.kernel_sizes)
         ]
-        self.ln = _layer_norm("ln") if use_postln_in_modulation else None
+        self.ln = _layer_norm("ln", dtype=self.dtype_policy) if use_postln_in_modulation else None
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -707,7 +712,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
         self.causal = causal
         self.temporal_conv = temporal_conv
 
-        self.norm1 = _layer_norm("norm1")
+        self.norm1 = _layer_norm("norm1", dtype=self.dtype_policy)
         self.modulation = SpatioTemporalFocalModulation(
             dim,
             num_frames=num_frames,
@@ -721,12 +726,13 @@ class VideoFocalNetBlock(keras.layers.Layer):
             causal=causal,
             temporal_conv=temporal_conv,
             name="modulation",
+            dtype=self.dtype_policy,
         )
-        self.norm2 = _layer_norm("norm2")
-        self.mlp_fc1 = keras.layers.Dense(int(dim * mlp_ratio), name="mlp_fc1")
-        self.mlp_fc2 = keras.layers.Dense(dim, name="mlp_fc2")
-        self.mlp_drop = keras.layers.Dropout(dropout, name="mlp_drop")
-        self.drop_path_layer = StochasticDepth(drop_path, name="drop_path")
+        self.norm2 = _layer_norm("norm2", dtype=self.dtype_policy)
+        self.mlp_fc1 = keras.layers.Dense(int(dim * mlp_ratio), name="mlp_fc1", dtype=self.dtype_policy)
+        self.mlp_fc2 = keras.layers.Dense(dim, name="mlp_fc2", dtype=self.dtype_policy)
+        self.mlp_drop = keras.layers.Dropout(dropout, name="mlp_drop", dtype=self.dtype_policy)
+        self.drop_path_layer = StochasticDepth(drop_path, name="drop_path", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         self.norm1.build(input_shape)
