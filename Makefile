@@ -9,14 +9,14 @@ STAMP := $(VENV)/.installed
 FALLBACK_VENV ?= .venv-tflite-runtime
 FALLBACK_STAMP := $(FALLBACK_VENV)/.installed
 
-.PHONY: quickstart test install fallback-runtime clean
+.PHONY: quickstart test lint install fallback-runtime clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml requirements.txt
-	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install -e ".[test,lint]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -31,7 +31,13 @@ fallback-runtime: $(FALLBACK_STAMP)
 quickstart: $(STAMP)
 	$(BIN)/dvfl-tf quickstart --output runs/quickstart
 
-test: $(STAMP) $(FALLBACK_STAMP)
+# ruff (lint and format) and the import-linter contracts in pyproject.toml (layers, no cycles).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+test: lint $(FALLBACK_STAMP)
 	DVFL_TF_FALLBACK_PYTHON=$(abspath $(FALLBACK_VENV))/bin/python $(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 clean:
