@@ -6,6 +6,9 @@ from dvfl_tf.convert.checkpoint_io import CheckpointError, read_state_dict
 from dvfl_tf.convert.official_mapping import checkpoint_filter_fn
 
 
+MISMATCHES = "shape mismatches: "
+
+
 class CheckpointMismatchError(CheckpointError):
     """The checkpoint and the model do not fit; the message names every offending tensor."""
 
@@ -44,16 +47,26 @@ def match_checkpoint(model, state_dict, ignore_keys=()):
         else:
             assignments[path] = value
     unset = sorted(path for path in weights if path not in assignments and path not in named)
-    problems = []
-    if unused:
-        problems.append("checkpoint keys not used by the model: " + ", ".join(unused))
-    if unset:
-        problems.append("model weights not set by the checkpoint: " + ", ".join(unset))
-    if mismatched:
-        problems.append("shape mismatches: " + "; ".join(mismatched))
-    if problems:
-        raise CheckpointMismatchError("Checkpoint does not fit the model.\n- " + "\n- ".join(problems))
+    raise_if_misfit(
+        ("checkpoint keys not used by the model: ", unused),
+        ("model weights not set by the checkpoint: ", unset),
+        (MISMATCHES, mismatched),
+    )
     return assignments, skipped
+
+
+def raise_if_misfit(*problems):
+    """Raises `CheckpointMismatchError` listing every (description, names) pair whose names are not empty.
+
+    Shape mismatch lines hold commas themselves, so they are joined with "; ".
+    """
+    lines = [
+        description + ("; " if description == MISMATCHES else ", ").join(names)
+        for description, names in problems
+        if names
+    ]
+    if lines:
+        raise CheckpointMismatchError("Checkpoint does not fit the model.\n- " + "\n- ".join(lines))
 
 
 def load_official_checkpoint(model, checkpoint, trust_checkpoint=False):

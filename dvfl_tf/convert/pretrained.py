@@ -24,7 +24,7 @@ import re
 import numpy as np
 
 from dvfl_tf.convert.checkpoint_io import CheckpointError, read_checkpoint
-from dvfl_tf.convert.checkpoint_loading import CheckpointMismatchError
+from dvfl_tf.convert.checkpoint_loading import MISMATCHES, CheckpointMismatchError, raise_if_misfit
 from dvfl_tf.convert.official_mapping import checkpoint_filter_fn
 from dvfl_tf.convert.timm_mapping import is_timm_focalnet, timm_to_official
 
@@ -176,20 +176,16 @@ def plan_pretrained_start(model_shapes, state_dict):
         if (fields["head_reset"] and path.startswith("head/")) or (image_checkpoint and "temporal" in path)
     ]
     unset = [path for path in left if path not in allowed]
-    problems = []
-    if not assignments:
-        problems.append(
+    raise_if_misfit(
+        (
             "no checkpoint tensor matches a model weight: not a (Video-)FocalNet checkpoint of this family "
-            f"(first keys: {', '.join(sorted(state_dict)[:5])})"
-        )
-    if unused:
-        problems.append("checkpoint keys the model has no place for: " + ", ".join(unused))
-    if unset:
-        problems.append("model weights the checkpoint should provide but does not: " + ", ".join(unset))
-    if mismatched:
-        problems.append("shape mismatches: " + "; ".join(mismatched))
-    if problems:
-        raise CheckpointMismatchError("Checkpoint does not fit the model.\n- " + "\n- ".join(problems))
+            "(first keys: ",
+            [] if assignments else [", ".join(sorted(state_dict)[:5]) + ")"],
+        ),
+        ("checkpoint keys the model has no place for: ", unused),
+        ("model weights the checkpoint should provide but does not: ", unset),
+        (MISMATCHES, mismatched),
+    )
     fields.update(loaded=sorted(loaded), dropped=sorted(dropped), left_at_init=allowed)
     return assignments, fields
 

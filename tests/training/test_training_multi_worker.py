@@ -16,6 +16,8 @@ import time
 import keras
 import numpy as np
 
+from run_files import epochs_done
+
 from dvfl_tf.training.callbacks import read_backup, read_history
 
 EPOCHS = 2
@@ -80,14 +82,6 @@ def _wait(processes, logs, timeout):
     return [process.returncode for process in processes]
 
 
-def _epochs_done(output):
-    try:
-        with open(os.path.join(output, "state.json")) as f:
-            return json.load(f).get("epochs_done", 0)
-    except (OSError, ValueError):
-        return 0
-
-
 def _student_weights(path):
     return keras.saving.load_model(path, compile=False).get_weights()
 
@@ -125,7 +119,7 @@ def test_two_workers_equal_one_process_and_resume_after_a_kill(
     command = _command(tiny_video_dataset, tiny_teacher_file, killed, "multi_worker")
     processes, logs = _start_workers(command, subprocess_env, str(tmp_path / "first"))
     deadline = time.time() + 900
-    while _epochs_done(killed) < 1 and all(p.poll() is None for p in processes) and time.time() < deadline:
+    while epochs_done(killed) < 1 and all(p.poll() is None for p in processes) and time.time() < deadline:
         time.sleep(0.2)
     processes[1].send_signal(signal.SIGKILL)
     processes[1].wait()
@@ -136,7 +130,7 @@ def test_two_workers_equal_one_process_and_resume_after_a_kill(
         processes[0].wait()
     for log in logs:
         log.close()
-    killed_at = _epochs_done(killed)
+    killed_at = epochs_done(killed)
     assert 1 <= killed_at < EPOCHS, (killed_at, (tmp_path / "first_0.log").read_text()[-3000:])
 
     processes, logs = _start_workers(command, subprocess_env, str(tmp_path / "restart"))

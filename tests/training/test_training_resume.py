@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+from run_files import epochs_done
+
 from dvfl_tf.training.callbacks import read_history
 
 EPOCHS = 6
@@ -24,26 +26,18 @@ def _command(data_root, teacher, output):
     ]
 
 
-def _epochs_done(output):
-    try:
-        with open(os.path.join(output, "state.json")) as f:
-            return json.load(f).get("epochs_done", 0)
-    except (OSError, ValueError):
-        return 0
-
-
 def test_killed_distill_resumes_and_keeps_finished_epochs(tiny_video_dataset, tiny_teacher_file, tmp_path, subprocess_env):
     output = str(tmp_path / "run")
     command = _command(tiny_video_dataset, tiny_teacher_file, output)
     log = open(tmp_path / "first.log", "w")
     process = subprocess.Popen(command, env=subprocess_env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 600
-    while _epochs_done(output) < 2 and process.poll() is None and time.time() < deadline:
+    while epochs_done(output) < 2 and process.poll() is None and time.time() < deadline:
         time.sleep(0.2)
     process.send_signal(signal.SIGKILL)
     process.wait()
     log.close()
-    killed_at = _epochs_done(output)
+    killed_at = epochs_done(output)
     assert 2 <= killed_at < EPOCHS, (killed_at, (tmp_path / "first.log").read_text()[-2000:])
     before = {row["epoch"]: row["loss"] for row in read_history(os.path.join(output, "history.csv"))}
 
