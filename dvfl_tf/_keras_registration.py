@@ -45,7 +45,7 @@ def register_keras_classes(_keras_module=None):
 def install():
     """Registers the classes once Keras is imported (now, if it already is)."""
     try:
-        import wrapt
+        import wrapt  # noqa: PLC0415 - an optional dependency, looked up when the hook is installed
     except ImportError:  # wrapt comes with TensorFlow; without it, register when Keras is already there
         if "keras" in sys.modules:
             register_keras_classes()

@@ -77,6 +77,25 @@ def _set_log_levels(verbose):
 
 
 class LazyGroup(click.Group):
+    def main(self, *args, standalone_mode=True, **kwargs):
+        """click's main, but a usage error (bad option, bad value) is one `Error:` line, without click's
+        "Usage: ... / Try '... --help'" lines above it; the exit status stays click's (2)."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            # Not standalone, click returns a command's value or an Exit's code (--help, ctx.exit(n)).
+            status = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.UsageError as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.exceptions.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(status if isinstance(status, int) else 0)
+
     def make_context(self, info_name, args, parent=None, **extra):
         FLAGS.update(debug=False, verbose=False)  # each invocation starts quiet (tests call main many times)
         return super().make_context(info_name, args, parent=parent, **extra)

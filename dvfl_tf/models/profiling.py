@@ -8,6 +8,7 @@ sums) is not counted, matching the usual GMAC figures of papers.
 """
 
 import numpy as np
+import tensorflow as tf
 
 
 def _static(shape):
@@ -42,8 +43,6 @@ def _op_macs(op):
 
 def count_macs(model, input_shape=None):
     """MACs of one forward pass of `model` on an input of `input_shape` (default: its input, batch 1)."""
-    import tensorflow as tf
-
     if input_shape is None:
         input_shape = (1,) + tuple(model.input.shape[1:]) if model.input.shape[0] is None else tuple(model.input.shape)
     spec = tf.TensorSpec(input_shape, tf.float32)

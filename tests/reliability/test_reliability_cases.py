@@ -45,6 +45,8 @@ def test_bad_input_gives_one_clear_line(case, case_results):
     assert len(errors) == 1, output
     assert fnmatch.fnmatchcase(errors[0], case.message), f"{errors[0]!r} does not match {case.message!r}"
     assert result["exit_code"] == case.exit_code, output
+    if case.exit_code == 2:  # a usage error: that line alone, without click's Usage/Try lines
+        assert result["stderr"].strip() == errors[0], output
     assert result["changed"] == [] and result["changed_dirs"] == [], f"changed: {result['changed'] + result['changed_dirs']}"
     assert result["created"] == [], f"created: {result['created']}"
 
