@@ -90,17 +90,17 @@ def offline_training_dataset(cache_path, batch_size, seed=0):
     """(repeated dataset of (clip, {"labels", "teacher_logits"}) batches, num_classes, videos, data options)."""
     import tensorflow as tf
 
-    from dvfl_tf.data import VideoRecord, clip_dataset
+    from dvfl_tf.data import ClipDatasetConfig, VideoRecord, clip_dataset
     from dvfl_tf.data.data_options import DataOptions
 
     logits, labels, meta = load_cache(cache_path)
     options = DataOptions(**meta["data"])
     num_classes = len(meta["class_names"])
     records = [VideoRecord(path, int(label)) for path, label in zip(meta["paths"], labels)]
-    clips = clip_dataset(records, num_classes, num_frames=options.num_frames, image_size=options.image_size,
-                         training=False, batch_size=1, views=tuple(meta["views"]), repeat=True,
-                         short_side=options.resolved_short_side(),
-                         dataset_name=options.dataset)
+    config = ClipDatasetConfig(num_frames=options.num_frames, image_size=options.image_size, training=False,
+                               batch_size=1, views=tuple(meta["views"]), repeat=True,
+                               short_side=options.resolved_short_side(), dataset_name=options.dataset)
+    clips = clip_dataset(records, num_classes, config)
     cached = tf.data.Dataset.from_tensor_slices((logits, labels.astype("int64"))).repeat()
 
     def pick_view(step, video_and_cache):
