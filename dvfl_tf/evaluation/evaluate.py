@@ -7,6 +7,7 @@ import numpy as np
 
 from dvfl_tf.core.errors import UserError
 from dvfl_tf.core.io_safety import atomic_write_json
+from dvfl_tf.models.clip_geometry import clip_geometry
 
 
 class UnsupportedModelError(UserError, ValueError):
@@ -49,7 +50,8 @@ def load_predictor(path):
         from dvfl_tf.models.model_loading import load_keras_model
 
         model = load_keras_model(path)
-        return keras_predictor(model), (model.inputs[0].shape[1], model.inputs[0].shape[2])
+        geometry = clip_geometry(model)
+        return keras_predictor(model), (geometry.num_frames, geometry.height)
     raise UnsupportedModelError(f"MODEL must be a .keras or .tflite file. Received: {path}")
 
 

@@ -14,6 +14,8 @@ import resource
 import sys
 import time
 
+from dvfl_tf.models.clip_geometry import clip_geometry
+
 
 def _time_invokes(invoke, warmup, runs):
     """All latencies in ms: warm-up runs (the first is `first_ms`) then timed runs."""
@@ -82,7 +84,7 @@ def _run_keras(spec):
     start = time.perf_counter()
     model = load_keras_model(spec["model"])
     # One clip (batch 1), in graph mode: a tf.function traced once during warm-up.
-    clip = tf.constant(random_input((1,) + tuple(model.input_shape[1:]), "float32"))
+    clip = tf.constant(random_input(clip_geometry(model).batch_shape(1), "float32"))
     forward = tf.function(lambda x: model(x, training=False))
     init_ms = (time.perf_counter() - start) * 1e3
     return init_ms, _time_invokes(lambda: forward(clip).numpy(), spec["warmup"], spec["runs"]), None

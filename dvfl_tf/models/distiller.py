@@ -15,6 +15,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.model_loading import model_num_classes
 from dvfl_tf.models.distillation_losses import distillation_loss, validate_distillation_args
 
@@ -22,10 +23,10 @@ TEACHER_LOGITS_KEY = "teacher_logits"
 LABELS_KEY = "labels"
 
 
-def _model_input_shape(model):
+def _clip_geometry_or_none(model):
     try:
-        return tuple(model.inputs[0].shape[1:])
-    except (AttributeError, IndexError, TypeError, ValueError):
+        return clip_geometry(model)
+    except ValueError:  # not a static clip model: nothing to compare
         return None
 
 
@@ -80,11 +81,11 @@ class Distiller(keras.Model):
                     "The teacher and the student must predict the same classes. "
                     f"Received: teacher with {teacher_classes} classes, student with {student_classes} classes"
                 )
-            student_shape, teacher_shape = _model_input_shape(student), _model_input_shape(teacher)
-            if student_shape and teacher_shape and student_shape != teacher_shape:
+            student_clips, teacher_clips = _clip_geometry_or_none(student), _clip_geometry_or_none(teacher)
+            if student_clips and teacher_clips and student_clips != teacher_clips:
                 raise ValueError(
                     "The teacher sees the student's batch, so both need the same input shape. "
-                    f"Received: teacher input {teacher_shape}, student input {student_shape}"
+                    f"Received: teacher input {teacher_clips.clip_shape}, student input {student_clips.clip_shape}"
                 )
             teacher.trainable = False
         self.student = student

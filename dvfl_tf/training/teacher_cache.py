@@ -20,6 +20,7 @@ import numpy as np
 
 from dvfl_tf.core.errors import UserError, first_line
 from dvfl_tf.core.io_safety import atomic_path
+from dvfl_tf.models.clip_geometry import clip_geometry
 
 CACHE_FORMAT = 1
 
@@ -34,8 +35,9 @@ def cache_teacher_logits(teacher, data_options, output_path, views=(2, 3), batch
 
     if isinstance(teacher, str):
         teacher = load_keras_model(teacher)
-    data_options.num_frames = data_options.num_frames or int(teacher.inputs[0].shape[1])
-    data_options.image_size = data_options.image_size or int(teacher.inputs[0].shape[2])
+    geometry = clip_geometry(teacher)
+    data_options.num_frames = data_options.num_frames or geometry.num_frames
+    data_options.image_size = data_options.image_size or geometry.height
     index = load_dataset_index(data_options, required_split=data_options.train_split)
     options = _split_as_eval(data_options)
     records = index.records(options.eval_split)

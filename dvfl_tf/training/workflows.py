@@ -4,6 +4,7 @@ import os
 
 from dvfl_tf.training.accelerators import make_strategy
 from dvfl_tf.data.data_options import training_datasets
+from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.training.model_setup import build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
 from dvfl_tf.training.run_dir import refuse_foreign
@@ -21,8 +22,9 @@ def _resolve_input_shape(model_spec, data_options):
         from dvfl_tf.models.model_loading import load_keras_model
 
         model = load_keras_model(model_spec)
-        data_options.num_frames = data_options.num_frames or int(model.inputs[0].shape[1])
-        data_options.image_size = data_options.image_size or int(model.inputs[0].shape[2])
+        geometry = clip_geometry(model)
+        data_options.num_frames = data_options.num_frames or geometry.num_frames
+        data_options.image_size = data_options.image_size or geometry.height
     return data_options
 
 
