@@ -73,7 +73,9 @@ class LogitsDistillation(keras.distillation.DistillationLoss):
     """`T^2 * D(softmax(teacher / T), softmax(student / T))`, averaged over the batch.
 
     Keras's own `keras.distillation.LogitsDistillation` computes the KL through
-    `keras.losses.KLDivergence` on clipped probabilities in the compute dtype;
+    `keras.losses.KLDivergence` on clipped probabilities in the compute dtype (and
+    its default `loss="kl_divergence"`, a function and not that class, skips the
+    softmax: the KL of raw logits);
     this one uses log-softmax in float32 (exact for large logits and under mixed
     precision) and offers the reverse KL and Jensen-Shannon for ablations.
 
