@@ -1,8 +1,9 @@
 """Video data: dataset parsers, decoding, sampling, augmentation and the tf.data pipeline.
 
-Importing this package is light: TensorFlow is only imported with
-`dvfl_tf.data.pipeline` (`clip_dataset`, `ClipLoader`, `skipped_videos`) and by
-`prepare_cache` when called; `ClipDatasetConfig` is TensorFlow-free. `dvfl_tf.data.video_io` never imports it (the
+Importing this package is light (its names load on first use). TensorFlow is
+imported only with `dvfl_tf.data.pipeline` (`clip_dataset`, `ClipLoader`,
+`skipped_videos`) and `dvfl_tf.data.cache` (`prepare_cache`, `FrameCache`);
+`ClipDatasetConfig`, `check_data` and the dataset parsers are TensorFlow-free. `dvfl_tf.data.video_io` never imports it (the
 edge runtime reuses it without TensorFlow).
 """
 

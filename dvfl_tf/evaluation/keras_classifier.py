@@ -6,12 +6,13 @@ comparable answers for a model before and after export.
 
 import os
 
+import keras
 import numpy as np
 
 from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.model_loading import load_keras_model
-from dvfl_tf.runtime.tflite_classifier import VideoClassifier, check_finite
 from dvfl_tf.runtime.preprocessing import softmax
+from dvfl_tf.runtime.tflite_classifier import VideoClassifier, check_finite
 
 
 class KerasVideoClassifier(VideoClassifier):
@@ -29,7 +30,5 @@ class KerasVideoClassifier(VideoClassifier):
         self.source = source
 
     def predict_clip(self, clip):
-        import keras
-
         logits = keras.ops.convert_to_numpy(self.graph(np.asarray(clip, np.float32), training=False))
         return softmax(check_finite(logits.reshape(-1), self.source))

@@ -23,13 +23,19 @@ import os
 
 import keras
 
-from dvfl_tf.training.accelerators import is_chief, make_strategy, set_mixed_precision, shard_by_data
-from dvfl_tf.training.callbacks import (
-    FiniteGuard, RunBackup, StudentCheckpoints, TrainingCurves, plot_history, read_backup, write_json,
-)
-from dvfl_tf.models.distiller import Distiller
 from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.distillation_losses import validate_distillation_args
+from dvfl_tf.models.distiller import Distiller
+from dvfl_tf.training.accelerators import is_chief, make_strategy, set_mixed_precision, shard_by_data
+from dvfl_tf.training.callbacks import (
+    FiniteGuard,
+    RunBackup,
+    StudentCheckpoints,
+    TrainingCurves,
+    plot_history,
+    read_backup,
+    write_json,
+)
 from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, scaled_learning_rate
 from dvfl_tf.training.run_dir import RunDirError, check_run_dir, create_run_dir, truncate_history
 
