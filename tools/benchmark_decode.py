@@ -41,10 +41,12 @@ def write_videos(folder, count, num_frames, width, height):
 
 
 def time_pipeline(records, cache_dir, parallel, repeats, training):
+    from dvfl_tf.data.clip_config import ClipDatasetConfig
     from dvfl_tf.data.pipeline import clip_dataset
 
-    ds = clip_dataset(records, 8, num_frames=8, image_size=224, short_side=256, training=training, batch_size=1,
-                      seed=0, cache_dir=cache_dir, num_parallel_calls=parallel, prefetch=1)
+    config = ClipDatasetConfig(num_frames=8, image_size=224, short_side=256, training=training, batch_size=1, seed=0,
+                               cache_dir=cache_dir, num_parallel_calls=parallel, prefetch=1)
+    ds = clip_dataset(records, 8, config)
     for _ in ds.take(2):  # warm-up: graph tracing, file cache
         pass
     rates = []

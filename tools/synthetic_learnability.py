@@ -37,6 +37,7 @@ def main():
     import keras
 
     from dvfl_tf.data.datasets import load_index
+    from dvfl_tf.data.clip_config import ClipDatasetConfig
     from dvfl_tf.data.pipeline import clip_dataset
     from dvfl_tf.data.synthetic import DEFAULTS
     from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
@@ -52,10 +53,10 @@ def main():
     keras.utils.set_random_seed(0)
     common = dict(num_frames=args.num_frames, image_size=args.clip_size, short_side=args.clip_size,
                   dataset_name="synthetic", batch_size=args.batch_size)
-    train = clip_dataset(index.records("train"), index.num_classes, training=True,
-                         augment=False if args.no_augment else None, **common)
-    train_eval = clip_dataset(index.records("train"), index.num_classes, training=False, **common)
-    test = clip_dataset(index.records("test"), index.num_classes, training=False, **common)
+    train = clip_dataset(index.records("train"), index.num_classes,
+                         ClipDatasetConfig(training=True, augment=False if args.no_augment else None, **common))
+    train_eval = clip_dataset(index.records("train"), index.num_classes, ClipDatasetConfig(training=False, **common))
+    test = clip_dataset(index.records("test"), index.num_classes, ClipDatasetConfig(training=False, **common))
     model = tiny_classifier(num_classes=index.num_classes, embed_dim=args.embed_dim,
                             depths=[int(d) for d in args.depths.split(",")], num_frames=args.num_frames,
                             image_size=args.clip_size)

@@ -11,9 +11,18 @@ import json
 import os
 import time
 
-from dvfl_tf.training.callbacks import write_json
+import keras
+import tensorflow as tf
+
 from dvfl_tf.data.data_options import DataOptions
+from dvfl_tf.evaluation.evaluate import evaluate
+from dvfl_tf.export import export_tflite
+from dvfl_tf.export.calibration import dataset_clips
+from dvfl_tf.models.model_loading import load_keras_model
+from dvfl_tf.training.callbacks import write_json
 from dvfl_tf.training.run import TrainConfig
+from dvfl_tf.training.run_dir import claim_folder
+from dvfl_tf.training.workflows import distill, train
 
 PRESET = "vfl_net_nano"
 TEACHER_OVERRIDES = {"embed_dim": 32, "depths": [1, 1, 2, 1]}
@@ -49,8 +58,6 @@ def _config(output, recipe, seed, **extra):
 
 
 def train_teacher(output, seed=0, recipe=None):
-    from dvfl_tf.training.workflows import train
-
     run = os.path.join(output, "teacher")
     train(_config(run, recipe or TEACHER_RECIPE, seed), _data_options(), model=PRESET, overrides=TEACHER_OVERRIDES,
           validate=False)
@@ -59,8 +66,6 @@ def train_teacher(output, seed=0, recipe=None):
 
 def train_students(output, teacher_path, seed=0, recipe=None, distillation=None):
     """(distilled run dir, scratch run dir): the same student and budget, with and without the teacher."""
-    from dvfl_tf.training.workflows import distill, train
-
     recipe = recipe or STUDENT_RECIPE
     distilled = os.path.join(output, f"student_distilled_seed{seed}")
     distill(_config(distilled, recipe, seed, **(distillation or DISTILLATION)), _data_options(), teacher=teacher_path,
@@ -71,8 +76,6 @@ def train_students(output, teacher_path, seed=0, recipe=None, distillation=None)
 
 
 def evaluate_run(model_path, batch_size=16):
-    from dvfl_tf.evaluation.evaluate import evaluate
-
     return evaluate(model_path, _data_options(), batch_size=batch_size,
                     output_dir=os.path.join(os.path.dirname(model_path), "evaluation"))
 
@@ -83,10 +86,6 @@ def export_int8_hook(model_path, output_path, num_calibration=64):
     The same clips as `dvfl-tf export-tflite --int8 --calibration-dataset synthetic
     --num-calibration 64`: drawn at random over all classes of the train split.
     """
-    from dvfl_tf.export import export_tflite
-    from dvfl_tf.export.calibration import dataset_clips
-    from dvfl_tf.models.model_loading import load_keras_model
-
     options = _data_options()
     clips = dataset_clips(options.dataset, options.data_root, NUM_FRAMES, IMAGE_SIZE, num_calibration, num_verify=8)
     export_tflite(load_keras_model(model_path), output_path, mode="int8", calibration_clips=clips.calibration,
@@ -102,9 +101,6 @@ def make_deterministic(seed):
     the scatter/segment ops of the backward pass); what it costs is measured in
     docs/training.md. It cannot be switched off again in the same process.
     """
-    import keras
-    import tensorflow as tf
-
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
@@ -115,8 +111,6 @@ def run_quickstart(output="runs/quickstart", seed=0, deterministic=True, teacher
     The recipes default to TEACHER_RECIPE / STUDENT_RECIPE (shorter ones serve
     benchmarks/quickstart_determinism.py).
     """
-    from dvfl_tf.training.run_dir import claim_folder
-
     start = time.time()
     claim_folder(output, earlier_output="quickstart.json")
     if deterministic:
@@ -136,7 +130,7 @@ def run_quickstart(output="runs/quickstart", seed=0, deterministic=True, teacher
     reports["student_int8_tflite"] = evaluate_run(tflite)
     float_predictions = reports["student_distilled"]["predictions"]
     int8_predictions = reports["student_int8_tflite"]["predictions"]
-    agreement = sum(a == b for a, b in zip(float_predictions, int8_predictions)) / len(float_predictions)
+    agreement = sum(a == b for a, b in zip(float_predictions, int8_predictions, strict=True)) / len(float_predictions)
     accuracy = {name: (reports[name]["top1"] if name in reports else None)
                 for name in ("teacher", "student_distilled", "student_scratch", "student_int8_tflite")}
     summary = {

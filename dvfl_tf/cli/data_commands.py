@@ -136,4 +136,4 @@ def prepare_command(output, short_side, image_format, quality, videos_per_shard,
                f"({summary['shards_already_done']} shards were already done)")
     for problem in summary["problems"]:
         click.echo(f"  skipped {problem['path']}: {problem['reason']}", err=True)
-    click.echo(f"read it with clip_dataset(..., cache_dir={os.path.abspath(output)!r}) (or a --cache-dir option)")
+    click.echo(f"read it with ClipDatasetConfig(..., cache_dir={os.path.abspath(output)!r}) (or a --cache-dir option)")

@@ -127,8 +127,10 @@ def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
     """(calibration clips, labelled verification clips, description, class names) from a dataset."""
     from dvfl_tf.export.calibration import dataset_clips
 
-    graph = model.single_clip_model() if hasattr(model, "single_clip_model") else model
-    num_frames, size = graph.inputs[0].shape[0], graph.inputs[0].shape[1]
+    from dvfl_tf.models.clip_geometry import clip_geometry
+
+    geometry = clip_geometry(model)
+    num_frames, size = geometry.num_frames, geometry.height
     clips = dataset_clips(dataset, data_root, num_frames, size, num_calibration, num_verify)
     for message in clips.skipped:
         click.echo(f"skipped: {message}", err=True)

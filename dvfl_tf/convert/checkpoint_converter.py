@@ -2,12 +2,15 @@
 
 import json
 
+import keras
 import numpy as np
 
 from dvfl_tf.convert.checkpoint_io import CheckpointError
 from dvfl_tf.convert.checkpoint_loading import load_official_checkpoint
+from dvfl_tf.convert.official_config import build_from_official_config
 from dvfl_tf.convert.pretrained import read_official_state_dict, start_from_pretrained
 from dvfl_tf.core.io_safety import atomic_path
+from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 from dvfl_tf.models.video_focalnet.video_focalnet_layers import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
 
 # Tolerance for the converter's own checks: float32 rounding of a different
@@ -22,9 +25,6 @@ def official_input_to_raw(clip_btchw):
 
 
 def _build_model(state_dict, preset, official_config, num_classes, overrides):
-    from dvfl_tf.convert.official_config import build_from_official_config
-    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
-
     if (preset is None) == (official_config is None):
         raise CheckpointError("Give exactly one of a preset or an official config.")
     if official_config is not None:
@@ -67,8 +67,6 @@ def convert_checkpoint(
     parity fixtures) the model must also reproduce the official logits.
     Returns a report dict.
     """
-    import keras
-
     if not str(output).endswith(".keras"):
         raise CheckpointError(f"The output must be a .keras file. Received: output={output}")
     state_dict, checkpoint_format = read_official_state_dict(checkpoint, trust_checkpoint)

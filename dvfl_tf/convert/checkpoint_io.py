@@ -15,6 +15,8 @@ import struct
 import zipfile
 
 import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load_file
 
 from dvfl_tf.core.errors import UserError, first_line
 
@@ -46,7 +48,7 @@ def check_torch_file(path):
 
 def _import_torch():
     try:
-        import torch
+        import torch  # noqa: PLC0415 (an optional extra, only to read .pth files)
     except ImportError as error:  # torch is an optional extra: only .pth files need it.
         raise CheckpointError(
             "Reading a PyTorch checkpoint needs torch: pip install 'dvfl-tf[convert]' "
@@ -111,9 +113,6 @@ def read_checkpoint(path, trust_checkpoint=False):
 
 
 def _read_safetensors(path):
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
     try:
         state_dict = load_file(path)
     except (SafetensorError, json.JSONDecodeError, ValueError) as error:

@@ -1,7 +1,9 @@
 """Video data: dataset parsers, decoding, sampling, augmentation and the tf.data pipeline.
 
-Importing this package is light: TensorFlow is only imported by `clip_dataset`
-and `prepare_cache` when called. `dvfl_tf.data.video_io` never imports it (the
+Importing this package is light (its names load on first use). TensorFlow is
+imported only with `dvfl_tf.data.pipeline` (`clip_dataset`, `ClipLoader`,
+`skipped_videos`) and `dvfl_tf.data.cache` (`prepare_cache`, `FrameCache`);
+`ClipDatasetConfig`, `check_data` and the dataset parsers are TensorFlow-free. `dvfl_tf.data.video_io` never imports it (the
 edge runtime reuses it without TensorFlow).
 """
 
@@ -16,6 +18,7 @@ _LAZY_EXPORTS = {
     "ensure_synthetic": "dvfl_tf.data.synthetic",
     "make_synthetic": "dvfl_tf.data.synthetic",
     "clip_dataset": "dvfl_tf.data.pipeline",
+    "ClipDatasetConfig": "dvfl_tf.data.clip_config",
     "ClipLoader": "dvfl_tf.data.pipeline",
     "skipped_videos": "dvfl_tf.data.pipeline",
     "report_skipped": "dvfl_tf.data.pipeline",

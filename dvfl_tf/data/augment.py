@@ -62,6 +62,8 @@ class AugmentConfig:
             unknown = set(augment) - {f.name for f in dataclasses.fields(cls)}
             if unknown:
                 raise ValueError(f"Unknown augmentation options {sorted(unknown)}. Received: augment={augment}")
+            # Ranges may come back from JSON as lists.
+            augment = {name: tuple(value) if isinstance(value, list) else value for name, value in augment.items()}
             return dataclasses.replace(cls.official(dataset_name), **augment)
         raise TypeError(f"augment must be None, a bool, a dict or an AugmentConfig. Received: augment={augment!r}")
 

@@ -13,10 +13,14 @@ directly, in the same order and with the same sampling as the raw-video path.
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
 
+from dvfl_tf.data.datasets import load_index
 from dvfl_tf.data.video_io import VideoDecodeError, read_video, resize_short_side
 
 FORMAT_VERSION = 1
@@ -55,10 +59,6 @@ def _video_example(tf, key, label, frames, image_format, quality):
 def prepare_cache(dataset, data_root, output, split=None, split_dir=None, short_side=256, image_format="jpeg",
                   quality=90, videos_per_shard=64, workers=2, progress=True, index=None, **index_kwargs):
     """Decode every video of every split into `output` (resumable). Returns a summary dict."""
-    import tensorflow as tf
-
-    from dvfl_tf.data.datasets import load_index
-
     if image_format not in ("jpeg", "png"):
         raise ValueError(f"image_format must be 'jpeg' or 'png'. Received: image_format={image_format!r}")
     if videos_per_shard < 1:
@@ -88,10 +88,6 @@ def prepare_cache(dataset, data_root, output, split=None, split_dir=None, short_
         json.dump({**settings, "dataset": index.name, "class_names": index.class_names, "shards": shard_names},
                   handle, indent=1)
 
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tqdm import tqdm
-
     bar = tqdm(total=len(keys), desc="prepare", unit="video", disable=None if progress else True)  # None: terminal only
     done_shards = written = 0
     problems = []
@@ -117,7 +113,7 @@ def prepare_cache(dataset, data_root, output, split=None, split_dir=None, short_
             entries, shard_problems, offset = {}, [], 0
             with tf.io.TFRecordWriter(partial_path) as writer:
                 # cv2 releases the GIL while decoding, so threads overlap the decodes.
-                for key, (frames, problem) in zip(shard_keys, pool.map(decode, shard_keys)):
+                for key, (frames, problem) in zip(shard_keys, pool.map(decode, shard_keys), strict=True):
                     bar.update(1)
                     if problem is not None:
                         shard_problems.append(problem)
@@ -162,8 +158,6 @@ class FrameCache:
         return cache_key(path) in self.entries
 
     def _example(self, path):
-        import tensorflow as tf
-
         record_path, entry = self.entries[cache_key(path)]
         with open(record_path, "rb") as handle:
             handle.seek(entry["offset"])

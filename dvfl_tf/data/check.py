@@ -2,6 +2,8 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
+from tqdm import tqdm
+
 from dvfl_tf.data.datasets import load_index
 from dvfl_tf.data.video_io import VideoDecodeError, open_video, probe_video
 
@@ -39,8 +41,6 @@ def check_data(dataset, data_root, split=None, split_dir=None, decode=True, work
     unique_paths = sorted({record.path for records in index.splits.values() for record in records})
     bad = {}
     if decode and unique_paths:
-        from tqdm import tqdm
-
         check = probe_video if decode is True else open_video
 
         def probe(path):

@@ -4,6 +4,11 @@ import dataclasses
 import math
 import sys
 
+from dvfl_tf.data.check import check_data, summary_lines
+from dvfl_tf.data.clip_config import ClipDatasetConfig
+from dvfl_tf.data.datasets import DatasetError, load_index
+from dvfl_tf.data.pipeline import clip_dataset
+
 
 @dataclasses.dataclass
 class DataOptions:
@@ -25,6 +30,21 @@ class DataOptions:
     def resolved_short_side(self):
         return self.short_side or int(round(self.image_size * 256 / 224))
 
+    def clip_config(self, index, **settings):
+        """The `ClipDatasetConfig` of these options for `index`; `settings`: training, batch_size, seed, views, ...
+
+        Augmentation and mixup apply when training only (`ClipDatasetConfig` resolves them).
+        """
+        return ClipDatasetConfig(
+            num_frames=self.num_frames,
+            image_size=self.image_size,
+            short_side=self.resolved_short_side(),
+            augment=self.augment if settings.get("training") else None,
+            mixup=self.mixup or None,
+            dataset_name=index.name,  # the index knows a make-synthetic tree read as hmdb51
+            **settings,
+        )
+
     def to_dict(self):
         data = dataclasses.asdict(self)
         data.pop("allow_empty_classes")
@@ -37,14 +57,9 @@ def load_dataset_index(options, check=True, required_split=None):
     `required_split`: a split in which every class must have a usable video
     (the training split), unless `options.allow_empty_classes`.
     """
-    from dvfl_tf.data import load_index
-
     extra = (options.synthetic_options or {}) if options.dataset == "synthetic" else {}
     index = load_index(options.dataset, options.data_root, split=options.split, split_dir=options.split_dir, **extra)
     if check:
-        from dvfl_tf.data.check import check_data, summary_lines
-        from dvfl_tf.data.datasets import DatasetError
-
         report = check_data(options.dataset, options.data_root, split=options.split, decode="open", index=index)
         # stderr: diagnostics, so that stdout stays the command's result (`evaluate --json`).
         print("\n".join(summary_lines(report)), file=sys.stderr, flush=True)
@@ -62,28 +77,14 @@ def load_dataset_index(options, check=True, required_split=None):
 
 def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=True, input_context=None):
     """(index, repeated training dataset, validation dataset or None, steps per epoch, validation steps)."""
-    from dvfl_tf.data import clip_dataset
-
     index = load_dataset_index(options, required_split=options.train_split)
     train_records = index.records(options.train_split)
     if len(train_records) < batch_size:
         raise ValueError(
             f"The training split has {len(train_records)} videos, fewer than one batch. Received: batch_size={batch_size}"
         )
-    train = clip_dataset(
-        train_records,
-        index.num_classes,
-        num_frames=options.num_frames,
-        image_size=options.image_size,
-        training=True,
-        batch_size=batch_size,
-        seed=seed,
-        augment=options.augment,
-        mixup=options.mixup or None,
-        short_side=options.resolved_short_side(),
-        repeat=True,
-        dataset_name=index.name,  # the index knows a make-synthetic tree read as hmdb51
-    )
+    config = options.clip_config(index, training=True, batch_size=batch_size, seed=seed, repeat=True)
+    train = clip_dataset(train_records, index.num_classes, config, input_context=input_context)
     steps = steps_per_epoch or max(1, len(train_records) // batch_size)
     validation, validation_steps = None, None
     if validate:
@@ -94,20 +95,8 @@ def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=Tru
 
 
 def evaluation_dataset(options, index, batch_size, views=(1, 1), repeat=False):
-    from dvfl_tf.data import clip_dataset
-
-    return clip_dataset(
-        index.records(options.eval_split),
-        index.num_classes,
-        num_frames=options.num_frames,
-        image_size=options.image_size,
-        training=False,
-        batch_size=batch_size,
-        views=views,
-        short_side=options.resolved_short_side(),
-        repeat=repeat,
-        dataset_name=index.name,  # the index knows a make-synthetic tree read as hmdb51
-    )
+    config = options.clip_config(index, training=False, batch_size=batch_size, views=views, repeat=repeat)
+    return clip_dataset(index.records(options.eval_split), index.num_classes, config)
 
 
 def evaluation_steps(index, split, batch_size):

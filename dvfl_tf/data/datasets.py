@@ -16,8 +16,9 @@ import json
 import os
 import re
 
-from dvfl_tf.data.video_io import VIDEO_EXTENSIONS
 from dvfl_tf.core.errors import UserError
+from dvfl_tf.data.synthetic import ensure_synthetic
+from dvfl_tf.data.video_io import VIDEO_EXTENSIONS
 
 DATASETS = ("hmdb51", "ucf101", "ucf50", "ssv2", "kinetics400", "list", "folder", "synthetic")
 
@@ -443,7 +444,7 @@ def load_list(data_root, split=None, split_dir=None, name="list", lists=None, cl
     for split_name, list_path in lists.items():
         entries = []
         with open(_require_file(list_path, f"List file of split {split_name!r}"), encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, 1):
+            for line in handle:
                 entry = _parse_list_line(line)
                 if entry is not None:
                     entries.append(entry)
@@ -508,8 +509,6 @@ def load_folder(data_root, split=None, name="folder", **_):
 
 def load_synthetic(data_root=None, split=None, split_dir=None, name="synthetic", **size_options):
     """The synthetic motion dataset (generated once into a cache when `data_root` is None)."""
-    from dvfl_tf.data.synthetic import ensure_synthetic
-
     root = ensure_synthetic(data_root, **size_options)
     return load_hmdb51(root, split=split, split_dir=split_dir, name=name)
 

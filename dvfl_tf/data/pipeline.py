@@ -6,14 +6,21 @@ Randomness is a pure function of (seed, epoch salt, video index), so an epoch
 is reproducible whatever the thread timing, and the raw-video and cache paths
 produce the same clips. A video that fails to decode is reported once by path
 and filtered out: training never dies on a broken file.
+
+`clip_dataset(records, num_classes, ClipDatasetConfig(...))` builds it; the
+steps of one pass are the small functions below (`_one_pass` strings them).
 """
 
+import functools
 import sys
 import threading
 
 import numpy as np
+import tensorflow as tf
 
-from dvfl_tf.data.augment import AugmentConfig, MixupConfig, augment_clip, draw_clip_params, mix_batch
+from dvfl_tf.data.augment import augment_clip, draw_clip_params, mix_batch
+from dvfl_tf.data.cache import FrameCache
+from dvfl_tf.data.clip_config import ClipDatasetConfig
 from dvfl_tf.data.video_io import VideoDecodeError, read_frames, sample_indices, views_from_frames
 
 _skipped = {}
@@ -46,36 +53,23 @@ def report_skipped(file=None):
 
 
 class ClipLoader:
-    """Turns (video index, epoch salt) into one clip; pure NumPy/OpenCV, usable without TF."""
+    """Turns (video index, epoch salt) into one clip; pure NumPy/OpenCV (TensorFlow only calls it)."""
 
-    def __init__(self, records, *, num_frames, image_size, training, seed, augment, views, short_side,
-                 cache_dir=None, dataset_name=None, sampling="segment", frame_interval=4):
+    def __init__(self, records, config):
         self.paths = [str(record.path) for record in records]
         self.labels = np.array([int(record.label) for record in records], np.int32)
-        self.num_frames = num_frames
-        self.image_size = image_size
-        self.training = training
-        self.seed = int(seed)
-        self.augment = AugmentConfig.resolve(augment, training, dataset_name)
-        self.views = tuple(views)
-        self.short_side = short_side
-        self.sampling = sampling
-        self.frame_interval = frame_interval
+        self.config = config
+        self.augment = config.augment_config()
         self._epoch_skips = {}  # epoch salt -> paths skipped in that pass
         self._lock = threading.Lock()
-        self.cache = None
-        if cache_dir is not None:
-            from dvfl_tf.data.cache import FrameCache
-
-            self.cache = FrameCache(cache_dir)
+        self.cache = FrameCache(config.cache_dir) if config.cache_dir is not None else None
 
     @property
     def clip_shape(self):
-        clip = (self.num_frames, self.image_size, self.image_size, 3)
-        return clip if self.views == (1, 1) else (self.views[0] * self.views[1],) + clip
+        return self.config.clip_shape
 
     def rng(self, index, salt):
-        return np.random.default_rng([self.seed, int(salt) % (1 << 63), int(index)])
+        return np.random.default_rng([int(self.config.seed), int(salt) % (1 << 63), int(index)])
 
     def _skip(self, salt, path, reason):
         _report_skip(path, reason)
@@ -92,6 +86,25 @@ class ClipLoader:
             print(message, file=sys.stderr, flush=True)
         return len(skipped)
 
+    def keep(self, index, ok, salt):
+        """Whether a loaded element stays; the end-of-pass marker (index -1) prints the pass summary."""
+        if index < 0:
+            self.end_of_pass(salt)
+        return np.bool_(ok)
+
+    def frame_indices(self, num_video_frames, rng):
+        """The frames to decode: one clip when training, C clips back to back when evaluating."""
+        config = self.config
+        if config.training:
+            return sample_indices(num_video_frames, config.num_frames, True, rng, config.sampling,
+                                  config.frame_interval)
+        num_clips = config.views[0]
+        return np.concatenate([
+            sample_indices(num_video_frames, config.num_frames, False, None, config.sampling, config.frame_interval,
+                           view, num_clips)
+            for view in range(num_clips)
+        ])
+
     def load(self, index, salt=0):
         """(clip float32, label int32, ok bool) for video `index`; ok=False when it cannot be decoded.
 
@@ -102,162 +115,138 @@ class ClipLoader:
             return np.zeros(self.clip_shape, np.float32), np.int32(0), False
         path = self.paths[index]
         rng = self.rng(index, salt)
-        num_clips = self.views[0]
-
-        def choose(num_video_frames):
-            if self.training:
-                return sample_indices(num_video_frames, self.num_frames, True, rng, self.sampling,
-                                      self.frame_interval)
-            return np.concatenate([
-                sample_indices(num_video_frames, self.num_frames, False, None, self.sampling, self.frame_interval,
-                               view, num_clips)
-                for view in range(num_clips)
-            ])
-
+        choose = functools.partial(self.frame_indices, rng=rng)
+        config = self.config
         try:
             if self.cache is not None and path in self.cache:
-                frames, _, _ = self.cache.read_frames(path, choose, self.short_side)
+                frames, _, _ = self.cache.read_frames(path, choose, config.short_side)
             else:
-                frames, _, _ = read_frames(path, choose, self.short_side)
+                frames, _, _ = read_frames(path, choose, config.short_side)
         except VideoDecodeError as error:
             self._skip(salt, path, error.reason)
             return np.zeros(self.clip_shape, np.float32), self.labels[index], False
         except Exception as error:  # a decoder crash on a broken file must not end training
             self._skip(salt, path, f"{type(error).__name__}: {error}")
             return np.zeros(self.clip_shape, np.float32), self.labels[index], False
-        if self.training:
+        if config.training:
             params = draw_clip_params(self.augment, frames.shape[1], frames.shape[2], rng)
-            clip = augment_clip(frames, params, self.image_size)
+            clip = augment_clip(frames, params, config.image_size)
         else:
-            clip = views_from_frames(frames, self.num_frames, self.image_size, self.short_side, self.views)
+            clip = views_from_frames(frames, config.num_frames, config.image_size, config.short_side, config.views)
         return clip.astype(np.float32), self.labels[index], True
 
 
-def clip_dataset(records, num_classes, *, num_frames=8, image_size=224, training, batch_size, seed=0, augment=None,
-                 mixup=None, views=(1, 1), short_side=256, cache_dir=None, input_context=None, repeat=False,
-                 drop_remainder=None, dataset_name=None, sampling="segment", frame_interval=4, shuffle=None,
-                 num_parallel_calls=None, prefetch=None):
-    """A `tf.data.Dataset` of `(clips, targets)` batches.
+def clip_dataset(records, num_classes, config, *, input_context=None):
+    """A `tf.data.Dataset` of `(clips, targets)` batches of `records` as `config` (a `ClipDatasetConfig`) says.
 
     clips: float32 (B, T, S, S, 3) RGB in [0, 255], or (B, C*K, T, S, S, 3) for
-    evaluation `views=(C, K)` (C temporal clips x K in {1, 3} spatial crops).
-    targets: float32 (B, num_classes), one-hot, or soft with `mixup` (True, a
-    dict, or a `MixupConfig`: mixup/cutmix + label smoothing).
+    evaluation `views=(C, K)`. targets: float32 (B, num_classes), one-hot, or
+    soft with `mixup`.
 
-    `augment`: None = the official recipe when training and none when
-    evaluating; True/False; a dict of `AugmentConfig` fields to change. Flip is
-    off for `dataset_name="ssv2"`.
-
-    `batch_size` is the global batch; with `input_context` (from
-    `tf.distribute.Strategy.distribute_datasets_from_function`) each input
-    pipeline reads its own shard of the videos and batches per replica.
+    With `input_context` (from `tf.distribute.Strategy.distribute_datasets_from_function`)
+    each input pipeline reads its own shard of the videos and batches per replica
+    (`config.batch_size` is the global batch).
 
     Each pass over a non-repeating dataset is a new epoch (new order and
-    augmentation), and the sequence of epochs is fixed by `seed`.
+    augmentation), and the sequence of epochs is fixed by `config.seed`.
     """
-    import tensorflow as tf
-
+    if not isinstance(config, ClipDatasetConfig):
+        raise TypeError(f"config must be a ClipDatasetConfig. Received: config={config!r}")
     records = list(records)
     if not records:
         raise ValueError("clip_dataset needs at least one video record. Received: records=[]")
-    views = tuple(views)
-    if len(views) != 2 or views[0] < 1 or views[1] not in (1, 3):
-        raise ValueError(f"views must be (clips >= 1, crops in {{1, 3}}). Received: views={views}")
-    if training and views != (1, 1):
-        raise ValueError(f"Multi-view clips are an evaluation protocol. Received: training=True, views={views}")
-    if batch_size is None or batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1. Received: batch_size={batch_size}")
-    for name, value in (("num_frames", num_frames), ("image_size", image_size), ("num_classes", num_classes)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-    if short_side is not None and short_side < image_size:
-        raise ValueError(f"short_side must be >= image_size ({image_size}) or None. Received: short_side={short_side}")
-    mixup_config = MixupConfig.resolve(mixup) if training else None
-    shuffle = training if shuffle is None else shuffle
-    drop_remainder = training if drop_remainder is None else drop_remainder
-    num_parallel_calls = num_parallel_calls or tf.data.AUTOTUNE
+    if not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive integer. Received: num_classes={num_classes!r}")
+    indices, batch_size = _shard(len(records), config.batch_size, input_context)
+    one_pass = functools.partial(
+        _one_pass, loader=ClipLoader(records, config), indices=tf.constant(indices), num_classes=int(num_classes),
+        batch_size=batch_size, mixup=config.mixup_config(),
+    )
+    ds = _epoch_salts(config).flat_map(one_pass)
+    ds = ds.with_options(_pipeline_options(input_context))
+    return ds.prefetch(config.prefetch or tf.data.AUTOTUNE)
 
-    loader = ClipLoader(records, num_frames=num_frames, image_size=image_size, training=training, seed=seed,
-                        augment=augment, views=views, short_side=short_side, cache_dir=cache_dir,
-                        dataset_name=dataset_name, sampling=sampling, frame_interval=frame_interval)
-    indices = np.arange(len(records), dtype=np.int64)
-    per_replica_batch = batch_size
-    if input_context is not None:
-        indices = indices[input_context.input_pipeline_id :: input_context.num_input_pipelines]
-        per_replica_batch = input_context.get_per_replica_batch_size(batch_size)
-        if len(indices) == 0:
-            raise ValueError(f"Input pipeline {input_context.input_pipeline_id} has no videos: "
-                             f"{len(records)} videos over {input_context.num_input_pipelines} pipelines")
-    clip_shape = loader.clip_shape
 
-    def load(index, salt):
-        clip, label, ok = tf.numpy_function(loader.load, [index, salt], [tf.float32, tf.int32, tf.bool],
-                                            stateful=False)
-        clip.set_shape(clip_shape)
-        label.set_shape(())
-        ok.set_shape(())
-        return clip, label, ok
+def _shard(num_records, global_batch_size, input_context):
+    """(video indices, batch size) of this input pipeline: all videos and the global batch without a context."""
+    indices = np.arange(num_records, dtype=np.int64)
+    if input_context is None:
+        return indices, global_batch_size
+    indices = indices[input_context.input_pipeline_id :: input_context.num_input_pipelines]
+    if len(indices) == 0:
+        raise ValueError(f"Input pipeline {input_context.input_pipeline_id} has no videos: "
+                         f"{num_records} videos over {input_context.num_input_pipelines} pipelines")
+    return indices, input_context.get_per_replica_batch_size(global_batch_size)
 
-    def keep(index, ok, salt):
-        def keep_numpy(index, ok, salt):
-            if index < 0:
-                loader.end_of_pass(salt)
-            return np.bool_(ok)
 
-        result = tf.numpy_function(keep_numpy, [index, ok, salt], tf.bool, stateful=True)
-        result.set_shape(())
-        return result
+def _epoch_salts(config):
+    """One int64 salt per pass: random (fixed by the seed) per training pass, 0 for evaluation."""
+    if config.training:
+        salts = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
+        return salts if config.repeat else salts.take(1)
+    salts = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64))
+    return salts.repeat() if config.repeat else salts
 
-    def to_targets(clip, label, ok):
-        return clip, tf.one_hot(label, num_classes, dtype=tf.float32)
 
-    def mix(batch_index, batch, salt):
-        clips, targets = batch
-
-        def mix_numpy(clips, targets, batch_index, salt):
-            rng = np.random.default_rng([int(seed), int(salt) % (1 << 63), 1 << 40, int(batch_index)])
-            return mix_batch(clips, targets, mixup_config, rng)
-
-        mixed_clips, mixed_targets = tf.numpy_function(mix_numpy, [clips, targets, batch_index, salt],
-                                                       [tf.float32, tf.float32], stateful=False)
-        mixed_clips.set_shape(clips.shape)
-        mixed_targets.set_shape(targets.shape)
-        return mixed_clips, mixed_targets
-
-    index_tensor = tf.constant(indices)
-
-    def epoch(salt):
-        order = index_tensor
-        if shuffle:
-            order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([tf.constant(seed, tf.int64), salt]))
-        # -1 marks the end of the pass; the filter runs in order, so when it sees the
-        # marker every video of the pass has been loaded and the summary is complete.
-        order = tf.concat([order, tf.constant([-1], tf.int64)], axis=0)
-        ds = tf.data.Dataset.from_tensor_slices(order)
-        ds = ds.map(lambda index: (index,) + load(index, salt), num_parallel_calls=num_parallel_calls,
-                    deterministic=True)
-        ds = ds.filter(lambda index, clip, label, ok: keep(index, ok, salt))  # broken videos are dropped here
-        ds = ds.map(lambda index, clip, label, ok: (clip, label, ok))
-        ds = ds.map(to_targets)
-        ds = ds.batch(per_replica_batch, drop_remainder=drop_remainder)
-        if mixup_config is not None:
-            ds = ds.enumerate().map(lambda i, batch: mix(i, batch, salt))
-        return ds
-
-    if training:
-        # A new salt for each pass (or each repeat), deterministic given the seed.
-        salts = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-        if not repeat:
-            salts = salts.take(1)
-    else:
-        salts = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64))
-        if repeat:
-            salts = salts.repeat()
-    ds = salts.flat_map(epoch)
+def _pipeline_options(input_context):
     options = tf.data.Options()
     options.deterministic = True
     if input_context is not None:
         # We shard by file ourselves; stop tf.distribute from sharding again.
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-    ds = ds.with_options(options)
-    return ds.prefetch(prefetch or tf.data.AUTOTUNE)
+    return options
+
+
+def _one_pass(salt, *, loader, indices, num_classes, batch_size, mixup):
+    """The batches of one pass over the videos, in the (shuffled) order of that pass."""
+    config = loader.config
+    order = indices
+    if config.shuffles:
+        order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([tf.constant(config.seed, tf.int64), salt]))
+    # -1 marks the end of the pass; the filter runs in order, so when it sees the
+    # marker every video of the pass has been loaded and the summary is complete.
+    order = tf.concat([order, tf.constant([-1], tf.int64)], axis=0)
+    ds = tf.data.Dataset.from_tensor_slices(order)
+    ds = ds.map(functools.partial(_load_clip, loader=loader, salt=salt),
+                num_parallel_calls=config.num_parallel_calls or tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.filter(functools.partial(_keep_loaded, loader=loader, salt=salt))  # broken videos are dropped here
+    ds = ds.map(functools.partial(_one_hot_targets, num_classes=num_classes))
+    ds = ds.batch(batch_size, drop_remainder=config.drops_remainder)
+    if mixup is not None:
+        mix = functools.partial(_mix_numpy, seed=int(config.seed), mixup=mixup)
+        ds = ds.enumerate().map(functools.partial(_mix_batch, mix=mix, salt=salt))
+    return ds
+
+
+def _load_clip(index, *, loader, salt):
+    """(index, clip, label, ok) of one video, decoded by `loader.load` in a NumPy function."""
+    clip, label, ok = tf.numpy_function(loader.load, [index, salt], [tf.float32, tf.int32, tf.bool], stateful=False)
+    clip.set_shape(loader.clip_shape)
+    label.set_shape(())
+    ok.set_shape(())
+    return index, clip, label, ok
+
+
+def _keep_loaded(index, clip, label, ok, *, loader, salt):
+    keep = tf.numpy_function(loader.keep, [index, ok, salt], tf.bool, stateful=True)
+    keep.set_shape(())
+    return keep
+
+
+def _one_hot_targets(index, clip, label, ok, *, num_classes):
+    return clip, tf.one_hot(label, num_classes, dtype=tf.float32)
+
+
+def _mix_numpy(clips, targets, batch_index, salt, *, seed, mixup):
+    """Mixup/cutmix of one batch; its randomness is fixed by (seed, pass salt, batch index)."""
+    rng = np.random.default_rng([seed, int(salt) % (1 << 63), 1 << 40, int(batch_index)])
+    return mix_batch(clips, targets, mixup, rng)
+
+
+def _mix_batch(batch_index, batch, *, mix, salt):
+    clips, targets = batch
+    mixed_clips, mixed_targets = tf.numpy_function(mix, [clips, targets, batch_index, salt], [tf.float32, tf.float32],
+                                                   stateful=False)
+    mixed_clips.set_shape(clips.shape)
+    mixed_targets.set_shape(targets.shape)
+    return mixed_clips, mixed_targets

@@ -26,6 +26,7 @@ import tempfile
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from dvfl_tf.data.video_io import write_video
 
@@ -148,7 +149,8 @@ def render_video(spec, rng, size=64, num_frames=16):
     distractor = (rng.choice(["circle", "square", "triangle"]), distractor_center, rng.uniform(0.05, 0.09) * size,
                   _contrasting_color(rng, background, distractor_center), rng.uniform(0, math.pi))
     kind = spec["kind"]
-    shape = rng.choice(["circle", "square", "triangle", "pentagon"])
+    # An unused draw, kept so that the random stream (and every generated dataset) stays as it was.
+    rng.choice(["circle", "square", "triangle", "pentagon"])
     radius = rng.uniform(0.1, 0.15) * size
     if kind == "move":
         travel = spec["speed"] * 0.4 * size * rng.uniform(0.85, 1.15)
@@ -243,8 +245,6 @@ def make_synthetic(output, progress=False, **size_options):
     os.makedirs(split_dir, exist_ok=True)
     iterator = [(c, i) for c in range(len(classes)) for i in range(per_class)]
     if progress:
-        from tqdm import tqdm
-
         iterator = tqdm(iterator, desc="synthetic videos", unit="video", disable=None)  # None: terminal only
     for class_id, video_id in iterator:
         spec = classes[class_id]
@@ -262,7 +262,7 @@ def make_synthetic(output, progress=False, **size_options):
             tags[order[: options["test_per_class"]]] = 2
             tags[order[options["test_per_class"] : options["test_per_class"] + options["train_per_class"]]] = 1
             with open(os.path.join(split_dir, f"{spec['name']}_test_split{split}.txt"), "w", encoding="utf-8") as handle:
-                for name, tag in zip(names, tags):
+                for name, tag in zip(names, tags, strict=True):
                     handle.write(f"{name} {tag} \n")
     with open(os.path.join(output, "synthetic.json"), "w", encoding="utf-8") as handle:
         json.dump({"format_version": FORMAT_VERSION, "options": options, "classes": classes}, handle, indent=2)

@@ -1,12 +1,17 @@
 """Evaluation: multi-view top-1/top-5, per-class accuracy, confusion matrix (PNG), JSON report."""
 
-import json
 import os
 
 import numpy as np
+from matplotlib.figure import Figure  # the object API: no pyplot, no global backend to switch
+from tqdm import tqdm
 
-from dvfl_tf.core.errors import UserError
+from dvfl_tf.core.errors import ModelFileError, UserError
 from dvfl_tf.core.io_safety import atomic_write_json
+from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index
+from dvfl_tf.models.clip_geometry import clip_geometry
+from dvfl_tf.models.model_loading import load_keras_model
+from dvfl_tf.runtime import TFLiteVideoClassifier
 
 
 class UnsupportedModelError(UserError, ValueError):
@@ -24,10 +29,6 @@ def tflite_predictor(path):
     Runs through the TensorFlow-free edge runtime, so evaluation measures the
     exact file a device runs (one clip per invoke: the file has batch 1).
     """
-    from dvfl_tf.runtime import TFLiteVideoClassifier
-
-    from dvfl_tf.core.errors import ModelFileError
-
     try:
         classifier = TFLiteVideoClassifier(path)
     except ModelFileError:
@@ -46,10 +47,9 @@ def load_predictor(path):
     if str(path).endswith(".tflite"):
         return tflite_predictor(path)
     if str(path).endswith(".keras"):
-        from dvfl_tf.models.model_loading import load_keras_model
-
         model = load_keras_model(path)
-        return keras_predictor(model), (model.inputs[0].shape[1], model.inputs[0].shape[2])
+        geometry = clip_geometry(model)
+        return keras_predictor(model), (geometry.num_frames, geometry.height)
     raise UnsupportedModelError(f"MODEL must be a .keras or .tflite file. Received: {path}")
 
 
@@ -61,8 +61,6 @@ def _softmax(logits):
 
 def predict_dataset(predictor, dataset, steps=None, desc="evaluate"):
     """(labels (N,), probabilities (N, C)): softmax averaged over the views of each video."""
-    from tqdm import tqdm
-
     labels, probabilities = [], []
     for clips, targets in tqdm(dataset, total=steps, desc=desc, unit="batch", leave=False, disable=None):
         clips = np.asarray(clips)
@@ -106,17 +104,13 @@ def accuracy_report(labels, probabilities, class_names):
 
 
 def plot_confusion(report, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     matrix = np.asarray(report["confusion_matrix"], dtype=np.float64)
     rows = matrix.sum(axis=1, keepdims=True)
     normalised = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
     n = matrix.shape[0]
     size = max(4.0, min(20.0, 0.3 * n + 2))
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig = Figure(figsize=(size, size))
+    ax = fig.subplots()
     ax.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
     if n <= 30:
         ax.set_xticks(range(n), report["class_names"], rotation=90, fontsize=7)
@@ -126,7 +120,6 @@ def plot_confusion(report, path):
     ax.set_title(f"top-1 {report['top1']:.3f} ({report['videos']} videos)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path
 
 
@@ -137,7 +130,6 @@ def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=No
     `data_options`. Writes `<output_dir>/evaluation.json` and
     `confusion_matrix.png` when `output_dir` is given. Returns the report.
     """
-    from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index
 
     if predictor is None:
         predictor, input_spec = load_predictor(model_path)

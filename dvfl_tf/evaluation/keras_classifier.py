@@ -6,11 +6,13 @@ comparable answers for a model before and after export.
 
 import os
 
+import keras
 import numpy as np
 
+from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.model_loading import load_keras_model
-from dvfl_tf.runtime.tflite_classifier import VideoClassifier, check_finite
 from dvfl_tf.runtime.preprocessing import softmax
+from dvfl_tf.runtime.tflite_classifier import VideoClassifier, check_finite
 
 
 class KerasVideoClassifier(VideoClassifier):
@@ -19,11 +21,8 @@ class KerasVideoClassifier(VideoClassifier):
         source = os.fspath(model_or_path) if isinstance(model_or_path, (str, os.PathLike)) else "the model"
         self.model = model
         self.graph = model.single_clip_model() if hasattr(model, "single_clip_model") else model
-        shape = tuple(self.graph.inputs[0].shape)
-        if len(shape) != 4 or shape[-1] != 3:
-            raise ValueError(f"expected a model with a (frames, H, W, 3) clip input. Received: input shape={shape}")
-        self.num_frames, height, width = shape[0], shape[1], shape[2]
-        self.frame_shape = (height, width)
+        geometry = clip_geometry(self.graph)
+        self.num_frames, self.frame_shape = geometry.num_frames, geometry.frame_shape
         self.num_classes = int(self.graph.outputs[0].shape[-1])
         # The names saved with the model (`VideoFocalNetClassifier(class_names=...)`) unless overridden.
         class_names = class_names or getattr(model, "class_names", None)
@@ -31,7 +30,5 @@ class KerasVideoClassifier(VideoClassifier):
         self.source = source
 
     def predict_clip(self, clip):
-        import keras
-
         logits = keras.ops.convert_to_numpy(self.graph(np.asarray(clip, np.float32), training=False))
         return softmax(check_finite(logits.reshape(-1), self.source))

@@ -3,6 +3,11 @@
 import json
 import os
 
+import matplotlib
+from matplotlib.figure import Figure  # the object API: no pyplot, no global backend to switch
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
 from dvfl_tf.latency.records import load_records
 
 _COLUMNS = [
@@ -33,7 +38,7 @@ def format_table(records):
         data = record.to_dict()
         rows.append(["" if data[key] is None or data[key] == "" else fmt.format(data[key]) for key, _, fmt in _COLUMNS])
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -71,14 +76,10 @@ def _label(record, separator="\n"):
 
 def plot_latency(records, path):
     """Horizontal bars of latency (median, else mean) per record, with the std as error bar."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     precisions = sorted({r.precision or "unknown" for r in records})
-    colours = {p: plt.get_cmap("tab10")(i % 10) for i, p in enumerate(precisions)}
-    fig, ax = plt.subplots(figsize=(9, 1.0 + 0.55 * len(records)))
+    colours = {p: matplotlib.colormaps["tab10"](i % 10) for i, p in enumerate(precisions)}
+    fig = Figure(figsize=(9, 1.0 + 0.55 * len(records)))
+    ax = fig.subplots()
     positions = range(len(records))
     ax.barh(
         list(positions),
@@ -87,19 +88,18 @@ def plot_latency(records, path):
         color=[colours[r.precision or "unknown"] for r in records],
         capsize=3,
     )
-    for y, record in zip(positions, records):
+    for y, record in zip(positions, records, strict=True):
         ax.text(record.latency_ms + record.std_ms, y, f"  {record.latency_ms:.1f} ms", va="center", fontsize=8)
     ax.set_yticks(list(positions))
     ax.set_yticklabels([_label(r) for r in records], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("latency per clip (ms; median, or mean for benchmark_model), error bar = std")
     ax.set_title("Inference latency per model and precision")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[p]) for p in precisions]
+    handles = [Rectangle((0, 0), 1, 1, color=colours[p]) for p in precisions]
     ax.legend(handles, precisions, title="precision", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax.margins(x=0.25)
     fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 
@@ -115,11 +115,6 @@ def _pareto_front(points):
 
 def plot_pareto(records, accuracy, path):
     """Accuracy vs latency, marker area by GMACs, with the Pareto front; records without accuracy are left out."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     chosen = [r for r in records if _stem(r.model) in accuracy]
     if not chosen:
         raise ValueError(
@@ -129,7 +124,8 @@ def plot_pareto(records, accuracy, path):
     points = [(r.latency_ms, accuracy[_stem(r.model)]) for r in chosen]
     gmacs = [r.gmacs or 0.0 for r in chosen]
     biggest = max(gmacs) or 1.0
-    fig, ax = plt.subplots(figsize=(9, 6))
+    fig = Figure(figsize=(9, 6))
+    ax = fig.subplots()
     scatter = ax.scatter(
         [p[0] for p in points],
         [p[1] for p in points],
@@ -155,8 +151,6 @@ def plot_pareto(records, accuracy, path):
     fig.colorbar(scatter, ax=ax, label="GMACs per clip")
     latencies = [p[0] for p in points]
     if max(latencies) > 5 * min(latencies):
-        from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
-
         ax.set_xscale("log")  # models differing by orders of magnitude stay readable
         ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         ax.xaxis.set_major_formatter(ScalarFormatter())
@@ -169,24 +163,19 @@ def plot_pareto(records, accuracy, path):
     ax.margins(x=0.3, y=0.15)
     fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 
 def plot_roofline(records, path):
     """Achieved GMAC/s per model (bars) against its dense reference of the same precision (black ticks)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     chosen = [r for r in records if r.roofline_fraction]
-    fig, ax = plt.subplots(figsize=(9, 1.0 + 0.55 * len(chosen)))
+    fig = Figure(figsize=(9, 1.0 + 0.55 * len(chosen)))
+    ax = fig.subplots()
     positions = list(range(len(chosen)))
     ax.barh(positions, [r.gmacs_per_s for r in chosen], color="tab:blue", label="model")
     limits = [r.gmacs_per_s / r.roofline_fraction for r in chosen]
     ax.scatter(limits, positions, marker="|", s=400, color="black", label="dense reference, same precision")
-    for y, record, limit in zip(positions, chosen, limits):
+    for y, record, limit in zip(positions, chosen, limits, strict=True):
         ax.text(max(record.gmacs_per_s, limit), y, f"  {record.roofline_fraction:.0%}", va="center", fontsize=8)
     ax.set_yticks(positions)
     ax.set_yticklabels([_label(r) for r in chosen], fontsize=8)
@@ -197,7 +186,6 @@ def plot_roofline(records, path):
     ax.margins(x=0.15)
     fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return path
 
 

@@ -3,20 +3,22 @@
 import os
 import tempfile
 
+from dvfl_tf.latency.android import benchmark_android
+from dvfl_tf.latency.edgetpu_runner import benchmark_edgetpu_model
 from dvfl_tf.latency.host import benchmark_host_model, benchmark_host_pair, host_device_name
+from dvfl_tf.latency.model_info import inspect_tflite
 from dvfl_tf.latency.records import BenchmarkError
 from dvfl_tf.latency.roofline import attach_roofline, build_dense_reference, gmacs_per_second
+from dvfl_tf.models.profiling import profile_model
+from dvfl_tf.runtime.model_metadata import load_metadata
+from dvfl_tf.runtime.stream import STREAM_FORMAT
 
 TARGETS = ("host", "android", "edgetpu")
 
 
 def keras_macs(model_path):
-    """MACs of a .keras model via `dvfl_tf.models.profiling.profile_model`, or None when unavailable."""
-    try:
-        from dvfl_tf.models.profiling import profile_model
-    except ImportError:
-        return None
-    from dvfl_tf.models.model_loading import load_keras_model
+    """MACs of a .keras model via `dvfl_tf.models.profiling.profile_model`."""
+    from dvfl_tf.models.model_loading import load_keras_model  # noqa: PLC0415 (Keras for .keras models only: .tflite benchmarks run without TensorFlow)
 
     return int(profile_model(load_keras_model(model_path))["macs"])
 
@@ -24,8 +26,6 @@ def keras_macs(model_path):
 def _model_facts(path):
     """(macs or None, precision) of a model file."""
     if path.endswith(".tflite"):
-        from dvfl_tf.latency.model_info import inspect_tflite
-
         info = inspect_tflite(path)
         return info.macs, info.precision
     if path.endswith(".keras"):
@@ -36,9 +36,6 @@ def _model_facts(path):
 def _frames_per_invoke(path):
     """(frames one invoke takes in, whether it is a stream model) of a model file."""
     if path.endswith(".tflite"):
-        from dvfl_tf.runtime.model_metadata import load_metadata
-        from dvfl_tf.runtime.stream import STREAM_FORMAT
-
         metadata = load_metadata(path)
         if metadata.get("format") == STREAM_FORMAT:
             return int(metadata["tubelet_size"]), True
@@ -120,16 +117,12 @@ def run_benchmarks(model_paths, target="host", threads=(1,), delegates=None, run
     if roofline:
         raise BenchmarkError("--roofline is measured on the host (--target host) only.")
     if target == "android":
-        from dvfl_tf.latency.android import benchmark_android
-
         records = benchmark_android(
             model_paths, threads=threads, delegates=delegates or ("xnnpack",), runs=runs, warmup=warmup, **target_options
         )
     else:
-        from dvfl_tf.latency.edgetpu_runner import benchmark_edgetpu_model
-
         records = [benchmark_edgetpu_model(path, runs=runs, warmup=warmup, **target_options) for path in model_paths]
-    for record, path in zip(records, [p for p in model_paths for _ in range(len(records) // len(model_paths))]):
+    for record, path in zip(records, [p for p in model_paths for _ in range(len(records) // len(model_paths))], strict=False):
         try:
             macs, precision = _model_facts(path)
         except Exception:  # e.g. a compiled *_edgetpu.tflite whose custom op hides the layers

@@ -10,9 +10,13 @@ Usage (internal): python -m dvfl_tf.latency.host_worker '<json spec>'
 """
 
 import json
+import os
 import resource
 import sys
 import time
+
+from dvfl_tf.latency.inputs import random_input
+from dvfl_tf.models.clip_geometry import clip_geometry
 
 
 def _time_invokes(invoke, warmup, runs):
@@ -27,9 +31,7 @@ def _time_invokes(invoke, warmup, runs):
 
 def _tflite_interpreter(model_path, threads, delegate, delegate_library=None):
     """(interpreter with inputs set, init_ms)."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate
-
-    from dvfl_tf.latency.inputs import random_input
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType, load_delegate  # noqa: PLC0415 (each worker loads only its model's runtime, so the peak RSS it reports is that model's)
 
     kwargs = {"model_path": model_path, "num_threads": threads}
     if delegate == "builtin":
@@ -68,21 +70,17 @@ def _run_tflite(spec):
 
 
 def _run_keras(spec):
-    import os
-
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    import tensorflow as tf
+    import tensorflow as tf  # noqa: PLC0415 (each worker loads only its model's runtime, so the peak RSS it reports is that model's)
 
-    from dvfl_tf.latency.inputs import random_input
-    from dvfl_tf.models.model_loading import load_keras_model
+    from dvfl_tf.models.model_loading import load_keras_model  # noqa: PLC0415 (each worker loads only its model's runtime, so the peak RSS it reports is that model's)
 
     tf.config.threading.set_intra_op_parallelism_threads(spec["threads"])
     tf.config.threading.set_inter_op_parallelism_threads(1)
     start = time.perf_counter()
     model = load_keras_model(spec["model"])
     # One clip (batch 1), in graph mode: a tf.function traced once during warm-up.
-    clip = tf.constant(random_input((1,) + tuple(model.input_shape[1:]), "float32"))
+    clip = tf.constant(random_input(clip_geometry(model).batch_shape(1), "float32"))
     forward = tf.function(lambda x: model(x, training=False))
     init_ms = (time.perf_counter() - start) * 1e3
     return init_ms, _time_invokes(lambda: forward(clip).numpy(), spec["warmup"], spec["runs"]), None

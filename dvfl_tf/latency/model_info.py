@@ -10,6 +10,8 @@ import dataclasses
 import math
 
 import numpy as np
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
 
 # op name -> function(input shapes, output shape) -> MACs.
 def _fully_connected(inputs, output):
@@ -63,8 +65,6 @@ class TfliteModelInfo:
 
 
 def _interpreter_without_delegates(model_path):
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
     # Without the default XNNPACK delegate the op list is the model's own.
     interpreter = Interpreter(
         model_path=model_path, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES

@@ -8,12 +8,14 @@ split between ops is what the profile is for (which layers cost the time).
 """
 
 import copy
-import re
 import dataclasses
+import re
 import statistics
 import time
 
-import numpy as np
+from ai_edge_litert import schema_py_generated as schema
+from ai_edge_litert.interpreter import Interpreter
+from ai_edge_litert.tools import flatbuffer_utils
 
 from dvfl_tf.latency.inputs import random_input
 from dvfl_tf.latency.model_info import MAC_OPS
@@ -36,8 +38,6 @@ class OpTiming:
 
 def _one_op_model(model, op_index):
     """A ModelT holding only operator `op_index` of subgraph 0, its tensors and weights."""
-    from ai_edge_litert import schema_py_generated as schema
-
     graph = model.subgraphs[0]
     op = graph.operators[op_index]
     used = [i for i in list(op.inputs) + list(op.outputs) + list(op.intermediates or []) if i >= 0]
@@ -70,8 +70,6 @@ def _one_op_model(model, op_index):
 
 
 def _time_model_content(content, threads, runs, warmup):
-    from ai_edge_litert.interpreter import Interpreter
-
     interpreter = Interpreter(model_content=bytes(content), num_threads=threads)
     interpreter.allocate_tensors()
     delegated = any(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details())
@@ -94,8 +92,6 @@ def median_invoke_ms(interpreter, runs, warmup):
 
 def profile_ops(model_path, threads=1, runs=3, warmup=1):
     """An `OpTiming` for every op of the main subgraph, in execution order."""
-    from ai_edge_litert.tools import flatbuffer_utils
-
     model = flatbuffer_utils.read_model(model_path)
     graph = model.subgraphs[0]
     timings = []
@@ -116,8 +112,6 @@ def profile_ops(model_path, threads=1, runs=3, warmup=1):
 
 
 def _builtin_name(code):
-    from ai_edge_litert import schema_py_generated as schema
-
     names = {value: key for key, value in vars(schema.BuiltinOperator).items() if not key.startswith("_")}
     return names.get(code, str(code))
 

@@ -11,6 +11,8 @@ import math
 import os
 import sys
 
+import numpy as np
+
 DEFAULT_WIDTH = 768
 # Rows per layer at most: 4096 tokens x 768 channels is a 12 MB activation,
 # large enough for full GEMM efficiency, small enough to keep few layers.
@@ -35,8 +37,7 @@ PRECISIONS = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
 
 
 def _quantize(converter, precision, tokens, width, seed):
-    import numpy as np
-    import tensorflow as tf
+    import tensorflow as tf  # noqa: PLC0415 (TensorFlow only for the dense reference: .tflite benchmarks run without it)
 
     if precision == "float32":
         return
@@ -67,8 +68,8 @@ def build_dense_reference(macs, output_path, width=DEFAULT_WIDTH, seed=0, precis
     if precision not in PRECISIONS:
         raise ValueError(f"`precision` must be one of {PRECISIONS}. Received: precision={precision!r}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    import tensorflow as tf
+    import keras  # noqa: PLC0415 (TensorFlow only for the dense reference: .tflite benchmarks run without it)
+    import tensorflow as tf  # noqa: PLC0415 (TensorFlow only for the dense reference: .tflite benchmarks run without it)
 
     layers, tokens = dense_reference_shape(macs, width)
     keras.utils.set_random_seed(seed)

@@ -7,8 +7,14 @@ log-softmax of large logits stays exact.
 The official DVFL-Net code subtracts softened *probabilities* instead of
 log-probabilities, which is not a KL divergence; these are the real ones,
 computed with log-softmax for numerical stability.
+
+`LogitsDistillation` wraps the divergence in the interface of Keras 3.15's
+`keras.distillation.DistillationLoss` (`compute_loss(teacher_outputs,
+student_outputs)` -> scalar), the names `keras.distillation` uses for the
+same thing.
 """
 
+import keras
 from keras import ops
 
 DIVERGENCES = ("forward", "reverse", "js")
@@ -57,10 +63,48 @@ def distillation_loss(targets, student_logits, teacher_logits, temperature=10.0,
     gradient scale of the soft term independent of the temperature
     (Hinton et al., 2015).
     """
-    kd = divergence(teacher_logits, student_logits, temperature, kind) * (temperature**2)
+    kd = LogitsDistillation(temperature, kind).per_example(teacher_logits, student_logits)
     ce = soft_cross_entropy(targets, student_logits)
     total = alpha * kd + (1.0 - alpha) * ce
     return total, kd, ce
+
+
+class LogitsDistillation(keras.distillation.DistillationLoss):
+    """`T^2 * D(softmax(teacher / T), softmax(student / T))`, averaged over the batch.
+
+    Keras's own `keras.distillation.LogitsDistillation` computes the KL through
+    `keras.losses.KLDivergence` on clipped probabilities in the compute dtype (and
+    its default `loss="kl_divergence"`, a function and not that class, skips the
+    softmax: the KL of raw logits);
+    this one uses log-softmax in float32 (exact for large logits and under mixed
+    precision) and offers the reverse KL and Jensen-Shannon for ablations.
+
+    Args:
+        temperature: softmax temperature T (the official default is 10).
+        divergence: "forward" (KL(teacher || student), the paper's), "reverse" or "js".
+    """
+
+    def __init__(self, temperature=10.0, divergence="forward"):
+        if not (isinstance(temperature, (int, float)) and not isinstance(temperature, bool) and temperature > 0):
+            raise ValueError(f"`temperature` must be a positive number. Received: temperature={temperature!r}")
+        if divergence not in DIVERGENCES:
+            raise ValueError(f"`divergence` must be one of {DIVERGENCES}. Received: divergence={divergence!r}")
+        self.temperature = float(temperature)
+        self.divergence = divergence
+
+    def per_example(self, teacher_outputs, student_outputs):
+        """The loss of each example, shape (batch,)."""
+        return divergence(teacher_outputs, student_outputs, self.temperature, self.divergence) * (self.temperature**2)
+
+    def compute_loss(self, teacher_outputs, student_outputs, **kwargs):
+        return ops.mean(self.per_example(teacher_outputs, student_outputs))
+
+    def get_config(self):
+        return {"temperature": self.temperature, "divergence": self.divergence}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 def validate_distillation_args(temperature, alpha, divergence_kind):

@@ -58,7 +58,7 @@ def check_numpy_abi(module_name, version):
 def interpreter_module():
     """(module, name) of the first importable backend in `BACKENDS` that can run under this NumPy."""
     tried = []
-    for module_name, package in BACKENDS:
+    for module_name, _package in BACKENDS:
         try:
             module = importlib.import_module(module_name)
         except ImportError as error:

@@ -26,7 +26,7 @@ def embed_metadata(model_bytes, metadata):
 
     An existing `dvfl_tf` entry is replaced.
     """
-    import flatbuffers
+    import flatbuffers  # noqa: PLC0415 (writing only, at export: the tflite-runtime fallback has no flatbuffers)
 
     tflite = schema()
     model = tflite.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)

@@ -7,6 +7,8 @@ data package's TF-free `dvfl_tf.data.video_io`, so edge and evaluation agree.
 
 import numpy as np
 
+from dvfl_tf.data.video_io import center_crop_clip, read_video, segment_indices
+
 # Evaluation resizes the short side to 256 for 224 crops (the official recipe);
 # other crop sizes keep the same ratio.
 SHORT_SIDE_RATIO = 256 / 224
@@ -18,8 +20,6 @@ def short_side_for(image_size):
 
 def clip_from_frames(frames, num_frames, image_size):
     """Evaluation clip float32 (num_frames, S, S, 3) from uint8 RGB frames (N, H, W, 3)."""
-    from dvfl_tf.data.video_io import center_crop_clip, segment_indices
-
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
         raise ValueError(f"frames must be a non-empty (N, H, W, 3) RGB array. Received: shape={frames.shape}")
@@ -29,8 +29,6 @@ def clip_from_frames(frames, num_frames, image_size):
 
 def clip_from_video(path, num_frames, image_size):
     """Evaluation clip of the video file at `path` (raises `VideoDecodeError` for unusable files)."""
-    from dvfl_tf.data.video_io import read_video
-
     frames = read_video(path, short_side=short_side_for(image_size))
     return clip_from_frames(frames, num_frames, image_size)
 

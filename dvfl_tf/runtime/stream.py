@@ -10,12 +10,14 @@ order; this class feeds frames, carries the states from one step to the next
 import os
 import time
 
+import cv2
 import numpy as np
 
-from dvfl_tf.runtime.tflite_classifier import VideoClassifier
+from dvfl_tf.data.video_io import center_crop_clip
 from dvfl_tf.runtime.interpreter import dequantize_from, make_interpreter, quantize_to
 from dvfl_tf.runtime.model_metadata import load_metadata
 from dvfl_tf.runtime.preprocessing import short_side_for, softmax
+from dvfl_tf.runtime.tflite_classifier import VideoClassifier
 
 STREAM_FORMAT = "dvfl_tf.video_stream_classifier"
 
@@ -68,6 +70,11 @@ class TFLiteStreamClassifier(VideoClassifier):
             raise ValueError(f"{path}: the metadata names a tensor the model lacks: {error}") from None
         self._frames_input, self._weight_input, *self._state_inputs = self._inputs
         self._logits_output, *self._state_outputs = self._outputs
+        if len(self._state_inputs) != len(self._state_outputs):
+            raise ValueError(
+                f"{path}: the metadata lists {len(self._state_inputs)} state inputs but "
+                f"{len(self._state_outputs)} state outputs"
+            )
         self.tubelet_size = int(self.metadata["tubelet_size"])
         self.num_frames = int(self.metadata["num_frames"])
         self.frame_shape = tuple(self.metadata["image_size"])
@@ -76,7 +83,7 @@ class TFLiteStreamClassifier(VideoClassifier):
         # A state output goes back in unchanged when both tensors share scale and zero point.
         self._same_quantization = [
             a["dtype"] == b["dtype"] and tuple(a["quantization"]) == tuple(b["quantization"])
-            for a, b in zip(self._state_outputs, self._state_inputs)
+            for a, b in zip(self._state_outputs, self._state_inputs, strict=True)
         ]
         self.reset()
 
@@ -105,11 +112,11 @@ class TFLiteStreamClassifier(VideoClassifier):
         stacked = frames.reshape(self._frames_input["shape"])  # tubelet frames stacked vertically: same bytes
         interpreter.set_tensor(self._frames_input["index"], quantize_to(stacked, self._frames_input))
         interpreter.set_tensor(self._weight_input["index"], quantize_to(self._frame_weight(), self._weight_input))
-        for detail, state in zip(self._state_inputs, self._states):
+        for detail, state in zip(self._state_inputs, self._states, strict=True):
             interpreter.set_tensor(detail["index"], state)
         interpreter.invoke()
         new_states = []
-        for out, inp, same in zip(self._state_outputs, self._state_inputs, self._same_quantization):
+        for out, inp, same in zip(self._state_outputs, self._state_inputs, self._same_quantization, strict=True):
             value = interpreter.get_tensor(out["index"])
             new_states.append(value if same else quantize_to(dequantize_from(value, out), inp))
         self._states = new_states
@@ -133,8 +140,6 @@ class TFLiteStreamClassifier(VideoClassifier):
 
     def crop_frame(self, frame_rgb):
         """The evaluation view of one decoded RGB frame: short side resized, centre crop, float32 (H, W, 3)."""
-        from dvfl_tf.data.video_io import center_crop_clip
-
         return center_crop_clip(np.asarray(frame_rgb)[None], self.image_size, short_side_for(self.image_size))[0]
 
     def push_frame(self, frame_rgb):
@@ -148,8 +153,6 @@ class TFLiteStreamClassifier(VideoClassifier):
 
 def open_source(source):
     """A cv2.VideoCapture for a video file path or a camera index (an int, or a string of digits)."""
-    import cv2
-
     camera = isinstance(source, int) or (isinstance(source, str) and source.isdigit())
     if not camera and not os.path.exists(source):
         raise FileNotFoundError(f"No such video file: {source}")
@@ -166,8 +169,6 @@ def stream_predictions(classifier, source, stride=1, max_frames=None):
     Feeds every `stride`-th decoded frame. Yields one dict per completed step:
     `frame` (1-based index in the source), `time_s`, `probabilities`, `step_ms`.
     """
-    import cv2
-
     if stride < 1:
         raise ValueError(f"`stride` must be positive. Received: stride={stride}")
     capture = open_source(source)

@@ -6,7 +6,7 @@ import math
 import os
 
 import keras
-import numpy as np
+from matplotlib.figure import Figure  # the object API: no pyplot, no global backend to switch
 
 from dvfl_tf.core.io_safety import atomic_path, atomic_write_json
 from dvfl_tf.models.model_loading import weights_are_finite
@@ -189,15 +189,11 @@ def plot_history(history_csv, output_dir):
     rows = read_history(history_csv)
     if not rows:
         return []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     epochs = [row["epoch"] + 1 for row in rows]
     paths = []
     for name, keys in (("loss", ("loss", "kd_loss", "ce_loss")), ("accuracy", ("top1", "top5"))):
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig = Figure(figsize=(6, 4))
+        ax = fig.subplots()
         for key in keys:
             for prefix in ("", "val_"):
                 column = prefix + key
@@ -210,7 +206,6 @@ def plot_history(history_csv, output_dir):
         path = os.path.join(output_dir, f"curves_{name}.png")
         fig.tight_layout()
         fig.savefig(path, dpi=100)
-        plt.close(fig)
         paths.append(path)
     return paths
 

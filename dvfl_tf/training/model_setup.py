@@ -2,10 +2,10 @@
 
 import os
 
-import keras
-
 from dvfl_tf.core.errors import UserError
 from dvfl_tf.models.model_loading import load_keras_model, model_num_classes
+from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 
 
 class ModelSpecError(UserError, ValueError):
@@ -24,7 +24,7 @@ def load_official_checkpoint_into(model, checkpoint_path, require_complete=False
     Returns the `PretrainedStartReport`.
     """
     try:
-        from dvfl_tf.convert import start_from_pretrained
+        from dvfl_tf.convert import start_from_pretrained  # noqa: PLC0415 (guarded: an install without the checkpoint readers still trains)
     except ImportError as error:
         raise ModelSpecError(
             "Loading official PyTorch checkpoints needs dvfl_tf.convert, which is not available "
@@ -45,9 +45,6 @@ def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path
     `overrides` (backbone arguments) apply to presets only. `class_names` (the dataset's)
     are stored in the model, so every file saved from it carries them.
     """
-    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
-
     if str(spec).endswith(".keras"):
         model = load_keras_model(spec)
         wants_causal = bool((overrides or {}).get("causal"))
@@ -85,8 +82,6 @@ def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path
 def load_teacher(spec, num_classes, teacher_preset="video_focalnet_base", num_frames=None, image_size=None):
     """The teacher: a `.keras` file, or a fine-tuned checkpoint loaded whole into `teacher_preset`."""
     if _is_checkpoint(spec):
-        from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
-
         model = build_model(teacher_preset, num_classes=num_classes, num_frames=num_frames, image_size=image_size)
         load_official_checkpoint_into(model, spec, require_complete=True)
         return model

@@ -4,6 +4,7 @@ kept off norms and biases, batch-scaled LR, linear warmup then cosine, global-no
 import math
 
 import keras
+from keras import ops
 
 OPTIMIZERS = ("sgd", "adamw")
 # The official recipe scales the base LR linearly with the global batch size / 512.
@@ -36,8 +37,6 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         self.min_lr = float(min_lr)
 
     def __call__(self, step):
-        from keras import ops
-
         step = ops.cast(step, "float32")
         warmup = self.peak_lr * (step + 1.0) / max(self.warmup_steps, 1)
         decay_steps = max(self.total_steps - self.warmup_steps, 1)

@@ -23,12 +23,19 @@ import os
 
 import keras
 
+from dvfl_tf.models.clip_geometry import clip_geometry
+from dvfl_tf.models.distillation_losses import validate_distillation_args
+from dvfl_tf.models.distiller import Distiller
 from dvfl_tf.training.accelerators import is_chief, make_strategy, set_mixed_precision, shard_by_data
 from dvfl_tf.training.callbacks import (
-    FiniteGuard, RunBackup, StudentCheckpoints, TrainingCurves, plot_history, read_backup, write_json,
+    FiniteGuard,
+    RunBackup,
+    StudentCheckpoints,
+    TrainingCurves,
+    plot_history,
+    read_backup,
+    write_json,
 )
-from dvfl_tf.models.distiller import Distiller
-from dvfl_tf.models.distillation_losses import validate_distillation_args
 from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, scaled_learning_rate
 from dvfl_tf.training.run_dir import RunDirError, check_run_dir, create_run_dir, truncate_history
 
@@ -148,7 +155,7 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         )
         distiller.compile(optimizer=optimizer, jit_compile=bool(config.xla))
         # BackupAndRestore restores into a built model and optimizer.
-        distiller(keras.ops.zeros((1,) + tuple(student.inputs[0].shape[1:])))
+        distiller(keras.ops.zeros(clip_geometry(student).batch_shape(1)))
         distiller.optimizer.build(student.trainable_variables)
 
     # The models are built and agree with the data: only now is anything written (by the chief).

@@ -17,6 +17,8 @@ import datetime
 import json
 import os
 
+from dvfl_tf.core.io_safety import atomic_write_json
+
 MARKER = ".dvfl-tf-run"
 
 # Fields that may change between a run and its restart without changing the result.
@@ -62,13 +64,12 @@ def refuse_foreign(path, earlier_output=None):
 
 def claim_folder(path, earlier_output=None):
     """Makes `path` a folder of ours (marker), refusing a non-empty folder that is not (`refuse_foreign`)."""
-    from dvfl_tf.training.callbacks import write_json
-
     refuse_foreign(path, earlier_output)
     os.makedirs(path, exist_ok=True)
     marker = os.path.join(path, MARKER)
     if not os.path.exists(marker):
-        write_json(marker, {"created_by": "dvfl-tf", "purpose": "marks a dvfl-tf output folder; do not delete"})
+        atomic_write_json(marker, {"created_by": "dvfl-tf", "purpose": "marks a dvfl-tf output folder; do not delete"},
+                          sort_keys=True)
 
 
 def read_config(path):
@@ -108,7 +109,7 @@ def check_run_dir(path, config_dict, epochs_done=0):
                 f"learning rate follows the longer schedule (it rises again from the end of the "
                 f"{old['epochs']}-epoch one)"
             ),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         }
     elif "epochs" in changed and isinstance(new.get("epochs"), int):
         changed.remove("epochs")
@@ -127,13 +128,11 @@ def check_run_dir(path, config_dict, epochs_done=0):
 
 def create_run_dir(path, config_dict, extension=None):
     """Creates the folder (marker first) and writes `config.json`, recording `extension` if given."""
-    from dvfl_tf.training.callbacks import write_json
-
     claim_folder(path)
     old = read_config(path) or {}
     data = json.loads(json.dumps(config_dict))
     data["schedule_changes"] = list(old.get("schedule_changes", [])) + ([extension] if extension else [])
-    write_json(os.path.join(path, "config.json"), data)
+    atomic_write_json(os.path.join(path, "config.json"), data, sort_keys=True)
 
 
 def truncate_history(history_csv, epochs_done):

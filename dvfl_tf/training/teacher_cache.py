@@ -13,29 +13,33 @@ where the teacher labels the student's own augmented clip. More views (e.g.
 4x3) recover part of the diversity at a proportional cost in cache time.
 """
 
+import dataclasses
 import json
 import zipfile
 
 import numpy as np
+import tensorflow as tf
+from tqdm import tqdm
 
 from dvfl_tf.core.errors import UserError, first_line
 from dvfl_tf.core.io_safety import atomic_path
+from dvfl_tf.data.clip_config import ClipDatasetConfig
+from dvfl_tf.data.data_options import DataOptions, evaluation_dataset, load_dataset_index
+from dvfl_tf.data.datasets import VideoRecord
+from dvfl_tf.data.pipeline import clip_dataset, skipped_videos
+from dvfl_tf.models.clip_geometry import clip_geometry
+from dvfl_tf.models.model_loading import load_keras_model
 
 CACHE_FORMAT = 1
 
 
 def cache_teacher_logits(teacher, data_options, output_path, views=(2, 3), batch_size=8):
     """Writes `output_path` (.npz): logits (N, views, C) of `teacher` (a model or .keras path) on the train split."""
-    from tqdm import tqdm
-
-    from dvfl_tf.data import skipped_videos
-    from dvfl_tf.data.data_options import evaluation_dataset, load_dataset_index
-    from dvfl_tf.models.model_loading import load_keras_model
-
     if isinstance(teacher, str):
         teacher = load_keras_model(teacher)
-    data_options.num_frames = data_options.num_frames or int(teacher.inputs[0].shape[1])
-    data_options.image_size = data_options.image_size or int(teacher.inputs[0].shape[2])
+    geometry = clip_geometry(teacher)
+    data_options.num_frames = data_options.num_frames or geometry.num_frames
+    data_options.image_size = data_options.image_size or geometry.height
     index = load_dataset_index(data_options, required_split=data_options.train_split)
     options = _split_as_eval(data_options)
     records = index.records(options.eval_split)
@@ -61,8 +65,6 @@ def cache_teacher_logits(teacher, data_options, output_path, views=(2, 3), batch
 
 
 def _split_as_eval(data_options):
-    import dataclasses
-
     # The cached views are read with the evaluation (deterministic) pipeline from the training split.
     return dataclasses.replace(data_options, eval_split=data_options.train_split)
 
@@ -88,19 +90,14 @@ def load_cache(path):
 
 def offline_training_dataset(cache_path, batch_size, seed=0):
     """(repeated dataset of (clip, {"labels", "teacher_logits"}) batches, num_classes, videos, data options)."""
-    import tensorflow as tf
-
-    from dvfl_tf.data import VideoRecord, clip_dataset
-    from dvfl_tf.data.data_options import DataOptions
-
     logits, labels, meta = load_cache(cache_path)
     options = DataOptions(**meta["data"])
     num_classes = len(meta["class_names"])
-    records = [VideoRecord(path, int(label)) for path, label in zip(meta["paths"], labels)]
-    clips = clip_dataset(records, num_classes, num_frames=options.num_frames, image_size=options.image_size,
-                         training=False, batch_size=1, views=tuple(meta["views"]), repeat=True,
-                         short_side=options.resolved_short_side(),
-                         dataset_name=options.dataset)
+    records = [VideoRecord(path, int(label)) for path, label in zip(meta["paths"], labels, strict=True)]
+    config = ClipDatasetConfig(num_frames=options.num_frames, image_size=options.image_size, training=False,
+                               batch_size=1, views=tuple(meta["views"]), repeat=True,
+                               short_side=options.resolved_short_side(), dataset_name=options.dataset)
+    clips = clip_dataset(records, num_classes, config)
     cached = tf.data.Dataset.from_tensor_slices((logits, labels.astype("int64"))).repeat()
 
     def pick_view(step, video_and_cache):

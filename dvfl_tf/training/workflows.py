@@ -2,27 +2,28 @@
 
 import os
 
+from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index, training_datasets
+from dvfl_tf.models.clip_geometry import clip_geometry
+from dvfl_tf.models.model_loading import load_keras_model
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 from dvfl_tf.training.accelerators import make_strategy
-from dvfl_tf.data.data_options import training_datasets
 from dvfl_tf.training.model_setup import build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
 from dvfl_tf.training.run_dir import refuse_foreign
+from dvfl_tf.training.teacher_cache import offline_training_dataset
 
 
 def _resolve_input_shape(model_spec, data_options):
     """Frames and image size: the options if set, else the model's (a .keras file) or the preset's."""
-    from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
-
     if str(model_spec) in PRESETS:
         preset = PRESETS[model_spec]["backbone"]
         data_options.num_frames = data_options.num_frames or preset["num_frames"]
         data_options.image_size = data_options.image_size or preset["image_size"]
     elif str(model_spec).endswith(".keras") and not (data_options.num_frames and data_options.image_size):
-        from dvfl_tf.models.model_loading import load_keras_model
-
         model = load_keras_model(model_spec)
-        data_options.num_frames = data_options.num_frames or int(model.inputs[0].shape[1])
-        data_options.image_size = data_options.image_size or int(model.inputs[0].shape[2])
+        geometry = clip_geometry(model)
+        data_options.num_frames = data_options.num_frames or geometry.num_frames
+        data_options.image_size = data_options.image_size or geometry.height
     return data_options
 
 
@@ -91,8 +92,6 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
 def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_rate=None, overrides=None,
                     validate=True, student_init=None):
     """Distils from cached teacher logits (see `teacher_cache`); no teacher forward pass. Returns the run state."""
-    from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index
-    from dvfl_tf.training.teacher_cache import offline_training_dataset
 
     refuse_foreign(config.output)
     if not os.path.isfile(teacher_logits):

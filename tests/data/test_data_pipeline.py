@@ -6,6 +6,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 
 from dvfl_tf.data.cache import prepare_cache  # noqa: E402
+from dvfl_tf.data.clip_config import ClipDatasetConfig  # noqa: E402
 from dvfl_tf.data.datasets import load_index  # noqa: E402
 from dvfl_tf.data.pipeline import clip_dataset, skipped_videos  # noqa: E402
 
@@ -21,7 +22,7 @@ def test_training_batches_are_reproducible_per_seed_and_differ_per_epoch(hmdb51_
     records = index.records("train")
 
     def make(seed):
-        return clip_dataset(records, index.num_classes, training=True, batch_size=2, seed=seed, **SMALL)
+        return clip_dataset(records, index.num_classes, ClipDatasetConfig(training=True, batch_size=2, seed=seed, **SMALL))
 
     ds = make(7)
     first, second = _epoch(ds), _epoch(ds)
@@ -40,8 +41,8 @@ def test_training_batches_are_reproducible_per_seed_and_differ_per_epoch(hmdb51_
 
 def test_training_samples_one_frame_per_segment(hmdb51_tree, helpers):
     index = load_index("hmdb51", hmdb51_tree)  # marker videos of 10 frames
-    ds = clip_dataset(index.records("train"), index.num_classes, training=True, batch_size=1, seed=1,
-                      augment=False, **SMALL)
+    config = ClipDatasetConfig(training=True, batch_size=1, seed=1, augment=False, **SMALL)
+    ds = clip_dataset(index.records("train"), index.num_classes, config)
     bounds = np.floor(np.linspace(0, 10, 5)).astype(int)
     for clips, _ in ds:
         frames = [helpers.marker_index(f) for f in clips.numpy()[0]]
@@ -51,25 +52,25 @@ def test_training_samples_one_frame_per_segment(hmdb51_tree, helpers):
 def test_evaluation_centres_views_and_mixup_targets(hmdb51_tree, helpers):
     index = load_index("hmdb51", hmdb51_tree)
     test = index.records("test")
-    ds = clip_dataset(test, index.num_classes, training=False, batch_size=2, **SMALL)
+    ds = clip_dataset(test, index.num_classes, ClipDatasetConfig(training=False, batch_size=2, **SMALL))
     batches = _epoch(ds)
     assert [len(c) for c, _ in batches] == [2, 1]  # evaluation keeps the remainder
     assert [helpers.marker_index(f) for f in batches[0][0][0]] == [1, 3, 6, 8]
-    dense = _epoch(clip_dataset(test, index.num_classes, training=False, batch_size=3, sampling="dense",
-                                frame_interval=2, **SMALL))
+    dense_config = ClipDatasetConfig(training=False, batch_size=3, sampling="dense", frame_interval=2, **SMALL)
+    dense = _epoch(clip_dataset(test, index.num_classes, dense_config))
     assert [helpers.marker_index(f) for f in dense[0][0][0]] == [2, 4, 6, 8]  # start at the centre of 0..3 (mmaction)
-    multi = _epoch(clip_dataset(test, index.num_classes, training=False, batch_size=3, views=(4, 3), **SMALL))
+    multi = _epoch(clip_dataset(test, index.num_classes, ClipDatasetConfig(training=False, batch_size=3, views=(4, 3), **SMALL)))
     assert multi[0][0].shape == (3, 12, 4, 24, 24, 3)
-    mixed = _epoch(clip_dataset(index.records("train"), index.num_classes, training=True, batch_size=3,
-                                mixup=True, **SMALL))
+    mixup_config = ClipDatasetConfig(training=True, batch_size=3, mixup=True, **SMALL)
+    mixed = _epoch(clip_dataset(index.records("train"), index.num_classes, mixup_config))
     for _, targets in mixed:
         assert np.allclose(targets.sum(axis=1), 1.0, atol=1e-5) and targets.min() > 0  # smoothed
     with pytest.raises(ValueError, match="num_frames must be a positive integer. Received: num_frames=None"):
-        clip_dataset(test, index.num_classes, training=False, batch_size=2, num_frames=None, image_size=24)
+        clip_dataset(test, index.num_classes, ClipDatasetConfig(training=False, batch_size=2, num_frames=None, image_size=24))
     with pytest.raises(ValueError, match="short_side must be >= image_size"):
-        clip_dataset(test, index.num_classes, training=False, batch_size=2, image_size=24, short_side=16)
+        clip_dataset(test, index.num_classes, ClipDatasetConfig(training=False, batch_size=2, image_size=24, short_side=16))
     with pytest.raises(ValueError, match="evaluation protocol"):
-        clip_dataset(test, index.num_classes, training=True, batch_size=2, views=(2, 3))
+        clip_dataset(test, index.num_classes, ClipDatasetConfig(training=True, batch_size=2, views=(2, 3)))
 
 
 def test_corrupt_videos_are_skipped_and_reported(hmdb51_tree, capfd):
@@ -81,7 +82,7 @@ def test_corrupt_videos_are_skipped_and_reported(hmdb51_tree, capfd):
     zero = os.path.join(hmdb51_tree, "catch", "catch_video_1.avi")
     cv2.VideoWriter(zero, cv2.VideoWriter_fourcc(*"XVID"), 25, (32, 32)).release()
     index = load_index("hmdb51", hmdb51_tree)
-    ds = clip_dataset(index.records("train"), index.num_classes, training=True, batch_size=2, **SMALL)
+    ds = clip_dataset(index.records("train"), index.num_classes, ClipDatasetConfig(training=True, batch_size=2, **SMALL))
     batches = _epoch(ds)
     assert sum(len(c) for c, _ in batches) == 4  # 6 videos, 2 unusable
     assert "cannot open" in skipped_videos()[bad] and "no decodable frames" in skipped_videos()[zero]
@@ -105,8 +106,8 @@ def test_cache_gives_the_same_clips_as_raw_videos(hmdb51_tree, tmp_path, image_f
         prepare_cache("hmdb51", hmdb51_tree, cache, short_side=48, image_format=image_format, progress=False,
                       videos_per_shard=4)
     kwargs = dict(training=True, batch_size=2, seed=3, mixup=True, **SMALL)
-    raw = _epoch(clip_dataset(index.records("train"), index.num_classes, **kwargs))
-    cached = _epoch(clip_dataset(index.records("train"), index.num_classes, cache_dir=cache, **kwargs))
+    raw = _epoch(clip_dataset(index.records("train"), index.num_classes, ClipDatasetConfig(**kwargs)))
+    cached = _epoch(clip_dataset(index.records("train"), index.num_classes, ClipDatasetConfig(cache_dir=cache, **kwargs)))
     assert len(raw) == len(cached)
     for (raw_clips, raw_targets), (cache_clips, cache_targets) in zip(raw, cached):
         assert np.array_equal(raw_targets, cache_targets)
@@ -123,8 +124,8 @@ def test_input_context_shards_videos_and_splits_the_batch(hmdb51_tree):
     for pipeline_id in (0, 1):
         context = tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=pipeline_id,
                                              num_replicas_in_sync=2)
-        batches = _epoch(clip_dataset(records, index.num_classes, training=False, batch_size=4,
-                                      input_context=context, **SMALL))
+        batches = _epoch(clip_dataset(records, index.num_classes, ClipDatasetConfig(training=False, batch_size=4, **SMALL),
+                                      input_context=context))
         assert max(len(c) for c, _ in batches) == 2
         seen.append(sum(len(c) for c, _ in batches))
     assert seen == [3, 3]

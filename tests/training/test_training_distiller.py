@@ -55,7 +55,7 @@ def test_gradients_reach_only_student():
     trainable_ids = {id(v) for v in distiller.trainable_variables}
     assert trainable_ids == {id(v) for v in distiller.student.trainable_variables}
     with tf.GradientTape() as tape:
-        _, _, total, _, _ = distiller._distillation_losses(clips, labels, training=True)
+        total = distiller.compute_loss(clips, labels, training=True)
     grads = tape.gradient(total, distiller.student.trainable_variables + distiller.teacher.variables)
     student_grads = grads[: len(distiller.student.trainable_variables)]
     teacher_grads = grads[len(distiller.student.trainable_variables) :]
@@ -104,3 +104,23 @@ def test_config_round_trip_and_keras_save(tmp_path):
 def test_argument_validation(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Distiller(tiny_classifier(NUM_CLASSES), None, **kwargs)
+
+
+def test_keras_distillation_spelling_is_the_same_distiller():
+    from dvfl_tf.models.distillation_losses import LogitsDistillation
+
+    keras.utils.set_random_seed(1)
+    student, teacher = tiny_classifier(NUM_CLASSES), tiny_classifier(NUM_CLASSES, embed_dim=16)
+    distiller = Distiller(student=student, teacher=teacher, student_loss_weight=0.75,
+                          distillation_losses=LogitsDistillation(temperature=3.0, divergence="js"))
+    assert (distiller.temperature, distiller.alpha, distiller.divergence) == (3.0, 0.25, "js")
+    config = distiller.get_config()
+    assert (config["temperature"], config["alpha"], config["divergence"]) == (3.0, 0.25, "js")
+    clips, labels = _batch()
+    expected, _, _ = distillation_loss(labels, student(clips), teacher(clips), temperature=3.0, alpha=0.25, kind="js")
+    np.testing.assert_allclose(float(distiller.compute_loss(clips, labels, training=False)), float(np.mean(expected)),
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="Received: student_loss_weight=2"):
+        Distiller(student, None, student_loss_weight=2)
+    with pytest.raises(ValueError, match="distillation_losses must be one dvfl_tf LogitsDistillation"):
+        Distiller(student, None, distillation_losses=keras.distillation.LogitsDistillation(temperature=3.0))

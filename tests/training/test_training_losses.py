@@ -59,3 +59,23 @@ def test_soft_cross_entropy_with_one_hot_equals_sparse_ce():
 def test_bad_divergence_name_is_a_clear_error():
     with pytest.raises(ValueError, match="kind"):
         divergence(TEACHER, STUDENT, 1.0, "kl")
+
+
+def test_logits_distillation_is_a_keras_distillation_loss_and_matches_keras_kl():
+    import keras
+
+    from dvfl_tf.models.distillation_losses import LogitsDistillation
+
+    ours = LogitsDistillation(temperature=4.0)
+    assert isinstance(ours, keras.distillation.DistillationLoss)
+    # A KLDivergence instance: with the default string "kl_divergence" Keras 3.15 gets the loss
+    # function, not the class, and skips its softmax branch (the KL of clipped raw logits).
+    reference = keras.distillation.LogitsDistillation(temperature=4.0, loss=keras.losses.KLDivergence())
+    np.testing.assert_allclose(float(ours.compute_loss(TEACHER, STUDENT)),
+                               float(reference.compute_loss(TEACHER, STUDENT)), rtol=1e-5)
+    assert LogitsDistillation.from_config(LogitsDistillation(2.0, "js").get_config()).get_config() == {
+        "temperature": 2.0, "divergence": "js"}
+    with pytest.raises(ValueError, match="Received: divergence='kl'"):
+        LogitsDistillation(divergence="kl")
+    with pytest.raises(ValueError, match="Received: temperature=0"):
+        LogitsDistillation(temperature=0)

@@ -1,0 +1,151 @@
+"""`ClipDatasetConfig`: everything `clip_dataset` needs besides the videos and the class count.
+
+A frozen dataclass, validated when built (one "... Received: name=value" line
+per bad value), so that a wrong option fails where it is written and not deep
+inside a `tf.data` trace. `get_config` / `from_config` round-trip it through
+JSON-friendly dicts (run configurations, logs). TensorFlow-free.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from dvfl_tf.data.augment import AugmentConfig, MixupConfig
+
+SAMPLINGS = ("segment", "dense")
+
+
+def _is_positive_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+
+@dataclasses.dataclass(frozen=True)
+class ClipDatasetConfig:
+    """How videos become batches of clips.
+
+    Clip geometry: `num_frames` frames of `image_size` x `image_size` pixels,
+    decoded at `short_side` (None: full size) and sampled by `sampling`
+    ("segment": one frame per segment, TSN style; "dense": every
+    `frame_interval`-th frame).
+
+    `training`: random sampling and augmentation, shuffled, one salt per pass;
+    otherwise centred, deterministic clips. `views=(C, K)` (evaluation only):
+    C temporal clips x K in {1, 3} spatial crops per video.
+
+    `augment`: None = the official recipe when training and none when
+    evaluating; True/False; a dict of `AugmentConfig` fields or an
+    `AugmentConfig`. Flipping is off for `dataset_name` "ssv2" / "synthetic".
+    `mixup` (training only): None/False, True, a dict or a `MixupConfig`.
+
+    `batch_size` is the global batch. `seed` fixes order and augmentation of
+    every pass. `cache_dir`: a frame cache (`dvfl-tf prepare-cache`) read
+    instead of the videos it holds. `repeat`, `shuffle`, `drop_remainder`
+    (None: as `training`), `num_parallel_calls` and `prefetch` (None: AUTOTUNE)
+    shape the `tf.data` pipeline.
+    """
+
+    training: bool
+    batch_size: int
+    num_frames: int = 8
+    image_size: int = 224
+    short_side: int = 256
+    sampling: str = "segment"
+    frame_interval: int = 4
+    views: tuple = (1, 1)
+    seed: int = 0
+    augment: object = None
+    mixup: object = None
+    dataset_name: str = None
+    cache_dir: str = None
+    repeat: bool = False
+    shuffle: bool = None
+    drop_remainder: bool = None
+    num_parallel_calls: int = None
+    prefetch: int = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "views", tuple(self.views))
+        self._check_geometry()
+        self._check_views()
+        if not _is_positive_int(self.batch_size):
+            raise ValueError(f"batch_size must be >= 1. Received: batch_size={self.batch_size!r}")
+        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool):
+            raise ValueError(f"seed must be an integer. Received: seed={self.seed!r}")
+        self.augment_config()  # raises on unknown augmentation options
+        if self.training:
+            MixupConfig.resolve(self.mixup)
+        for name in ("num_parallel_calls", "prefetch"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, np.integer)) and (value >= 1 or value == -1)):
+                raise ValueError(f"{name} must be None, -1 (AUTOTUNE) or >= 1. Received: {name}={value!r}")
+
+    def _check_geometry(self):
+        for name in ("num_frames", "image_size", "frame_interval"):
+            value = getattr(self, name)
+            if not _is_positive_int(value):
+                raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+        if self.short_side is not None and (not _is_positive_int(self.short_side) or self.short_side < self.image_size):
+            raise ValueError(
+                f"short_side must be >= image_size ({self.image_size}) or None. Received: short_side={self.short_side!r}"
+            )
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be 'segment' or 'dense'. Received: sampling={self.sampling!r}")
+
+    def _check_views(self):
+        views = self.views
+        if len(views) != 2 or not _is_positive_int(views[0]) or views[1] not in (1, 3):
+            raise ValueError(f"views must be (clips >= 1, crops in {{1, 3}}). Received: views={views}")
+        if self.training and views != (1, 1):
+            raise ValueError(f"Multi-view clips are an evaluation protocol. Received: training=True, views={views}")
+
+    # -- resolved values ---------------------------------------------------
+
+    def augment_config(self):
+        """The `AugmentConfig` applied to each clip (the "none" config when evaluating by default)."""
+        return AugmentConfig.resolve(self.augment, self.training, self.dataset_name)
+
+    def mixup_config(self):
+        """The `MixupConfig` applied to each training batch, or None."""
+        return MixupConfig.resolve(self.mixup) if self.training else None
+
+    @property
+    def shuffles(self):
+        return self.training if self.shuffle is None else bool(self.shuffle)
+
+    @property
+    def drops_remainder(self):
+        return self.training if self.drop_remainder is None else bool(self.drop_remainder)
+
+    @property
+    def clip_shape(self):
+        """Shape of one element's clip: (T, S, S, 3), or (C*K, T, S, S, 3) for multi-view evaluation."""
+        clip = (self.num_frames, self.image_size, self.image_size, 3)
+        return clip if self.views == (1, 1) else (self.views[0] * self.views[1],) + clip
+
+    # -- serialization -----------------------------------------------------
+
+    def get_config(self):
+        """A dict of plain values; `from_config` of it builds the same batches.
+
+        An `AugmentConfig` / `MixupConfig` becomes the dict of all its fields, which
+        `AugmentConfig.resolve` / `MixupConfig.resolve` turn back into the same config.
+        """
+        config = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if dataclasses.is_dataclass(value):
+                value = dataclasses.asdict(value)
+            config[field.name] = list(value) if isinstance(value, tuple) else value
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise ValueError(f"Unknown ClipDatasetConfig options {unknown}. Received: config={config}")
+        return cls(**config)
+
+    def replace(self, **changes):
+        """A copy with `changes` applied (validated again)."""
+        return dataclasses.replace(self, **changes)
