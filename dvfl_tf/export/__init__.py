@@ -14,7 +14,6 @@ _LAZY = {
     "ExportOptions": "dvfl_tf.export.exporter",
     "export_model": "dvfl_tf.export.exporter",
     "export_tflite": "dvfl_tf.export.exporter",
-    "write_report": "dvfl_tf.export.exporter",
     "ExportReport": "dvfl_tf.export.export_report",
     "format_summary": "dvfl_tf.export.export_report",
     "export_stream_model": "dvfl_tf.export.stream_exporter",

@@ -29,9 +29,7 @@ from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
 
 __all__ = [
     "DEFAULT_CALIBRATION_CLIPS", "DEFAULT_VERIFY_CLIPS", "ExportOptions", "PreparedExport", "build_metadata",
-    "convert_and_check", "export_model", "export_tflite", "format_summary", "package", "prepare", "verify_export",
-    "write_report",
-]
+    "convert_and_check", "export_model", "export_tflite", "format_summary", "package", "prepare", "verify_export",]
 
 DEFAULT_CALIBRATION_CLIPS = 32
 DEFAULT_VERIFY_CLIPS = 8
@@ -326,11 +324,6 @@ def _io(detail):
         "scale": float(scale),
         "zero_point": int(zero_point),
     }
-
-
-def write_report(report, path):
-    """Writes an `ExportReport` as JSON (kept for callers of the one-call API)."""
-    report.write(path)
 
 
 def export_tflite(
