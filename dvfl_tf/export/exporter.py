@@ -29,7 +29,8 @@ from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
 
 __all__ = [
     "DEFAULT_CALIBRATION_CLIPS", "DEFAULT_VERIFY_CLIPS", "ExportOptions", "PreparedExport", "build_metadata",
-    "convert_and_check", "export_model", "export_tflite", "format_summary", "package", "prepare", "verify_export",]
+    "convert_and_check", "export_model", "export_tflite", "format_summary", "package", "prepare", "verify_export",
+]
 
 DEFAULT_CALIBRATION_CLIPS = 32
 DEFAULT_VERIFY_CLIPS = 8
