@@ -1,4 +1,9 @@
-"""`export_stream_tflite`: causal Keras classifier -> verified frame-by-frame `.tflite` file + report.
+"""`export_stream_model`: causal Keras classifier -> verified frame-by-frame `.tflite` file + `ExportReport`.
+
+The exporter's steps with a stream's own first and last: prepare_stream (the
+streaming model, calibration as streamed steps) -> convert_and_check (also
+refusing any activation or state whose outer dimension is not 1) -> package
+(`build_stream_metadata`) -> verify_stream (step by step against Keras).
 
 The stream file is the classifier's `streaming_model()`: the newest frame (or
 tubelet), `frame_weight` (1 / steps so far) and the states in; logits for the
