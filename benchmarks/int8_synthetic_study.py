@@ -82,7 +82,7 @@ def main():
 
     from dvfl_tf.data.datasets import load_index
     from dvfl_tf.export import export_tflite
-    from dvfl_tf.export.quantization_debug import layer_error_report
+    from analysis.int8_layer_errors import layer_error_report  # benchmarks/ is this script's folder
     from dvfl_tf.export.verification import agreement, keras_logits
 
     os.makedirs(args.output, exist_ok=True)
@@ -138,9 +138,9 @@ def main():
         versus_float = agreement(float_tflite, logits, test_y)
         versus_keras_seen = agreement(keras_seen, evaluate_tflite(path, seen_x), seen_y)
         results[name] = {
-            "file_size_bytes": report["file_size_bytes"],
-            "float_ops": len(report["float_ops"]),
-            "latency_ms": report["latency_ms"],
+            "file_size_bytes": report.file_size_bytes,
+            "float_ops": len(report.float_ops),
+            "latency_ms": report.latency_ms,
             "accuracy": versus_float["tflite_accuracy"],
             "float_tflite_accuracy": versus_float["keras_accuracy"],
             "top1_agreement_with_float": versus_float["top1_agreement"],

@@ -92,7 +92,7 @@ def accuracy(args):
         "int8_vs_float_agreement_last_frame": float(np.mean(last["float32"] == last["int8"])),
         "int8_vs_float_agreement_per_step": [float(a) for a in per_step_agreement],
         "int8_vs_float_mean_abs_logit_diff": float(np.abs(streamed["float32"] - streamed["int8"]).mean()),
-        "stream_int8_fully_integer": reports["int8"]["fully_integer"],
+        "stream_int8_fully_integer": reports["int8"].fully_integer,
         "seconds": round(time.time() - start, 1),
         **_machine(),
     }

@@ -61,7 +61,8 @@ def export_tflite_command(
         raise click.UsageError("--preset needs --num-classes.")
     _check_outputs(output, report_path, overwrite, inputs=(model_path, labels_path))
 
-    from dvfl_tf.export.exporter import export_tflite, format_summary
+    from dvfl_tf.export.export_report import format_summary
+    from dvfl_tf.export.exporter import ExportOptions, export_model
     from dvfl_tf.runtime.model_metadata import LabelsError, load_labels
 
     if preset is not None:
@@ -72,7 +73,7 @@ def export_tflite_command(
         try:
             model = build_model(preset, num_classes=num_classes, num_frames=frames, image_size=image_size, **causal)
         except ValueError as error:
-            raise click.UsageError(str(error))
+            raise click.UsageError(str(error)) from None
     else:
         from dvfl_tf.models.model_loading import load_keras_model
 
@@ -92,20 +93,17 @@ def export_tflite_command(
     elif mode in ("int8", "int16x8"):
         click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
 
+    options = ExportOptions(mode=mode, uint8_io=uint8_io, edgetpu=edgetpu, keep_float=keep_float, stream=stream)
+    clips_and_names = {"class_names": class_names, "calibration_clips": calibration_clips,
+                       "calibration_source": calibration_source, "verify_clips": verify_clips}
     if stream:
-        from dvfl_tf.export.stream_exporter import export_stream_tflite, format_stream_summary
+        from dvfl_tf.export.stream_exporter import export_stream_model
 
-        report = export_stream_tflite(
-            model, output, mode=mode, calibration_clips=calibration_clips, class_names=class_names,
-            report_path=report_path, verify_clips=verify_clips, calibration_source=calibration_source,
-        )
-        click.echo(format_stream_summary(report))
-        return
-    report = export_tflite(
-        model, output, mode=mode, calibration_clips=calibration_clips, class_names=class_names,
-        uint8_io=uint8_io, edgetpu=edgetpu, report_path=report_path, verify_clips=verify_clips,
-        calibration_source=calibration_source, keep_float=list(keep_float) or None,
-    )
+        report = export_stream_model(model, output, options, **clips_and_names)
+    else:
+        report = export_model(model, output, options, **clips_and_names)
+    if report_path is not None:
+        report.write(report_path)
     click.echo(format_summary(report))
 
 
@@ -182,7 +180,7 @@ def _predict_stream(source, model_path, labels_path, as_json, stride, horizon, m
     try:
         classifier = TFLiteStreamClassifier(model_path, labels_path=labels_path, horizon=horizon)
     except (NotAStreamModelError, ValueError) as error:
-        raise click.UsageError(str(error))
+        raise click.UsageError(str(error)) from None
     steps = 0
     try:
         for step in stream_predictions(classifier, source, stride=stride, max_frames=max_frames):
@@ -195,6 +193,6 @@ def _predict_stream(source, model_path, labels_path, as_json, stride, horizon, m
                 click.echo(f"frame {step['frame']:5d}  t={step['time_s']:7.2f}s  {label:<24s} {probability:6.1%}"
                            f"  ({step['step_ms']:.1f} ms)")
     except (FileNotFoundError, OSError) as error:
-        raise click.UsageError(str(error))
+        raise click.UsageError(str(error)) from None
     if steps == 0:
         raise click.ClickException(f"No prediction: {source} gave fewer frames than one tubelet.")

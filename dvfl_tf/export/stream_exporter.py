@@ -1,4 +1,9 @@
-"""`export_stream_tflite`: causal Keras classifier -> verified frame-by-frame `.tflite` file + report.
+"""`export_stream_model`: causal Keras classifier -> verified frame-by-frame `.tflite` file + `ExportReport`.
+
+The exporter's steps with a stream's own first and last: prepare_stream (the
+streaming model, calibration as streamed steps) -> convert_and_check (also
+refusing any activation or state whose outer dimension is not 1) -> package
+(`build_stream_metadata`) -> verify_stream (step by step against Keras).
 
 The stream file is the classifier's `streaming_model()`: the newest frame (or
 tubelet), `frame_weight` (1 / steps so far) and the states in; logits for the
@@ -12,17 +17,28 @@ model over whole clips, step by step, so every state input is calibrated on
 the values it holds at run time, not on zeros.
 """
 
-import json
+import dataclasses
 import os
+import time
 
+import keras
 import numpy as np
 
 from dvfl_tf.export import tflite_graph
-from dvfl_tf.export.calibration import synthetic_motion_clips
-from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, convert
-from dvfl_tf.export.exporter import DEFAULT_CALIBRATION_CLIPS, DEFAULT_VERIFY_CLIPS, write_report
+from dvfl_tf.export.export_report import CalibrationInfo, ExportReport
+from dvfl_tf.export.exporter import (
+    ExportOptions,
+    PreparedExport,
+    add_verification,
+    check_class_names,
+    convert_and_check,
+    default_clips,
+    package,
+    size_and_ops,
+    split_clips_and_labels,
+)
+from dvfl_tf.export.verification import agreement
 from dvfl_tf.runtime.interpreter import make_interpreter
-from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
 from dvfl_tf.runtime.stream import STREAM_FORMAT, TFLiteStreamClassifier
 
 # Stream files: full int8 needs no float op anywhere, and the int16x8 scheme has no GPU or Edge TPU kernels.
@@ -35,8 +51,6 @@ def stream_steps(stream_model, clip, tubelet_size):
     The inputs each step of a real stream sees: the tubelet, 1 / t and the
     states the float model carried from the previous steps.
     """
-    import keras
-
     clip = np.asarray(clip, np.float32)
     frames_shape = tuple(stream_model.inputs[0].shape)
     states = [np.zeros(tuple(i.shape), np.float32) for i in stream_model.inputs[2:]]
@@ -45,7 +59,7 @@ def stream_steps(stream_model, clip, tubelet_size):
     for step, start in enumerate(range(0, len(clip), tubelet_size), start=1):
         values = [clip[start : start + tubelet_size].reshape(frames_shape), np.full((1, 1), 1.0 / step, np.float32)]
         values += states
-        steps.append(dict(zip(names, values)))
+        steps.append(dict(zip(names, values, strict=True)))
         outputs = stream_model(values, training=False)
         states = [keras.ops.convert_to_numpy(o) for o in outputs[1:]]
     return steps
@@ -53,8 +67,6 @@ def stream_steps(stream_model, clip, tubelet_size):
 
 def keras_stream_logits(stream_model, clip, tubelet_size):
     """Logits after each step (steps, num_classes) of the float Keras streaming model on `clip`."""
-    import keras
-
     logits = []
     for inputs in stream_steps(stream_model, clip, tubelet_size):
         values = [inputs[i.name] for i in stream_model.inputs]
@@ -83,6 +95,96 @@ def _io_table(model_bytes, stream_model):
     return inputs, outputs
 
 
+def prepare_stream(model, options, *, class_names=None, calibration_clips=None, calibration_source=None,
+                   verify_clips=None):
+    """Step 1 for a stream file: the streaming model, its geometry, and calibration as streamed steps.
+
+    Arguments as `exporter.prepare`; the clips are whole clips (num_frames, H, W, 3),
+    streamed a tubelet at a time for calibration and verification.
+
+    Raises:
+        ValueError: the model is not causal, or the mode is not a stream mode.
+    """
+    if options.mode not in STREAM_MODES:
+        raise ValueError(f"`mode` must be one of {STREAM_MODES} for a stream model. Received: mode={options.mode!r}")
+    stream_model = model.streaming_model()  # raises for a non-causal model
+    backbone = model.backbone
+    num_frames, tubelet_size = backbone.num_frames, backbone.tubelet_size
+    height, width = backbone.frame_shape
+    check_class_names(class_names, int(stream_model.outputs[0].shape[-1]))
+    calibration_clips, calibration_source, verify_clips, verification_source = default_clips(
+        options.mode, num_frames, (height, width), calibration_clips, calibration_source, verify_clips
+    )
+    calibration_steps = calibration = None
+    if calibration_clips is not None:
+        calibration_steps = [s for clip in calibration_clips for s in stream_steps(stream_model, clip, tubelet_size)]
+        calibration = CalibrationInfo(calibration_source, len(calibration_clips), len(calibration_steps))
+    return PreparedExport(
+        graph_model=stream_model,
+        reference_model=stream_model,
+        num_frames=num_frames,
+        image_size=(height, width),
+        class_names=list(class_names) if class_names is not None else None,
+        calibration_data=calibration_steps,
+        calibration=calibration,
+        verify_clips=verify_clips,
+        verification_source=verification_source,
+        tubelet_size=tubelet_size,
+    )
+
+
+def build_stream_metadata(prepared, options, inputs, outputs):
+    """The `dvfl_tf` metadata of a stream file: geometry, class names and every input/output by name."""
+    height, width = prepared.image_size
+    return {
+        "format": STREAM_FORMAT,
+        "version": 1,
+        "class_names": prepared.class_names,
+        "num_frames": prepared.num_frames,
+        "tubelet_size": prepared.tubelet_size,
+        "image_size": [height, width],
+        "mode": options.mode,
+        "inputs": inputs,
+        "outputs": outputs,
+        "usage": (
+            "Each step: `frames` = the newest tubelet_size frames of raw RGB [0, 255], stacked vertically "
+            "(1, tubelet_size*H, W, 3); `frame_weight` = 1/t at step t (1, 2, ...), or 1/N held after N steps "
+            "for a moving average; states = zeros at the first step, then output k+1 fed back as state "
+            "input k (inputs[2+k]). outputs[0] = logits for the frames so far."
+        ),
+    }
+
+
+def export_stream_model(model, output_path, options=None, **clips_and_names):
+    """prepare_stream -> convert_and_check -> package -> verify_stream; returns the `ExportReport`.
+
+    Raises:
+        ExportRefusedError: a Flex/custom op, CONV_3D, a tensor above rank 4, or an
+            activation or state whose outer dimension is not 1.
+        ValueError: the model is not causal, or the mode is not a stream mode.
+    """
+    options = dataclasses.replace(options or ExportOptions(), stream=True)
+    prepared = prepare_stream(model, options, **clips_and_names)
+    model_bytes, graph = convert_and_check(prepared, options)
+    inputs, outputs = _io_table(model_bytes, prepared.graph_model)
+    metadata = build_stream_metadata(prepared, options, inputs, outputs)
+    model_bytes = package(model_bytes, metadata, output_path, options.write_sidecar)
+    report = ExportReport(
+        output=os.fspath(output_path),
+        mode=options.mode,
+        stream=True,
+        calibration=prepared.calibration,
+        class_names=prepared.class_names,
+        verification_source=prepared.verification_source,
+        **_stream_graph_facts(graph, model_bytes, inputs, outputs),
+    )
+    verification = verify_stream(
+        os.fspath(output_path), prepared.graph_model, prepared.verify_clips, prepared.tubelet_size
+    )
+    add_verification(report, verification, latency_ms=verification["step_latency_ms"])
+    return report
+
+
 def export_stream_tflite(
     model,
     output_path,
@@ -95,98 +197,23 @@ def export_stream_tflite(
     calibration_source=None,
     write_sidecar=True,
 ):
-    """Converts the streaming model of a causal classifier to `.tflite`, checks it, returns the report.
-
-    Args as `export_tflite`; the clips are whole clips (num_frames, H, W, 3),
-    streamed a tubelet at a time for calibration and verification.
-
-    Raises:
-        ExportRefusedError: a Flex/custom op, CONV_3D, a tensor above rank 4, or an
-            activation or state whose outer dimension is not 1.
-        ValueError: the model is not causal, or `mode` is not a stream mode.
-    """
-    if mode not in STREAM_MODES:
-        raise ValueError(f"`mode` must be one of {STREAM_MODES} for a stream model. Received: mode={mode!r}")
-    stream_model = model.streaming_model()  # raises for a non-causal model
-    backbone = model.backbone
-    num_frames, tubelet_size = backbone.num_frames, backbone.tubelet_size
-    height, width = backbone.frame_shape
-    num_classes = int(stream_model.outputs[0].shape[-1])
-    if class_names is not None and len(class_names) != num_classes:
-        raise ValueError(
-            f"`class_names` must have one name per class ({num_classes}). Received: {len(class_names)} names"
-        )
-    report = {"output": os.fspath(output_path), "mode": mode, "stream": True}
-
-    calibration_steps = None
-    if mode in CALIBRATED_MODES:
-        if calibration_clips is None:
-            calibration_clips = synthetic_motion_clips(DEFAULT_CALIBRATION_CLIPS, num_frames, (height, width))
-            calibration_source = calibration_source or "synthetic motion clips (no dataset given)"
-        calibration_clips = list(calibration_clips)
-        calibration_steps = [s for clip in calibration_clips for s in stream_steps(stream_model, clip, tubelet_size)]
-        report["calibration"] = {
-            "source": calibration_source or "clips given by the caller",
-            "num_clips": len(calibration_clips),
-            "num_steps": len(calibration_steps),
-        }
-    model_bytes = convert(stream_model, mode, calibration_steps)
-
-    graph = tflite_graph.inspect_graph(model_bytes)
-    problems = tflite_graph.mobile_violations(graph) + tflite_graph.outer_dimension_violations(graph)
-    if problems:
-        raise tflite_graph.ExportRefusedError("Refusing to export: " + "; ".join(problems))
-
-    inputs, outputs = _io_table(model_bytes, stream_model)
-    metadata = {
-        "format": STREAM_FORMAT,
-        "version": 1,
-        "class_names": list(class_names) if class_names is not None else None,
-        "num_frames": num_frames,
-        "tubelet_size": tubelet_size,
-        "image_size": [height, width],
-        "mode": mode,
-        "inputs": inputs,
-        "outputs": outputs,
-        "usage": (
-            "Each step: `frames` = the newest tubelet_size frames of raw RGB [0, 255], stacked vertically "
-            "(1, tubelet_size*H, W, 3); `frame_weight` = 1/t at step t (1, 2, ...), or 1/N held after N steps "
-            "for a moving average; states = zeros at the first step, then output k+1 fed back as state "
-            "input k (inputs[2+k]). outputs[0] = logits for the frames so far."
-        ),
-    }
-    model_bytes = embed_metadata(model_bytes, metadata)
-    output_path = os.fspath(output_path)
-    os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
-    with open(output_path, "wb") as f:
-        f.write(model_bytes)
-    if write_sidecar:
-        with open(sidecar_path(output_path), "w") as f:
-            json.dump(metadata, f, indent=2)
-
-    report.update(_stream_graph_report(graph, model_bytes, inputs, outputs))
-    report["class_names"] = metadata["class_names"]
-    if verify_clips is None:
-        verify_clips = synthetic_motion_clips(DEFAULT_VERIFY_CLIPS, num_frames, (height, width), seed=1)
-        report["verification_source"] = "synthetic motion clips"
-    report["verification"] = verify_stream(output_path, stream_model, verify_clips, tubelet_size)
-    for key in ("max_abs_logit_diff", "mean_abs_logit_diff", "top1_agreement", "num_clips"):
-        report[key] = report["verification"][key]
-    report["latency_ms"] = report["verification"]["step_latency_ms"]
+    """One call for `export_stream_model` (arguments as `export_tflite`); also writes `report_path`."""
+    report = export_stream_model(
+        model, output_path, ExportOptions(mode=mode, stream=True, write_sidecar=write_sidecar),
+        class_names=class_names, calibration_clips=calibration_clips, calibration_source=calibration_source,
+        verify_clips=verify_clips,
+    )
     if report_path is not None:
-        write_report(report, report_path)
+        report.write(report_path)
     return report
 
 
-def _stream_graph_report(graph, model_bytes, inputs, outputs):
+def _stream_graph_facts(graph, model_bytes, inputs, outputs):
     tensors = {t["name"]: t for t in graph["tensors"]}
     islands = tflite_graph.float_islands(graph)
     io_types = {e["tensor"]: tensors[e["tensor"]]["type"] for e in inputs + outputs}
     return {
-        "file_size_bytes": len(model_bytes),
-        "op_histogram": graph["op_histogram"],
-        "num_ops": len(graph["ops"]),
-        "max_tensor_rank": max((len(t["shape"]) for t in graph["tensors"]), default=0),
+        **size_and_ops(model_bytes, graph),
         "inputs": inputs,
         "outputs": outputs,
         "io_types": sorted(set(io_types.values())),
@@ -203,12 +230,7 @@ def verify_stream(path, stream_model, clips, tubelet_size):
     `top1_agreement` at the last step (the whole clip); with labels, accuracies at
     the last step; `step_latency_ms`, the median time of one step (file's runtime, default threads).
     """
-    import time
-
-    from dvfl_tf.export.exporter import _split_clips_and_labels
-    from dvfl_tf.export.verification import agreement
-
-    clips, labels = _split_clips_and_labels(clips)
+    clips, labels = split_clips_and_labels(clips)
     classifier = TFLiteStreamClassifier(path)
     reference, exported, times = [], [], []
     for clip in clips:
@@ -229,27 +251,3 @@ def verify_stream(path, stream_model, clips, tubelet_size):
     result["step_latency_ms"] = float(np.median(times[1:] if len(times) > 1 else times))
     return result
 
-
-def format_stream_summary(report):
-    """A few readable lines summarising a stream export report."""
-    lines = [
-        f"{report['output']}: stream model, {report['mode']}",
-        f"  size {report['file_size_bytes'] / 1e6:.2f} MB, {report['num_ops']} ops, max tensor rank "
-        f"{report['max_tensor_rank']}, every activation and state at outer dimension 1",
-        f"  {len(report['inputs'])} inputs (frames, frame_weight, {len(report['inputs']) - 2} states), "
-        f"{len(report['outputs'])} outputs (logits, new states); I/O types {', '.join(report['io_types'])}",
-    ]
-    if "calibration" in report:
-        calibration = report["calibration"]
-        lines.append(
-            f"  calibration: {calibration['num_clips']} clips streamed ({calibration['num_steps']} steps), "
-            f"{calibration['source']}"
-        )
-    verification = report["verification"]
-    lines.append(
-        f"  vs Keras stream on {report['num_clips']} clips x {verification['steps_per_clip']} steps: max |logit diff| "
-        f"{report['max_abs_logit_diff']:.4g}, mean {report['mean_abs_logit_diff']:.4g}, "
-        f"top-1 agreement at the last step {report['top1_agreement']:.1%}"
-    )
-    lines.append(f"  latency: {report['latency_ms']:.2f} ms per step (median, this machine's CPU)")
-    return "\n".join(lines)

@@ -5,10 +5,8 @@ The exporter uses this to refuse files that would not run where we promise
 int8 graph still computes in float.
 """
 
-import collections
-
 from dvfl_tf.core.errors import UserError
-from dvfl_tf.core.tflite_schema import builtin_op_names, read_model, tensor_type_names
+from dvfl_tf.core.tflite_file import read_tflite
 
 # Ops no mobile delegate we target runs, or that the GPU delegate rejects.
 FORBIDDEN_BUILTINS = {"CONV_3D", "CONV_3D_TRANSPOSE"}
@@ -21,7 +19,7 @@ class ExportRefusedError(UserError, ValueError):
 
 
 def inspect_graph(model_bytes):
-    """A description of the main subgraph of `model_bytes`.
+    """A description of the main subgraph of `model_bytes` (read by `dvfl_tf.core.tflite_file`).
 
     Returns a dict with:
     - `ops`: list of {"index", "op", "custom_code", "inputs", "outputs"} in execution
@@ -30,57 +28,7 @@ def inspect_graph(model_bytes):
     - `op_histogram`: {op name: count};
     - `inputs`, `outputs`: tensor indices of the graph's inputs and outputs.
     """
-    model = read_model(model_bytes)
-    op_names = builtin_op_names()
-    type_names = tensor_type_names()
-    codes = []
-    for i in range(model.OperatorCodesLength()):
-        code = model.OperatorCodes(i)
-        # Old files store small codes in `deprecated_builtin_code`; the larger of the two is right.
-        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-        custom = code.CustomCode()
-        codes.append((op_names.get(builtin, f"BUILTIN_{builtin}"), custom.decode() if custom else None))
-
-    subgraph = model.Subgraphs(0)
-    tensors = []
-    for i in range(subgraph.TensorsLength()):
-        tensor = subgraph.Tensors(i)
-        buffer_index = tensor.Buffer()
-        buffer = model.Buffers(buffer_index) if 0 < buffer_index < model.BuffersLength() else None
-        constant = buffer is not None and (buffer.DataLength() > 0 or buffer.Offset() > 1)
-        tensors.append(
-            {
-                "index": i,
-                "name": tensor.Name().decode(),
-                "type": type_names.get(tensor.Type(), str(tensor.Type())),
-                "shape": [int(d) for d in tensor.ShapeAsNumpy()] if tensor.ShapeLength() else [],
-                "constant": bool(constant),
-            }
-        )
-
-    ops = []
-    for i in range(subgraph.OperatorsLength()):
-        operator = subgraph.Operators(i)
-        name, custom = codes[operator.OpcodeIndex()]
-        if name == "CUSTOM":
-            name = f"CUSTOM:{custom}"
-        ops.append(
-            {
-                "index": i,
-                "op": name,
-                "custom_code": custom,
-                "inputs": [int(t) for t in operator.InputsAsNumpy()] if operator.InputsLength() else [],
-                "outputs": [int(t) for t in operator.OutputsAsNumpy()] if operator.OutputsLength() else [],
-            }
-        )
-    return {
-        "ops": ops,
-        "tensors": tensors,
-        "op_histogram": dict(collections.Counter(op["op"] for op in ops).most_common()),
-        "inputs": [int(t) for t in subgraph.InputsAsNumpy()],
-        "outputs": [int(t) for t in subgraph.OutputsAsNumpy()],
-        "num_subgraphs": model.SubgraphsLength(),
-    }
+    return read_tflite(model_bytes).as_dict()
 
 
 def mobile_violations(graph):

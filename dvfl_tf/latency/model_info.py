@@ -1,4 +1,5 @@
-"""What a .tflite file computes: multiply-accumulates per op and weight precision, read from the flatbuffer.
+"""What a .tflite file computes: multiply-accumulates per op and weight precision, read from the flatbuffer
+(`dvfl_tf.core.tflite_file`, no interpreter).
 
 MACs are counted from tensor shapes, as `dvfl_tf.models.profiling.profile_model`
 counts them for Keras models: one MAC per weight use of FULLY_CONNECTED,
@@ -10,7 +11,8 @@ import dataclasses
 import math
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+from dvfl_tf.core.tflite_file import read_tflite
 
 
 # op name -> function(input shapes, output shape) -> MACs.
@@ -57,19 +59,11 @@ class TfliteModelInfo:
     macs_by_op: dict  # op name -> MACs
     op_counts: dict  # op name -> number of ops
     precision: str  # "float32", "fp16", "dynamic_range", "int8" or "int16x8"
-    input_details: list
+    input_details: list  # the graph inputs: {"index", "name", "shape", "dtype", "quantization"}
 
     @property
     def gmacs(self):
         return self.macs / 1e9
-
-
-def _interpreter_without_delegates(model_path):
-    # Without the default XNNPACK delegate the op list is the model's own.
-    interpreter = Interpreter(
-        model_path=model_path, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    )
-    return interpreter
 
 
 def _precision(input_dtype, weight_dtypes, activation_dtypes):
@@ -85,25 +79,30 @@ def _precision(input_dtype, weight_dtypes, activation_dtypes):
 
 
 def inspect_tflite(model_path):
-    """MACs (total and per op type), op counts and precision of a .tflite file."""
-    interpreter = _interpreter_without_delegates(model_path)
-    tensors = {detail["index"]: detail for detail in interpreter.get_tensor_details()}
+    """MACs (total and per op type), op counts and precision of a .tflite file, read from its flatbuffer."""
+    with open(model_path, "rb") as f:
+        graph = read_tflite(f.read())
+    tensors = graph.tensors
     macs_by_op, op_counts = {}, {}
     weight_dtypes, activation_dtypes = set(), set()
-    for op in interpreter._get_ops_details():
-        name = op["op_name"]
+    for op in graph.ops:
+        name = op.op
         op_counts[name] = op_counts.get(name, 0) + 1
         if name not in MAC_OPS:
             if name == "DEQUANTIZE":
-                weight_dtypes.update(np.dtype(tensors[i]["dtype"]) for i in op["inputs"] if i >= 0)
+                weight_dtypes.update(tensors[i].dtype for i in op.inputs if i >= 0)
             continue
-        inputs = [tuple(int(d) for d in tensors[i]["shape"]) if i >= 0 else () for i in op["inputs"]]
-        output = tuple(int(d) for d in tensors[op["outputs"][0]]["shape"])
+        inputs = [tensors[i].shape if i >= 0 else () for i in op.inputs]
+        output = tensors[op.outputs[0]].shape
         macs_by_op[name] = macs_by_op.get(name, 0) + MAC_OPS[name](inputs, output)
-        activation_dtypes.add(np.dtype(tensors[op["outputs"][0]]["dtype"]))
-        if len(op["inputs"]) > 1 and op["inputs"][1] >= 0:
-            weight_dtypes.add(np.dtype(tensors[op["inputs"][1]]["dtype"]))
-    input_details = interpreter.get_input_details()
+        activation_dtypes.add(tensors[op.outputs[0]].dtype)
+        if len(op.inputs) > 1 and op.inputs[1] >= 0:
+            weight_dtypes.add(tensors[op.inputs[1]].dtype)
+    input_details = [
+        {"index": t.index, "name": t.name, "shape": list(t.shape), "dtype": t.dtype,
+         "quantization": (t.scale[0], t.zero_point[0]) if t.scale and t.zero_point else (0.0, 0)}
+        for t in (tensors[i] for i in graph.inputs)
+    ]
     return TfliteModelInfo(
         macs=sum(macs_by_op.values()),
         macs_by_op=macs_by_op,

@@ -9,10 +9,8 @@ files for tools that cannot read flatbuffer metadata.
 import json
 import os
 
-import numpy as np
-
 from dvfl_tf.core.errors import UserError
-from dvfl_tf.core.tflite_schema import read_model, schema
+from dvfl_tf.core.tflite_file import read_metadata_buffers, with_metadata_buffer
 
 METADATA_NAME = "dvfl_tf"
 
@@ -26,33 +24,14 @@ def embed_metadata(model_bytes, metadata):
 
     An existing `dvfl_tf` entry is replaced.
     """
-    import flatbuffers  # noqa: PLC0415 (writing only, at export: the tflite-runtime fallback has no flatbuffers)
-
-    tflite = schema()
-    model = tflite.ModelT.InitFromPackedBuf(bytearray(model_bytes), 0)
-    payload = np.frombuffer(json.dumps(metadata, sort_keys=True).encode("utf-8"), dtype=np.uint8)
-    buffer = tflite.BufferT()
-    buffer.data = payload
-    model.buffers = list(model.buffers or []) + [buffer]
-    entry = tflite.MetadataT()
-    entry.name = METADATA_NAME
-    entry.buffer = len(model.buffers) - 1
-    kept = [m for m in (model.metadata or []) if _as_str(m.name) != METADATA_NAME]
-    model.metadata = kept + [entry]
-    builder = flatbuffers.Builder(len(model_bytes) + len(payload) + 1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
+    payload = json.dumps(metadata, sort_keys=True).encode("utf-8")
+    return with_metadata_buffer(model_bytes, METADATA_NAME, payload)
 
 
 def read_metadata(model_bytes):
     """The `dvfl_tf` metadata dict of a model, or None when it has none."""
-    model = read_model(model_bytes)
-    for i in range(model.MetadataLength()):
-        entry = model.Metadata(i)
-        if _as_str(entry.Name()) == METADATA_NAME:
-            data = model.Buffers(entry.Buffer()).DataAsNumpy()
-            return json.loads(bytes(data).decode("utf-8"))
-    return None
+    payload = read_metadata_buffers(model_bytes).get(METADATA_NAME)
+    return None if payload is None else json.loads(payload.decode("utf-8"))
 
 
 def load_metadata(model_path):
@@ -102,6 +81,3 @@ def load_labels(path):
         raise LabelsError(f"{path}: no class names in the file")
     return names
 
-
-def _as_str(value):
-    return value.decode("utf-8") if isinstance(value, bytes) else value

@@ -8,16 +8,16 @@ from dvfl_tf.export.edgetpu_compat import EDGETPU_SUPPORTED_OPS, edgetpu_report
 
 def test_edgetpu_profile_uses_only_edgetpu_ops(mini_classifier, tmp_path):
     report = export_tflite(mini_classifier, tmp_path / "etpu.tflite", mode="int8", edgetpu=True)
-    ops = set(report["op_histogram"])
+    ops = set(report.op_histogram)
     assert ops <= EDGETPU_SUPPORTED_OPS, ops - EDGETPU_SUPPORTED_OPS
     assert "GELU" not in ops and "TANH" in ops  # default replacement: tanh-form GELU
-    assert report["fully_integer"] and report["float_ops"] == []
-    check = report["edgetpu_check"]
+    assert report.fully_integer and report.float_ops == []
+    check = report.edgetpu_check
     assert check["unsupported_ops"] == {} and check["ops_falling_back_to_cpu"] == 0
     assert "compiler" in check and check["compiler"]["message"]
     # The float effect of swapping exact GELU for its tanh form is measured and small.
-    effect = report["edgetpu_activation"]["float_effect"]
-    assert report["edgetpu_activation"]["to"] == "gelu_tanh"
+    effect = report.edgetpu_activation["float_effect"]
+    assert report.edgetpu_activation["to"] == "gelu_tanh"
     assert effect["max_abs_logit_diff"] < 1e-2 and effect["top1_agreement"] == 1.0
     # The folded (frames, H, W, C) layout breaks Coral's "only 3 innermost dims > 1" rule; it is reported.
     assert check["tensor_shape_violations"] > 0

@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 
 from dvfl_tf.export import export_tflite, inspect_graph
@@ -19,31 +18,31 @@ def test_float32_export_matches_keras_and_is_mobile_clean(exports, class_names):
     path, report = exports["float32"]
     graph = _graph(path)
     assert mobile_violations(graph) == []
-    assert "CONV_3D" not in report["op_histogram"]
+    assert "CONV_3D" not in report.op_histogram
     assert max(len(t["shape"]) for t in graph["tensors"]) <= 4
-    assert report["input_details"]["shape"] == [2, 16, 16, 3]
-    assert report["input_details"]["dtype"] == "float32"
-    assert report["output_details"]["shape"] == [1, len(class_names)]
-    assert report["max_abs_logit_diff"] < 1e-3
-    assert report["top1_agreement"] == 1.0
-    assert report["num_clips"] == 8
-    assert report["latency_ms"] > 0
+    assert report.input_details["shape"] == [2, 16, 16, 3]
+    assert report.input_details["dtype"] == "float32"
+    assert report.output_details["shape"] == [1, len(class_names)]
+    assert report.max_abs_logit_diff < 1e-3
+    assert report.top1_agreement == 1.0
+    assert report.num_clips == 8
+    assert report.latency_ms > 0
 
 
 def test_int8_export_is_integer_from_input_to_output(exports):
     path, report = exports["int8"]
-    assert report["input_details"]["dtype"] == "int8"
-    assert report["output_details"]["dtype"] == "int8"
+    assert report.input_details["dtype"] == "int8"
+    assert report.output_details["dtype"] == "int8"
     # No float op anywhere: LayerNorm, GELU and the modulator product all stay int8.
-    assert report["float_ops"] == [] and report["boundary_conversions"] == []
-    assert report["fully_integer"] is True
+    assert report.float_ops == [] and report.boundary_conversions == []
+    assert report.fully_integer is True
     graph = _graph(path)
-    assert "QUANTIZE" not in report["op_histogram"] or all(
+    assert "QUANTIZE" not in report.op_histogram or all(
         graph["tensors"][op["inputs"][0]]["type"] in ("INT8", "UINT8") for op in graph["ops"] if op["op"] == "QUANTIZE"
     )
-    assert "DEQUANTIZE" not in report["op_histogram"]
-    assert report["calibration"]["source"].startswith("synthetic")
-    assert 0.0 <= report["top1_agreement"] <= 1.0 and report["num_clips"] == 8
+    assert "DEQUANTIZE" not in report.op_histogram
+    assert report.calibration.source.startswith("synthetic")
+    assert 0.0 <= report.top1_agreement <= 1.0 and report.num_clips == 8
     # Weights are int8 (file size says little for a model this small: the
     # per-tensor scales of the int8 graph weigh as much as its weights).
     weighted = [op for op in graph["ops"] if op["op"] in ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D")]
@@ -72,11 +71,11 @@ def test_class_names_travel_in_the_file_and_sidecar(exports, class_names):
 def test_weight_quantized_modes_stay_close_to_keras(mini_classifier, tmp_path, mode):
     report = export_tflite(mini_classifier, tmp_path / f"{mode}.tflite", mode=mode)
     assert mobile_violations(_graph(tmp_path / f"{mode}.tflite")) == []
-    assert report["input_details"]["dtype"] == "float32"
-    assert report["max_abs_logit_diff"] < 0.05
+    assert report.input_details["dtype"] == "float32"
+    assert report.max_abs_logit_diff < 0.05
     if mode == "fp16":
         # fp16 weights are stored as FLOAT16 constants, dequantized at load.
-        assert report["op_histogram"].get("DEQUANTIZE", 0) > 0
+        assert report.op_histogram.get("DEQUANTIZE", 0) > 0
 
 
 def test_uint8_io_with_given_calibration_clips(mini_classifier, tmp_path):
@@ -87,12 +86,12 @@ def test_uint8_io_with_given_calibration_clips(mini_classifier, tmp_path):
         mini_classifier, tmp_path / "u8.tflite", mode="int8", uint8_io=True, calibration_clips=clips,
         calibration_source="four clips", verify_clips=[(c, 0) for c in clips],
     )
-    assert report["input_details"]["dtype"] == "uint8"
-    assert report["output_details"]["dtype"] == "uint8"
-    assert report["calibration"] == {"source": "four clips", "num_clips": 4}
-    assert report["num_clips"] == 4
+    assert report.input_details["dtype"] == "uint8"
+    assert report.output_details["dtype"] == "uint8"
+    assert report.to_json()["calibration"] == {"source": "four clips", "num_clips": 4}
+    assert report.num_clips == 4
     # Labels given with the verification clips: both accuracies are reported.
-    assert {"keras_accuracy", "tflite_accuracy"} <= set(report["verification"])
+    assert {"keras_accuracy", "tflite_accuracy"} <= set(report.verification)
 
 
 def test_argument_errors(mini_classifier, tmp_path):
@@ -110,8 +109,8 @@ def test_int16x8_keeps_int16_activations_inside(mini_classifier, tmp_path):
     graph = _graph(path)
     assert mobile_violations(graph) == []
     # Float only at the boundary: QUANTIZE in, DEQUANTIZE out; every op inside is integer.
-    assert report["float_ops"] == []
-    assert sorted(op["op"] for op in report["boundary_conversions"]) == ["DEQUANTIZE", "QUANTIZE"]
+    assert report.float_ops == []
+    assert sorted(op["op"] for op in report.boundary_conversions) == ["DEQUANTIZE", "QUANTIZE"]
     activation_types = {t["type"] for t in graph["tensors"] if not t["constant"]}
     assert "INT16" in activation_types
-    assert report["top1_agreement"] == 1.0 and report["max_abs_logit_diff"] < 0.05
+    assert report.top1_agreement == 1.0 and report.max_abs_logit_diff < 0.05

@@ -2,8 +2,10 @@
 
 import numpy as np
 
+# The study-only error report lives with the experiments; `python -m pytest` puts the repository root on the path.
+from benchmarks.analysis.int8_layer_errors import layer_error_report
 from dvfl_tf.export import export_tflite, inspect_graph, synthetic_motion_clips
-from dvfl_tf.export.quantization_debug import layer_error_report, modulator_product_tensors, part_tensors
+from dvfl_tf.export.quantization_debug import modulator_product_tensors, part_tensors
 
 
 def test_modulator_product_and_parts_are_found_in_the_int8_graph(exports):
@@ -29,8 +31,8 @@ def test_layer_error_report_groups_errors_by_model_part(mini_classifier):
 
 def test_keep_float_leaves_named_ops_in_float(mini_classifier, tmp_path):
     report = export_tflite(mini_classifier, tmp_path / "sel.tflite", mode="int8", keep_float=["GELU"])
-    float_ops = {op["op"] for op in report["float_ops"]}
+    float_ops = {op["op"] for op in report.float_ops}
     assert "GELU" in float_ops and "CONV_2D" not in float_ops
-    assert report["kept_float"] == ["GELU"]
-    assert report["fully_integer"] is False
-    assert report["top1_agreement"] == 1.0
+    assert report.kept_float == ["GELU"]
+    assert report.fully_integer is False
+    assert report.top1_agreement == 1.0

@@ -84,7 +84,7 @@ def test_int8_stream_file_is_integer_4d_batch_one_and_builtin(stream_exports):
     io = [tensors[i] for i in graph["inputs"] + graph["outputs"]]
     assert {t["type"] for t in io} == {"INT8"}
     assert tflite_graph.float_islands(graph)["float_ops"] == []
-    assert report["fully_integer"] is True
+    assert report.fully_integer is True
     # frames, frame_weight, 3 states per block x 2 blocks, pooled mean; outputs: logits + the 7 states.
     assert len(graph["inputs"]) == 9 and len(graph["outputs"]) == 8
 
@@ -103,7 +103,7 @@ def test_int8_states_feed_back_unchanged_and_reset(stream_exports):
     probabilities = classifier.predict_clip(clip)
     assert probabilities.shape == (3,) and np.isclose(probabilities.sum(), 1.0, atol=1e-5)
     # int8 follows the float stream closely on this random model.
-    float_report = stream_exports["int8"][1]["verification"]
+    float_report = stream_exports["int8"][1].verification
     assert float_report["mean_abs_logit_diff"] < 0.1
 
 
@@ -116,7 +116,7 @@ def test_metadata_names_inputs_states_and_outputs_in_order(stream_exports):
     outputs = [entry["name"] for entry in metadata["outputs"]]
     assert inputs[:2] == ["frames", "frame_weight"] and inputs[-1] == "pool_mean"
     assert outputs == ["logits"] + [f"{name}_out" for name in inputs[2:]]
-    for state, result in zip(metadata["inputs"][2:], metadata["outputs"][1:]):
+    for state, result in zip(metadata["inputs"][2:], metadata["outputs"][1:], strict=True):
         assert state["shape"] == result["shape"] and state["shape"][0] == 1
     assert metadata["inputs"][0]["shape"] == [1, 32, 32, 3] and metadata["tubelet_size"] == 1
 

@@ -8,7 +8,6 @@ import pytest
 
 from dvfl_tf.export import export_tflite, inspect_graph
 from dvfl_tf.export.tflite_graph import mobile_violations
-
 from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
 CLASS_NAMES = ["walk", "run", "jump"]
@@ -44,7 +43,7 @@ def test_cheap_temporal_conv_exports_builtin_rank4_and_full_int8(tmp_path, tempo
         assert mobile_violations(graph) == []
         assert max(len(t["shape"]) for t in graph["tensors"]) <= 4
         assert _temporal_weights(graph, op_name) == [kernel_shape, [kernel_shape[0], 5] + kernel_shape[2:]]
-    assert reports["float32"]["max_abs_logit_diff"] < 1e-3
+    assert reports["float32"].max_abs_logit_diff < 1e-3
     int8 = reports["int8"]
-    assert int8["fully_integer"] is True and int8["float_ops"] == []
-    assert int8["input_details"]["dtype"] == "int8" and int8["output_details"]["dtype"] == "int8"
+    assert int8.fully_integer is True and int8.float_ops == []
+    assert int8.input_details["dtype"] == "int8" and int8.output_details["dtype"] == "int8"
