@@ -52,6 +52,11 @@ PRESETS = {
 }
 
 
+def is_builtin_preset(preset):
+    """True for the name of a built-in preset (not a preset directory or handle)."""
+    return isinstance(preset, str) and preset in PRESETS
+
+
 def preset_backbone_config(preset, **overrides):
     """The backbone constructor arguments of `preset`, with `overrides` (None values ignored)."""
     if preset not in PRESETS:

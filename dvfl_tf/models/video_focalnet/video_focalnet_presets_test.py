@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from dvfl_tf.models.profiling import profile_model
 from dvfl_tf.convert.official_config import config_from_official
+from dvfl_tf.models.profiling import profile_model
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, preset_backbone_config
 
