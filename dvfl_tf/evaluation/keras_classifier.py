@@ -6,11 +6,12 @@ comparable answers for a model before and after export.
 
 import os
 
+import keras
 import numpy as np
 
 from dvfl_tf.models.model_loading import load_keras_model
-from dvfl_tf.runtime.tflite_classifier import VideoClassifier, check_finite
 from dvfl_tf.runtime.preprocessing import softmax
+from dvfl_tf.runtime.tflite_classifier import VideoClassifier, check_finite
 
 
 class KerasVideoClassifier(VideoClassifier):
@@ -28,10 +29,10 @@ class KerasVideoClassifier(VideoClassifier):
         # The names saved with the model (`VideoFocalNetClassifier(class_names=...)`) unless overridden.
         class_names = class_names or getattr(model, "class_names", None)
         self._set_class_names(labels_path, class_names, source=source)
+        # The resize saved with the model (its preprocessor), as the TFLite runtime reads it from metadata.
+        self.short_side = getattr(getattr(model, "preprocessor", None), "resize_size", None)
         self.source = source
 
     def predict_clip(self, clip):
-        import keras
-
         logits = keras.ops.convert_to_numpy(self.graph(np.asarray(clip, np.float32), training=False))
         return softmax(check_finite(logits.reshape(-1), self.source))

@@ -9,6 +9,7 @@ from dvfl_tf.export.calibration import synthetic_motion_clips
 from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODES, convert
 from dvfl_tf.export.verification import verify
 from dvfl_tf.core.io_safety import atomic_write_bytes, atomic_write_json
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
 from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
 
@@ -148,6 +149,8 @@ def export_tflite(
         "image_size": [height, width],
         "input": "raw RGB in [0, 255], shape (frames, height, width, 3)",
         "mode": mode,
+        # How to build a clip for this file (resize, crop, sampling, normalisation done inside).
+        "preprocessing": preprocessing_metadata(model),
     }
     model_bytes = embed_metadata(model_bytes, metadata)
     output_path = os.fspath(output_path)

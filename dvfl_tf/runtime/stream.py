@@ -12,10 +12,10 @@ import time
 
 import numpy as np
 
-from dvfl_tf.runtime.tflite_classifier import VideoClassifier
 from dvfl_tf.runtime.interpreter import dequantize_from, make_interpreter, quantize_to
 from dvfl_tf.runtime.model_metadata import load_metadata
-from dvfl_tf.runtime.preprocessing import short_side_for, softmax
+from dvfl_tf.runtime.preprocessing import resize_size_from_metadata, softmax
+from dvfl_tf.runtime.tflite_classifier import VideoClassifier
 
 STREAM_FORMAT = "dvfl_tf.video_stream_classifier"
 
@@ -73,10 +73,11 @@ class TFLiteStreamClassifier(VideoClassifier):
         self.frame_shape = tuple(self.metadata["image_size"])
         self.num_classes = int(self._logits_output["shape"][-1])
         self._set_class_names(labels_path, self.metadata.get("class_names"))
+        self.short_side = resize_size_from_metadata(self.metadata, self.frame_shape[0])
         # A state output goes back in unchanged when both tensors share scale and zero point.
         self._same_quantization = [
             a["dtype"] == b["dtype"] and tuple(a["quantization"]) == tuple(b["quantization"])
-            for a, b in zip(self._state_outputs, self._state_inputs)
+            for a, b in zip(self._state_outputs, self._state_inputs, strict=True)
         ]
         self.reset()
 
@@ -105,11 +106,11 @@ class TFLiteStreamClassifier(VideoClassifier):
         stacked = frames.reshape(self._frames_input["shape"])  # tubelet frames stacked vertically: same bytes
         interpreter.set_tensor(self._frames_input["index"], quantize_to(stacked, self._frames_input))
         interpreter.set_tensor(self._weight_input["index"], quantize_to(self._frame_weight(), self._weight_input))
-        for detail, state in zip(self._state_inputs, self._states):
+        for detail, state in zip(self._state_inputs, self._states, strict=True):
             interpreter.set_tensor(detail["index"], state)
         interpreter.invoke()
         new_states = []
-        for out, inp, same in zip(self._state_outputs, self._state_inputs, self._same_quantization):
+        for out, inp, same in zip(self._state_outputs, self._state_inputs, self._same_quantization, strict=True):
             value = interpreter.get_tensor(out["index"])
             new_states.append(value if same else quantize_to(dequantize_from(value, out), inp))
         self._states = new_states
@@ -133,9 +134,9 @@ class TFLiteStreamClassifier(VideoClassifier):
 
     def crop_frame(self, frame_rgb):
         """The evaluation view of one decoded RGB frame: short side resized, centre crop, float32 (H, W, 3)."""
-        from dvfl_tf.data.video_io import center_crop_clip
+        from dvfl_tf.data.video_io import center_crop_clip  # noqa: PLC0415 (OpenCV: only when frames come)
 
-        return center_crop_clip(np.asarray(frame_rgb)[None], self.image_size, short_side_for(self.image_size))[0]
+        return center_crop_clip(np.asarray(frame_rgb)[None], self.image_size, self.resize_size)[0]
 
     def push_frame(self, frame_rgb):
         """Adds one decoded RGB frame; class probabilities when it completes a tubelet, else None."""
@@ -148,7 +149,7 @@ class TFLiteStreamClassifier(VideoClassifier):
 
 def open_source(source):
     """A cv2.VideoCapture for a video file path or a camera index (an int, or a string of digits)."""
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV: only when a video is opened, not at `import dvfl_tf.runtime`)
 
     camera = isinstance(source, int) or (isinstance(source, str) and source.isdigit())
     if not camera and not os.path.exists(source):
@@ -166,7 +167,7 @@ def stream_predictions(classifier, source, stride=1, max_frames=None):
     Feeds every `stride`-th decoded frame. Yields one dict per completed step:
     `frame` (1-based index in the source), `time_s`, `probabilities`, `step_ms`.
     """
-    import cv2
+    import cv2  # noqa: PLC0415 (OpenCV: only when a video is opened, not at `import dvfl_tf.runtime`)
 
     if stride < 1:
         raise ValueError(f"`stride` must be positive. Received: stride={stride}")
