@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _LAZY_EXPORTS = {
     "VideoFocalNetBackbone": "dvfl_tf.models.video_focalnet.video_focalnet_backbone",
     "VideoFocalNetClassifier": "dvfl_tf.models.video_focalnet.video_focalnet_classifier",
+    "VideoFocalNetPreprocessor": "dvfl_tf.models.video_focalnet.video_focalnet_preprocessor",
     "PRESETS": "dvfl_tf.models.video_focalnet.video_focalnet_presets",
     "build_model": "dvfl_tf.models.video_focalnet.video_focalnet_classifier",
     "start_from_pretrained": "dvfl_tf.convert.pretrained",

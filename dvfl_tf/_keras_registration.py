@@ -17,6 +17,7 @@ import sys
 SERIALIZABLE_MODULES = (
     "dvfl_tf.models.video_focalnet.video_focalnet_layers",
     "dvfl_tf.models.video_focalnet.video_focalnet_backbone",
+    "dvfl_tf.models.video_focalnet.video_focalnet_preprocessor",
     "dvfl_tf.models.video_focalnet.video_focalnet_classifier",
     "dvfl_tf.training.recipe",
     "dvfl_tf.models.distiller",

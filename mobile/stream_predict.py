@@ -27,7 +27,6 @@ import cv2
 import numpy as np
 
 from dvfl_tf.runtime import TFLiteVideoClassifier, load_metadata
-from dvfl_tf.runtime.preprocessing import short_side_for
 from dvfl_tf.runtime.stream import STREAM_FORMAT, TFLiteStreamClassifier, stream_predictions
 
 
@@ -62,7 +61,7 @@ def stream_frames(args, out=sys.stdout):
             print(f"t={step['time_s']:7.2f}s  {label:<30s} {probability:6.1%}  ({step['step_ms']:.1f} ms)",
                   file=out, flush=True)
     except (FileNotFoundError, OSError) as error:
-        raise SystemExit(str(error))
+        raise SystemExit(str(error)) from None
     return predictions
 
 
@@ -78,7 +77,7 @@ def stream(args, out=sys.stdout):
     if not capture.isOpened():
         raise SystemExit(f"Cannot open {'video ' + args.video if args.video else f'camera {args.camera}'}")
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-    short_side = short_side_for(classifier.image_size)
+    short_side = classifier.resize_size  # the model's own (its metadata), else 256/224 of the crop
     window = collections.deque(maxlen=window_size)
     recent = collections.deque(maxlen=max(args.smooth, 1))
     count = predictions = 0

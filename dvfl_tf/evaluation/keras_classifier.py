@@ -27,6 +27,8 @@ class KerasVideoClassifier(VideoClassifier):
         # The names saved with the model (`VideoFocalNetClassifier(class_names=...)`) unless overridden.
         class_names = class_names or getattr(model, "class_names", None)
         self._set_class_names(labels_path, class_names, source=source)
+        # The resize saved with the model (its preprocessor), as the TFLite runtime reads it from metadata.
+        self.short_side = getattr(getattr(model, "preprocessor", None), "resize_size", None)
         self.source = source
 
     def predict_clip(self, clip):

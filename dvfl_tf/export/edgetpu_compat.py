@@ -82,7 +82,9 @@ def edgetpu_variant(model, activation="gelu_tanh", num_clips=4):
     original_activation = backbone_config.get("activation", "gelu")
     backbone_config["activation"] = activation
     backbone = VideoFocalNetBackbone.from_config(backbone_config)
-    variant = VideoFocalNetClassifier(backbone, num_classes=model.num_classes, dropout=model.dropout, name=model.name)
+    variant = VideoFocalNetClassifier(
+        backbone, num_classes=model.num_classes, preprocessor=model.preprocessor, dropout=model.dropout, name=model.name
+    )
     variant.set_weights(model.get_weights())
 
     clips = synthetic_motion_clips(num_clips, model.num_frames, model.frame_shape, seed=2)

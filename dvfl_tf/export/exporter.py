@@ -24,6 +24,7 @@ from dvfl_tf.export.export_report import CalibrationInfo, ExportReport, format_s
 from dvfl_tf.export.quantization_debug import selective_int8
 from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODES, convert
 from dvfl_tf.export.verification import verify
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
 from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
 
@@ -94,6 +95,7 @@ class PreparedExport:
     verification_source: str | None
     edgetpu_activation: dict | None = None
     tubelet_size: int | None = None  # stream exports
+    preprocessing: dict | None = None  # how to build a clip for the file (the model's preprocessor config)
 
 
 def graph_model_of(model):
@@ -180,6 +182,7 @@ def prepare(model, options, *, class_names=None, calibration_clips=None, calibra
         verify_clips=verify_clips,
         verification_source=verification_source,
         edgetpu_activation=activation_report,
+        preprocessing=preprocessing_metadata(model),
     )
 
 
@@ -217,6 +220,8 @@ def build_metadata(prepared, options):
         "image_size": [height, width],
         "input": "raw RGB in [0, 255], shape (frames, height, width, 3)",
         "mode": options.mode,
+        # How to build a clip for this file (resize, crop, sampling; normalisation is done inside).
+        "preprocessing": prepared.preprocessing,
     }
 
 

@@ -24,6 +24,7 @@ import time
 import keras
 import numpy as np
 
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
 from dvfl_tf.export import tflite_graph
 from dvfl_tf.export.export_report import CalibrationInfo, ExportReport
 from dvfl_tf.export.exporter import (
@@ -130,6 +131,7 @@ def prepare_stream(model, options, *, class_names=None, calibration_clips=None, 
         verify_clips=verify_clips,
         verification_source=verification_source,
         tubelet_size=tubelet_size,
+        preprocessing=preprocessing_metadata(model),
     )
 
 
@@ -144,6 +146,7 @@ def build_stream_metadata(prepared, options, inputs, outputs):
         "tubelet_size": prepared.tubelet_size,
         "image_size": [height, width],
         "mode": options.mode,
+        "preprocessing": prepared.preprocessing,
         "inputs": inputs,
         "outputs": outputs,
         "usage": (

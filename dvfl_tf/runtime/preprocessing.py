@@ -9,28 +9,38 @@ import numpy as np
 
 from dvfl_tf.data.video_io import center_crop_clip, read_video, segment_indices
 
-# Evaluation resizes the short side to 256 for 224 crops (the official recipe);
-# other crop sizes keep the same ratio.
-SHORT_SIDE_RATIO = 256 / 224
+# The numbers are the model's (defined once, in a TF-free module of the models layer).
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import short_side_for
 
 
-def short_side_for(image_size):
-    return int(round(image_size * SHORT_SIDE_RATIO))
+def resize_size_from_metadata(metadata, image_size):
+    """The short side before the crop: the model's own (its `preprocessing` metadata), else the 256/224 rule.
+
+    Files exported before the preprocessing config was written carry none.
+    """
+    preprocessing = (metadata or {}).get("preprocessing") or {}
+    resize_size = preprocessing.get("resize_size")
+    return int(resize_size) if resize_size is not None else short_side_for(image_size)
 
 
-def clip_from_frames(frames, num_frames, image_size):
-    """Evaluation clip float32 (num_frames, S, S, 3) from uint8 RGB frames (N, H, W, 3)."""
+def clip_from_frames(frames, num_frames, image_size, short_side=None):
+    """Evaluation clip float32 (num_frames, S, S, 3) from uint8 RGB frames (N, H, W, 3).
+
+    `short_side` (the resize before the centre crop) defaults to `short_side_for(image_size)`.
+    """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
         raise ValueError(f"frames must be a non-empty (N, H, W, 3) RGB array. Received: shape={frames.shape}")
     indices = np.asarray(segment_indices(len(frames), num_frames, training=False))
-    return center_crop_clip(frames[indices], image_size, short_side=short_side_for(image_size))
+    short_side = short_side or short_side_for(image_size)
+    return center_crop_clip(frames[indices], image_size, short_side=short_side)
 
 
-def clip_from_video(path, num_frames, image_size):
+def clip_from_video(path, num_frames, image_size, short_side=None):
     """Evaluation clip of the video file at `path` (raises `VideoDecodeError` for unusable files)."""
-    frames = read_video(path, short_side=short_side_for(image_size))
-    return clip_from_frames(frames, num_frames, image_size)
+    short_side = short_side or short_side_for(image_size)
+    frames = read_video(path, short_side=short_side)
+    return clip_from_frames(frames, num_frames, image_size, short_side)
 
 
 def softmax(logits):

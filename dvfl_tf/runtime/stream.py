@@ -16,7 +16,7 @@ import numpy as np
 from dvfl_tf.data.video_io import center_crop_clip
 from dvfl_tf.runtime.interpreter import dequantize_from, make_interpreter, quantize_to
 from dvfl_tf.runtime.model_metadata import load_metadata
-from dvfl_tf.runtime.preprocessing import short_side_for, softmax
+from dvfl_tf.runtime.preprocessing import resize_size_from_metadata, softmax
 from dvfl_tf.runtime.tflite_classifier import VideoClassifier
 
 STREAM_FORMAT = "dvfl_tf.video_stream_classifier"
@@ -80,6 +80,7 @@ class TFLiteStreamClassifier(VideoClassifier):
         self.frame_shape = tuple(self.metadata["image_size"])
         self.num_classes = int(self._logits_output["shape"][-1])
         self._set_class_names(labels_path, self.metadata.get("class_names"))
+        self.short_side = resize_size_from_metadata(self.metadata, self.frame_shape[0])
         # A state output goes back in unchanged when both tensors share scale and zero point.
         self._same_quantization = [
             a["dtype"] == b["dtype"] and tuple(a["quantization"]) == tuple(b["quantization"])
@@ -140,7 +141,7 @@ class TFLiteStreamClassifier(VideoClassifier):
 
     def crop_frame(self, frame_rgb):
         """The evaluation view of one decoded RGB frame: short side resized, centre crop, float32 (H, W, 3)."""
-        return center_crop_clip(np.asarray(frame_rgb)[None], self.image_size, short_side_for(self.image_size))[0]
+        return center_crop_clip(np.asarray(frame_rgb)[None], self.image_size, self.resize_size)[0]
 
     def push_frame(self, frame_rgb):
         """Adds one decoded RGB frame; class probabilities when it completes a tubelet, else None."""

@@ -8,7 +8,14 @@ from dvfl_tf.core.errors import ModelFileError, first_line
 from dvfl_tf.core.model_files import check_tflite_file
 from dvfl_tf.runtime.interpreter import RuntimeNotFoundError, interpreter_module, make_interpreter, run_clip
 from dvfl_tf.runtime.model_metadata import LabelsError, load_labels, load_metadata
-from dvfl_tf.runtime.preprocessing import clip_from_frames, clip_from_video, softmax, top_k
+from dvfl_tf.runtime.preprocessing import (
+    clip_from_frames,
+    clip_from_video,
+    resize_size_from_metadata,
+    short_side_for,
+    softmax,
+    top_k,
+)
 
 
 class NonFiniteOutputError(ValueError):
@@ -28,10 +35,13 @@ def check_finite(logits, source):
 class VideoClassifier:
     """What every clip classifier shares: class names, preprocessing, top-k.
 
-    Subclasses set `num_frames`, `frame_shape`, `num_classes` and implement
-    `predict_clip`; this keeps `.keras` and `.tflite` predictions on one
-    preprocessing path.
+    Subclasses set `num_frames`, `frame_shape`, `num_classes` (and
+    `short_side`, the resize before the crop, when the model says it) and
+    implement `predict_clip`; this keeps `.keras` and `.tflite` predictions on
+    one preprocessing path.
     """
+
+    short_side = None  # None: the 256/224 rule for `image_size`
 
     def _set_class_names(self, labels_path=None, class_names=None, source="model metadata"):
         if labels_path is not None:
@@ -52,11 +62,16 @@ class VideoClassifier:
 
     def clip_from_frames(self, frames):
         """The evaluation clip for this model from uint8 RGB frames (N, H, W, 3)."""
-        return clip_from_frames(frames, self.num_frames, self.image_size)
+        return clip_from_frames(frames, self.num_frames, self.image_size, self.resize_size)
+
+    @property
+    def resize_size(self):
+        """Short side of the frames before the centre crop."""
+        return self.short_side or short_side_for(self.image_size)
 
     def predict_video(self, video_path, top_k=5):
         """[(label, probability)] of the `top_k` classes for a video file (evaluation preprocessing)."""
-        clip = clip_from_video(video_path, self.num_frames, self.image_size)
+        clip = clip_from_video(video_path, self.num_frames, self.image_size, self.resize_size)
         return self.top_k(self.predict_clip(clip), top_k)
 
     def top_k(self, probabilities, k=5):
@@ -96,6 +111,8 @@ class TFLiteVideoClassifier(VideoClassifier):
         self.frame_shape = (height, width)
         self.num_classes = int(output_detail["shape"][-1])
         self._set_class_names(labels_path, self.metadata.get("class_names"), source=f"{path} (its metadata)")
+        # The resize written by the exporter (`preprocessing` in the metadata), when the file has one.
+        self.short_side = resize_size_from_metadata(self.metadata, height)
 
     def predict_logits(self, clip):
         clip = np.asarray(clip)

@@ -1,14 +1,20 @@
-"""The Video-FocalNet backbone: a functional Keras model on frame-folded clips."""
+"""The Video-FocalNet backbone: a keras-hub `Backbone` on frame-folded clips."""
+
+import logging
 
 import keras
+import keras_hub
 
 from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
+    LAYER_NORM_EPSILON,
     FrameNormalization,
     LayerNorm,
     PatchEmbedding,
     VideoFocalNetBlock,
-    LAYER_NORM_EPSILON,
 )
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import is_builtin_preset, preset_backbone_config
+
+logger = logging.getLogger(__name__)
 
 
 def _as_pair(value, name):
@@ -21,12 +27,15 @@ def _as_pair(value, name):
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
-class VideoFocalNetBackbone(keras.Model):
+class VideoFocalNetBackbone(keras_hub.models.Backbone):
     """Video-FocalNet feature extractor (the official `VideoFocalNet` without its head).
 
-    Input: raw RGB frames in [0, 255], frames folded into the batch axis:
+    Input `folded_frames`: the frames of clips folded into the batch axis,
     (batch * num_frames, height, width, 3), clip-major (all frames of clip 0
-    first). Normalisation with the official mean and std happens inside.
+    first), raw RGB in [0, 255]. The mobile layout: no tensor above rank 4, so
+    the graph converts to full-integer TFLite; `VideoFocalNetClassifier` folds
+    (batch, frames, H, W, 3) clips into it. Normalisation with the official
+    mean and std happens inside (`frame_normalization`).
     Output: the final LayerNorm-ed token map (batch * num_frames / tubelet_size,
     height / 32, width / 32, embed_dim * 2 ** (num_stages - 1)).
 
@@ -47,6 +56,11 @@ class VideoFocalNetBackbone(keras.Model):
     model can run frame by frame (`VideoFocalNetClassifier.streaming_model`).
     `temporal_conv` is "dense" (official) or a cheaper temporal convolution for
     mobile presets ("depthwise", "grouped"; see `SpatioTemporalFocalModulation`).
+    `dtype` (a dtype policy) is given to every layer.
+
+    `VideoFocalNetBackbone.from_preset(name_or_directory)`: a built-in preset
+    name (`dvfl_tf.PRESETS`) builds fresh weights; a directory written by
+    `save_to_preset` (keras-hub's format) loads its config and weights.
     """
 
     def __init__(
@@ -73,6 +87,7 @@ class VideoFocalNetBackbone(keras.Model):
         activation="gelu",
         causal=False,
         temporal_conv="dense",
+        dtype=None,
         **kwargs,
     ):
         depths = [int(d) for d in depths]
@@ -106,8 +121,8 @@ class VideoFocalNetBackbone(keras.Model):
             drop_path_rate * i / (total_blocks - 1) if total_blocks > 1 else 0.0 for i in range(total_blocks)
         ]
 
-        inputs = keras.Input(shape=(height, width, 3), name="frames")
-        x = FrameNormalization(name="frame_normalization")(inputs)
+        inputs = keras.Input(shape=(height, width, 3), name="folded_frames")
+        x = FrameNormalization(dtype=dtype, name="frame_normalization")(inputs)
         x = PatchEmbedding(
             embed_dim,
             patch_size=patch_size,
@@ -115,9 +130,10 @@ class VideoFocalNetBackbone(keras.Model):
             is_stem=True,
             tubelet_size=tubelet_size,
             use_norm=patch_norm,
+            dtype=dtype,
             name="patch_embed",
         )(x)
-        x = keras.layers.Dropout(dropout, name="pos_drop")(x)
+        x = keras.layers.Dropout(dropout, dtype=dtype, name="pos_drop")(x)
         block_index = 0
         for stage, depth in enumerate(depths):
             dim = embed_dim * 2**stage
@@ -139,6 +155,7 @@ class VideoFocalNetBackbone(keras.Model):
                     activation=activation,
                     causal=causal,
                     temporal_conv=temporal_conv,
+                    dtype=dtype,
                     name=f"layers_{stage}_blocks_{block}",
                 )(x)
                 block_index += 1
@@ -148,10 +165,11 @@ class VideoFocalNetBackbone(keras.Model):
                     patch_size=2,
                     use_conv_embed=use_conv_embed,
                     is_stem=False,
+                    dtype=dtype,
                     name=f"layers_{stage}_downsample",
                 )(x)
-        outputs = LayerNorm(epsilon=LAYER_NORM_EPSILON, name="norm")(x)
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        outputs = LayerNorm(epsilon=LAYER_NORM_EPSILON, dtype=dtype, name="norm")(x)
+        super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         self.embed_dim = embed_dim
         self.depths = depths
@@ -206,10 +224,21 @@ class VideoFocalNetBackbone(keras.Model):
         outputs = {key: self.get_layer(name).output for key, name in self.stage_output_names().items()}
         return keras.Model(self.input, outputs, name=f"{self.name}_features")
 
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """A built-in preset name (fresh weights, logged) or a `save_to_preset` directory (weights loaded).
+
+        For a preset name, `kwargs` override backbone arguments; for a
+        directory, keras-hub's loader reads `config.json` and `model.weights.h5`.
+        """
+        if is_builtin_preset(preset):
+            logger.info("%s: built-in architecture preset, fresh (random) weights", preset)
+            return cls(**preset_backbone_config(preset, **kwargs), name="backbone")
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **super().get_config(),  # name, trainable, dtype
             "embed_dim": self.embed_dim,
             "depths": self.depths,
             "focal_levels": self.focal_levels,
@@ -234,6 +263,3 @@ class VideoFocalNetBackbone(keras.Model):
             "temporal_conv": self.temporal_conv,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -1,14 +1,20 @@
-"""Video-FocalNet / VFL-Net action classifier: backbone + clip pooling + linear head."""
+"""Video-FocalNet / VFL-Net action classifier: a keras-hub `Task` (backbone + clip pooling + linear head)."""
 
 import keras
+import keras_hub
 
 from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
 from dvfl_tf.models.video_focalnet.video_focalnet_layers import ClipPooling, FoldFrames
-from dvfl_tf.models.video_focalnet.video_focalnet_presets import preset_backbone_config
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import (
+    VideoFocalNetPreprocessor,
+    preprocessor_for_backbone,
+)
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import is_builtin_preset
+from dvfl_tf.models.video_focalnet.video_focalnet_streaming import build_streaming_model
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
-class VideoFocalNetClassifier(keras.Model):
+class VideoFocalNetClassifier(keras_hub.models.Task):
     """Classifies clips of raw RGB frames.
 
     Input: (batch, num_frames, height, width, 3), RGB in [0, 255].
@@ -18,42 +24,77 @@ class VideoFocalNetClassifier(keras.Model):
     head averages each frame's tokens, then the frames (as the official
     model), and applies `head`. `single_clip_model()` gives the same function
     for one clip with a 4-D input (frames, H, W, 3), the graph exported to TFLite.
+
+    Args:
+        backbone: a `VideoFocalNetBackbone`.
+        num_classes: number of outputs.
+        preprocessor: a `VideoFocalNetPreprocessor` (clip geometry, preprocessing
+            numbers, class names); None: the default one for the backbone.
+            `fit`/`predict`/`evaluate` map it over their data (keras-hub's
+            `Task`); on model-ready clips it only casts to float32.
+        dropout: dropout before the head.
+        class_names: shortcut for the preprocessor's class names.
+        compile: False by default, unlike keras-hub tasks: training compiles the
+            `Distiller` that wraps the classifier, never the classifier itself.
     """
 
-    def __init__(self, backbone, num_classes, dropout=0.0, class_names=None, **kwargs):
+    backbone_cls = VideoFocalNetBackbone
+    preprocessor_cls = VideoFocalNetPreprocessor
+
+    def __init__(self, backbone, num_classes, preprocessor=None, dropout=0.0, class_names=None, compile=False,
+                 **kwargs):
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"`num_classes` must be a positive integer. Received: num_classes={num_classes!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout}")
-        class_names = _check_class_names(class_names, num_classes)
+        if preprocessor is None:
+            preprocessor = preprocessor_for_backbone(backbone)
+        _check_preprocessor(preprocessor, backbone)
+        if class_names is not None:
+            preprocessor.class_names = _check_class_names(class_names, num_classes)
+        _check_class_names(preprocessor.class_names, num_classes)
+        dtype = kwargs.get("dtype", backbone.dtype_policy)
+        # === Layers ===
+        self.backbone = backbone
+        self.preprocessor = preprocessor
         height, width = backbone.frame_shape
-        self.pool = ClipPooling(backbone.frames_after_stem, name="pool")
-        self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout")
+        self.fold_frames = FoldFrames(dtype=dtype, name="fold_frames")
+        self.pool = ClipPooling(backbone.frames_after_stem, dtype=dtype, name="pool")
+        self.head_dropout = keras.layers.Dropout(dropout, dtype=dtype, name="head_dropout")
         self.head = keras.layers.Dense(
             num_classes,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            dtype=dtype,
             name="head",
         )
 
+        # === Functional model ===
         inputs = keras.Input(shape=(backbone.num_frames, height, width, 3), name="video")
-        x = FoldFrames(name="fold_frames")(inputs)
-        outputs = self._head_on_frames(backbone(x))
-        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        self.backbone = backbone
+        outputs = self._head_on_frames(backbone(self.fold_frames(inputs)))
+        super().__init__(inputs=inputs, outputs=outputs, compile=compile, **kwargs)
+
+        # === Config ===
         self.num_classes = num_classes
         self.dropout = dropout
-        self.set_class_names(class_names)
+
+    def compile(self, optimizer="auto", loss="auto", *, metrics="auto", **kwargs):
+        """keras-hub's defaults for a classifier of logits: Adam, sparse cross-entropy, accuracy."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-4)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics == "auto":
+            metrics = [keras.metrics.SparseCategoricalAccuracy()]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     @property
     def class_names(self):
-        """The label of each output (saved with the model), or None when they are not known."""
-        return list(self._class_names) if self._class_names is not None else None
+        """The label of each output (the preprocessor's, saved with the model), or None when not known."""
+        return self.preprocessor.class_names if self.preprocessor is not None else None
 
     def set_class_names(self, class_names):
         """Sets the labels saved with the model (one per class, or None)."""
-        names = _check_class_names(class_names, self.num_classes)
-        # A tuple of str: Keras does not track it as state.
-        self._class_names = tuple(names) if names is not None else None
+        self.preprocessor.class_names = _check_class_names(class_names, self.num_classes)
 
     def _head_on_frames(self, features):
         return self.head(self.head_dropout(self.pool(features)))
@@ -84,31 +125,64 @@ class VideoFocalNetClassifier(keras.Model):
         far, then the new states in the input order. Shares weights with this model;
         see `video_focalnet_streaming.build_streaming_model`.
         """
-        from dvfl_tf.models.video_focalnet.video_focalnet_streaming import build_streaming_model
-
         return build_streaming_model(self, name=name)
 
     def get_config(self):
         return {
-            "name": self.name,
+            **super().get_config(),  # backbone, preprocessor, name
             "trainable": self.trainable,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
             "num_classes": self.num_classes,
             "dropout": self.dropout,
-            "class_names": self.class_names,
         }
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        if isinstance(config["backbone"], dict):
+        # Files written before the preprocessor existed keep their class names at the top level.
+        class_names = config.pop("class_names", None)
+        if isinstance(config.get("backbone"), dict):
             config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        if isinstance(config.get("preprocessor"), dict):
+            config["preprocessor"] = keras.saving.deserialize_keras_object(config["preprocessor"])
+        if config.get("preprocessor") is None:
+            config["preprocessor"] = preprocessor_for_backbone(config["backbone"], class_names=class_names)
         return cls(**config)
 
     @classmethod
-    def from_preset(cls, preset, num_classes, **overrides):
-        """Builds a preset (see `dvfl_tf.PRESETS`) with fresh weights."""
-        return build_model(preset, num_classes=num_classes, **overrides)
+    def from_preset(cls, preset, num_classes=None, load_weights=True, **kwargs):
+        """A built-in preset name (fresh weights) or a `save_to_preset` directory (weights loaded).
+
+        Built-in names (`dvfl_tf.PRESETS`) are architectures only: the model gets
+        fresh (random) weights, as `build_model`; `num_classes` is required and
+        `kwargs` override backbone arguments. A directory is read by keras-hub's
+        loader (`task.json`, `model.weights.h5`, `task.weights.h5`,
+        `preprocessor.json`); a `num_classes` given there builds a fresh head.
+        """
+        if is_builtin_preset(preset):
+            if num_classes is None:
+                raise ValueError(f"A built-in preset needs `num_classes`. Received: preset={preset!r}")
+            backbone = cls.backbone_cls.from_preset(preset, **kwargs)  # logs that the weights are fresh
+            return cls(backbone, num_classes=num_classes, name=preset)
+        kwargs = {key: value for key, value in kwargs.items() if value is not None}
+        if num_classes is not None:
+            kwargs["num_classes"] = num_classes
+        return super().from_preset(preset, load_weights=load_weights, **kwargs)
+
+
+def _check_preprocessor(preprocessor, backbone):
+    if not isinstance(preprocessor, VideoFocalNetPreprocessor):
+        raise ValueError(
+            f"`preprocessor` must be a VideoFocalNetPreprocessor. Received: preprocessor={preprocessor!r}"
+        )
+    normalization = backbone.get_layer("frame_normalization")
+    expected = (backbone.num_frames, tuple(backbone.frame_shape), tuple(normalization.mean), tuple(normalization.std))
+    given = (preprocessor.num_frames, tuple(preprocessor.frame_shape), tuple(preprocessor.mean),
+             tuple(preprocessor.std))
+    if given != expected:
+        raise ValueError(
+            "`preprocessor` must match the backbone's clip (num_frames, (height, width), mean, std) "
+            f"{expected}. Received: {given}"
+        )
 
 
 def _check_class_names(class_names, num_classes):
@@ -123,17 +197,12 @@ def _check_class_names(class_names, num_classes):
 
 
 def build_model(preset, num_classes, num_frames=None, image_size=None, drop_path_rate=None, **backbone_overrides):
-    """A `VideoFocalNetClassifier` for `preset` with fresh weights.
+    """Alias of `VideoFocalNetClassifier.from_preset`: for a built-in preset name, fresh weights.
 
     `num_frames`, `image_size`, `drop_path_rate` and any other backbone
-    argument can be overridden.
+    argument can be overridden (None keeps the preset's value).
     """
-    config = preset_backbone_config(
-        preset,
-        num_frames=num_frames,
-        image_size=image_size,
-        drop_path_rate=drop_path_rate,
+    return VideoFocalNetClassifier.from_preset(
+        preset, num_classes, num_frames=num_frames, image_size=image_size, drop_path_rate=drop_path_rate,
         **backbone_overrides,
     )
-    backbone = VideoFocalNetBackbone(**config, name="backbone")
-    return VideoFocalNetClassifier(backbone, num_classes=num_classes, name=preset)

@@ -17,15 +17,17 @@ converter relies on.
 import keras
 from keras import ops
 
+# The normalisation numbers are defined once, with the rest of the preprocessing config.
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import (  # noqa: F401 (re-exported)
+    IMAGENET_MEAN_RGB,
+    IMAGENET_STD_RGB,
+)
+
 # The official model uses nn.LayerNorm with PyTorch's default epsilon.
 LAYER_NORM_EPSILON = 1e-5
 # Added to a LayerNorm token's spread before its reciprocal (see LayerNorm): any
 # positive value leaves the result unchanged; this one keeps r**2 * eps finite.
 _PRESCALE_FLOOR = 1e-6
-
-# Official ImageNet statistics, in [0, 255] RGB units (timm's IMAGENET_DEFAULT_*).
-IMAGENET_MEAN_RGB = (123.675, 116.28, 103.53)
-IMAGENET_STD_RGB = (58.395, 57.12, 57.375)
 
 
 def _layer_norm(name, dtype=None):

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from dvfl_tf.models.profiling import profile_model
 from dvfl_tf.convert.official_config import config_from_official
+from dvfl_tf.models.profiling import profile_model
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, preset_backbone_config
 
@@ -102,6 +102,11 @@ def test_preset_params_and_gmacs_equal_official(preset):
     model = build_model(preset, num_classes=num_classes)
     config = preset_backbone_config(preset)
     assert model.count_params() == official_param_count(config, num_classes)
+    # The registry's metadata: the backbone's own parameters and the official formula's GMACs.
+    metadata = PRESETS[preset]["metadata"]
+    assert metadata["params"] == model.backbone.count_params()
+    assert metadata["gmacs"] == round(official_macs(config, 0) / 1e9, 2)
+    assert metadata["source"]
     profile = profile_model(model)
     expected_macs = official_macs(config, num_classes)
     assert abs(profile["macs"] - expected_macs) / expected_macs < 0.02
