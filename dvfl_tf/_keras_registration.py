@@ -29,6 +29,19 @@ def _initializing(module_name):
     return bool(getattr(spec, "_initializing", False))
 
 
+def _after_keras(_keras_module=None):
+    # The models extend keras-hub's base classes, and keras-hub imports Keras first: when this hook
+    # fires inside `import keras_hub`, keras_hub is half-made; `_after_keras_hub` registers the
+    # classes once its body has run.
+    if not _initializing("keras_hub"):
+        register_keras_classes()
+
+
+def _after_keras_hub(_keras_hub_module=None):
+    # Runs right after keras_hub's body, while importlib still marks it as initializing.
+    register_keras_classes()
+
+
 def register_keras_classes(_keras_module=None):
     """Imports every module that registers dvfl_tf classes with Keras."""
     # When one of our own modules is what imported Keras, it is still half-run; a module
@@ -46,9 +59,10 @@ def register_keras_classes(_keras_module=None):
 def install():
     """Registers the classes once Keras is imported (now, if it already is)."""
     try:
-        import wrapt  # noqa: PLC0415 - an optional dependency, looked up when the hook is installed
+        import wrapt  # noqa: PLC0415 (optional: without it, registration happens when Keras is already there)
     except ImportError:  # wrapt comes with TensorFlow; without it, register when Keras is already there
         if "keras" in sys.modules:
             register_keras_classes()
         return
-    wrapt.register_post_import_hook(register_keras_classes, "keras")
+    wrapt.register_post_import_hook(_after_keras, "keras")
+    wrapt.register_post_import_hook(_after_keras_hub, "keras_hub")

@@ -18,8 +18,8 @@ for path in sys.argv[1:]:
 @pytest.fixture(scope="module")
 def keras_files(tmp_path_factory):
     """One file of each kind the project writes: classifier (a student), backbone, Distiller."""
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
     from dvfl_tf.models.distiller import Distiller
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     folder = tmp_path_factory.mktemp("keras_files")
     keras.utils.set_random_seed(0)
@@ -34,7 +34,9 @@ def keras_files(tmp_path_factory):
     return paths, {kind: model.count_params() for kind, model in files.items()}
 
 
-@pytest.mark.parametrize("imports", ["import keras, dvfl_tf", "import dvfl_tf\nimport keras"])
+@pytest.mark.parametrize(
+    "imports", ["import keras, dvfl_tf", "import dvfl_tf\nimport keras", "import dvfl_tf\nimport keras_hub, keras"]
+)
 def test_fresh_process_loads_every_kind_of_file(keras_files, imports, subprocess_env):
     paths, params = keras_files
     completed = subprocess.run(

@@ -2,20 +2,25 @@
 
 import json
 
+import keras
 import numpy as np
 
 from dvfl_tf.evaluation.keras_classifier import KerasVideoClassifier
 from dvfl_tf.export import export_tflite
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
+from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 from dvfl_tf.runtime import TFLiteVideoClassifier, read_metadata
 from dvfl_tf.runtime.model_metadata import embed_metadata
 from dvfl_tf.runtime.preprocessing import clip_from_video
 
-from .conftest import CLASS_NAMES, make_mini_classifier
+CLASS_NAMES = ["walk", "run", "jump"]
+# The export tests' mini classifier (tests/export/conftest.py): one stage, 2 frames of 16x16.
+MINI = {"depths": [1], "focal_levels": [2], "focal_windows": [3], "image_size": 16, "num_frames": 2}
 
 
 def test_tflite_of_a_preset_carries_its_preprocessing_and_class_names(tmp_path, test_video):
-    model = make_mini_classifier(seed=5)
+    keras.utils.set_random_seed(5)
+    model = tiny_classifier(num_classes=len(CLASS_NAMES), **MINI)
     model.set_class_names(CLASS_NAMES)
     model.preprocessor.resize_size = 24  # not the default 256/224 rule (18): the file must say 24
     model.save_to_preset(str(tmp_path / "preset"))
