@@ -88,6 +88,11 @@ def load_cache(path):
         ) from error
 
 
+def cache_class_names(cache_path):
+    """The class names of the dataset the teacher logits were cached on (the student keeps them)."""
+    return list(load_cache(cache_path)[2]["class_names"])
+
+
 def offline_training_dataset(cache_path, batch_size, seed=0):
     """(repeated dataset of (clip, {"labels", "teacher_logits"}) batches, num_classes, videos, data options)."""
     logits, labels, meta = load_cache(cache_path)

@@ -10,7 +10,7 @@ from dvfl_tf.training.accelerators import make_strategy
 from dvfl_tf.training.model_setup import build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
 from dvfl_tf.training.run_dir import refuse_foreign
-from dvfl_tf.training.teacher_cache import offline_training_dataset
+from dvfl_tf.training.teacher_cache import cache_class_names, offline_training_dataset
 
 
 def _resolve_input_shape(model_spec, data_options):
@@ -98,6 +98,7 @@ def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_ra
         raise FileNotFoundError(f"Teacher-logit cache not found: {teacher_logits!r}")
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     train_ds, num_classes, videos, data_options = offline_training_dataset(teacher_logits, config.batch_size, config.seed)
+    class_names = cache_class_names(teacher_logits)
     steps = config.steps_per_epoch or max(1, videos // config.batch_size)
     val_ds = val_steps = None
     if validate:
@@ -105,10 +106,11 @@ def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_ra
         val_ds = evaluation_dataset(data_options, index, config.batch_size, repeat=True)
         val_steps = evaluation_steps(index, data_options.eval_split, config.batch_size)
     config.extra.update(job="distill_offline", teacher_logits=str(teacher_logits), student=str(student),
-                        student_init=student_init, drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict())
+                        student_init=student_init, drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict(),
+                        class_names=class_names)
 
     def build():
         return build_or_load(student, num_classes, data_options.num_frames, data_options.image_size, drop_path_rate,
-                             overrides, student_init), None
+                             overrides, student_init, class_names=class_names), None
 
     return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)

@@ -29,3 +29,6 @@ def test_cached_teacher_logits_drive_offline_distillation(tiny_video_dataset, ti
     assert state["status"] == "complete"
     row = read_history(str(tmp_path / "run" / "history.csv"))[0]
     assert row["kd_loss"] > 0 and np.isfinite(row["loss"])
+    # The student keeps the class names of the dataset the logits were cached on.
+    student = load_keras_model(str(tmp_path / "run" / "last.keras"))
+    assert student.class_names == meta["class_names"]
