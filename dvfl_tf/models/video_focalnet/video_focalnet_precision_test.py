@@ -18,6 +18,7 @@ from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
     SpatioTemporalFocalModulation,
     VideoFocalNetBlock,
 )
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import VideoFocalNetPreprocessor
 from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
 
 POLICIES = ["float16", "bfloat16", "mixed_float16", "mixed_bfloat16"]
@@ -32,7 +33,9 @@ def _check_layer_tree(layer, policy_name):
     """Every layer under `layer` has the policy, and every variable its variable dtype."""
     compute_dtype, variable_dtype = _expected_dtypes(policy_name)
     for sublayer in layer._flatten_layers(include_self=True, recursive=True):
-        if isinstance(sublayer, keras.layers.InputLayer):
+        # The preprocessor holds configuration (frames, sizes, class names) and no weights or computation
+        # of the model; keras-hub keeps preprocessors out of the model's dtype policy too.
+        if isinstance(sublayer, (keras.layers.InputLayer, VideoFocalNetPreprocessor)):
             continue
         assert sublayer.dtype_policy.name == policy_name, (
             f"{sublayer.name} has policy {sublayer.dtype_policy.name}, expected {policy_name}"
