@@ -41,11 +41,11 @@ def _machine():
 
 
 def accuracy(args):
+    from dvfl_tf.apps import quickstart
     from dvfl_tf.export.calibration import clips_from_videos, dataset_clips, dataset_split
     from dvfl_tf.export.stream_exporter import export_stream_tflite
-    from dvfl_tf.runtime import TFLiteStreamClassifier
-    from dvfl_tf.apps import quickstart
     from dvfl_tf.models.model_loading import load_keras_model
+    from dvfl_tf.runtime import TFLiteStreamClassifier
     from dvfl_tf.training.workflows import distill
 
     start = time.time()
@@ -118,10 +118,10 @@ def _architecture(args):
 def latency(args):
     import keras
 
-    from dvfl_tf.latency.harness import run_benchmarks
     from dvfl_tf.export import export_tflite
     from dvfl_tf.export.calibration import synthetic_motion_clips
     from dvfl_tf.export.stream_exporter import export_stream_tflite
+    from dvfl_tf.latency.harness import run_benchmarks
     from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
     from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
 

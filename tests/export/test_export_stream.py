@@ -89,6 +89,22 @@ def test_int8_stream_file_is_integer_4d_batch_one_and_builtin(stream_exports):
     assert len(graph["inputs"]) == 9 and len(graph["outputs"]) == 8
 
 
+def test_stream_report_json_and_summary(stream_exports):
+    from dvfl_tf.export import format_summary
+
+    path, report = stream_exports["int8"]
+    document = report.to_json()
+    assert document["stream"] is True and "uint8_io" not in document and "input_details" not in document
+    # 8 calibration clips of 4 frames, streamed a frame at a time.
+    assert document["calibration"] == {"source": "clips given by the caller", "num_clips": 8, "num_steps": 32}
+    assert document["latency_ms"] == document["verification"]["step_latency_ms"] > 0
+    assert [entry["name"] for entry in document["inputs"]][:2] == ["frames", "frame_weight"]
+    summary = format_summary(report).splitlines()
+    assert summary[0] == f"{path}: stream model, int8"
+    assert summary[3] == "  calibration: 8 clips streamed (32 steps), clips given by the caller"
+    assert summary[-1].endswith("ms per step (median, this machine's CPU)")
+
+
 def test_int8_states_feed_back_unchanged_and_reset(stream_exports):
     from dvfl_tf.runtime import TFLiteStreamClassifier
 
