@@ -8,10 +8,10 @@ The schema bindings ship with `ai-edge-litert` (and with TensorFlow); only the
 def schema():
     """The generated TFLite schema module (`tflite.Model`, `BuiltinOperator`, ...)."""
     try:
-        from ai_edge_litert import schema_py_generated
+        from ai_edge_litert import schema_py_generated  # noqa: PLC0415 - whichever package is installed
     except ImportError:
         try:
-            from tensorflow.lite.python import schema_py_generated
+            from tensorflow.lite.python import schema_py_generated  # noqa: PLC0415 - the fallback
         except ImportError as error:
             raise ImportError(
                 "Reading .tflite files needs the TFLite schema bindings from `ai-edge-litert` "

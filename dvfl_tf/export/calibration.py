@@ -12,7 +12,10 @@ import warnings
 
 import numpy as np
 
+from dvfl_tf.data.datasets import load_index
+from dvfl_tf.data.video_io import VideoDecodeError
 from dvfl_tf.runtime.preprocessing import clip_from_video
+
 
 def synthetic_motion_clips(num_clips, num_frames, image_size, seed=0):
     """`num_clips` float32 clips (T, S, S, 3) in [0, 255]: textured backgrounds with moving, coloured boxes."""
@@ -44,8 +47,6 @@ def synthetic_motion_clips(num_clips, num_frames, image_size, seed=0):
 
 def dataset_split(dataset, data_root, split_name, split=None):
     """(records, class_names) of one split of a dataset known to `dvfl_tf.data` (hmdb51, folder, synthetic, ...)."""
-    from dvfl_tf.data.datasets import load_index
-
     index = load_index(dataset, data_root, split=split)
     available = sorted(index.splits)
     name = split_name if split_name in index.splits else available[0]
@@ -57,8 +58,6 @@ def clips_from_videos(entries, num_frames, image_size, limit=None, seed=0):
 
     Unusable videos are skipped and named in `skipped` (and a warning), never fatal.
     """
-    from dvfl_tf.data.video_io import VideoDecodeError
-
     order = np.random.default_rng(seed).permutation(len(entries))
     clips, labels, skipped = [], [], []
     for i in order:
@@ -71,7 +70,7 @@ def clips_from_videos(entries, num_frames, image_size, limit=None, seed=0):
         except VideoDecodeError as error:
             skipped.append(str(error))
     if skipped:
-        warnings.warn(f"Skipped {len(skipped)} unusable videos: " + "; ".join(skipped[:5]))
+        warnings.warn(f"Skipped {len(skipped)} unusable videos: " + "; ".join(skipped[:5]), stacklevel=2)
     return clips, labels, skipped
 
 

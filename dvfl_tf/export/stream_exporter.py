@@ -24,7 +24,6 @@ import time
 import keras
 import numpy as np
 
-from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
 from dvfl_tf.export import tflite_graph
 from dvfl_tf.export.export_report import CalibrationInfo, ExportReport
 from dvfl_tf.export.exporter import (
@@ -39,6 +38,7 @@ from dvfl_tf.export.exporter import (
     split_clips_and_labels,
 )
 from dvfl_tf.export.verification import agreement
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
 from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.stream import STREAM_FORMAT, TFLiteStreamClassifier
 

@@ -19,6 +19,8 @@ import io
 import os
 import re
 
+import tensorflow as tf
+
 from dvfl_tf.core.errors import UserError
 
 MODES = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
@@ -31,8 +33,6 @@ class ConversionError(UserError, ValueError):
 
 def make_converter(model, mode, calibration_clips=None, uint8_io=False):
     """A configured `tf.lite.TFLiteConverter` for a Keras model with a static input shape."""
-    import tensorflow as tf
-
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {MODES}. Received: mode={mode!r}")
     converter = tf.lite.TFLiteConverter.from_keras_model(model)

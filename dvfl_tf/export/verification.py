@@ -8,6 +8,7 @@ with the runtime's default delegate (XNNPACK), after one warm-up.
 
 import time
 
+import keras
 import numpy as np
 
 from dvfl_tf.runtime.interpreter import make_interpreter, run_clip
@@ -15,8 +16,6 @@ from dvfl_tf.runtime.interpreter import make_interpreter, run_clip
 
 def keras_logits(single_clip_model, clips):
     """Logits (N, num_classes) of the Keras single-clip model on each clip."""
-    import keras
-
     return np.concatenate(
         [keras.ops.convert_to_numpy(single_clip_model(np.asarray(c, np.float32), training=False)) for c in clips]
     ).astype(np.float32)
