@@ -45,8 +45,10 @@ def frames_per_invoke(path, interpreter):
         return int(metadata["tubelet_size"])
     if metadata.get("num_frames"):
         return int(metadata["num_frames"])
-    videos = [d["shape"] for d in interpreter.get_input_details() if len(d["shape"]) == 5]  # MoViNet: (1, T, H, W, 3)
-    return int(videos[0][1]) if len(videos) == 1 else None
+    # MoViNet: the 5-D `image` input (1, T, H, W, 3); its stream states are 5-D too, so go by name.
+    videos = [d for d in interpreter.get_input_details() if len(d["shape"]) == 5 and d["shape"][-1] == 3]
+    images = [d for d in videos if "image" in d["name"]] or videos
+    return int(images[0]["shape"][1]) if len(images) == 1 else None
 
 
 def time_round_robin(paths, threads=2, repeats=30, warmup=3):
