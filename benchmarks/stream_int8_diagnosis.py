@@ -1,19 +1,20 @@
 """Where do the int8 stream file's top-1 flips come from? Low-margin predictions or quantization error.
 
-Streams every synthetic test clip through the float Keras streaming model of a
-causal student and through its int8 stream file, then separates the causes of
-each last-frame flip (int8 top-1 != float top-1):
+Streams every synthetic test clip through the float32 and the int8 stream files
+of a causal student (the float32 file equals the Keras streaming model to 1e-4,
+tests/export/test_export_stream.py), then separates the causes of each
+last-frame flip (int8 top-1 != float top-1):
 
 - margin: the float logit gap between the top two classes, for flipped and
   kept clips, against the int8 file's logit error;
 - logits output: the float logits rounded to the int8 output tensor's grid
   (a tie on that grid flips the argmax by itself);
-- states: the float model run with every state rounded to its int8 tensor's
+- states: the float32 file run with every state rounded to its int8 tensor's
   grid at every step (the states' precision alone);
-- per step vs carried: the int8 file fed, at every step, the float model's
+- per step vs carried: the int8 file fed, at every step, the float32 file's
   states (quantized) instead of its own (the error of one step, not carried).
 
-    PYTHONPATH=. python benchmarks/stream_int8_diagnosis.py runs/stream_student/causal_student_seed0_e12/last.keras \\
+    PYTHONPATH=. python benchmarks/stream_int8_diagnosis.py runs/stream_student/causal_student_stream_float32.tflite \\
         runs/stream_student/causal_student_stream_int8.tflite --save-json runs/stream_student/diagnosis.json
 """
 
@@ -30,42 +31,32 @@ def _fake_quant(values, detail):
     return dequantize_from(quantize_to(values, detail), detail)
 
 
-def diagnose(student_path, int8_path, limit=None):
-    import keras
-
+def diagnose(float_path, int8_path, limit=None):
     from dvfl_tf.export.calibration import clips_from_videos, dataset_split
     from dvfl_tf.runtime import TFLiteStreamClassifier
     from dvfl_tf.runtime.interpreter import quantize_to
     from dvfl_tf.training import quickstart
-    from dvfl_tf.training.models import load_keras_model
 
-    student = load_keras_model(student_path)
-    stream = student.streaming_model()
-    tubelet = student.backbone.tubelet_size
-    frames, size = student.backbone.num_frames, student.backbone.frame_shape[0]
-    options = quickstart._data_options()
+    floats, int8 = TFLiteStreamClassifier(float_path), TFLiteStreamClassifier(int8_path)
+    tubelet = floats.tubelet_size
+    options = quickstart._data_options()  # the synthetic benchmark's options
     test, _, _ = dataset_split(options.dataset, options.data_root, "test")
-    clips, labels, _ = clips_from_videos(test, frames, size, limit=limit)
+    clips, labels, _ = clips_from_videos(test, floats.num_frames, floats.frame_shape[0], limit=limit)
     labels = np.asarray(labels)
-    int8 = TFLiteStreamClassifier(int8_path)
-    state_details = int8._state_inputs
+    state_details = int8._state_inputs  # this file's own quantization, in the stream order
 
     def run_float(clip, quantize_states):
-        states = [np.zeros(tuple(i.shape), np.float32) for i in stream.inputs[2:]]
         logits, all_states = [], []
-        for step, start in enumerate(range(0, len(clip), tubelet), start=1):
+        floats.reset()
+        for start in range(0, len(clip), tubelet):
             if quantize_states:
-                states = [_fake_quant(s, d) for s, d in zip(states, state_details)]
-            all_states.append(states)
-            values = [clip[start : start + tubelet].reshape(tuple(stream.inputs[0].shape)),
-                      np.full((1, 1), 1.0 / step, np.float32), *states]
-            outputs = stream(values, training=False)
-            logits.append(keras.ops.convert_to_numpy(outputs[0]).reshape(-1))
-            states = [keras.ops.convert_to_numpy(o) for o in outputs[1:]]
+                floats._states = [_fake_quant(s, d) for s, d in zip(floats._states, state_details)]
+            all_states.append(list(floats._states))
+            logits.append(floats.step_logits(clip[start : start + tubelet]))
         return np.stack(logits), all_states
 
     def run_int8_forced(clip, float_states):
-        """The int8 file with the float model's states (quantized) at every step."""
+        """The int8 file with the float file's states (quantized) at every step."""
         logits = []
         int8.reset()
         for step, start in enumerate(range(0, len(clip), tubelet)):
@@ -92,7 +83,7 @@ def diagnose(student_path, int8_path, limit=None):
     logits_on_output_grid = _fake_quant(last["float"], output_detail).argmax(-1)
     error = np.abs(last["int8"] - last["float"]).max(-1)
     result = {
-        "student": student_path, "int8_file": int8_path, "test_clips": len(clips),
+        "float32_file": float_path, "int8_file": int8_path, "test_clips": len(clips),
         "float_top1": float(np.mean(reference == labels)),
         "int8_top1": float(np.mean(top1["int8"] == labels)),
         "agreement_with_float_last_frame": {
@@ -117,15 +108,15 @@ def diagnose(student_path, int8_path, limit=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("student", help="the causal student (.keras)")
+    parser.add_argument("float_file", help="the float32 stream file (.tflite)")
     parser.add_argument("int8_file", help="its int8 stream file (.tflite)")
     parser.add_argument("--limit", type=int, default=None, help="at most this many test clips")
     parser.add_argument("--save-json", default=None)
     args = parser.parse_args()
-    for path in (args.student, args.int8_file):
+    for path in (args.float_file, args.int8_file):
         if not os.path.isfile(path):
             parser.error(f"file not found: {path}")
-    result = diagnose(args.student, args.int8_file, args.limit)
+    result = diagnose(args.float_file, args.int8_file, args.limit)
     print(f"{result['test_clips']} test clips: float top-1 {result['float_top1']:.3f}, int8 {result['int8_top1']:.3f}")
     for name, value in result["agreement_with_float_last_frame"].items():
         print(f"  top-1 agreement with the float stream, {name}: {value:.3f}")
