@@ -193,9 +193,10 @@ def test_benchmark_reports_per_frame_latency_of_a_stream_file(stream_exports, ex
 def test_int8_states_are_calibrated_on_the_values_they_hold_in_a_stream(stream_exports, causal_classifier):
     """Every int8 state's grid spans the float stream's values on new clips, neither clipped nor too coarse.
 
-    A state calibrated on zeros (the first step's inputs only), or a running mean
-    calibrated as a growing sum, gets a grid that clips the later steps' values or
-    wastes most of its 255 steps: int8 then loses precision step after step.
+    A grid narrower than what a state holds later in a stream clips it, one much
+    wider wastes its 255 steps: either way int8 loses precision step after step.
+    (Each state input shares its output's grid, so calibrating on the first step
+    only still passes here: the outputs of step 1 already span the range.)
     """
     from dvfl_tf.export.stream_exporter import stream_steps
     from dvfl_tf.runtime import TFLiteStreamClassifier
