@@ -28,13 +28,22 @@ from dvfl_tf.apps import quickstart
 PRESET = "vfl_net_mobile"
 
 
-def run_student(output, seed, teacher=None):
+def student_recipe(epochs=None):
+    """The quickstart student's recipe, with `epochs` (a smaller budget) and a warm-up that fits in it."""
+    recipe = dict(quickstart.STUDENT_RECIPE)
+    if epochs:
+        recipe["epochs"] = epochs
+        recipe["warmup_epochs"] = min(recipe["warmup_epochs"], epochs / 4)
+    return recipe
+
+
+def run_student(output, seed, teacher=None, recipe=None):
     """Run directory of the mobile student (distilled when `teacher` is given), trained if not finished."""
     from dvfl_tf.training.workflows import distill, train
 
     kind = "distilled" if teacher else "scratch"
     run = os.path.join(output, f"{kind}_seed{seed}")  # a finished run is not retrained (train_run resumes)
-    recipe = quickstart.STUDENT_RECIPE
+    recipe = recipe or quickstart.STUDENT_RECIPE
     if teacher:
         config = quickstart._config(run, recipe, seed, **quickstart.DISTILLATION)  # noqa: SLF001 (same recipe)
         distill(config, quickstart._data_options(), teacher=teacher, student=PRESET, validate=False)  # noqa: SLF001
@@ -68,6 +77,8 @@ def main():
     parser.add_argument("--teacher", required=True, help="the quickstart teacher's last.keras")
     parser.add_argument("--output", default="runs/mobile_distill")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="student budget in epochs (default: the quickstart's 12); use its own --output")
     parser.add_argument("--only", choices=["scratch", "distilled"], default=None,
                         help="train only one side (e.g. the scratch runs while the teacher trains)")
     args = parser.parse_args()
@@ -78,7 +89,8 @@ def main():
     rows = {kind: [] for kind in kinds}
     for seed in args.seeds:
         for kind in kinds:
-            run = run_student(args.output, seed, args.teacher if kind == "distilled" else None)
+            run = run_student(args.output, seed, args.teacher if kind == "distilled" else None,
+                              recipe=student_recipe(args.epochs))
             if kind == "distilled":
                 row = {"seed": seed, **evaluate_with_int8(run)}
             else:
@@ -97,7 +109,7 @@ def main():
         "distilled_int8": _stats([row["int8_top1"] for row in rows["distilled"]]),
         "int8_agreement": _stats([row["int8_agreement"] for row in rows["distilled"]]),
         "rows": rows,
-        "recipe": {"student": quickstart.STUDENT_RECIPE, "distillation": quickstart.DISTILLATION},
+        "recipe": {"student": student_recipe(args.epochs), "distillation": quickstart.DISTILLATION},
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "seconds": round(time.time() - start, 1),
     }

@@ -3,8 +3,10 @@
 Our files (float32, int8) come from `benchmarks/mobile_sweep.py` (or
 `dvfl-tf export-tflite`), MoViNet-A0's from `benchmarks/movinet/export_movinet.py`
 (its own venv). Every file is invoked once per round, in turn, so the load of
-other processes hits all of them alike; clip files are timed per clip, stream
-files (one frame + states in, logits + states out) per frame.
+other processes hits all of them alike. Each row gives the time of one invoke
+and of one frame: a clip file takes its clip (8 frames), a stream file (a
+frame or tubelet + states in, logits + states out) its tubelet (ours: the
+metadata's `tubelet_size`; MoViNet's: the frame axis of its 5-D `image`).
 
     PYTHONPATH=. python benchmarks/mobile_vs_movinet.py \
         runs/mobile_sweep/m48_d111_160_t2_dw_f1_gs_p8_{float32,int8}.tflite \
@@ -33,6 +35,65 @@ def make_interpreters(paths, threads):
     return interpreters
 
 
+def frames_per_invoke(path, interpreter):
+    """Frames one invoke of the file takes in, or None when the file does not say."""
+    from dvfl_tf.runtime.model_metadata import load_metadata
+    from dvfl_tf.runtime.stream import STREAM_FORMAT
+
+    metadata = load_metadata(path)
+    if metadata.get("format") == STREAM_FORMAT:
+        return int(metadata["tubelet_size"])
+    if metadata.get("num_frames"):
+        return int(metadata["num_frames"])
+    # MoViNet: the 5-D `image` input (1, T, H, W, 3); its stream states are 5-D too, so go by name.
+    videos = [d for d in interpreter.get_input_details() if len(d["shape"]) == 5 and d["shape"][-1] == 3]
+    images = [d for d in videos if "image" in d["name"]] or videos
+    return int(images[0]["shape"][1]) if len(images) == 1 else None
+
+
+def time_round_robin(paths, threads=2, repeats=30, warmup=3):
+    """(rows, header): each file invoked once per round, in turn; medians per invoke and per frame."""
+    interpreters = make_interpreters(paths, threads)
+    times = {path: [] for path in paths}
+    load_before = os.getloadavg()[0]
+    for round_index in range(warmup + repeats):
+        for path, interpreter in interpreters.items():
+            start = time.perf_counter()
+            interpreter.invoke()
+            if round_index >= warmup:
+                times[path].append((time.perf_counter() - start) * 1000)
+    load_after = os.getloadavg()[0]
+    rows = []
+    for path, values in times.items():
+        interpreter = interpreters[path]
+        inputs = interpreter.get_input_details()
+        frames = frames_per_invoke(path, interpreter)
+        p25, median, p75 = np.percentile(values, [25, 50, 75])
+        rows.append({
+            "model": os.path.basename(path), "inputs": len(inputs),
+            "input_shape": [int(d) for d in inputs[0]["shape"]] if len(inputs) == 1 else "frame + states",
+            "input_dtype": np.dtype(inputs[0]["dtype"]).name, "size_mb": round(os.path.getsize(path) / 1e6, 2),
+            "median_ms": round(float(median), 2), "p25_ms": round(float(p25), 2), "p75_ms": round(float(p75), 2),
+            "min_ms": round(float(min(values)), 2), "frames_per_invoke": frames,
+            "ms_per_frame": round(float(median) / frames, 3) if frames else None,
+        })
+    header = (f"# {platform.machine()} {os.cpu_count()} CPUs, {threads} threads, {repeats} round-robin "
+              f"repeats after {warmup} warm-up, load average {load_before:.1f} -> {load_after:.1f}, "
+              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    return rows, header
+
+
+def format_rows(rows, header):
+    lines = [header, "| model | input | size MB | median ms | p25 | p75 | min | frames | ms per frame |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        per_frame = "" if row["ms_per_frame"] is None else row["ms_per_frame"]
+        lines.append(f"| {row['model']} | {row['input_shape']} {row['input_dtype']} | {row['size_mb']} | "
+                     f"{row['median_ms']} | {row['p25_ms']} | {row['p75_ms']} | {row['min_ms']} | "
+                     f"{row['frames_per_invoke'] or ''} | {per_frame} |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+")
@@ -45,37 +106,8 @@ def main():
     if missing:
         parser.error(f"model file not found: {missing[0]}")
 
-    interpreters = make_interpreters(args.models, args.threads)
-    times = {path: [] for path in args.models}
-    load_before = os.getloadavg()[0]
-    for round_index in range(args.warmup + args.repeats):
-        for path, interpreter in interpreters.items():
-            start = time.perf_counter()
-            interpreter.invoke()
-            if round_index >= args.warmup:
-                times[path].append((time.perf_counter() - start) * 1000)
-    load_after = os.getloadavg()[0]
-    rows = []
-    for path, values in times.items():
-        interpreter = interpreters[path]
-        inputs = interpreter.get_input_details()
-        p25, median, p75 = np.percentile(values, [25, 50, 75])
-        rows.append({
-            "model": os.path.basename(path), "inputs": len(inputs),
-            "input_shape": [int(d) for d in inputs[0]["shape"]] if len(inputs) == 1 else "frame + states",
-            "input_dtype": np.dtype(inputs[0]["dtype"]).name, "size_mb": round(os.path.getsize(path) / 1e6, 2),
-            "median_ms": round(float(median), 2), "p25_ms": round(float(p25), 2), "p75_ms": round(float(p75), 2),
-            "min_ms": round(float(min(values)), 2),
-        })
-    header = (f"# {platform.machine()} {os.cpu_count()} CPUs, {args.threads} threads, {args.repeats} round-robin "
-              f"repeats after {args.warmup} warm-up, load average {load_before:.1f} -> {load_after:.1f}, "
-              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(header)
-    print("| model | input | size MB | median ms | p25 | p75 | min |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(f"| {row['model']} | {row['input_shape']} {row['input_dtype']} | {row['size_mb']} | "
-              f"{row['median_ms']} | {row['p25_ms']} | {row['p75_ms']} | {row['min_ms']} |")
+    rows, header = time_round_robin(args.models, args.threads, args.repeats, args.warmup)
+    print(format_rows(rows, header))
     if args.save_json:
         with open(args.save_json, "w") as f:
             json.dump({"header": header, "rows": rows}, f, indent=2)

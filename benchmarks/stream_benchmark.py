@@ -11,10 +11,14 @@ reports top-1 of each and their top-1 agreement at the last frame.
         --teacher runs/quickstart/teacher/last.keras --output runs/stream_student
 
 latency: the same architecture as a clip model (ordinary) and as a stream
-model (causal), exported to float32 and int8 TFLite, timed in one run by
-`dvfl-tf benchmark`'s host harness (XNNPACK): per clip vs per streamed frame.
+model (causal), with the same weights (a trained student's with --weights),
+exported to float32 and int8 TFLite, and timed with any --compare files
+(MoViNet-A0 stream) round-robin in one process (XNNPACK, medians): per clip
+vs per streamed frame.
 
-    PYTHONPATH=. python benchmarks/stream_benchmark.py latency --threads 2 --output runs/stream_latency
+    PYTHONPATH=. python benchmarks/stream_benchmark.py latency --threads 2 --output runs/stream_latency \\
+        --weights runs/stream_student/causal_vfl_net_mobile_student_seed0_e12/last.keras \\
+        --compare runs/movinet/movinet_a0_stream_160_float32.tflite runs/movinet/movinet_a0_stream_172_float32.tflite
 
 Both print a table and write a JSON of the figures.
 """
@@ -41,21 +45,26 @@ def _machine():
 
 
 def accuracy(args):
-    from dvfl_tf.apps import quickstart
     from dvfl_tf.export.calibration import clips_from_videos, dataset_clips, dataset_split
     from dvfl_tf.export.stream_exporter import export_stream_tflite
-    from dvfl_tf.models.model_loading import load_keras_model
     from dvfl_tf.runtime import TFLiteStreamClassifier
+    from dvfl_tf.apps import quickstart
+    from dvfl_tf.models.model_loading import load_keras_model
     from dvfl_tf.training.workflows import distill
 
     start = time.time()
     recipe = {**quickstart.STUDENT_RECIPE, **({"epochs": args.epochs} if args.epochs else {})}
     if recipe["epochs"] < recipe["warmup_epochs"] * 2:
         recipe["warmup_epochs"] = recipe["epochs"] / 4
-    run = os.path.join(args.output, f"causal_student_seed{args.seed}_e{recipe['epochs']}")
+    # "quickstart": the quickstart's student (vfl_net_nano, embed 16, depths [1,1,1,1]); or a preset with every
+    # backbone argument its own (e.g. vfl_net_mobile), at the teacher's input.
+    preset, overrides = ((quickstart.PRESET, dict(quickstart.STUDENT_OVERRIDES)) if args.student == "quickstart"
+                         else (args.student, {}))
+    tag = "" if args.student == "quickstart" else f"{args.student}_"
+    run = os.path.join(args.output, f"causal_{tag}student_seed{args.seed}_e{recipe['epochs']}")
     config = quickstart._config(run, recipe, args.seed, **quickstart.DISTILLATION)
-    distill(config, quickstart._data_options(), teacher=args.teacher, student=quickstart.PRESET,
-            overrides={**quickstart.STUDENT_OVERRIDES, "causal": True}, validate=False)
+    distill(config, quickstart._data_options(), teacher=args.teacher, student=preset,
+            overrides={**overrides, "causal": True}, validate=False)
     student_path = os.path.join(run, "last.keras")
     keras_report = quickstart.evaluate_run(student_path)
 
@@ -65,7 +74,7 @@ def accuracy(args):
     student = load_keras_model(student_path)
     files, reports = {}, {}
     for mode in ("float32", "int8"):
-        files[mode] = os.path.join(args.output, f"causal_student_stream_{mode}.tflite")
+        files[mode] = os.path.join(run, f"stream_{mode}.tflite")
         reports[mode] = export_stream_tflite(
             student, files[mode], mode=mode, calibration_clips=calibration.calibration,
             calibration_source=calibration.description, class_names=calibration.class_names,
@@ -83,7 +92,7 @@ def accuracy(args):
     per_step_agreement = (streamed["float32"].argmax(-1) == streamed["int8"].argmax(-1)).mean(0)
     result = {
         "teacher": args.teacher,
-        "student": {"preset": quickstart.PRESET, **quickstart.STUDENT_OVERRIDES, "causal": True},
+        "student": {"preset": preset, **overrides, "causal": True}, "student_run": run,
         "recipe": recipe, "distillation": quickstart.DISTILLATION, "seed": args.seed,
         "test_clips": int(len(clips)),
         "causal_clip_top1_keras": keras_report["top1"],
@@ -96,7 +105,7 @@ def accuracy(args):
         "seconds": round(time.time() - start, 1),
         **_machine(),
     }
-    _write(result, os.path.join(args.output, "stream_accuracy.json"))
+    _write(result, os.path.join(run, "stream_accuracy.json"))
     print(f"causal student (Keras clip) top-1 {result['causal_clip_top1_keras']:.3f} on {len(clips)} test clips")
     print(f"stream float32 top-1 at the last frame {result['stream_float32_top1_last_frame']:.3f}, "
           f"int8 {result['stream_int8_top1_last_frame']:.3f}")
@@ -115,57 +124,87 @@ def _architecture(args):
     return "mobile-like (vfl_net_mobile's configuration with dense temporal convs; the preset is not in this checkout)", config
 
 
-def latency(args):
+def _latency_models(args, config):
+    """{causal: classifier}: the clip model (ordinary) and the stream model's causal twin, same weights."""
     import keras
 
-    from dvfl_tf.export import export_tflite
-    from dvfl_tf.export.calibration import synthetic_motion_clips
-    from dvfl_tf.export.stream_exporter import export_stream_tflite
-    from dvfl_tf.latency.harness import run_benchmarks
     from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
     from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
 
+    keras.utils.set_random_seed(0)
+    trained = None
+    if args.weights:
+        from dvfl_tf.models.model_loading import load_keras_model
+
+        trained = load_keras_model(args.weights)
+    num_classes = trained.head.units if trained is not None and hasattr(trained.head, "units") else args.num_classes
+    models = {}
+    for causal in (False, True):
+        model = VideoFocalNetClassifier(VideoFocalNetBackbone(**config, causal=causal, name="backbone"),
+                                        num_classes=num_classes, name="stream" if causal else "clip")
+        if trained is not None:
+            # No position embeddings: a student trained at 64 px has the same weights at 160 px.
+            model.set_weights(trained.get_weights())
+        else:
+            from mobile_sweep import _trained_like_layer_norms  # benchmarks/ is on sys.path (this script's folder)
+
+            _trained_like_layer_norms(model)
+        models[causal] = model
+    return models
+
+
+def latency(args):
+    from dvfl_tf.export import export_tflite
+    from dvfl_tf.export.calibration import synthetic_motion_clips
+    from dvfl_tf.export.stream_exporter import export_stream_tflite
+    from mobile_vs_movinet import format_rows, time_round_robin
+
     name, config = _architecture(args)
     os.makedirs(args.output, exist_ok=True)
-    keras.utils.set_random_seed(0)
-    models = {
-        causal: VideoFocalNetClassifier(VideoFocalNetBackbone(**config, causal=causal, name="backbone"),
-                                        num_classes=args.num_classes, name="stream" if causal else "clip")
-        for causal in (False, True)
-    }
+    models = None
     size = config["image_size"]
     calibration = synthetic_motion_clips(args.num_calibration, config["num_frames"], (size, size))
     verify = synthetic_motion_clips(2, config["num_frames"], (size, size), seed=1)
-    paths = []
+    paths = {}
     for mode in ("float32", "int8"):
-        path = os.path.join(args.output, f"clip_{mode}.tflite")
-        export_tflite(models[False], path, mode=mode, calibration_clips=calibration, verify_clips=verify)
-        paths.append(path)
-        path = os.path.join(args.output, f"stream_{mode}.tflite")
-        export_stream_tflite(models[True], path, mode=mode, calibration_clips=calibration, verify_clips=verify)
-        paths.append(path)
-    load_before = os.getloadavg()
-    records = run_benchmarks(paths, threads=[args.threads], runs=args.runs, warmup=3)
-    by_name = {os.path.basename(r.model).rsplit(".", 1)[0]: r for r in records}
+        for kind, exporter in (("clip", export_tflite), ("stream", export_stream_tflite)):
+            path = paths[(kind, mode)] = os.path.join(args.output, f"{kind}_{mode}.tflite")
+            if os.path.exists(path):  # reused: delete the output folder to export again
+                continue
+            models = models or _latency_models(args, config)
+            exporter(models[kind == "stream"], path, mode=mode, calibration_clips=calibration, verify_clips=verify)
+    others = [path for path in args.compare if os.path.isfile(path)]
+    missing = sorted(set(args.compare) - set(others))
+    records, header = time_round_robin(list(paths.values()) + others, args.threads, args.runs, warmup=3)
+    by_name = {r["model"]: r for r in records}
     rows = []
     for mode in ("float32", "int8"):
-        clip, stream = by_name[f"clip_{mode}"], by_name[f"stream_{mode}"]
+        clip, stream = by_name[f"clip_{mode}.tflite"], by_name[f"stream_{mode}.tflite"]
         rows.append({
-            "mode": mode, "clip_ms": clip.median_ms, "stream_step_ms": stream.median_ms,
-            "stream_per_frame_ms": stream.per_frame_ms, "frames_per_step": stream.frames_per_invoke,
-            "per_frame_over_clip": stream.per_frame_ms / clip.median_ms,
-            "step_over_clip": stream.median_ms / clip.median_ms,
+            "mode": mode, "clip_ms": clip["median_ms"], "stream_step_ms": stream["median_ms"],
+            "stream_per_frame_ms": stream["ms_per_frame"], "frames_per_step": stream["frames_per_invoke"],
+            "per_frame_over_clip": stream["ms_per_frame"] / clip["median_ms"],
+            "step_over_clip": stream["median_ms"] / clip["median_ms"],
         })
-    result = {"architecture": name, "config": config, "threads": args.threads, "runs": args.runs,
-              "records": [r.to_dict() for r in records], "rows": rows, "load_average_before": load_before,
-              **_machine()}
+    ours = by_name["stream_int8.tflite"]["ms_per_frame"]
+    comparisons = [{"model": r["model"], "ms_per_frame": r["ms_per_frame"],
+                    "our_int8_stream_frame_over_theirs": ours / r["ms_per_frame"] if r["ms_per_frame"] else None}
+                   for r in records if r["model"] in {os.path.basename(p) for p in others}]
+    result = {"architecture": name, "config": config, "weights": args.weights, "threads": args.threads,
+              "runs": args.runs, "header": header, "records": records, "rows": rows, "compare": comparisons,
+              "compare_missing": missing, **_machine()}
     _write(result, os.path.join(args.output, "stream_latency.json"))
     print(f"{name}: {config['num_frames']} frames of {size}x{size}, tubelet {config['tubelet_size']}, "
-          f"{args.threads} threads, median of {args.runs} runs (load average {load_before[0]:.1f})")
+          f"weights {args.weights or 'fresh (trained-like LayerNorms)'}")
+    print(format_rows(records, header))
     print(f"{'mode':<9}{'clip ms':>9}{'step ms':>9}{'frame ms':>10}{'frame/clip':>12}{'step/clip':>11}")
     for row in rows:
         print(f"{row['mode']:<9}{row['clip_ms']:>9.2f}{row['stream_step_ms']:>9.2f}{row['stream_per_frame_ms']:>10.2f}"
               f"{row['per_frame_over_clip']:>12.3f}{row['step_over_clip']:>11.3f}")
+    for row in comparisons:
+        print(f"our int8 stream frame / {row['model']} frame: {row['our_int8_stream_frame_over_theirs']:.3f}")
+    for path in missing:
+        print(f"not timed (no such file): {path}")
 
 
 def _write(result, path):
@@ -184,6 +223,8 @@ def main():
     acc.add_argument("--seed", type=int, default=0)
     acc.add_argument("--num-calibration", type=int, default=64)
     acc.add_argument("--epochs", type=int, default=None, help="Distillation epochs (default: the quickstart's 12).")
+    acc.add_argument("--student", default="quickstart",
+                     help="'quickstart' (the quickstart's student) or a preset name, e.g. vfl_net_mobile.")
     lat = commands.add_parser("latency", help="clip vs stream latency, float32 and int8, one run")
     lat.add_argument("--preset", default="vfl_net_mobile")
     lat.add_argument("--image-size", type=int, default=None)
@@ -192,6 +233,10 @@ def main():
     lat.add_argument("--num-classes", type=int, default=51)
     lat.add_argument("--num-calibration", type=int, default=8)
     lat.add_argument("--output", default="runs/stream_latency")
+    lat.add_argument("--weights", default=None,
+                     help="A trained causal student (.keras) whose weights both models take (else fresh weights).")
+    lat.add_argument("--compare", nargs="*", default=[],
+                     help="Other .tflite files timed in the same round-robin, e.g. MoViNet-A0 stream files.")
     args = parser.parse_args()
     accuracy(args) if args.command == "accuracy" else latency(args)
 

@@ -204,3 +204,27 @@ def test_benchmark_reports_per_frame_latency_of_a_stream_file(stream_exports, ex
     assert stream.frames_per_invoke == 1 and stream.per_frame_ms == pytest.approx(stream.median_ms)
     assert clip.frames_per_invoke == 2 and clip.per_frame_ms is None
     assert "ms/frame (stream)" in format_table(records)
+
+
+def test_int8_states_are_calibrated_on_the_values_they_hold_in_a_stream(stream_exports, causal_classifier):
+    """Every int8 state's grid spans the float stream's values on new clips, neither clipped nor too coarse.
+
+    A grid narrower than what a state holds later in a stream clips it, one much
+    wider wastes its 255 steps: either way int8 loses precision step after step.
+    (Each state input shares its output's grid, so calibrating on the first step
+    only still passes here: the outputs of step 1 already span the range.)
+    """
+    from dvfl_tf.export.stream_exporter import stream_steps
+    from dvfl_tf.runtime import TFLiteStreamClassifier
+
+    classifier = TFLiteStreamClassifier(stream_exports["int8"][0])
+    stream = causal_classifier.streaming_model()
+    steps = [s for clip in random_clips(4, 4, 32, seed=9) for s in stream_steps(stream, clip, 1)]
+    for entry, detail in zip(classifier.metadata["inputs"][2:], classifier._state_inputs):
+        values = np.concatenate([step[entry["name"]].ravel() for step in steps[1:]])  # step 1's states are zeros
+        scale, zero_point = detail["quantization"]
+        low, high = (-128 - zero_point) * scale, (127 - zero_point) * scale
+        clipped = np.mean((values < low - scale / 2) | (values > high + scale / 2))
+        assert clipped < 0.01, f"{entry['name']}: {clipped:.1%} of its values lie outside the int8 grid"
+        # The grid is not much wider than the values (calibration range within 2x of what the stream holds).
+        assert (high - low) < 2 * (values.max() - values.min()) + 2 * scale, entry["name"]
