@@ -8,8 +8,14 @@ builtin names. Coral also requires that a tensor of rank > 3 has size 1 in
 every dimension but the 3 innermost.
 """
 
+import os
 import shutil
 import subprocess
+
+from dvfl_tf.export.calibration import synthetic_motion_clips
+from dvfl_tf.export.verification import agreement, keras_logits
+from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
+from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
 
 EDGETPU_SUPPORTED_OPS = frozenset(
     {
@@ -66,11 +72,6 @@ def edgetpu_variant(model, activation="gelu_tanh", num_clips=4):
     same weights. The report compares the float logits of both models on a
     few synthetic clips, so the cost of the swap is known before quantization.
     """
-    from dvfl_tf.export.calibration import synthetic_motion_clips
-    from dvfl_tf.export.verification import agreement, keras_logits
-    from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
-    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
-
     if activation not in EDGETPU_ACTIVATIONS:
         raise ValueError(f"`activation` must be one of {EDGETPU_ACTIVATIONS}. Received: activation={activation!r}")
     if not isinstance(model, VideoFocalNetClassifier):
@@ -141,8 +142,6 @@ def edgetpu_report(graph, model_path=None, run_compiler=True):
 
 def run_edgetpu_compiler(model_path, output_dir=None):
     """Runs `edgetpu_compiler` on `model_path` when installed; says so clearly when not."""
-    import os
-
     compiler = shutil.which("edgetpu_compiler")
     if compiler is None:
         return {
