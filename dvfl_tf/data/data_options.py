@@ -8,6 +8,7 @@ from dvfl_tf.data.check import check_data, summary_lines
 from dvfl_tf.data.clip_config import ClipDatasetConfig
 from dvfl_tf.data.datasets import DatasetError, load_index
 from dvfl_tf.data.pipeline import clip_dataset
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import short_side_for
 
 
 @dataclasses.dataclass
@@ -22,13 +23,13 @@ class DataOptions:
     mixup: bool = False
     train_split: str = "train"
     eval_split: str = "test"
-    short_side: int = None  # None: image_size * 256 / 224, the official resize-then-crop ratio
+    short_side: int = None  # None: the model's resize-then-crop rule (256 for 224; short_side_for)
     synthetic_options: dict = None  # size options of the synthetic dataset (dvfl_tf.data.ensure_synthetic)
     # Train although a class has no usable training video (not part of the run's configuration).
     allow_empty_classes: bool = False
 
     def resolved_short_side(self):
-        return self.short_side or int(round(self.image_size * 256 / 224))
+        return self.short_side or short_side_for(self.image_size)
 
     def clip_config(self, index, **settings):
         """The `ClipDatasetConfig` of these options for `index`; `settings`: training, batch_size, seed, views, ...

@@ -532,7 +532,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
             self.ln.build((None, None, None, self.dim))
 
     def _temporal_modulator(self, x, height, width):
-        levels, channels = self.focal_level, self.dim
+        channels = self.dim
         x = ops.reshape(x, (-1, self.num_frames, height * width, channels))
         x = self.f_temporal(x)
         ctx, gates = x[..., :channels], x[..., channels:]
