@@ -11,7 +11,6 @@ import os
 import click
 
 from dvfl_tf.cli.options import non_negative_int, positive_int
-
 from dvfl_tf.data.datasets import DATASETS
 
 
@@ -84,8 +83,8 @@ def dataset_kwargs(options):
 @click.option("--seed", type=non_negative_int(), default=None, help="Random seed (default 0).")
 def make_synthetic_command(output, **size_options):
     """Write the synthetic motion dataset: real .avi files + official-format HMDB51 split files."""
-    from dvfl_tf.data.synthetic import ensure_synthetic
     from dvfl_tf.core.io_safety import check_output_dir
+    from dvfl_tf.data.synthetic import ensure_synthetic
 
     # A finished synthetic dataset (synthetic.json) is reused; any other non-empty folder is refused.
     check_output_dir(output, marker="synthetic.json")
@@ -124,8 +123,8 @@ def check_data_command(as_json, no_decode, workers, strict, **options):
 @click.option("--workers", type=positive_int(), default=2, show_default=True, help="Parallel decoding threads.")
 def prepare_command(output, short_side, image_format, quality, videos_per_shard, workers, **options):
     """Decode every video once into sharded TFRecords (resumable: finished shards are kept)."""
-    from dvfl_tf.data.cache import prepare_cache
     from dvfl_tf.core.io_safety import check_output_dir
+    from dvfl_tf.data.cache import prepare_cache
 
     # A cache folder (manifest.json) resumes; any other non-empty folder, or the dataset itself, is refused.
     check_output_dir(output, marker="manifest.json", inputs=(options.get("data_root"),))

@@ -124,7 +124,6 @@ def _check_outputs(output, report_path, overwrite, inputs):
 def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
     """(calibration clips, labelled verification clips, description, class names) from a dataset."""
     from dvfl_tf.export.calibration import dataset_clips
-
     from dvfl_tf.models.clip_geometry import clip_geometry
 
     geometry = clip_geometry(model)

@@ -5,7 +5,6 @@ import json
 import click
 
 from dvfl_tf.cli.options import positive_int
-
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 
 

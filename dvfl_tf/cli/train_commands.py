@@ -71,7 +71,7 @@ def _split_options(kwargs):
     try:
         overrides = json.loads(overrides_text) if overrides_text else None
     except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides")
+        raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None
     if kwargs.pop("causal"):
         # The teacher of `distill` stays as given: a causal student learns from an ordinary teacher.
         overrides = {**(overrides or {}), "causal": True}
@@ -134,7 +134,6 @@ def train(**kwargs):
 def distill(**kwargs):
     """Distil a teacher into a student (forward KL, as the paper)."""
     from dvfl_tf.training.workflows import distill as distill_job
-
     from dvfl_tf.training.workflows import distill_offline
 
     config, data, overrides, drop_path_rate, validate, rest = _split_options(kwargs)
@@ -200,10 +199,9 @@ def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
 @click.option("--overwrite", is_flag=True, help="Replace an existing cache file (never the teacher).")
 def cache_teacher(teacher, views, output, overwrite, **kwargs):
     """Store TEACHER's (.keras) logits on fixed views of the training videos, for `distill --teacher-logits`."""
+    from dvfl_tf.core.io_safety import check_output
     from dvfl_tf.data.data_options import DataOptions
     from dvfl_tf.training.teacher_cache import cache_teacher_logits
-
-    from dvfl_tf.core.io_safety import check_output
 
     check_output(output, overwrite=overwrite, inputs=(teacher,), suffixes=(".npz",))
     batch_size = kwargs.pop("batch_size")
@@ -224,6 +222,6 @@ def quickstart(output, seed, deterministic):
     try:
         summary = run_quickstart(output, seed=seed, deterministic=deterministic)
     except RunDirError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from None
     sys.stdout.flush()
     click.echo(json.dumps(summary["accuracy"], indent=2))

@@ -5,7 +5,6 @@ import numpy as np
 from dvfl_tf.convert.checkpoint_io import CheckpointError, read_state_dict
 from dvfl_tf.convert.official_mapping import checkpoint_filter_fn
 
-
 MISMATCHES = "shape mismatches: "
 
 

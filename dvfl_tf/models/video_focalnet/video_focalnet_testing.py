@@ -3,7 +3,12 @@
 import os
 import tempfile
 
+import keras
 import numpy as np
+import tensorflow as tf
+
+from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
+from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
 
 # A Video-FocalNet small enough for unit tests (about 0.1M parameters, 32x32 frames).
 TINY_BACKBONE_CONFIG = {
@@ -19,9 +24,6 @@ TINY_BACKBONE_CONFIG = {
 
 def tiny_classifier(num_classes=5, **overrides):
     """A tiny `VideoFocalNetClassifier` with fresh weights."""
-    from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
-    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
-
     backbone = VideoFocalNetBackbone(**{**TINY_BACKBONE_CONFIG, **overrides}, name="backbone")
     return VideoFocalNetClassifier(backbone, num_classes=num_classes, name="tiny")
 
@@ -42,9 +44,6 @@ def run_layer_test(layer_cls, init_kwargs, input_data, expected_output_shape, ba
     - the leading (batch) axis can vary: `batch_sizes` lists alternative leading
       sizes of `input_data` to try (the data is tiled along axis 0).
     """
-    import keras
-    import tensorflow as tf
-
     layer = layer_cls(**init_kwargs)
     config = layer.get_config()
     for key, value in init_kwargs.items():
@@ -101,8 +100,6 @@ def run_layer_test(layer_cls, init_kwargs, input_data, expected_output_shape, ba
 
 def _output_energy_model(layer):
     """A model around `layer` whose training loss is mean(output ** 2)."""
-    import keras
-
     class OutputEnergyModel(keras.Model):
         def __init__(self, layer):
             super().__init__()
