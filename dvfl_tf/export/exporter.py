@@ -24,6 +24,7 @@ from dvfl_tf.export.export_report import CalibrationInfo, ExportReport, format_s
 from dvfl_tf.export.quantization_debug import selective_int8
 from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODES, convert
 from dvfl_tf.export.verification import verify
+from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
 from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
@@ -105,15 +106,15 @@ def graph_model_of(model):
     return model
 
 
-def clip_geometry(graph_model):
-    """(num_frames, height, width) of a single-clip model's input (frames, H, W, 3)."""
+def single_clip_geometry(graph_model):
+    """The `ClipGeometry` of the graph that is converted, whose input must be one 4-D clip (frames, H, W, 3)."""
     shape = tuple(graph_model.inputs[0].shape)
-    if len(shape) != 4 or any(d is None for d in shape):
+    if len(shape) != 4:  # a 5-D batch input would put a rank-5 tensor in the file
         raise ValueError(
             "The exported model needs a static 4-D input (frames, height, width, 3). "
             f"Received: input shape={shape}"
         )
-    return shape[0], shape[1], shape[2]
+    return clip_geometry(graph_model)
 
 
 def check_class_names(class_names, num_classes):
@@ -166,7 +167,8 @@ def prepare(model, options, *, class_names=None, calibration_clips=None, calibra
     if options.edgetpu:
         model, activation_report = edgetpu_variant(model, options.edgetpu_activation)
     graph_model = graph_model_of(model)
-    num_frames, height, width = clip_geometry(graph_model)
+    geometry = single_clip_geometry(graph_model)
+    num_frames, height, width = geometry.num_frames, geometry.height, geometry.width
     check_class_names(class_names, int(graph_model.outputs[0].shape[-1]))
     calibration_clips, calibration_source, verify_clips, verification_source = default_clips(
         options.mode, num_frames, (height, width), calibration_clips, calibration_source, verify_clips
