@@ -4,8 +4,8 @@ Runs the quickstart pipeline (`dvfl_tf.apps.quickstart.run_quickstart`:
 teacher, distilled and scratch students, int8 export, evaluation) several
 times side by side, each in a fresh process, with and without
 `make_deterministic`, and prints per run the accuracies, the int8 agreement,
-the wall time and a digest of the teacher's weights. Runs of one mode that
-print the same digest trained bit-identical teachers.
+the wall time and digests of the three models' weights and of the int8 file.
+Runs of one mode that print the same digests wrote bit-identical models.
 
     PYTHONPATH=. python benchmarks/quickstart_determinism.py --output /tmp/qsdet \
         --teacher-epochs 4 --student-epochs 2 --runs 2
@@ -51,6 +51,11 @@ def weights_digest(path):
     return digest.hexdigest()[:16]
 
 
+def file_digest(path):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:16]
+
+
 def run_one(output, deterministic, teacher_epochs, student_epochs):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
     with open(output + ".log", "w") as log:
@@ -58,7 +63,13 @@ def run_one(output, deterministic, teacher_epochs, student_epochs):
                         str(student_epochs)], env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
     with open(os.path.join(output, "quickstart.json")) as f:
         summary = json.load(f)
-    summary["teacher_digest"] = weights_digest(os.path.join(output, "teacher", "last.keras"))
+    seed = summary["seed"]
+    summary["digests"] = {
+        "teacher": weights_digest(os.path.join(output, "teacher", "last.keras")),
+        "distilled": weights_digest(os.path.join(output, f"student_distilled_seed{seed}", "last.keras")),
+        "scratch": weights_digest(os.path.join(output, f"student_scratch_seed{seed}", "last.keras")),
+        "int8": file_digest(os.path.join(output, "student_int8.tflite")),
+    }
     return summary
 
 
@@ -76,18 +87,21 @@ def main():
         futures = {job: pool.submit(run_one, os.path.join(args.output, f"{job[0]}_{job[1]}"), job[0] == "deterministic",
                                     args.teacher_epochs, args.student_epochs) for job in jobs}
         results = {job: future.result() for job, future in futures.items()}
-    print(f"{'run':<18}{'teacher':>9}{'distilled':>10}{'scratch':>9}{'int8':>7}{'agree':>7}{'seconds':>9}  teacher weights")
+    print(f"{'run':<18}{'teacher':>9}{'distilled':>10}{'scratch':>9}{'int8':>7}{'agree':>7}{'seconds':>9}"
+          "  digests teacher / distilled / scratch / int8 file")
     for (mode, i), summary in results.items():
         acc = summary["accuracy"]
         print(f"{mode + ' ' + str(i):<18}{acc['teacher']:>9.3f}{acc['student_distilled']:>10.3f}"
               f"{acc['student_scratch']:>9.3f}{acc['student_int8_tflite']:>7.3f}{summary['int8_top1_agreement']:>7.3f}"
-              f"{summary['seconds']:>9.0f}  {summary['teacher_digest']}")
+              f"{summary['seconds']:>9.0f}  {' / '.join(summary['digests'].values())}")
     for mode in args.modes.split(","):
         runs = [summary for (m, _), summary in results.items() if m == mode]
-        same = all(r["accuracy"] == runs[0]["accuracy"] and r["teacher_digest"] == runs[0]["teacher_digest"]
+        for name in runs[0]["digests"]:
+            same = all(r["digests"][name] == runs[0]["digests"][name] for r in runs)
+            print(f"{mode}: {name} {'identical' if same else 'DIFFERENT'} over {len(runs)} runs")
+        same = all(r["accuracy"] == runs[0]["accuracy"] and r["int8_top1_agreement"] == runs[0]["int8_top1_agreement"]
                    for r in runs)
-        print(f"{mode}: {'identical' if same else 'DIFFERENT'} accuracies and teacher weights over {len(runs)} runs")
-
+        print(f"{mode}: accuracies and agreement {'identical' if same else 'DIFFERENT'} over {len(runs)} runs")
 
 if __name__ == "__main__":
     main()

@@ -213,7 +213,8 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
 @click.option("--output", default="runs/quickstart", show_default=True)
 @click.option("--seed", type=non_negative_int(), default=0, show_default=True)
 @click.option("--deterministic/--no-deterministic", default=True, show_default=True,
-              help="TensorFlow op determinism: the same figures on every run (costs ~10% time).")
+              help="TensorFlow op determinism: the same figures on every run "
+              "(no cost measurable on CPU; docs/training.md).")
 def quickstart(output, seed, deterministic):
     """Teacher, distilled student and scratch student on the synthetic dataset, compared (about 10 min on 2 cores)."""
     from dvfl_tf.apps.quickstart import run_quickstart
