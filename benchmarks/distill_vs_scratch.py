@@ -42,8 +42,11 @@ def main():
 
     def stats(key):
         values = [row[key] for row in rows]
-        return {"mean": statistics.mean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-                "values": values}
+        return {
+            "mean": statistics.mean(values),
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "values": values,
+        }
 
     gains = [row["student_distilled"] - row["student_scratch"] for row in rows]
     summary = {
@@ -52,8 +55,12 @@ def main():
         "student_scratch": stats("student_scratch"),
         "gain": {"mean": statistics.mean(gains), "min": min(gains), "max": max(gains)},
         "seeds": args.seeds,
-        "recipe": {"teacher": quickstart.TEACHER_RECIPE, "student": quickstart.STUDENT_RECIPE,
-                   "distillation": quickstart.DISTILLATION, "augment": quickstart.AUGMENT},
+        "recipe": {
+            "teacher": quickstart.TEACHER_RECIPE,
+            "student": quickstart.STUDENT_RECIPE,
+            "distillation": quickstart.DISTILLATION,
+            "augment": quickstart.AUGMENT,
+        },
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "seconds": round(time.time() - start, 1),
     }

@@ -18,7 +18,9 @@ def main():
     parser.add_argument("--output", default="runs/export_benchmark")
     parser.add_argument("--preset", default="vfl_net_nano")
     parser.add_argument("--num-classes", type=int, default=51)
-    parser.add_argument("--modes", nargs="+", default=["float32", "int8"], help="float32 int8 int16x8 fp16 dynamic_range edgetpu")
+    parser.add_argument(
+        "--modes", nargs="+", default=["float32", "int8"], help="float32 int8 int16x8 fp16 dynamic_range edgetpu"
+    )
     parser.add_argument("--num-calibration", type=int, default=16)
     parser.add_argument("--num-verify", type=int, default=8)
     args = parser.parse_args()

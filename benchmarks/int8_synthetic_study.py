@@ -42,8 +42,12 @@ def train_student(train_records, num_classes, args):
 
     keras.utils.set_random_seed(0)
     model = build_model(
-        "vfl_net_nano", num_classes=num_classes, num_frames=args.frames, image_size=args.image_size,
-        embed_dim=args.embed_dim, drop_path_rate=0.0,
+        "vfl_net_nano",
+        num_classes=num_classes,
+        num_frames=args.frames,
+        image_size=args.image_size,
+        embed_dim=args.embed_dim,
+        drop_path_rate=0.0,
     )
     model.compile(
         optimizer=keras.optimizers.AdamW(args.learning_rate, weight_decay=0.05),
@@ -55,7 +59,10 @@ def train_student(train_records, num_classes, args):
         # Fresh random segment offsets every epoch: cheap temporal augmentation.
         x, y = load_split(train_records, args.frames, args.image_size, training=True, rng=rng)
         history = model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=True)
-        print(f"epoch {epoch + 1}: loss {history.history['loss'][0]:.3f} acc {history.history['accuracy'][0]:.3f}", flush=True)
+        print(
+            f"epoch {epoch + 1}: loss {history.history['loss'][0]:.3f} acc {history.history['accuracy'][0]:.3f}",
+            flush=True,
+        )
     return model
 
 
@@ -109,8 +116,13 @@ def main():
     graph = model.single_clip_model()
     keras_test = keras_logits(graph, test_x)
 
-    results = {"student": student, "train_seconds": round(train_seconds), "num_test_clips": len(test_x),
-               "num_calibration_clips": len(calib_x), "keras_accuracy": float(np.mean(keras_test.argmax(-1) == test_y))}
+    results = {
+        "student": student,
+        "train_seconds": round(train_seconds),
+        "num_test_clips": len(test_x),
+        "num_calibration_clips": len(calib_x),
+        "keras_accuracy": float(np.mean(keras_test.argmax(-1) == test_y)),
+    }
     # Held-out train clips (not used for calibration): inputs the student fits,
     # where its margins are large, unlike test clips of a student that overfits.
     seen_x, seen_y = load_split(train[args.num_calibration : args.num_calibration + 80], frames, size)
@@ -123,15 +135,22 @@ def main():
         variants["fp16"] = {"mode": "fp16"}
         for part in ("layer_norm", "gelu", "modulator_product"):
             variants[f"int8_keep_{part}_float"] = {"mode": "int8", "keep_float": [part]}
-        variants["int8_keep_layer_norm_and_product_float"] = {"mode": "int8", "keep_float": ["layer_norm", "modulator_product"]}
+        variants["int8_keep_layer_norm_and_product_float"] = {
+            "mode": "int8",
+            "keep_float": ["layer_norm", "modulator_product"],
+        }
         variants["int8_edgetpu"] = {"mode": "int8", "edgetpu": True}
     float_tflite = None
     for name, options in variants.items():
         path = os.path.join(args.output, f"student_{name}.tflite")
         report = export_tflite(
-            model, path, calibration_clips=calib_x if options["mode"] == "int8" else None,
-            calibration_source=f"{len(calib_x)} synthetic train clips", class_names=index.class_names,
-            verify_clips=list(test_x[:4]), **options,
+            model,
+            path,
+            calibration_clips=calib_x if options["mode"] == "int8" else None,
+            calibration_source=f"{len(calib_x)} synthetic train clips",
+            class_names=index.class_names,
+            verify_clips=list(test_x[:4]),
+            **options,
         )
         logits = evaluate_tflite(path, test_x)
         if name == "float32":
@@ -155,7 +174,8 @@ def main():
         errors = layer_error_report(graph, calib_x[:16], debug_clips=test_x[:16])
         results["layer_error_by_part"] = errors["parts"]
         results["worst_layers"] = [
-            {k: layer[k] for k in ("op", "tensor", "part", "rmse_over_scale", "max_abs_error")} for layer in errors["worst"]
+            {k: layer[k] for k in ("op", "tensor", "part", "rmse_over_scale", "max_abs_error")}
+            for layer in errors["worst"]
         ]
     with open(os.path.join(args.output, "int8_study.json"), "w") as f:
         json.dump(results, f, indent=2)

@@ -59,17 +59,20 @@ def evaluate_with_int8(run):
     report = quickstart.evaluate_run(keras_path)
     tflite = os.path.join(run, "student_int8.tflite")
     if not os.path.exists(tflite):
-        quickstart.export_int8_hook(keras_path, tflite)
+        quickstart.export_int8_student(keras_path, tflite)
     int8_report = quickstart.evaluate_run(tflite)
     agreement = sum(a == b for a, b in zip(report["predictions"], int8_report["predictions"])) / len(
-        report["predictions"])
-    return {"top1": report["top1"], "int8_top1": int8_report["top1"], "int8_agreement": agreement,
-            "int8_file": tflite}
+        report["predictions"]
+    )
+    return {"top1": report["top1"], "int8_top1": int8_report["top1"], "int8_agreement": agreement, "int8_file": tflite}
 
 
 def _stats(values):
-    return {"mean": statistics.mean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-            "values": values}
+    return {
+        "mean": statistics.mean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "values": values,
+    }
 
 
 def main():
@@ -77,10 +80,18 @@ def main():
     parser.add_argument("--teacher", required=True, help="the quickstart teacher's last.keras")
     parser.add_argument("--output", default="runs/mobile_distill")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="student budget in epochs (default: the quickstart's 12); use its own --output")
-    parser.add_argument("--only", choices=["scratch", "distilled"], default=None,
-                        help="train only one side (e.g. the scratch runs while the teacher trains)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="student budget in epochs (default: the quickstart's 12); use its own --output",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["scratch", "distilled"],
+        default=None,
+        help="train only one side (e.g. the scratch runs while the teacher trains)",
+    )
     args = parser.parse_args()
     start = time.time()
     kinds = [args.only] if args.only else ["distilled", "scratch"]
@@ -89,8 +100,9 @@ def main():
     rows = {kind: [] for kind in kinds}
     for seed in args.seeds:
         for kind in kinds:
-            run = run_student(args.output, seed, args.teacher if kind == "distilled" else None,
-                              recipe=student_recipe(args.epochs))
+            run = run_student(
+                args.output, seed, args.teacher if kind == "distilled" else None, recipe=student_recipe(args.epochs)
+            )
             if kind == "distilled":
                 row = {"seed": seed, **evaluate_with_int8(run)}
             else:

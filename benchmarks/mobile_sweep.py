@@ -44,12 +44,35 @@ CANDIDATES = {
     "m32_d1111_160_t2_dw_f1": {"embed_dim": 32, **_D1111_160_T2, **_DW, **_F1},
     "m32_d1111_160_t2_dw_f1_gs": {"embed_dim": 32, **_D1111_160_T2, **_DW, **_F1, **_GS},
     # Three stages (3 blocks, 10 LayerNorms), fewer tokens: patch 8 or tubelet 4.
-    "m48_d111_160_t2_dw_f1_gs_p8": {"embed_dim": 48, "depths": [1, 1, 1], "image_size": 160, "tubelet_size": 2,
-                                    "patch_size": 8, **_DW, **_F1_3, **_GS},
-    "m32_d111_160_t4_dw_f1_gs": {"embed_dim": 32, "depths": [1, 1, 1], "image_size": 160, "tubelet_size": 4,
-                                 **_DW, **_F1_3, **_GS},
-    "m64_d111_160_t4_dw_f1_gs_p8": {"embed_dim": 64, "depths": [1, 1, 1], "image_size": 160, "tubelet_size": 4,
-                                    "patch_size": 8, **_DW, **_F1_3, **_GS},
+    "m48_d111_160_t2_dw_f1_gs_p8": {
+        "embed_dim": 48,
+        "depths": [1, 1, 1],
+        "image_size": 160,
+        "tubelet_size": 2,
+        "patch_size": 8,
+        **_DW,
+        **_F1_3,
+        **_GS,
+    },
+    "m32_d111_160_t4_dw_f1_gs": {
+        "embed_dim": 32,
+        "depths": [1, 1, 1],
+        "image_size": 160,
+        "tubelet_size": 4,
+        **_DW,
+        **_F1_3,
+        **_GS,
+    },
+    "m64_d111_160_t4_dw_f1_gs_p8": {
+        "embed_dim": 64,
+        "depths": [1, 1, 1],
+        "image_size": 160,
+        "tubelet_size": 4,
+        "patch_size": 8,
+        **_DW,
+        **_F1_3,
+        **_GS,
+    },
 }
 
 
@@ -102,7 +125,12 @@ def export_candidate(name, overrides, output, preset="vfl_net_nano"):
     _trained_like_layer_norms(model)
     clip_model = model.single_clip_model()
     profile = profile_model(model)
-    row = {"name": name, "config": config, "gmacs": round(profile["gmacs"], 3), "params_m": round(profile["params"] / 1e6, 3)}
+    row = {
+        "name": name,
+        "config": config,
+        "gmacs": round(profile["gmacs"], 3),
+        "params_m": round(profile["params"] / 1e6, 3),
+    }
     for mode in ("float32", "int8"):
         path = os.path.join(output, f"{name}_{mode}.tflite")
         clips = _random_clips(tuple(clip_model.input.shape)) if mode == "int8" else None
@@ -205,8 +233,10 @@ def main():
     }
     with open(os.path.join(args.output, "sweep.json"), "w") as f:
         json.dump(summary, f, indent=2)
-    print(f"# {summary['machine']}, {args.threads} threads, {args.repeats} round-robin repeats, "
-          f"load {summary['load_average_before_after']}, {summary['when']}")
+    print(
+        f"# {summary['machine']}, {args.threads} threads, {args.repeats} round-robin repeats, "
+        f"load {summary['load_average_before_after']}, {summary['when']}"
+    )
     print(format_table(rows))
 
 

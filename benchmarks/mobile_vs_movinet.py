@@ -69,28 +69,42 @@ def time_round_robin(paths, threads=2, repeats=30, warmup=3):
         inputs = interpreter.get_input_details()
         frames = frames_per_invoke(path, interpreter)
         p25, median, p75 = np.percentile(values, [25, 50, 75])
-        rows.append({
-            "model": os.path.basename(path), "inputs": len(inputs),
-            "input_shape": [int(d) for d in inputs[0]["shape"]] if len(inputs) == 1 else "frame + states",
-            "input_dtype": np.dtype(inputs[0]["dtype"]).name, "size_mb": round(os.path.getsize(path) / 1e6, 2),
-            "median_ms": round(float(median), 2), "p25_ms": round(float(p25), 2), "p75_ms": round(float(p75), 2),
-            "min_ms": round(float(min(values)), 2), "frames_per_invoke": frames,
-            "ms_per_frame": round(float(median) / frames, 3) if frames else None,
-        })
-    header = (f"# {platform.machine()} {os.cpu_count()} CPUs, {threads} threads, {repeats} round-robin "
-              f"repeats after {warmup} warm-up, load average {load_before:.1f} -> {load_after:.1f}, "
-              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+        rows.append(
+            {
+                "model": os.path.basename(path),
+                "inputs": len(inputs),
+                "input_shape": [int(d) for d in inputs[0]["shape"]] if len(inputs) == 1 else "frame + states",
+                "input_dtype": np.dtype(inputs[0]["dtype"]).name,
+                "size_mb": round(os.path.getsize(path) / 1e6, 2),
+                "median_ms": round(float(median), 2),
+                "p25_ms": round(float(p25), 2),
+                "p75_ms": round(float(p75), 2),
+                "min_ms": round(float(min(values)), 2),
+                "frames_per_invoke": frames,
+                "ms_per_frame": round(float(median) / frames, 3) if frames else None,
+            }
+        )
+    header = (
+        f"# {platform.machine()} {os.cpu_count()} CPUs, {threads} threads, {repeats} round-robin "
+        f"repeats after {warmup} warm-up, load average {load_before:.1f} -> {load_after:.1f}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
     return rows, header
 
 
 def format_rows(rows, header):
-    lines = [header, "| model | input | size MB | median ms | p25 | p75 | min | frames | ms per frame |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        header,
+        "| model | input | size MB | median ms | p25 | p75 | min | frames | ms per frame |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         per_frame = "" if row["ms_per_frame"] is None else row["ms_per_frame"]
-        lines.append(f"| {row['model']} | {row['input_shape']} {row['input_dtype']} | {row['size_mb']} | "
-                     f"{row['median_ms']} | {row['p25_ms']} | {row['p75_ms']} | {row['min_ms']} | "
-                     f"{row['frames_per_invoke'] or ''} | {per_frame} |")
+        lines.append(
+            f"| {row['model']} | {row['input_shape']} {row['input_dtype']} | {row['size_mb']} | "
+            f"{row['median_ms']} | {row['p25_ms']} | {row['p75_ms']} | {row['min_ms']} | "
+            f"{row['frames_per_invoke'] or ''} | {per_frame} |"
+        )
     return "\n".join(lines)
 
 

@@ -52,10 +52,15 @@ print("RESULT " + json.dumps(result))
 
 def run_child(deterministic, steps):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
-    completed = subprocess.run([sys.executable, "-c", CHILD, "1" if deterministic else "0", str(steps)], env=env,
-                               capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", CHILD, "1" if deterministic else "0", str(steps)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     line = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return json.loads(line[len("RESULT ") :])
 
 
 def main():
@@ -64,8 +69,9 @@ def main():
     args = parser.parse_args()
     load_before = os.getloadavg()
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        futures = {mode: pool.submit(run_child, mode == "deterministic", args.steps)
-                   for mode in ("deterministic", "default")}
+        futures = {
+            mode: pool.submit(run_child, mode == "deterministic", args.steps) for mode in ("deterministic", "default")
+        }
         results = {mode: future.result() for mode, future in futures.items()}
     load_after = os.getloadavg()
     print(f"load average (1 min) before / after: {load_before[0]:.1f} / {load_after[0]:.1f}")

@@ -34,14 +34,16 @@ summary = q.run_quickstart(output, deterministic=deterministic,
 
 
 def weights_digest(path):
-    import h5py
     import zipfile
+
+    import h5py
 
     digest = hashlib.sha256()
     with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as handle:
         import io
 
         with h5py.File(io.BytesIO(handle.read()), "r") as weights:
+
             def visit(name, item):
                 if isinstance(item, h5py.Dataset):
                     digest.update(name.encode())
@@ -59,8 +61,21 @@ def file_digest(path):
 def run_one(output, deterministic, teacher_epochs, student_epochs):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
     with open(output + ".log", "w") as log:
-        subprocess.run([sys.executable, "-c", CHILD, output, "1" if deterministic else "0", str(teacher_epochs),
-                        str(student_epochs)], env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                output,
+                "1" if deterministic else "0",
+                str(teacher_epochs),
+                str(student_epochs),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
     with open(os.path.join(output, "quickstart.json")) as f:
         summary = json.load(f)
     seed = summary["seed"]
@@ -84,24 +99,39 @@ def main():
     os.makedirs(args.output, exist_ok=True)
     jobs = [(mode, i) for mode in args.modes.split(",") for i in range(args.runs)]
     with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
-        futures = {job: pool.submit(run_one, os.path.join(args.output, f"{job[0]}_{job[1]}"), job[0] == "deterministic",
-                                    args.teacher_epochs, args.student_epochs) for job in jobs}
+        futures = {
+            job: pool.submit(
+                run_one,
+                os.path.join(args.output, f"{job[0]}_{job[1]}"),
+                job[0] == "deterministic",
+                args.teacher_epochs,
+                args.student_epochs,
+            )
+            for job in jobs
+        }
         results = {job: future.result() for job, future in futures.items()}
-    print(f"{'run':<18}{'teacher':>9}{'distilled':>10}{'scratch':>9}{'int8':>7}{'agree':>7}{'seconds':>9}"
-          "  digests teacher / distilled / scratch / int8 file")
+    print(
+        f"{'run':<18}{'teacher':>9}{'distilled':>10}{'scratch':>9}{'int8':>7}{'agree':>7}{'seconds':>9}"
+        "  digests teacher / distilled / scratch / int8 file"
+    )
     for (mode, i), summary in results.items():
         acc = summary["accuracy"]
-        print(f"{mode + ' ' + str(i):<18}{acc['teacher']:>9.3f}{acc['student_distilled']:>10.3f}"
-              f"{acc['student_scratch']:>9.3f}{acc['student_int8_tflite']:>7.3f}{summary['int8_top1_agreement']:>7.3f}"
-              f"{summary['seconds']:>9.0f}  {' / '.join(summary['digests'].values())}")
+        print(
+            f"{mode + ' ' + str(i):<18}{acc['teacher']:>9.3f}{acc['student_distilled']:>10.3f}"
+            f"{acc['student_scratch']:>9.3f}{acc['student_int8_tflite']:>7.3f}{summary['int8_top1_agreement']:>7.3f}"
+            f"{summary['seconds']:>9.0f}  {' / '.join(summary['digests'].values())}"
+        )
     for mode in args.modes.split(","):
         runs = [summary for (m, _), summary in results.items() if m == mode]
         for name in runs[0]["digests"]:
             same = all(r["digests"][name] == runs[0]["digests"][name] for r in runs)
             print(f"{mode}: {name} {'identical' if same else 'DIFFERENT'} over {len(runs)} runs")
-        same = all(r["accuracy"] == runs[0]["accuracy"] and r["int8_top1_agreement"] == runs[0]["int8_top1_agreement"]
-                   for r in runs)
+        same = all(
+            r["accuracy"] == runs[0]["accuracy"] and r["int8_top1_agreement"] == runs[0]["int8_top1_agreement"]
+            for r in runs
+        )
         print(f"{mode}: accuracies and agreement {'identical' if same else 'DIFFERENT'} over {len(runs)} runs")
+
 
 if __name__ == "__main__":
     main()

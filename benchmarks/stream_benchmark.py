@@ -34,8 +34,15 @@ import numpy as np
 # The latency architecture when the `vfl_net_mobile` preset is not available in this checkout: the mobile
 # preset's configuration (docs/mobile.md) with the official dense temporal convs.
 MOBILE_LIKE = {
-    "embed_dim": 48, "depths": [1, 1, 1], "focal_levels": [1, 1, 1], "focal_windows": [3, 3, 3],
-    "num_frames": 8, "image_size": 160, "patch_size": 8, "tubelet_size": 2, "activation": "gelu_sigmoid",
+    "embed_dim": 48,
+    "depths": [1, 1, 1],
+    "focal_levels": [1, 1, 1],
+    "focal_windows": [3, 3, 3],
+    "num_frames": 8,
+    "image_size": 160,
+    "patch_size": 8,
+    "tubelet_size": 2,
+    "activation": "gelu_sigmoid",
     "drop_path_rate": 0.0,
 }
 
@@ -45,11 +52,11 @@ def _machine():
 
 
 def accuracy(args):
+    from dvfl_tf.apps import quickstart
     from dvfl_tf.export.calibration import clips_from_videos, dataset_clips, dataset_split
     from dvfl_tf.export.stream_exporter import export_stream_tflite
-    from dvfl_tf.runtime import TFLiteStreamClassifier
-    from dvfl_tf.apps import quickstart
     from dvfl_tf.models.model_loading import load_keras_model
+    from dvfl_tf.runtime import TFLiteStreamClassifier
     from dvfl_tf.training.workflows import distill
 
     start = time.time()
@@ -58,13 +65,20 @@ def accuracy(args):
         recipe["warmup_epochs"] = recipe["epochs"] / 4
     # "quickstart": the quickstart's student (vfl_net_nano, embed 16, depths [1,1,1,1]); or a preset with every
     # backbone argument its own (e.g. vfl_net_mobile), at the teacher's input.
-    preset, overrides = ((quickstart.PRESET, dict(quickstart.STUDENT_OVERRIDES)) if args.student == "quickstart"
-                         else (args.student, {}))
+    preset, overrides = (
+        (quickstart.PRESET, dict(quickstart.STUDENT_OVERRIDES)) if args.student == "quickstart" else (args.student, {})
+    )
     tag = "" if args.student == "quickstart" else f"{args.student}_"
     run = os.path.join(args.output, f"causal_{tag}student_seed{args.seed}_e{recipe['epochs']}")
     config = quickstart._config(run, recipe, args.seed, **quickstart.DISTILLATION)
-    distill(config, quickstart._data_options(), teacher=args.teacher, student=preset,
-            overrides={**overrides, "causal": True}, validate=False)
+    distill(
+        config,
+        quickstart._data_options(),
+        teacher=args.teacher,
+        student=preset,
+        overrides={**overrides, "causal": True},
+        validate=False,
+    )
     student_path = os.path.join(run, "last.keras")
     keras_report = quickstart.evaluate_run(student_path)
 
@@ -76,8 +90,12 @@ def accuracy(args):
     for mode in ("float32", "int8"):
         files[mode] = os.path.join(run, f"stream_{mode}.tflite")
         reports[mode] = export_stream_tflite(
-            student, files[mode], mode=mode, calibration_clips=calibration.calibration,
-            calibration_source=calibration.description, class_names=calibration.class_names,
+            student,
+            files[mode],
+            mode=mode,
+            calibration_clips=calibration.calibration,
+            calibration_source=calibration.description,
+            class_names=calibration.class_names,
             verify_clips=calibration.verify,
         )
 
@@ -92,8 +110,11 @@ def accuracy(args):
     per_step_agreement = (streamed["float32"].argmax(-1) == streamed["int8"].argmax(-1)).mean(0)
     result = {
         "teacher": args.teacher,
-        "student": {"preset": preset, **overrides, "causal": True}, "student_run": run,
-        "recipe": recipe, "distillation": quickstart.DISTILLATION, "seed": args.seed,
+        "student": {"preset": preset, **overrides, "causal": True},
+        "student_run": run,
+        "recipe": recipe,
+        "distillation": quickstart.DISTILLATION,
+        "seed": args.seed,
         "test_clips": int(len(clips)),
         "causal_clip_top1_keras": keras_report["top1"],
         "stream_float32_top1_last_frame": float(np.mean(last["float32"] == labels)),
@@ -107,10 +128,14 @@ def accuracy(args):
     }
     _write(result, os.path.join(run, "stream_accuracy.json"))
     print(f"causal student (Keras clip) top-1 {result['causal_clip_top1_keras']:.3f} on {len(clips)} test clips")
-    print(f"stream float32 top-1 at the last frame {result['stream_float32_top1_last_frame']:.3f}, "
-          f"int8 {result['stream_int8_top1_last_frame']:.3f}")
-    print(f"int8 vs float stream top-1 agreement at the last frame {result['int8_vs_float_agreement_last_frame']:.3f}; "
-          f"per step {', '.join(f'{a:.3f}' for a in per_step_agreement)}")
+    print(
+        f"stream float32 top-1 at the last frame {result['stream_float32_top1_last_frame']:.3f}, "
+        f"int8 {result['stream_int8_top1_last_frame']:.3f}"
+    )
+    print(
+        f"int8 vs float stream top-1 agreement at the last frame {result['int8_vs_float_agreement_last_frame']:.3f}; "
+        f"per step {', '.join(f'{a:.3f}' for a in per_step_agreement)}"
+    )
 
 
 def _architecture(args):
@@ -121,7 +146,10 @@ def _architecture(args):
     config = dict(MOBILE_LIKE)
     if args.image_size:
         config["image_size"] = args.image_size
-    return "mobile-like (vfl_net_mobile's configuration with dense temporal convs; the preset is not in this checkout)", config
+    return (
+        "mobile-like (vfl_net_mobile's configuration with dense temporal convs; the preset is not in this checkout)",
+        config,
+    )
 
 
 def _latency_models(args, config):
@@ -140,8 +168,11 @@ def _latency_models(args, config):
     num_classes = trained.head.units if trained is not None and hasattr(trained.head, "units") else args.num_classes
     models = {}
     for causal in (False, True):
-        model = VideoFocalNetClassifier(VideoFocalNetBackbone(**config, causal=causal, name="backbone"),
-                                        num_classes=num_classes, name="stream" if causal else "clip")
+        model = VideoFocalNetClassifier(
+            VideoFocalNetBackbone(**config, causal=causal, name="backbone"),
+            num_classes=num_classes,
+            name="stream" if causal else "clip",
+        )
         if trained is not None:
             # No position embeddings: a student trained at 64 px has the same weights at 160 px.
             model.set_weights(trained.get_weights())
@@ -154,10 +185,11 @@ def _latency_models(args, config):
 
 
 def latency(args):
+    from mobile_vs_movinet import format_rows, time_round_robin
+
     from dvfl_tf.export import export_tflite
     from dvfl_tf.export.calibration import synthetic_motion_clips
     from dvfl_tf.export.stream_exporter import export_stream_tflite
-    from mobile_vs_movinet import format_rows, time_round_robin
 
     name, config = _architecture(args)
     os.makedirs(args.output, exist_ok=True)
@@ -180,27 +212,52 @@ def latency(args):
     rows = []
     for mode in ("float32", "int8"):
         clip, stream = by_name[f"clip_{mode}.tflite"], by_name[f"stream_{mode}.tflite"]
-        rows.append({
-            "mode": mode, "clip_ms": clip["median_ms"], "stream_step_ms": stream["median_ms"],
-            "stream_per_frame_ms": stream["ms_per_frame"], "frames_per_step": stream["frames_per_invoke"],
-            "per_frame_over_clip": stream["ms_per_frame"] / clip["median_ms"],
-            "step_over_clip": stream["median_ms"] / clip["median_ms"],
-        })
+        rows.append(
+            {
+                "mode": mode,
+                "clip_ms": clip["median_ms"],
+                "stream_step_ms": stream["median_ms"],
+                "stream_per_frame_ms": stream["ms_per_frame"],
+                "frames_per_step": stream["frames_per_invoke"],
+                "per_frame_over_clip": stream["ms_per_frame"] / clip["median_ms"],
+                "step_over_clip": stream["median_ms"] / clip["median_ms"],
+            }
+        )
     ours = by_name["stream_int8.tflite"]["ms_per_frame"]
-    comparisons = [{"model": r["model"], "ms_per_frame": r["ms_per_frame"],
-                    "our_int8_stream_frame_over_theirs": ours / r["ms_per_frame"] if r["ms_per_frame"] else None}
-                   for r in records if r["model"] in {os.path.basename(p) for p in others}]
-    result = {"architecture": name, "config": config, "weights": args.weights, "threads": args.threads,
-              "runs": args.runs, "header": header, "records": records, "rows": rows, "compare": comparisons,
-              "compare_missing": missing, **_machine()}
+    comparisons = [
+        {
+            "model": r["model"],
+            "ms_per_frame": r["ms_per_frame"],
+            "our_int8_stream_frame_over_theirs": ours / r["ms_per_frame"] if r["ms_per_frame"] else None,
+        }
+        for r in records
+        if r["model"] in {os.path.basename(p) for p in others}
+    ]
+    result = {
+        "architecture": name,
+        "config": config,
+        "weights": args.weights,
+        "threads": args.threads,
+        "runs": args.runs,
+        "header": header,
+        "records": records,
+        "rows": rows,
+        "compare": comparisons,
+        "compare_missing": missing,
+        **_machine(),
+    }
     _write(result, os.path.join(args.output, "stream_latency.json"))
-    print(f"{name}: {config['num_frames']} frames of {size}x{size}, tubelet {config['tubelet_size']}, "
-          f"weights {args.weights or 'fresh (trained-like LayerNorms)'}")
+    print(
+        f"{name}: {config['num_frames']} frames of {size}x{size}, tubelet {config['tubelet_size']}, "
+        f"weights {args.weights or 'fresh (trained-like LayerNorms)'}"
+    )
     print(format_rows(records, header))
     print(f"{'mode':<9}{'clip ms':>9}{'step ms':>9}{'frame ms':>10}{'frame/clip':>12}{'step/clip':>11}")
     for row in rows:
-        print(f"{row['mode']:<9}{row['clip_ms']:>9.2f}{row['stream_step_ms']:>9.2f}{row['stream_per_frame_ms']:>10.2f}"
-              f"{row['per_frame_over_clip']:>12.3f}{row['step_over_clip']:>11.3f}")
+        print(
+            f"{row['mode']:<9}{row['clip_ms']:>9.2f}{row['stream_step_ms']:>9.2f}{row['stream_per_frame_ms']:>10.2f}"
+            f"{row['per_frame_over_clip']:>12.3f}{row['step_over_clip']:>11.3f}"
+        )
     for row in comparisons:
         print(f"our int8 stream frame / {row['model']} frame: {row['our_int8_stream_frame_over_theirs']:.3f}")
     for path in missing:
@@ -223,8 +280,11 @@ def main():
     acc.add_argument("--seed", type=int, default=0)
     acc.add_argument("--num-calibration", type=int, default=64)
     acc.add_argument("--epochs", type=int, default=None, help="Distillation epochs (default: the quickstart's 12).")
-    acc.add_argument("--student", default="quickstart",
-                     help="'quickstart' (the quickstart's student) or a preset name, e.g. vfl_net_mobile.")
+    acc.add_argument(
+        "--student",
+        default="quickstart",
+        help="'quickstart' (the quickstart's student) or a preset name, e.g. vfl_net_mobile.",
+    )
     lat = commands.add_parser("latency", help="clip vs stream latency, float32 and int8, one run")
     lat.add_argument("--preset", default="vfl_net_mobile")
     lat.add_argument("--image-size", type=int, default=None)
@@ -233,10 +293,17 @@ def main():
     lat.add_argument("--num-classes", type=int, default=51)
     lat.add_argument("--num-calibration", type=int, default=8)
     lat.add_argument("--output", default="runs/stream_latency")
-    lat.add_argument("--weights", default=None,
-                     help="A trained causal student (.keras) whose weights both models take (else fresh weights).")
-    lat.add_argument("--compare", nargs="*", default=[],
-                     help="Other .tflite files timed in the same round-robin, e.g. MoViNet-A0 stream files.")
+    lat.add_argument(
+        "--weights",
+        default=None,
+        help="A trained causal student (.keras) whose weights both models take (else fresh weights).",
+    )
+    lat.add_argument(
+        "--compare",
+        nargs="*",
+        default=[],
+        help="Other .tflite files timed in the same round-robin, e.g. MoViNet-A0 stream files.",
+    )
     args = parser.parse_args()
     accuracy(args) if args.command == "accuracy" else latency(args)
 

@@ -32,10 +32,10 @@ def _fake_quant(values, detail):
 
 
 def diagnose(float_path, int8_path, limit=None):
+    from dvfl_tf.apps import quickstart
     from dvfl_tf.export.calibration import clips_from_videos, dataset_split
     from dvfl_tf.runtime import TFLiteStreamClassifier
     from dvfl_tf.runtime.interpreter import quantize_to
-    from dvfl_tf.apps import quickstart
 
     floats, int8 = TFLiteStreamClassifier(float_path), TFLiteStreamClassifier(int8_path)
     tubelet = floats.tubelet_size
@@ -83,13 +83,17 @@ def diagnose(float_path, int8_path, limit=None):
     logits_on_output_grid = _fake_quant(last["float"], output_detail).argmax(-1)
     error = np.abs(last["int8"] - last["float"]).max(-1)
     result = {
-        "float32_file": float_path, "int8_file": int8_path, "test_clips": len(clips),
+        "float32_file": float_path,
+        "int8_file": int8_path,
+        "test_clips": len(clips),
         "float_top1": float(np.mean(reference == labels)),
         "int8_top1": float(np.mean(top1["int8"] == labels)),
         "agreement_with_float_last_frame": {
             "int8 file": float(np.mean(~flipped)),
             "int8 file, float states fed at every step": float(np.mean(top1["int8_forced_states"] == reference)),
-            "float model, states rounded to their int8 grid": float(np.mean(top1["float_quantized_states"] == reference)),
+            "float model, states rounded to their int8 grid": float(
+                np.mean(top1["float_quantized_states"] == reference)
+            ),
             "float logits rounded to the int8 output grid": float(np.mean(logits_on_output_grid == reference)),
         },
         "logits_output_scale": float(output_detail["quantization"][0]),
@@ -100,8 +104,9 @@ def diagnose(float_path, int8_path, limit=None):
         "clips_with_margin_below_median_error": float(np.mean(margin < np.median(error))),
         "flipped_clips_correct_in_float": int(np.sum(flipped & (reference == labels))),
         "flipped_clips_correct_in_int8": int(np.sum(flipped & (top1["int8"] == labels))),
-        "state_scales": {entry["name"]: float(d["quantization"][0])
-                         for entry, d in zip(int8.metadata["inputs"][2:], state_details)},
+        "state_scales": {
+            entry["name"]: float(d["quantization"][0]) for entry, d in zip(int8.metadata["inputs"][2:], state_details)
+        },
     }
     return result
 
@@ -120,10 +125,14 @@ def main():
     print(f"{result['test_clips']} test clips: float top-1 {result['float_top1']:.3f}, int8 {result['int8_top1']:.3f}")
     for name, value in result["agreement_with_float_last_frame"].items():
         print(f"  top-1 agreement with the float stream, {name}: {value:.3f}")
-    print(f"  float top-2 margin: median {result['float_margin_median_all']:.3f} over all clips; flipped clips "
-          f"{result['float_margin_flipped']}")
-    print(f"  int8 max |logit error|: median {result['int8_max_logit_error_median']:.3f}; flipped clips "
-          f"{result['int8_max_logit_error_flipped']}; logits output scale {result['logits_output_scale']:.4f}")
+    print(
+        f"  float top-2 margin: median {result['float_margin_median_all']:.3f} over all clips; flipped clips "
+        f"{result['float_margin_flipped']}"
+    )
+    print(
+        f"  int8 max |logit error|: median {result['int8_max_logit_error_median']:.3f}; flipped clips "
+        f"{result['int8_max_logit_error_flipped']}; logits output scale {result['logits_output_scale']:.4f}"
+    )
     if args.save_json:
         with open(args.save_json, "w") as f:
             json.dump(result, f, indent=2)

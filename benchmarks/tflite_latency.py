@@ -38,8 +38,10 @@ def main():
             start = time.perf_counter()
             interpreter.invoke()
             times[path].append((time.perf_counter() - start) * 1000)
-    print(f"# {platform.machine()} {os.cpu_count()} CPUs, runtime {interpreter_module()[1]}, "
-          f"threads {args.threads or 'default'}, {args.repeats} round-robin repeats")
+    print(
+        f"# {platform.machine()} {os.cpu_count()} CPUs, runtime {interpreter_module()[1]}, "
+        f"threads {args.threads or 'default'}, {args.repeats} round-robin repeats"
+    )
     print(f"{'model':<50s} {'size MB':>8s} {'median ms':>10s} {'p25':>8s} {'p75':>8s}")
     for path, values in times.items():
         p25, median, p75 = np.percentile(values, [25, 50, 75])

@@ -37,11 +37,21 @@ def parse_args(argv=None):
     source.add_argument("--video", help="A video file.")
     source.add_argument("--camera", type=int, help="Camera index for cv2.VideoCapture.")
     parser.add_argument("--labels", help="Class names overriding those stored in the model.")
-    parser.add_argument("--window", type=int, default=None, help="Frames in the window (default: 4 x the model's frames).")
-    parser.add_argument("--stride", type=int, default=None,
-                        help="Frames between predictions (default: the model's frames; stream files: 1, every frame fed).")
-    parser.add_argument("--horizon", type=int, default=None,
-                        help="Stream files: average over about the last N steps (default: every step so far).")
+    parser.add_argument(
+        "--window", type=int, default=None, help="Frames in the window (default: 4 x the model's frames)."
+    )
+    parser.add_argument(
+        "--stride",
+        type=int,
+        default=None,
+        help="Frames between predictions (default: the model's frames; stream files: 1, every frame fed).",
+    )
+    parser.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        help="Stream files: average over about the last N steps (default: every step so far).",
+    )
     parser.add_argument("--smooth", type=int, default=1, help="Average probabilities over this many windows.")
     parser.add_argument("--threads", type=int, default=None, help="Interpreter threads.")
     parser.add_argument("--max-frames", type=int, default=None, help="Stop after this many frames.")
@@ -50,16 +60,20 @@ def parse_args(argv=None):
 
 def stream_frames(args, out=sys.stdout):
     """Stream file: one step per fed frame (per tubelet), printed as it completes."""
-    classifier = TFLiteStreamClassifier(args.model, labels_path=args.labels, num_threads=args.threads,
-                                        horizon=args.horizon)
+    classifier = TFLiteStreamClassifier(
+        args.model, labels_path=args.labels, num_threads=args.threads, horizon=args.horizon
+    )
     source = args.video if args.video is not None else args.camera
     predictions = 0
     try:
         for step in stream_predictions(classifier, source, stride=args.stride or 1, max_frames=args.max_frames):
             label, probability = classifier.top_k(step["probabilities"], 1)[0]
             predictions += 1
-            print(f"t={step['time_s']:7.2f}s  {label:<30s} {probability:6.1%}  ({step['step_ms']:.1f} ms)",
-                  file=out, flush=True)
+            print(
+                f"t={step['time_s']:7.2f}s  {label:<30s} {probability:6.1%}  ({step['step_ms']:.1f} ms)",
+                file=out,
+                flush=True,
+            )
     except (FileNotFoundError, OSError) as error:
         raise SystemExit(str(error)) from None
     return predictions
@@ -90,8 +104,11 @@ def stream(args, out=sys.stdout):
             # Shrink each frame once as it arrives: the window holds small frames only.
             height, width = frame_bgr.shape[:2]
             scale = short_side / min(height, width)
-            frame = cv2.resize(frame_bgr, (max(1, round(width * scale)), max(1, round(height * scale))),
-                               interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+            frame = cv2.resize(
+                frame_bgr,
+                (max(1, round(width * scale)), max(1, round(height * scale))),
+                interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+            )
             window.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
             if len(window) < min(window_size, classifier.num_frames) or count % stride:
                 continue
@@ -100,7 +117,9 @@ def stream(args, out=sys.stdout):
             elapsed_ms = (time.perf_counter() - start) * 1000
             label, probability = classifier.top_k(np.mean(recent, axis=0), 1)[0]
             predictions += 1
-            print(f"t={count / fps:7.2f}s  {label:<30s} {probability:6.1%}  ({elapsed_ms:.0f} ms)", file=out, flush=True)
+            print(
+                f"t={count / fps:7.2f}s  {label:<30s} {probability:6.1%}  ({elapsed_ms:.0f} ms)", file=out, flush=True
+            )
     finally:
         capture.release()
     return predictions

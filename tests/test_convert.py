@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
@@ -109,27 +108,62 @@ def test_cli_convert_and_errors(tiny, tmp_path):
     out = tmp_path / "cli.keras"
     result = runner.invoke(
         main,
-        ["convert-checkpoint", str(folder / "checkpoint.pth"), "--config", str(config), "--output", str(out),
-         "--verify-input", str(folder / "input_btchw.npy"), "--verify-logits", str(folder / "logits.npy")],
+        [
+            "convert-checkpoint",
+            str(folder / "checkpoint.pth"),
+            "--config",
+            str(config),
+            "--output",
+            str(out),
+            "--verify-input",
+            str(folder / "input_btchw.npy"),
+            "--verify-logits",
+            str(folder / "logits.npy"),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "Loaded 108 tensors (PyTorch .pth, official naming)" in result.output
     assert "Verified against the official logits: max-abs difference" in result.output
     assert out.exists()
 
-    both = runner.invoke(main, ["convert-checkpoint", str(folder / "checkpoint.pth"), "--config", str(config),
-                                "--preset", "vfl_net_nano", "--output", str(out)])
+    both = runner.invoke(
+        main,
+        [
+            "convert-checkpoint",
+            str(folder / "checkpoint.pth"),
+            "--config",
+            str(config),
+            "--preset",
+            "vfl_net_nano",
+            "--output",
+            str(out),
+        ],
+    )
     assert both.exit_code != 0 and "exactly one of --preset or --config" in both.output
 
-    wrong = runner.invoke(main, ["convert-checkpoint", str(folder / "checkpoint.pth"), "--preset", "vfl_net_nano",
-                                 "--image-size", "64", "--frames", "4", "--output", str(tmp_path / "x.keras")])
+    wrong = runner.invoke(
+        main,
+        [
+            "convert-checkpoint",
+            str(folder / "checkpoint.pth"),
+            "--preset",
+            "vfl_net_nano",
+            "--image-size",
+            "64",
+            "--frames",
+            "4",
+            "--output",
+            str(tmp_path / "x.keras"),
+        ],
+    )
     assert wrong.exit_code == 1
     assert "Checkpoint does not fit the model" in wrong.output and "shape mismatches" in wrong.output
 
 
 def test_cli_profile_json():
     result = CliRunner().invoke(
-        main, ["profile", "--preset", "vfl_net_nano", "--num-classes", "51", "--frames", "4", "--image-size", "64", "--json"]
+        main,
+        ["profile", "--preset", "vfl_net_nano", "--num-classes", "51", "--frames", "4", "--image-size", "64", "--json"],
     )
     assert result.exit_code == 0, result.output
     record = json.loads(result.output.strip().splitlines()[-1])

@@ -41,7 +41,10 @@ def test_fresh_process_loads_every_kind_of_file(keras_files, imports, subprocess
     paths, params = keras_files
     completed = subprocess.run(
         [sys.executable, "-c", LOAD.format(imports=imports), *paths.values()],
-        env=subprocess_env, capture_output=True, text=True, timeout=600,
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     lines = completed.stdout.strip().splitlines()
@@ -54,7 +57,8 @@ def test_fresh_process_loads_every_kind_of_file(keras_files, imports, subprocess
 
 def test_import_dvfl_tf_does_not_import_tensorflow(subprocess_env):
     code = "import sys, dvfl_tf, dvfl_tf.cli; print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
-    completed = subprocess.run([sys.executable, "-c", code], env=subprocess_env, capture_output=True, text=True,
-                               timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], env=subprocess_env, capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert completed.stdout.strip() == "[]"

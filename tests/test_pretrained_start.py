@@ -15,8 +15,8 @@ from dvfl_tf.convert import (
     official_input_to_raw,
     start_from_pretrained,
 )
-from dvfl_tf.convert.official_mapping import checkpoint_filter_fn, keras_path
 from dvfl_tf.convert.official_config import build_from_official_config
+from dvfl_tf.convert.official_mapping import checkpoint_filter_fn, keras_path
 
 CASES = ["imagenet_to_student", "imagenet_to_tubelet2", "k400_to_7_classes"]
 MISSING = "official_missing_keys (left at initialisation; head re-initialised too)"
@@ -130,8 +130,10 @@ def test_a_teacher_must_load_whole(official_flows_dir):
         )
     # Its own 400-class architecture takes it whole.
     report = start_from_pretrained(
-        _model(meta, num_classes=400), str(official_flows_dir / "k400_to_7_classes" / "pretrained.pth"),
-        require_complete=True, verbose=False,
+        _model(meta, num_classes=400),
+        str(official_flows_dir / "k400_to_7_classes" / "pretrained.pth"),
+        require_complete=True,
+        verbose=False,
     )
     assert report.complete and not report.head_reset and len(report.loaded) == 130
 
@@ -140,12 +142,27 @@ def test_readme_student_start_command(official_flows_dir, tmp_path):
     """The README's student initialisation, with the fixture standing in for focalnet_tiny_srf.pth."""
     for flag in ("--pretrained", "--from-imagenet-focalnet"):  # the old flag is an alias
         output = tmp_path / f"nano_init{flag}.keras"
-        result = CliRunner().invoke(main, [
-            "convert-checkpoint", str(official_flows_dir / "imagenet_to_student" / "pretrained.pth"),
-            "--preset", "vfl_net_nano", flag, "--num-classes", "51", "--output", str(output),
-            # The fixture's size instead of FocalNet-T's:
-            "--backbone-overrides", '{"embed_dim": 16}', "--frames", "4", "--image-size", "64",
-        ])
+        result = CliRunner().invoke(
+            main,
+            [
+                "convert-checkpoint",
+                str(official_flows_dir / "imagenet_to_student" / "pretrained.pth"),
+                "--preset",
+                "vfl_net_nano",
+                flag,
+                "--num-classes",
+                "51",
+                "--output",
+                str(output),
+                # The fixture's size instead of FocalNet-T's:
+                "--backbone-overrides",
+                '{"embed_dim": 16}',
+                "--frames",
+                "4",
+                "--image-size",
+                "64",
+            ],
+        )
         assert result.exit_code == 0, result.output
         assert "dropped (beyond the model's depth): stage 0 block 1;" in result.output
         assert "left at initialisation: temporal branch of 5 blocks (30 tensors), head" in result.output

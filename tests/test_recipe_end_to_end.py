@@ -32,8 +32,25 @@ def _run(args, stdout_only=False):
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory):
     root = tmp_path_factory.mktemp("recipe") / "synthetic7"
-    _run(["make-synthetic", "--output", str(root), "--num-classes", "7", "--train-per-class", "1",
-          "--test-per-class", "1", "--unused-per-class", "0", "--image-size", "64", "--num-frames", "8"])
+    _run(
+        [
+            "make-synthetic",
+            "--output",
+            str(root),
+            "--num-classes",
+            "7",
+            "--train-per-class",
+            "1",
+            "--test-per-class",
+            "1",
+            "--unused-per-class",
+            "0",
+            "--image-size",
+            "64",
+            "--num-frames",
+            "8",
+        ]
+    )
     return str(root)
 
 
@@ -42,16 +59,45 @@ def test_dvfl_net_recipe_from_official_checkpoints(videos, official_flows_dir, t
     teacher_dir, student_dir = tmp_path / "teacher", tmp_path / "student"
 
     # 1. Teacher: fine-tune the Kinetics-400 checkpoint (400-class head -> 7 classes).
-    out = _run(["train", *data, "--model", "video_focalnet_base", *TEACHER_SIZE, *CLIPS, *ONE_EPOCH,
-                "--init-checkpoint", str(official_flows_dir / "k400_to_7_classes" / "pretrained.pth"),
-                "--output", str(teacher_dir)])
+    out = _run(
+        [
+            "train",
+            *data,
+            "--model",
+            "video_focalnet_base",
+            *TEACHER_SIZE,
+            *CLIPS,
+            *ONE_EPOCH,
+            "--init-checkpoint",
+            str(official_flows_dir / "k400_to_7_classes" / "pretrained.pth"),
+            "--output",
+            str(teacher_dir),
+        ]
+    )
     assert "loaded 128 tensors" in out and "head re-initialised: checkpoint has 400 classes" in out
 
     # 2. Student: nano started from the ImageNet FocalNet, distilled from the teacher.
-    out = _run(["distill", *data, "--teacher", str(teacher_dir / "last.keras"), "--student", "vfl_net_nano",
-                *STUDENT_SIZE, *CLIPS, *ONE_EPOCH, "--temperature", "10", "--alpha", "0.2",
-                "--student-init", str(official_flows_dir / "imagenet_to_student" / "pretrained.pth"),
-                "--output", str(student_dir)])
+    out = _run(
+        [
+            "distill",
+            *data,
+            "--teacher",
+            str(teacher_dir / "last.keras"),
+            "--student",
+            "vfl_net_nano",
+            *STUDENT_SIZE,
+            *CLIPS,
+            *ONE_EPOCH,
+            "--temperature",
+            "10",
+            "--alpha",
+            "0.2",
+            "--student-init",
+            str(official_flows_dir / "imagenet_to_student" / "pretrained.pth"),
+            "--output",
+            str(student_dir),
+        ]
+    )
     assert "dropped (beyond the model's depth): stage 0 block 1; stage 1 block 1; stage 2 blocks 2-3" in out
     assert "left at initialisation: temporal branch of 5 blocks (30 tensors), head" in out
     student = str(student_dir / "last.keras")
@@ -62,13 +108,30 @@ def test_dvfl_net_recipe_from_official_checkpoints(videos, official_flows_dir, t
 
     # 4. Full-integer int8 TFLite, calibrated on the training videos, checked against Keras.
     tflite = tmp_path / "student_int8.tflite"
-    _run(["export-tflite", student, "--int8", "--calibration-dataset", "hmdb51", "--data-root", videos,
-          "--num-calibration", "7", "--num-verify", "2", "--output", str(tflite)])
+    _run(
+        [
+            "export-tflite",
+            student,
+            "--int8",
+            "--calibration-dataset",
+            "hmdb51",
+            "--data-root",
+            videos,
+            "--num-calibration",
+            "7",
+            "--num-verify",
+            "2",
+            "--output",
+            str(tflite),
+        ]
+    )
     assert tflite.stat().st_size > 0
 
     # 5. predict on a video with the TensorFlow-free runtime.
     video = sorted(pathlib.Path(videos).glob("*/*.avi"))[0]
-    predictions = json.loads(_run(["predict", str(video), "--model", str(tflite), "--top-k", "3", "--json"], stdout_only=True))
+    predictions = json.loads(
+        _run(["predict", str(video), "--model", str(tflite), "--top-k", "3", "--json"], stdout_only=True)
+    )
     class_names = sorted(path.name for path in pathlib.Path(videos).iterdir() if path.is_dir())
     assert len(predictions) == 3 and all(label in class_names for label, _ in predictions)
     probabilities = [p for _, p in predictions]

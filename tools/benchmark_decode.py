@@ -44,8 +44,17 @@ def time_pipeline(records, cache_dir, parallel, repeats, training):
     from dvfl_tf.data.clip_config import ClipDatasetConfig
     from dvfl_tf.data.pipeline import clip_dataset
 
-    config = ClipDatasetConfig(num_frames=8, image_size=224, short_side=256, training=training, batch_size=1, seed=0,
-                               cache_dir=cache_dir, num_parallel_calls=parallel, prefetch=1)
+    config = ClipDatasetConfig(
+        num_frames=8,
+        image_size=224,
+        short_side=256,
+        training=training,
+        batch_size=1,
+        seed=0,
+        cache_dir=cache_dir,
+        num_parallel_calls=parallel,
+        prefetch=1,
+    )
     ds = clip_dataset(records, 8, config)
     for _ in ds.take(2):  # warm-up: graph tracing, file cache
         pass
@@ -80,23 +89,38 @@ def main():
     cache_dir = os.path.join(workdir, "cache")
     index = DatasetIndex("bench", [str(i) for i in range(8)], {"train": records})
     start = time.perf_counter()
-    prepare_cache("bench", None, cache_dir, index=index, short_side=256, image_format="jpeg", quality=90,
-                  progress=False, workers=2)
+    prepare_cache(
+        "bench",
+        None,
+        cache_dir,
+        index=index,
+        short_side=256,
+        image_format="jpeg",
+        quality=90,
+        progress=False,
+        workers=2,
+    )
     prepare_seconds = time.perf_counter() - start
 
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, OpenCV {cv2.__version__}")
-    print(f"videos: {args.videos} x {args.frames} frames {args.width}x{args.height} XVID; "
-          f"clips: 8x224x224 from short side 256, batch 1")
-    print(f"prepare (JPEG q90, short side 256, 2 threads): {prepare_seconds:.1f} s "
-          f"= {args.videos / prepare_seconds:.1f} videos/s")
+    print(
+        f"videos: {args.videos} x {args.frames} frames {args.width}x{args.height} XVID; "
+        f"clips: 8x224x224 from short side 256, batch 1"
+    )
+    print(
+        f"prepare (JPEG q90, short side 256, 2 threads): {prepare_seconds:.1f} s "
+        f"= {args.videos / prepare_seconds:.1f} videos/s"
+    )
     print("train = segment sampling + full augmentation; eval = centre frames + centre crop (decode-bound)")
     print(f"{'mode':6s} {'source':8s} {'parallel':>8s} {'median clips/s':>15s}   runs")
     for training in (True, False):
         for source, cache in (("raw", None), ("cache", cache_dir)):
             for parallel in (1, 2):
                 median, rates = time_pipeline(records, cache, parallel, args.repeats, training)
-                print(f"{'train' if training else 'eval':6s} {source:8s} {parallel:8d} {median:15.1f}   "
-                      f"{', '.join(f'{r:.1f}' for r in rates)}")
+                print(
+                    f"{'train' if training else 'eval':6s} {source:8s} {parallel:8d} {median:15.1f}   "
+                    f"{', '.join(f'{r:.1f}' for r in rates)}"
+                )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from analysis.layernorm_int8 import SubMulLayerNorm  # noqa: E402
 from export_nano import _convert  # noqa: E402
+
+from analysis.layernorm_int8 import SubMulLayerNorm  # noqa: E402
 
 
 def main():

@@ -33,7 +33,9 @@ def layer_error_report(graph_model, calibration_clips, debug_clips=None, worst=1
     products = set(modulator_product_tensors(inspect_graph(convert(graph_model, "int8", calibration_clips))))
     converter = make_converter(graph_model, "int8", calibration_clips)
     with quiet_converter():
-        debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=debug_dataset(debug_clips))
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=debug_dataset(debug_clips)
+        )
         debugger.run()
     dump = io.StringIO()
     debugger.layer_statistics_dump(dump)

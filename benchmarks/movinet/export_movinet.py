@@ -25,8 +25,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 NUM_CLASSES = 600
 NUM_FRAMES = 8
-RECIPE = {"conv_type": "2plus1d", "se_type": "2plus3d", "activation": "hard_swish",
-          "gating_activation": "hard_sigmoid", "use_positional_encoding": False}
+RECIPE = {
+    "conv_type": "2plus1d",
+    "se_type": "2plus3d",
+    "activation": "hard_swish",
+    "gating_activation": "hard_sigmoid",
+    "use_positional_encoding": False,
+}
 
 
 def build(causal, num_frames, image_size, num_classes=NUM_CLASSES):
@@ -35,13 +40,25 @@ def build(causal, num_frames, image_size, num_classes=NUM_CLASSES):
 
     input_shape = (1, num_frames, image_size, image_size, 3)
     input_specs = tf_keras.layers.InputSpec(shape=input_shape)
-    backbone = movinet.Movinet(model_id="a0", causal=causal, input_specs=input_specs, use_sync_bn=False,
-                               use_external_states=causal, conv_type=RECIPE["conv_type"],
-                               se_type=RECIPE["se_type"], activation=RECIPE["activation"],
-                               gating_activation=RECIPE["gating_activation"],
-                               use_positional_encoding=RECIPE["use_positional_encoding"])
-    model = movinet_model.MovinetClassifier(backbone, num_classes=num_classes, output_states=causal,
-                                            input_specs=dict(image=input_specs), activation=RECIPE["activation"])
+    backbone = movinet.Movinet(
+        model_id="a0",
+        causal=causal,
+        input_specs=input_specs,
+        use_sync_bn=False,
+        use_external_states=causal,
+        conv_type=RECIPE["conv_type"],
+        se_type=RECIPE["se_type"],
+        activation=RECIPE["activation"],
+        gating_activation=RECIPE["gating_activation"],
+        use_positional_encoding=RECIPE["use_positional_encoding"],
+    )
+    model = movinet_model.MovinetClassifier(
+        backbone,
+        num_classes=num_classes,
+        output_states=causal,
+        input_specs=dict(image=input_specs),
+        activation=RECIPE["activation"],
+    )
     model.build(input_shape)
     return model, input_shape
 
@@ -58,7 +75,8 @@ def base_function(model, input_shape):
     import tensorflow as tf
 
     return tf.function(lambda image: model(image)).get_concrete_function(
-        tf.TensorSpec(input_shape, tf.float32, name="image"))
+        tf.TensorSpec(input_shape, tf.float32, name="image")
+    )
 
 
 def stream_function(model, frame_shape):
@@ -107,8 +125,7 @@ def export(output, image_size, kinds):
         model, shape = build(causal=False, num_frames=NUM_FRAMES, image_size=image_size)
         function = base_function(model, shape)
         name = f"movinet_a0_base_{NUM_FRAMES}x{image_size}"
-        rows[name] = {"gmacs": count_macs(function) / 1e9, "params": int(model.count_params()),
-                      "input": list(shape)}
+        rows[name] = {"gmacs": count_macs(function) / 1e9, "params": int(model.count_params()), "input": list(shape)}
         clips = _random_clips(shape, 8)
         for mode in ("float32", "int8"):
             data = convert(function, model, mode, lambda: ([tf.constant(c)] for c in clips))
@@ -122,8 +139,11 @@ def export(output, image_size, kinds):
         model, _ = build(causal=True, num_frames=1, image_size=image_size)
         function, init_states = stream_function(model, frame_shape)
         name = f"movinet_a0_stream_{image_size}"
-        rows[name] = {"gmacs_per_frame": count_macs(function) / 1e9, "params": int(model.count_params()),
-                      "input": list(frame_shape)}
+        rows[name] = {
+            "gmacs_per_frame": count_macs(function) / 1e9,
+            "params": int(model.count_params()),
+            "input": list(frame_shape),
+        }
 
         def stateful_frames():
             # quantize_movinet.py's recipe: run clips frame by frame, yield the frames with their input states.

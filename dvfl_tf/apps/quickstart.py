@@ -37,10 +37,22 @@ IMAGE_SIZE = 64
 # converged (at 20 epochs both variants reach 91-99% and the comparison says
 # nothing), which is where a teacher is worth having. T = 1: with T = 4 or 2 the
 # student fitted the training set more slowly (docs/training.md has the runs).
-TEACHER_RECIPE = {"epochs": 60, "optimizer": "adamw", "lr": 5e-4, "weight_decay": 0.05, "warmup_epochs": 2.0,
-                  "batch_size": 8}
-STUDENT_RECIPE = {"epochs": 12, "optimizer": "adamw", "lr": 5e-4, "weight_decay": 0.05, "warmup_epochs": 2.0,
-                  "batch_size": 8}
+TEACHER_RECIPE = {
+    "epochs": 60,
+    "optimizer": "adamw",
+    "lr": 5e-4,
+    "weight_decay": 0.05,
+    "warmup_epochs": 2.0,
+    "batch_size": 8,
+}
+STUDENT_RECIPE = {
+    "epochs": 12,
+    "optimizer": "adamw",
+    "lr": 5e-4,
+    "weight_decay": 0.05,
+    "warmup_epochs": 2.0,
+    "batch_size": 8,
+}
 DISTILLATION = {"temperature": 1.0, "alpha": 0.5}
 
 
@@ -59,8 +71,13 @@ def _config(output, recipe, seed, **extra):
 
 def train_teacher(output, seed=0, recipe=None):
     run = os.path.join(output, "teacher")
-    train(_config(run, recipe or TEACHER_RECIPE, seed), _data_options(), model=PRESET, overrides=TEACHER_OVERRIDES,
-          validate=False)
+    train(
+        _config(run, recipe or TEACHER_RECIPE, seed),
+        _data_options(),
+        model=PRESET,
+        overrides=TEACHER_OVERRIDES,
+        validate=False,
+    )
     return os.path.join(run, "last.keras")
 
 
@@ -68,19 +85,29 @@ def train_students(output, teacher_path, seed=0, recipe=None, distillation=None)
     """(distilled run dir, scratch run dir): the same student and budget, with and without the teacher."""
     recipe = recipe or STUDENT_RECIPE
     distilled = os.path.join(output, f"student_distilled_seed{seed}")
-    distill(_config(distilled, recipe, seed, **(distillation or DISTILLATION)), _data_options(), teacher=teacher_path,
-            student=PRESET, overrides=STUDENT_OVERRIDES, validate=False)
+    distill(
+        _config(distilled, recipe, seed, **(distillation or DISTILLATION)),
+        _data_options(),
+        teacher=teacher_path,
+        student=PRESET,
+        overrides=STUDENT_OVERRIDES,
+        validate=False,
+    )
     scratch = os.path.join(output, f"student_scratch_seed{seed}")
     train(_config(scratch, recipe, seed), _data_options(), model=PRESET, overrides=STUDENT_OVERRIDES, validate=False)
     return distilled, scratch
 
 
 def evaluate_run(model_path, batch_size=16):
-    return evaluate(model_path, _data_options(), batch_size=batch_size,
-                    output_dir=os.path.join(os.path.dirname(model_path), "evaluation"))
+    return evaluate(
+        model_path,
+        _data_options(),
+        batch_size=batch_size,
+        output_dir=os.path.join(os.path.dirname(model_path), "evaluation"),
+    )
 
 
-def export_int8_hook(model_path, output_path, num_calibration=64):
+def export_int8_student(model_path, output_path, num_calibration=64):
     """Exports the student to a full-integer int8 `.tflite`, calibrated on synthetic training clips.
 
     The same clips as `dvfl-tf export-tflite --int8 --calibration-dataset synthetic
@@ -88,8 +115,15 @@ def export_int8_hook(model_path, output_path, num_calibration=64):
     """
     options = _data_options()
     clips = dataset_clips(options.dataset, options.data_root, NUM_FRAMES, IMAGE_SIZE, num_calibration, num_verify=8)
-    export_tflite(load_keras_model(model_path), output_path, mode="int8", calibration_clips=clips.calibration,
-                  verify_clips=clips.verify, class_names=clips.class_names, calibration_source=clips.description)
+    export_tflite(
+        load_keras_model(model_path),
+        output_path,
+        mode="int8",
+        calibration_clips=clips.calibration,
+        verify_clips=clips.verify,
+        class_names=clips.class_names,
+        calibration_source=clips.description,
+    )
     return output_path
 
 
@@ -126,23 +160,33 @@ def run_quickstart(output="runs/quickstart", seed=0, deterministic=True, teacher
         "student_scratch": evaluate_run(os.path.join(scratch, "last.keras")),
     }
     print("4/4 int8 TFLite export of the distilled student")
-    tflite = export_int8_hook(os.path.join(distilled, "last.keras"), os.path.join(output, "student_int8.tflite"))
+    tflite = export_int8_student(os.path.join(distilled, "last.keras"), os.path.join(output, "student_int8.tflite"))
     reports["student_int8_tflite"] = evaluate_run(tflite)
     float_predictions = reports["student_distilled"]["predictions"]
     int8_predictions = reports["student_int8_tflite"]["predictions"]
     agreement = sum(a == b for a, b in zip(float_predictions, int8_predictions, strict=True)) / len(float_predictions)
-    accuracy = {name: (reports[name]["top1"] if name in reports else None)
-                for name in ("teacher", "student_distilled", "student_scratch", "student_int8_tflite")}
+    accuracy = {
+        name: (reports[name]["top1"] if name in reports else None)
+        for name in ("teacher", "student_distilled", "student_scratch", "student_int8_tflite")
+    }
     summary = {
         "accuracy": accuracy,
         "top5": {name: report["top5"] for name, report in reports.items()},
         "int8_top1_agreement": agreement,
         "seed": seed,
         "deterministic": deterministic,
-        "models": {"teacher": TEACHER_OVERRIDES, "student": STUDENT_OVERRIDES, "preset": PRESET,
-                   "num_frames": NUM_FRAMES, "image_size": IMAGE_SIZE},
-        "recipe": {"teacher": teacher_recipe or TEACHER_RECIPE, "student": student_recipe or STUDENT_RECIPE,
-                   "distillation": DISTILLATION},
+        "models": {
+            "teacher": TEACHER_OVERRIDES,
+            "student": STUDENT_OVERRIDES,
+            "preset": PRESET,
+            "num_frames": NUM_FRAMES,
+            "image_size": IMAGE_SIZE,
+        },
+        "recipe": {
+            "teacher": teacher_recipe or TEACHER_RECIPE,
+            "student": student_recipe or STUDENT_RECIPE,
+            "distillation": DISTILLATION,
+        },
         "test_videos": reports["teacher"]["videos"],
         "seconds": round(time.time() - start, 1),
     }

@@ -35,8 +35,17 @@ COMMANDS = {
 }
 
 # Commands that import TensorFlow (predict and benchmark only for a .keras model).
-TENSORFLOW_COMMANDS = {"convert-checkpoint", "profile", "export-tflite", "prepare", "train", "distill", "evaluate",
-                       "quickstart", "cache-teacher"}
+TENSORFLOW_COMMANDS = {
+    "convert-checkpoint",
+    "profile",
+    "export-tflite",
+    "prepare",
+    "train",
+    "distill",
+    "evaluate",
+    "quickstart",
+    "cache-teacher",
+}
 
 # Set by --debug / --verbose (on the group or on any command).
 FLAGS = {"debug": False, "verbose": False}
@@ -52,10 +61,20 @@ def _set_flag(ctx, param, value):
 
 def _global_options():
     return [
-        click.Option(["--debug"], is_flag=True, expose_value=False, callback=_set_flag,
-                     help="On an error, show the Python traceback instead of one line."),
-        click.Option(["--verbose"], is_flag=True, expose_value=False, callback=_set_flag,
-                     help="Show TensorFlow's start-up and converter logs (hidden by default)."),
+        click.Option(
+            ["--debug"],
+            is_flag=True,
+            expose_value=False,
+            callback=_set_flag,
+            help="On an error, show the Python traceback instead of one line.",
+        ),
+        click.Option(
+            ["--verbose"],
+            is_flag=True,
+            expose_value=False,
+            callback=_set_flag,
+            help="Show TensorFlow's start-up and converter logs (hidden by default).",
+        ),
     ]
 
 
@@ -145,7 +164,8 @@ def _import_tensorflow_quietly(ctx):
         return
     _set_log_levels(verbose=False)
     needs = args[0] in TENSORFLOW_COMMANDS or (
-        args[0] in ("predict", "benchmark") and any(str(a).endswith(".keras") for a in args[1:]))
+        args[0] in ("predict", "benchmark") and any(str(a).endswith(".keras") for a in args[1:])
+    )
     if not needs:
         return
     from dvfl_tf.core.quiet import native_stderr_hidden
@@ -175,8 +195,10 @@ def _one_line(error, command):
         return f"{name}: {reason}" if name else reason
     if isinstance(error, (ValueError, ImportError)):  # ImportError: a runtime package missing or mismatched
         return first_line(error)
-    return (f"internal error ({type(error).__name__}: {first_line(error)}); "
-            "rerun with --debug for the traceback and report it")
+    return (
+        f"internal error ({type(error).__name__}: {first_line(error)}); "
+        "rerun with --debug for the traceback and report it"
+    )
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, params=_global_options())

@@ -36,12 +36,32 @@ def _int_list(ctx, param, value):
 @click.option("--taskset", help="android: CPU affinity mask for `taskset`, e.g. f0 for the big cores.")
 @click.option("--op-profile", is_flag=True, help="host: time every op on its own; print time per op type and layer.")
 @click.option("--compare", "compare", is_flag=True, help="Treat the arguments as result files; print a table and plot.")
-@click.option("--eval-report", "eval_reports", multiple=True, type=click.Path(), help="--compare: evaluation JSON (top1).")
+@click.option(
+    "--eval-report", "eval_reports", multiple=True, type=click.Path(), help="--compare: evaluation JSON (top1)."
+)
 @click.option("--plots-dir", type=click.Path(file_okay=False), help="--compare: where to write the PNG plots.")
 @click.option("--overwrite", is_flag=True, help="Replace existing --csv / --save-json files.")
 def benchmark(
-    models, target, threads, delegates, runs, warmup, roofline, as_json, csv_path, json_path, serial, adb,
-    benchmark_binary, benchmark_apk, taskset, op_profile, compare, eval_reports, plots_dir, overwrite,
+    models,
+    target,
+    threads,
+    delegates,
+    runs,
+    warmup,
+    roofline,
+    as_json,
+    csv_path,
+    json_path,
+    serial,
+    adb,
+    benchmark_binary,
+    benchmark_apk,
+    taskset,
+    op_profile,
+    compare,
+    eval_reports,
+    plots_dir,
+    overwrite,
 ):
     """Benchmark MODELS (.tflite, or .keras on the host) on --target; or --compare result files.
 
@@ -80,14 +100,23 @@ def benchmark(
     options = {}
     if target == "android":
         options = {
-            "benchmark_binary": benchmark_binary, "benchmark_apk": benchmark_apk, "serial": serial, "adb": adb,
+            "benchmark_binary": benchmark_binary,
+            "benchmark_apk": benchmark_apk,
+            "serial": serial,
+            "adb": adb,
             "taskset": taskset,
         }
     from dvfl_tf.latency.harness import run_benchmarks
 
     records = run_benchmarks(
-        list(models), target=target, threads=threads, delegates=tuple(delegates) or None, runs=runs,
-        warmup=warmup, roofline=roofline, **options,
+        list(models),
+        target=target,
+        threads=threads,
+        delegates=tuple(delegates) or None,
+        runs=runs,
+        warmup=warmup,
+        roofline=roofline,
+        **options,
     )
     if csv_path:
         save_csv(records, csv_path)

@@ -19,8 +19,9 @@ def _parse_lists(values):
     for value in values:
         name, sep, path = value.partition("=")
         if not sep or not name or not path:
-            raise click.BadParameter(f"expected NAME=PATH (e.g. train=lists/train.csv). Received: {value!r}",
-                                     param_hint="--list")
+            raise click.BadParameter(
+                f"expected NAME=PATH (e.g. train=lists/train.csv). Received: {value!r}", param_hint="--list"
+            )
         lists[name] = path
     return lists
 
@@ -29,20 +30,51 @@ def dataset_options(command):
     """Add --dataset, --data-root, --split, --split-dir, --list, --class-names, --label-offset, --annotations."""
     decorators = [
         click.option("--dataset", type=click.Choice(DATASETS), required=True, help="Dataset layout to read."),
-        click.option("--data-root", type=click.Path(file_okay=False), default=None,
-                     help="Folder holding the dataset (optional for 'synthetic': a cached copy is generated)."),
-        click.option("--split", type=positive_int(), default=None,
-                     help="Official split number (hmdb51/ucf101: 1-3; ucf50: held-out group 1-25). Default 1."),
-        click.option("--split-dir", type=click.Path(file_okay=False), default=None,
-                     help="Folder with the split/annotation files when not in the default place."),
-        click.option("--list", "lists", multiple=True, metavar="NAME=PATH",
-                     help="For --dataset list: a split's list file (repeatable), e.g. train=train.csv."),
-        click.option("--class-names", "class_names_file", type=click.Path(dir_okay=False), default=None,
-                     help="For --dataset list: file of class names, one a line."),
-        click.option("--label-offset", type=non_negative_int(), default=0, show_default=True,
-                     help="For --dataset list: subtract from integer labels (2 for DVFL-Net's csv_writer.py CSVs)."),
-        click.option("--annotations", multiple=True, type=click.Path(dir_okay=False),
-                     help="For --dataset kinetics400: annotation CSV(s) (default: *.csv in the root or annotations/)."),
+        click.option(
+            "--data-root",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Folder holding the dataset (optional for 'synthetic': a cached copy is generated).",
+        ),
+        click.option(
+            "--split",
+            type=positive_int(),
+            default=None,
+            help="Official split number (hmdb51/ucf101: 1-3; ucf50: held-out group 1-25). Default 1.",
+        ),
+        click.option(
+            "--split-dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="Folder with the split/annotation files when not in the default place.",
+        ),
+        click.option(
+            "--list",
+            "lists",
+            multiple=True,
+            metavar="NAME=PATH",
+            help="For --dataset list: a split's list file (repeatable), e.g. train=train.csv.",
+        ),
+        click.option(
+            "--class-names",
+            "class_names_file",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="For --dataset list: file of class names, one a line.",
+        ),
+        click.option(
+            "--label-offset",
+            type=non_negative_int(),
+            default=0,
+            show_default=True,
+            help="For --dataset list: subtract from integer labels (2 for DVFL-Net's csv_writer.py CSVs).",
+        ),
+        click.option(
+            "--annotations",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            help="For --dataset kinetics400: annotation CSV(s) (default: *.csv in the root or annotations/).",
+        ),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -77,7 +109,9 @@ def dataset_kwargs(options):
 @click.option("--num-classes", type=click.IntRange(2, 18), default=None, help="Motion classes (default 8, at most 18).")
 @click.option("--train-per-class", type=positive_int(), default=None, help="Training videos per class (default 24).")
 @click.option("--test-per-class", type=positive_int(), default=None, help="Test videos per class (default 10).")
-@click.option("--unused-per-class", type=non_negative_int(), default=None, help="Videos tagged 0 (unused) per class (default 1).")
+@click.option(
+    "--unused-per-class", type=non_negative_int(), default=None, help="Videos tagged 0 (unused) per class (default 1)."
+)
 @click.option("--image-size", type=positive_int(), default=None, help="Frame width and height in pixels (default 64).")
 @click.option("--num-frames", type=positive_int(), default=None, help="Frames per video (default 16).")
 @click.option("--seed", type=non_negative_int(), default=None, help="Random seed (default 0).")
@@ -116,7 +150,9 @@ def check_data_command(as_json, no_decode, workers, strict, **options):
 @click.command("prepare")
 @dataset_options
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Cache folder to write.")
-@click.option("--short-side", type=positive_int(), default=256, show_default=True, help="Frames stored with this short side.")
+@click.option(
+    "--short-side", type=positive_int(), default=256, show_default=True, help="Frames stored with this short side."
+)
 @click.option("--format", "image_format", type=click.Choice(["jpeg", "png"]), default="jpeg", show_default=True)
 @click.option("--quality", type=click.IntRange(0, 100), default=90, show_default=True, help="JPEG quality.")
 @click.option("--videos-per-shard", type=positive_int(), default=64, show_default=True)
@@ -128,11 +164,19 @@ def prepare_command(output, short_side, image_format, quality, videos_per_shard,
 
     # A cache folder (manifest.json) resumes; any other non-empty folder, or the dataset itself, is refused.
     check_output_dir(output, marker="manifest.json", inputs=(options.get("data_root"),))
-    summary = prepare_cache(**dataset_kwargs(options), output=output, short_side=short_side,
-                            image_format=image_format, quality=quality, videos_per_shard=videos_per_shard,
-                            workers=workers)
-    click.echo(f"cache {os.path.abspath(output)}: {summary['num_videos']} videos in {summary['shards']} shards "
-               f"({summary['shards_already_done']} shards were already done)")
+    summary = prepare_cache(
+        **dataset_kwargs(options),
+        output=output,
+        short_side=short_side,
+        image_format=image_format,
+        quality=quality,
+        videos_per_shard=videos_per_shard,
+        workers=workers,
+    )
+    click.echo(
+        f"cache {os.path.abspath(output)}: {summary['num_videos']} videos in {summary['shards']} shards "
+        f"({summary['shards_already_done']} shards were already done)"
+    )
     for problem in summary["problems"]:
         click.echo(f"  skipped {problem['path']}: {problem['reason']}", err=True)
     click.echo(f"read it with ClipDatasetConfig(..., cache_dir={os.path.abspath(output)!r}) (or a --cache-dir option)")

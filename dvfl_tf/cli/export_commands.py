@@ -15,7 +15,9 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu):
         raise click.UsageError("Choose at most one of --int8, --fp16, --dynamic-range, --int16x8.")
     if edgetpu:
         if chosen and chosen != ["int8"]:
-            raise click.UsageError("--edgetpu produces a full-integer model; it cannot be combined with --fp16/--dynamic-range.")
+            raise click.UsageError(
+                "--edgetpu produces a full-integer model; it cannot be combined with --fp16/--dynamic-range."
+            )
         return "int8"
     return chosen[0] if chosen else "float32"
 
@@ -29,22 +31,68 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu):
 @click.option("--int8", is_flag=True, help="Full-integer: int8 weights, activations, input and output.")
 @click.option("--fp16", is_flag=True, help="float16 weights.")
 @click.option("--dynamic-range", is_flag=True, help="int8 weights, float activations.")
-@click.option("--int16x8", is_flag=True, help="int16 activations, int8 weights, float I/O (CPU): when int8 activations lose accuracy.")
+@click.option(
+    "--int16x8",
+    is_flag=True,
+    help="int16 activations, int8 weights, float I/O (CPU): when int8 activations lose accuracy.",
+)
 @click.option("--uint8-io", is_flag=True, help="With --int8: uint8 input/output instead of int8.")
-@click.option("--edgetpu", is_flag=True, help="Edge TPU profile (implies --int8): Edge TPU ops only, then edgetpu_compiler if installed.")
-@click.option("--calibration-dataset", help="Dataset (hmdb51, ucf101, folder, list, synthetic, ...): calibrates on its train split, verifies on its test split.")
-@click.option("--data-root", type=click.Path(file_okay=False), help="The dataset's root folder (synthetic: default cache).")
+@click.option(
+    "--edgetpu",
+    is_flag=True,
+    help="Edge TPU profile (implies --int8): Edge TPU ops only, then edgetpu_compiler if installed.",
+)
+@click.option(
+    "--calibration-dataset",
+    help="Dataset (hmdb51, ucf101, folder, list, synthetic, ...): calibrates on its train split, verifies on its test split.",
+)
+@click.option(
+    "--data-root", type=click.Path(file_okay=False), help="The dataset's root folder (synthetic: default cache)."
+)
 @click.option("--num-calibration", type=positive_int(), default=32, show_default=True, help="Calibration clips (int8).")
-@click.option("--num-verify", type=positive_int(), default=8, show_default=True, help="Clips to compare TFLite with Keras on.")
-@click.option("--keep-float", multiple=True, help="With --int8: op type (e.g. GELU) or tensor name to keep in float. Repeatable.")
-@click.option("--labels", "labels_path", type=click.Path(exists=True, dir_okay=False), help="Class names (JSON list or one per line).")
-@click.option("--stream", is_flag=True, help="The frame-by-frame model of a causal classifier (one frame plus states in, logits plus states out).")
+@click.option(
+    "--num-verify", type=positive_int(), default=8, show_default=True, help="Clips to compare TFLite with Keras on."
+)
+@click.option(
+    "--keep-float", multiple=True, help="With --int8: op type (e.g. GELU) or tensor name to keep in float. Repeatable."
+)
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Class names (JSON list or one per line).",
+)
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="The frame-by-frame model of a causal classifier (one frame plus states in, logits plus states out).",
+)
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The .tflite file to write.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the verification report (JSON) here.")
+@click.option(
+    "--report", "report_path", type=click.Path(dir_okay=False), help="Write the verification report (JSON) here."
+)
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input model).")
 def export_tflite_command(
-    model_path, preset, num_classes, frames, image_size, int8, fp16, dynamic_range, int16x8, uint8_io, edgetpu,
-    calibration_dataset, data_root, num_calibration, num_verify, keep_float, labels_path, stream, output, report_path,
+    model_path,
+    preset,
+    num_classes,
+    frames,
+    image_size,
+    int8,
+    fp16,
+    dynamic_range,
+    int16x8,
+    uint8_io,
+    edgetpu,
+    calibration_dataset,
+    data_root,
+    num_calibration,
+    num_verify,
+    keep_float,
+    labels_path,
+    stream,
+    output,
+    report_path,
     overwrite,
 ):
     """Export MODEL_PATH (.keras) or --preset to TFLite, check it for mobile use and verify it against Keras."""
@@ -81,7 +129,9 @@ def export_tflite_command(
 
     class_names = load_labels(labels_path) if labels_path else None
     if class_names is not None:
-        outputs = int((model.single_clip_model() if hasattr(model, "single_clip_model") else model).outputs[0].shape[-1])
+        outputs = int(
+            (model.single_clip_model() if hasattr(model, "single_clip_model") else model).outputs[0].shape[-1]
+        )
         if len(class_names) != outputs:
             raise LabelsError(f"{labels_path}: {len(class_names)} class names for a model with {outputs} outputs")
     calibration_clips = verify_clips = calibration_source = None
@@ -94,8 +144,12 @@ def export_tflite_command(
         click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
 
     options = ExportOptions(mode=mode, uint8_io=uint8_io, edgetpu=edgetpu, keep_float=keep_float, stream=stream)
-    clips_and_names = {"class_names": class_names, "calibration_clips": calibration_clips,
-                       "calibration_source": calibration_source, "verify_clips": verify_clips}
+    clips_and_names = {
+        "class_names": class_names,
+        "calibration_clips": calibration_clips,
+        "calibration_source": calibration_source,
+        "verify_clips": verify_clips,
+    }
     if stream:
         from dvfl_tf.export.stream_exporter import export_stream_model
 
@@ -136,13 +190,28 @@ def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
 
 @click.command("predict")
 @click.argument("video", type=click.Path(dir_okay=False))
-@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False), help="A .tflite or .keras model.")
-@click.option("--labels", "labels_path", type=click.Path(exists=True, dir_okay=False), help="Class names overriding the model's.")
+@click.option(
+    "--model", "model_path", required=True, type=click.Path(dir_okay=False), help="A .tflite or .keras model."
+)
+@click.option(
+    "--labels", "labels_path", type=click.Path(exists=True, dir_okay=False), help="Class names overriding the model's."
+)
 @click.option("--top-k", type=positive_int(), default=5, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print [[label, probability], ...] as JSON (with --stream: one JSON line per step).")
-@click.option("--stream", is_flag=True, help="Run a stream .tflite (export-tflite --stream) frame by frame on VIDEO (a file, or a camera index), printing the action as frames arrive.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print [[label, probability], ...] as JSON (with --stream: one JSON line per step).",
+)
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="Run a stream .tflite (export-tflite --stream) frame by frame on VIDEO (a file, or a camera index), printing the action as frames arrive.",
+)
 @click.option("--stride", type=positive_int(), default=1, show_default=True, help="--stream: feed every N-th frame.")
-@click.option("--horizon", type=positive_int(), help="--stream: average over about the last N steps (default: every step so far).")
+@click.option(
+    "--horizon", type=positive_int(), help="--stream: average over about the last N steps (default: every step so far)."
+)
 @click.option("--max-frames", type=positive_int(), help="--stream: stop after this many decoded frames.")
 def predict_command(video, model_path, labels_path, top_k, as_json, stream, stride, horizon, max_frames):
     """Classify VIDEO and print the top-k labels with probabilities."""
@@ -186,11 +255,22 @@ def _predict_stream(source, model_path, labels_path, as_json, stride, horizon, m
             steps += 1
             label, probability = classifier.top_k(step["probabilities"], 1)[0]
             if as_json:
-                click.echo(json.dumps({"frame": step["frame"], "time_s": round(step["time_s"], 3), "label": label,
-                                       "probability": probability, "step_ms": round(step["step_ms"], 2)}))
+                click.echo(
+                    json.dumps(
+                        {
+                            "frame": step["frame"],
+                            "time_s": round(step["time_s"], 3),
+                            "label": label,
+                            "probability": probability,
+                            "step_ms": round(step["step_ms"], 2),
+                        }
+                    )
+                )
             else:
-                click.echo(f"frame {step['frame']:5d}  t={step['time_s']:7.2f}s  {label:<24s} {probability:6.1%}"
-                           f"  ({step['step_ms']:.1f} ms)")
+                click.echo(
+                    f"frame {step['frame']:5d}  t={step['time_s']:7.2f}s  {label:<24s} {probability:6.1%}"
+                    f"  ({step['step_ms']:.1f} ms)"
+                )
     except (FileNotFoundError, OSError) as error:
         raise click.UsageError(str(error)) from None
     if steps == 0:

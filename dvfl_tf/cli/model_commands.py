@@ -20,8 +20,11 @@ from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 @click.option("--num-classes", type=positive_int(), help="Classes of the head (default: from the checkpoint).")
 @click.option("--frames", "num_frames", type=positive_int(), help="Override the number of input frames.")
 @click.option("--image-size", type=positive_int(), help="Override the frame size.")
-@click.option("--backbone-overrides", default=None,
-              help='JSON of backbone arguments overriding the preset, e.g. \'{"embed_dim": 32}\'.')
+@click.option(
+    "--backbone-overrides",
+    default=None,
+    help="JSON of backbone arguments overriding the preset, e.g. '{\"embed_dim\": 32}'.",
+)
 @click.option(
     "--pretrained",
     "--from-imagenet-focalnet",
@@ -64,8 +67,9 @@ def convert_checkpoint(
         overrides = json.loads(backbone_overrides) if backbone_overrides else None
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None
-    check_output(output, overwrite=overwrite, suffixes=(".keras",),
-                 inputs=(checkpoint, config_path, verify_input, verify_logits))
+    check_output(
+        output, overwrite=overwrite, suffixes=(".keras",), inputs=(checkpoint, config_path, verify_input, verify_logits)
+    )
     report = convert(
         checkpoint,
         output,
@@ -82,19 +86,27 @@ def convert_checkpoint(
     )
     if "pretrained_start" in report:
         click.echo(report["pretrained_start"].summary())
-    click.echo(f"Loaded {len(report['loaded'])} tensors ({report['checkpoint_format']}) into {report['output']} "
-               f"({report['num_classes']} classes).")
+    click.echo(
+        f"Loaded {len(report['loaded'])} tensors ({report['checkpoint_format']}) into {report['output']} "
+        f"({report['num_classes']} classes)."
+    )
     if report.get("skipped"):
         click.echo(f"Skipped checkpoint tensors: {', '.join(report['skipped'])}")
-    click.echo(f"Saved file checked: reloading {report['output']} gives the converted model's logits "
-               f"(max-abs difference {report['max_abs_diff_reload']:.3g}). This compares the file with the model "
-               "in memory only.")
+    click.echo(
+        f"Saved file checked: reloading {report['output']} gives the converted model's logits "
+        f"(max-abs difference {report['max_abs_diff_reload']:.3g}). This compares the file with the model "
+        "in memory only."
+    )
     if "max_abs_diff_reference" in report:
-        click.echo(f"Verified against the official logits: max-abs difference {report['max_abs_diff_reference']:.3g} "
-                   "(tolerance 1e-4).")
+        click.echo(
+            f"Verified against the official logits: max-abs difference {report['max_abs_diff_reference']:.3g} "
+            "(tolerance 1e-4)."
+        )
     else:
-        click.echo("Not checked against the official model: pass --verify-input and --verify-logits "
-                   "(an official input clip and its logits) for that.")
+        click.echo(
+            "Not checked against the official model: pass --verify-input and --verify-logits "
+            "(an official input clip and its logits) for that."
+        )
 
 
 @click.command("profile")
@@ -111,8 +123,12 @@ def profile(preset, num_classes, num_frames, image_size, as_json):
     model = build_model(preset, num_classes=num_classes, num_frames=num_frames, image_size=image_size)
     result = profile_model(model)
     height, width = model.frame_shape
-    result.update({"preset": preset, "num_classes": num_classes, "frames": model.num_frames, "image_size": [height, width]})
-    click.echo(f"{preset}: {result['params'] / 1e6:.2f}M parameters, {result['gmacs']:.2f} GMACs "
-               f"per {model.num_frames}x{height}x{width} clip")
+    result.update(
+        {"preset": preset, "num_classes": num_classes, "frames": model.num_frames, "image_size": [height, width]}
+    )
+    click.echo(
+        f"{preset}: {result['params'] / 1e6:.2f}M parameters, {result['gmacs']:.2f} GMACs "
+        f"per {model.num_frames}x{height}x{width} clip"
+    )
     if as_json:
         click.echo(json.dumps(result))

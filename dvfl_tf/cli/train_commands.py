@@ -11,16 +11,23 @@ from dvfl_tf.cli.options import fraction, non_negative_float, non_negative_int, 
 
 def _common_data_options(function):
     options = [
-        click.option("--dataset", default="synthetic", show_default=True,
-                     help="hmdb51, ucf101, ucf50, ssv2, kinetics400, list, folder or synthetic."),
+        click.option(
+            "--dataset",
+            default="synthetic",
+            show_default=True,
+            help="hmdb51, ucf101, ucf50, ssv2, kinetics400, list, folder or synthetic.",
+        ),
         click.option("--data-root", default=None, help="Dataset folder (not needed for synthetic)."),
         click.option("--split", type=positive_int(), default=None, help="Official split number (HMDB51/UCF101: 1-3)."),
         click.option("--split-dir", default=None, help="Folder of the split files, if not under --data-root."),
         click.option("--num-frames", type=positive_int(), default=None, help="Frames per clip (default: the model's)."),
         click.option("--image-size", type=positive_int(), default=None, help="Frame size (default: the model's)."),
         click.option("--batch-size", type=positive_int(), default=8, show_default=True, help="Global batch size."),
-        click.option("--allow-empty-classes", is_flag=True,
-                     help="Go on although a class has no usable training video (the summary names it)."),
+        click.option(
+            "--allow-empty-classes",
+            is_flag=True,
+            help="Go on although a class has no usable training video (the summary names it).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -33,22 +40,40 @@ def _common_training_options(function):
         click.option("--epochs", type=positive_int(), default=60, show_default=True),
         click.option("--steps-per-epoch", type=non_negative_int(), default=0, help="Batches per epoch (0: one pass)."),
         click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True),
-        click.option("--lr", type=non_negative_float(), default=0.0, help="Peak LR (default: --base-lr x batch / 512)."),
+        click.option(
+            "--lr", type=non_negative_float(), default=0.0, help="Peak LR (default: --base-lr x batch / 512)."
+        ),
         click.option("--base-lr", type=positive_float(), default=0.1, show_default=True),
         click.option("--min-lr", type=non_negative_float(), default=0.0, show_default=True),
         click.option("--warmup-epochs", type=non_negative_float(), default=5.0, show_default=True),
         click.option("--weight-decay", type=non_negative_float(), default=1e-4, show_default=True),
-        click.option("--clipnorm", type=non_negative_float(), default=5.0, show_default=True, help="Global-norm clip (0: off)."),
-        click.option("--drop-path-rate", type=fraction(max_open=True), default=None, help="Stochastic depth (default: the preset's)."),
-        click.option("--backbone-overrides", default=None, help='JSON of backbone arguments, e.g. \'{"embed_dim": 32}\'.'),
-        click.option("--causal", is_flag=True,
-                     help="Build the preset causal (backbone causal=True): a model that can stream frame by frame."),
+        click.option(
+            "--clipnorm", type=non_negative_float(), default=5.0, show_default=True, help="Global-norm clip (0: off)."
+        ),
+        click.option(
+            "--drop-path-rate",
+            type=fraction(max_open=True),
+            default=None,
+            help="Stochastic depth (default: the preset's).",
+        ),
+        click.option(
+            "--backbone-overrides", default=None, help="JSON of backbone arguments, e.g. '{\"embed_dim\": 32}'."
+        ),
+        click.option(
+            "--causal",
+            is_flag=True,
+            help="Build the preset causal (backbone causal=True): a model that can stream frame by frame.",
+        ),
         click.option("--mixup/--no-mixup", default=False, show_default=True, help="Mixup/CutMix + label smoothing."),
         click.option("--augment/--no-augment", default=True, show_default=True),
         click.option("--no-validation", is_flag=True, help="Skip the per-epoch evaluation on the test split."),
         click.option("--seed", type=non_negative_int(), default=0, show_default=True),
-        click.option("--strategy", type=click.Choice(["auto", "mirrored", "multi_worker", "tpu", "one_device"]),
-                     default="auto", show_default=True),
+        click.option(
+            "--strategy",
+            type=click.Choice(["auto", "mirrored", "multi_worker", "tpu", "one_device"]),
+            default="auto",
+            show_default=True,
+        ),
         click.option("--tpu-address", default="", help="TPU name or address for --strategy tpu."),
         click.option("--mixed-precision", is_flag=True, help="float16 (GPU) / bfloat16 (TPU) compute."),
         click.option("--xla", is_flag=True, help="Compile the training step with XLA."),
@@ -63,9 +88,15 @@ def _split_options(kwargs):
     from dvfl_tf.training.run import TrainConfig
 
     data = DataOptions(
-        dataset=kwargs.pop("dataset"), data_root=kwargs.pop("data_root"), split=kwargs.pop("split"),
-        split_dir=kwargs.pop("split_dir"), num_frames=kwargs.pop("num_frames"), image_size=kwargs.pop("image_size"),
-        augment=kwargs.pop("augment"), mixup=kwargs.pop("mixup"), allow_empty_classes=kwargs.pop("allow_empty_classes"),
+        dataset=kwargs.pop("dataset"),
+        data_root=kwargs.pop("data_root"),
+        split=kwargs.pop("split"),
+        split_dir=kwargs.pop("split_dir"),
+        num_frames=kwargs.pop("num_frames"),
+        image_size=kwargs.pop("image_size"),
+        augment=kwargs.pop("augment"),
+        mixup=kwargs.pop("mixup"),
+        allow_empty_classes=kwargs.pop("allow_empty_classes"),
     )
     overrides_text = kwargs.pop("backbone_overrides")
     try:
@@ -90,7 +121,9 @@ def _run_job(job, **kwargs):
     if state.get("status") == "nan":
         raise click.ClickException("Training stopped: the loss became NaN (see the message above).")
     if state.get("chief") is False:
-        click.echo(f"Worker done: {state.get('epochs_done')} epochs; the chief wrote the run in {kwargs['config'].output}.")
+        click.echo(
+            f"Worker done: {state.get('epochs_done')} epochs; the chief wrote the run in {kwargs['config'].output}."
+        )
         return
     best = state.get("best_value")
     click.echo(
@@ -102,31 +135,55 @@ def _run_job(job, **kwargs):
 @click.command("train")
 @_common_data_options
 @click.option("--model", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
-@click.option("--init-checkpoint", default=None,
-              help="Pretrained checkpoint to start from (official .pth or timm .safetensors): head reset if its "
-                   "shape differs, deeper blocks dropped, missing weights left at initialisation.")
+@click.option(
+    "--init-checkpoint",
+    default=None,
+    help="Pretrained checkpoint to start from (official .pth or timm .safetensors): head reset if its "
+    "shape differs, deeper blocks dropped, missing weights left at initialisation.",
+)
 @_common_training_options
 def train(**kwargs):
     """Train a model on labels (teacher fine-tuning, or a student from scratch)."""
     from dvfl_tf.training.workflows import train as train_job
 
     config, data, overrides, drop_path_rate, validate, rest = _split_options(kwargs)
-    _run_job(train_job, config=config, data_options=data, model=rest["model"], init_checkpoint=rest["init_checkpoint"],
-             drop_path_rate=drop_path_rate, overrides=overrides, validate=validate)
+    _run_job(
+        train_job,
+        config=config,
+        data_options=data,
+        model=rest["model"],
+        init_checkpoint=rest["init_checkpoint"],
+        drop_path_rate=drop_path_rate,
+        overrides=overrides,
+        validate=validate,
+    )
 
 
 @click.command("distill")
 @_common_data_options
-@click.option("--teacher", default=None,
-              help="Fine-tuned teacher: a .keras file or a checkpoint (.pth/.safetensors) that fills it whole.")
-@click.option("--teacher-logits", default=None,
-              help="Cached teacher logits (dvfl-tf cache-teacher) instead of --teacher (offline distillation).")
-@click.option("--teacher-preset", default="video_focalnet_base", show_default=True,
-              help="Architecture to load an official teacher checkpoint into.")
+@click.option(
+    "--teacher",
+    default=None,
+    help="Fine-tuned teacher: a .keras file or a checkpoint (.pth/.safetensors) that fills it whole.",
+)
+@click.option(
+    "--teacher-logits",
+    default=None,
+    help="Cached teacher logits (dvfl-tf cache-teacher) instead of --teacher (offline distillation).",
+)
+@click.option(
+    "--teacher-preset",
+    default="video_focalnet_base",
+    show_default=True,
+    help="Architecture to load an official teacher checkpoint into.",
+)
 @click.option("--student", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
-@click.option("--student-init", default=None,
-              help="Pretrained checkpoint the student starts from (DVFL-Net: ImageNet FocalNet-T srf, .pth or "
-                   "timm .safetensors).")
+@click.option(
+    "--student-init",
+    default=None,
+    help="Pretrained checkpoint the student starts from (DVFL-Net: ImageNet FocalNet-T srf, .pth or "
+    "timm .safetensors).",
+)
 @click.option("--temperature", type=positive_float(), default=10.0, show_default=True)
 @click.option("--alpha", type=fraction(), default=0.2, show_default=True, help="Weight of the distillation term.")
 @click.option("--divergence", type=click.Choice(["forward", "reverse", "js"]), default="forward", show_default=True)
@@ -141,13 +198,29 @@ def distill(**kwargs):
         raise click.UsageError("Give exactly one of --teacher and --teacher-logits.")
     if rest["teacher_logits"]:
         # The data options of the cache apply (the student sees the cached views).
-        _run_job(distill_offline, config=config, teacher_logits=rest["teacher_logits"], student=rest["student"],
-                 drop_path_rate=drop_path_rate, overrides=overrides, validate=validate,
-                 student_init=rest["student_init"])
+        _run_job(
+            distill_offline,
+            config=config,
+            teacher_logits=rest["teacher_logits"],
+            student=rest["student"],
+            drop_path_rate=drop_path_rate,
+            overrides=overrides,
+            validate=validate,
+            student_init=rest["student_init"],
+        )
         return
-    _run_job(distill_job, config=config, data_options=data, teacher=rest["teacher"], student=rest["student"],
-             teacher_preset=rest["teacher_preset"], drop_path_rate=drop_path_rate, overrides=overrides,
-             validate=validate, student_init=rest["student_init"])
+    _run_job(
+        distill_job,
+        config=config,
+        data_options=data,
+        teacher=rest["teacher"],
+        student=rest["student"],
+        teacher_preset=rest["teacher_preset"],
+        drop_path_rate=drop_path_rate,
+        overrides=overrides,
+        validate=validate,
+        student_init=rest["student_init"],
+    )
 
 
 def _parse_views(ctx, param, text):
@@ -163,8 +236,9 @@ def _parse_views(ctx, param, text):
 @click.command("evaluate")
 @click.argument("model")
 @_common_data_options
-@click.option("--views", default="1x1", show_default=True, callback=_parse_views,
-              help="Temporal clips x spatial crops, e.g. 4x3.")
+@click.option(
+    "--views", default="1x1", show_default=True, callback=_parse_views, help="Temporal clips x spatial crops, e.g. 4x3."
+)
 @click.option("--eval-split", default="test", show_default=True)
 @click.option("--output", default=None, help="Folder for evaluation.json and confusion_matrix.png.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
@@ -177,7 +251,9 @@ def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
     batch_size = kwargs.pop("batch_size")
     data = DataOptions(eval_split=eval_split, **kwargs)
     if output is None:
-        output = os.path.join(os.path.dirname(os.path.abspath(model)), "evaluation_" + os.path.basename(model).split(".")[0])
+        output = os.path.join(
+            os.path.dirname(os.path.abspath(model)), "evaluation_" + os.path.basename(model).split(".")[0]
+        )
     from dvfl_tf.core.io_safety import check_output
 
     for name in ("evaluation.json", "confusion_matrix.png"):
@@ -186,15 +262,22 @@ def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
-        click.echo(f"{model}: top-1 {report['top1']:.4f}  top-5 {report['top5']:.4f}  ({report['videos']} videos, "
-                   f"views {views[0]}x{views[1]}); report in {output}")
+        click.echo(
+            f"{model}: top-1 {report['top1']:.4f}  top-5 {report['top5']:.4f}  ({report['videos']} videos, "
+            f"views {views[0]}x{views[1]}); report in {output}"
+        )
 
 
 @click.command("cache-teacher")
 @click.argument("teacher")
 @_common_data_options
-@click.option("--views", default="2x3", show_default=True, callback=_parse_views,
-              help="Fixed views per training video (clips x crops).")
+@click.option(
+    "--views",
+    default="2x3",
+    show_default=True,
+    callback=_parse_views,
+    help="Fixed views per training video (clips x crops).",
+)
 @click.option("--output", required=True, help="The cache file (.npz) to write.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing cache file (never the teacher).")
 def cache_teacher(teacher, views, output, overwrite, **kwargs):
@@ -212,9 +295,12 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
 @click.command("quickstart")
 @click.option("--output", default="runs/quickstart", show_default=True)
 @click.option("--seed", type=non_negative_int(), default=0, show_default=True)
-@click.option("--deterministic/--no-deterministic", default=True, show_default=True,
-              help="TensorFlow op determinism: the same figures on every run "
-              "(no cost measurable on CPU; docs/training.md).")
+@click.option(
+    "--deterministic/--no-deterministic",
+    default=True,
+    show_default=True,
+    help="TensorFlow op determinism: the same figures on every run (no cost measurable on CPU; docs/training.md).",
+)
 def quickstart(output, seed, deterministic):
     """Teacher, distilled student and scratch student on the synthetic dataset, compared (about 10 min on 2 cores)."""
     from dvfl_tf.apps.quickstart import run_quickstart

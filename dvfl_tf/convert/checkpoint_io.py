@@ -51,8 +51,7 @@ def _import_torch():
         import torch  # noqa: PLC0415 (an optional extra, only to read .pth files)
     except ImportError as error:  # torch is an optional extra: only .pth files need it.
         raise CheckpointError(
-            "Reading a PyTorch checkpoint needs torch: pip install 'dvfl-tf[convert]' "
-            "(torch==2.13.0, the CPU build)."
+            "Reading a PyTorch checkpoint needs torch: pip install 'dvfl-tf[convert]' (torch==2.13.0, the CPU build)."
         ) from error
     return torch
 
@@ -106,7 +105,8 @@ def read_checkpoint(path, trust_checkpoint=False):
             raise CheckpointError(
                 f"{path}: a checkpoint that needs code execution to load: it holds Python objects{what} "
                 "besides tensors.",
-                advice_flag="--trust-checkpoint", advice_command="convert-checkpoint",
+                advice_flag="--trust-checkpoint",
+                advice_command="convert-checkpoint",
             ) from error
         raise CheckpointError(f"{path}: damaged PyTorch checkpoint ({first_line(error)})") from error
     return state_dict_to_numpy(unwrap_state_dict(checkpoint, path)), container

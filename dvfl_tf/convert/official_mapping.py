@@ -80,4 +80,3 @@ def checkpoint_filter_fn(state_dict):
             continue
         mapped[keras_path(key)] = (key, np.ascontiguousarray(keras_value(key, value)))
     return mapped
-

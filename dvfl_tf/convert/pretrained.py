@@ -55,7 +55,9 @@ class PretrainedStartReport:
 
     def summary(self):
         """A short, grouped report (a few lines)."""
-        lines = [f"Pretrained start from {self.checkpoint} ({self.checkpoint_format}): loaded {len(self.loaded)} tensors."]
+        lines = [
+            f"Pretrained start from {self.checkpoint} ({self.checkpoint_format}): loaded {len(self.loaded)} tensors."
+        ]
         if self.inflated_stem > 1:
             t = self.inflated_stem
             lines.append(f"  inflated: image stem over the tubelet (repeated {t} times, divided by {t})")
@@ -72,7 +74,7 @@ class PretrainedStartReport:
 
 
 def _group_blocks(keys):
-    """"stage 0 block 1; stage 2 blocks 2-3" from checkpoint keys (stages and blocks counted from 0)."""
+    """ "stage 0 block 1; stage 2 blocks 2-3" from checkpoint keys (stages and blocks counted from 0)."""
     stages = {}
     other = []
     for key in keys:

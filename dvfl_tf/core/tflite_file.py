@@ -63,8 +63,13 @@ class TfliteGraph:
         """Plain lists and dicts (JSON-ready): what `export.tflite_graph.inspect_graph` documents."""
         return {
             "ops": [
-                {"index": o.index, "op": o.op, "custom_code": o.custom_code, "inputs": list(o.inputs),
-                 "outputs": list(o.outputs)}
+                {
+                    "index": o.index,
+                    "op": o.op,
+                    "custom_code": o.custom_code,
+                    "inputs": list(o.inputs),
+                    "outputs": list(o.outputs),
+                }
                 for o in self.ops
             ],
             "tensors": [
@@ -154,7 +159,9 @@ def _tensors(model, subgraph):
         scale = zero_point = ()
         if quantization is not None and quantization.ScaleLength():
             scale = tuple(float(s) for s in quantization.ScaleAsNumpy())
-            zero_point = tuple(int(z) for z in quantization.ZeroPointAsNumpy()) if quantization.ZeroPointLength() else ()
+            zero_point = (
+                tuple(int(z) for z in quantization.ZeroPointAsNumpy()) if quantization.ZeroPointLength() else ()
+            )
         yield TfliteTensor(
             index=i,
             name=tensor.Name().decode(),

@@ -229,8 +229,11 @@ def mix_batch(clips, targets, config, rng):
     if len(clips) < 2 or not (use_mixup or use_cutmix) or rng.random() >= config.prob:
         return clips, targets
     cutmix = use_cutmix and (not use_mixup or rng.random() < config.switch_prob)
-    lam = float(rng.beta(config.cutmix_alpha, config.cutmix_alpha) if cutmix
-                else rng.beta(config.mixup_alpha, config.mixup_alpha))
+    lam = float(
+        rng.beta(config.cutmix_alpha, config.cutmix_alpha)
+        if cutmix
+        else rng.beta(config.mixup_alpha, config.mixup_alpha)
+    )
     flipped = clips[::-1]
     if cutmix:
         height, width = clips.shape[-3:-1]

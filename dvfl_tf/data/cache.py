@@ -56,8 +56,21 @@ def _video_example(tf, key, label, frames, image_format, quality):
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
-def prepare_cache(dataset, data_root, output, split=None, split_dir=None, short_side=256, image_format="jpeg",
-                  quality=90, videos_per_shard=64, workers=2, progress=True, index=None, **index_kwargs):
+def prepare_cache(
+    dataset,
+    data_root,
+    output,
+    split=None,
+    split_dir=None,
+    short_side=256,
+    image_format="jpeg",
+    quality=90,
+    videos_per_shard=64,
+    workers=2,
+    progress=True,
+    index=None,
+    **index_kwargs,
+):
     """Decode every video of every split into `output` (resumable). Returns a summary dict."""
     if image_format not in ("jpeg", "png"):
         raise ValueError(f"image_format must be 'jpeg' or 'png'. Received: image_format={image_format!r}")
@@ -72,21 +85,32 @@ def prepare_cache(dataset, data_root, output, split=None, split_dir=None, short_
     keys = sorted(videos)
     num_shards = max(1, -(-len(keys) // videos_per_shard))
     os.makedirs(output, exist_ok=True)
-    settings = {"format_version": FORMAT_VERSION, "short_side": short_side, "image_format": image_format,
-                "quality": quality, "videos_per_shard": videos_per_shard, "num_shards": num_shards,
-                "num_videos": len(keys)}
+    settings = {
+        "format_version": FORMAT_VERSION,
+        "short_side": short_side,
+        "image_format": image_format,
+        "quality": quality,
+        "videos_per_shard": videos_per_shard,
+        "num_shards": num_shards,
+        "num_videos": len(keys),
+    }
     manifest_path = os.path.join(output, "manifest.json")
     if os.path.isfile(manifest_path):
         with open(manifest_path, encoding="utf-8") as handle:
             previous = json.load(handle)
         mismatched = {k: (previous.get(k), v) for k, v in settings.items() if previous.get(k) != v}
         if mismatched:
-            raise ValueError(f"{output} holds a cache made with other settings {mismatched} (old, new); "
-                             "use another --output or delete it")
+            raise ValueError(
+                f"{output} holds a cache made with other settings {mismatched} (old, new); "
+                "use another --output or delete it"
+            )
     shard_names = [f"shard-{i:05d}-of-{num_shards:05d}" for i in range(num_shards)]
     with open(manifest_path, "w", encoding="utf-8") as handle:
-        json.dump({**settings, "dataset": index.name, "class_names": index.class_names, "shards": shard_names},
-                  handle, indent=1)
+        json.dump(
+            {**settings, "dataset": index.name, "class_names": index.class_names, "shards": shard_names},
+            handle,
+            indent=1,
+        )
 
     bar = tqdm(total=len(keys), desc="prepare", unit="video", disable=None if progress else True)  # None: terminal only
     done_shards = written = 0
@@ -120,8 +144,12 @@ def prepare_cache(dataset, data_root, output, split=None, split_dir=None, short_
                         continue
                     data = _video_example(tf, key, videos[key].label, frames, image_format, quality)
                     writer.write(data)
-                    entries[key] = {"offset": offset + _TFRECORD_HEADER, "length": len(data),
-                                    "num_frames": len(frames), "label": videos[key].label}
+                    entries[key] = {
+                        "offset": offset + _TFRECORD_HEADER,
+                        "length": len(data),
+                        "num_frames": len(frames),
+                        "label": videos[key].label,
+                    }
                     offset += _TFRECORD_HEADER + len(data) + _TFRECORD_FOOTER
                     written += 1
             os.replace(partial_path, record_path)
@@ -130,8 +158,14 @@ def prepare_cache(dataset, data_root, output, split=None, split_dir=None, short_
             os.replace(index_path + ".partial", index_path)
             problems.extend(shard_problems)
     bar.close()
-    return {"output": output, "num_videos": len(keys), "written_now": written, "shards": num_shards,
-            "shards_already_done": done_shards, "problems": problems}
+    return {
+        "output": output,
+        "num_videos": len(keys),
+        "written_now": written,
+        "shards": num_shards,
+        "shards_already_done": done_shards,
+        "problems": problems,
+    }
 
 
 class FrameCache:

@@ -23,8 +23,9 @@ def problem_kind(problem):
     return "other"
 
 
-def check_data(dataset, data_root, split=None, split_dir=None, decode=True, workers=2, progress=False, index=None,
-               **index_kwargs):
+def check_data(
+    dataset, data_root, split=None, split_dir=None, decode=True, workers=2, progress=False, index=None, **index_kwargs
+):
     """A JSON-ready report: `num_classes`, per-split video counts, `problems`
     (a list of `{"path", "reason", "kind"}`: videos missing from disk or failing
     to decode, malformed split-file lines) and `empty_classes` (per split, the
@@ -53,12 +54,18 @@ def check_data(dataset, data_root, split=None, split_dir=None, decode=True, work
         # OpenCV releases the GIL while decoding, so threads check videos in parallel.
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             results = pool.map(probe, unique_paths)
-            for path, reason in tqdm(results, total=len(unique_paths), desc="check-data", unit="video",
-                                     disable=None if progress else True):  # None: terminal only
+            for path, reason in tqdm(
+                results, total=len(unique_paths), desc="check-data", unit="video", disable=None if progress else True
+            ):  # None: terminal only
                 if reason is not None:
                     bad[path] = reason
-                    problems.append({"path": path, "reason": reason,
-                                     "kind": "missing" if reason == "file not found" else "unreadable"})
+                    problems.append(
+                        {
+                            "path": path,
+                            "reason": reason,
+                            "kind": "missing" if reason == "file not found" else "unreadable",
+                        }
+                    )
     for problem in problems:
         problem["kind"] = problem_kind(problem)
     splits, empty_classes = {}, {}
@@ -96,8 +103,11 @@ def summary_lines(report, max_listed=20):
     if "missing_clips" in report:
         lines.append(f"  missing clips: {report['missing_clips']}")
     counts = {kind: sum(1 for p in report["problems"] if problem_kind(p) == kind) for kind in PROBLEM_KINDS}
-    lines.append(f"problems: {report['num_problems']} (" + ", ".join(
-        f"{counts[kind]} {kind}" for kind in PROBLEM_KINDS if kind != "other" or counts[kind]) + ")")
+    lines.append(
+        f"problems: {report['num_problems']} ("
+        + ", ".join(f"{counts[kind]} {kind}" for kind in PROBLEM_KINDS if kind != "other" or counts[kind])
+        + ")"
+    )
     for problem in report["problems"][:max_listed]:
         lines.append(f"  {problem_kind(problem)}: {problem['path']}: {problem['reason']}")
     if len(report["problems"]) > max_listed:

@@ -66,7 +66,9 @@ def load_dataset_index(options, check=True, required_split=None):
         print("\n".join(summary_lines(report)), file=sys.stderr, flush=True)
         unreadable = set(report["unreadable"])
         if unreadable:
-            index.splits = {name: [r for r in records if r.path not in unreadable] for name, records in index.splits.items()}
+            index.splits = {
+                name: [r for r in records if r.path not in unreadable] for name, records in index.splits.items()
+            }
         empty = report["empty_classes"].get(required_split)
         if empty and not options.allow_empty_classes:
             raise DatasetError(

@@ -140,10 +140,12 @@ def load_hmdb51(data_root, split=None, split_dir=None, name="hmdb51", **_):
                 # The tag is the last field, so a video name may contain spaces.
                 match = _HMDB_LINE_RE.match(line.strip())
                 if match is None:
-                    problems.append({
-                        "path": split_files[class_name],
-                        "reason": f"line {line_number}: expected '<video>.avi <0|1|2>', got {line.strip()!r}",
-                    })
+                    problems.append(
+                        {
+                            "path": split_files[class_name],
+                            "reason": f"line {line_number}: expected '<video>.avi <0|1|2>', got {line.strip()!r}",
+                        }
+                    )
                     continue
                 if match["tag"] == "0":
                     continue
@@ -203,8 +205,9 @@ def load_ucf101(data_root, split=None, split_dir=None, name="ucf101", **_):
     lookup = {class_name.lower(): label for label, class_name in enumerate(class_names)}
     for class_name in class_names:
         if not os.path.isdir(_case_insensitive_path(video_dir, class_name)):
-            raise DatasetError(f"Class folder of {class_name!r} not found: expected a folder at "
-                               f"{os.path.join(video_dir, class_name)}")
+            raise DatasetError(
+                f"Class folder of {class_name!r} not found: expected a folder at {os.path.join(video_dir, class_name)}"
+            )
     splits, problems, sources = {}, [], {}
     for split_name, list_name in (("train", f"trainlist0{split}.txt"), ("test", f"testlist0{split}.txt")):
         list_path = _require_file(os.path.join(split_dir, list_name), f"UCF101 {split_name} list")
@@ -219,8 +222,12 @@ def load_ucf101(data_root, split=None, split_dir=None, name="ucf101", **_):
                 relative = _UCF_LINE_RE.match(line.strip())["path"].replace("\\", "/")
                 class_name = relative.split("/")[0].lower()
                 if class_name not in lookup:
-                    problems.append({"path": list_path,
-                                     "reason": f"line {line_number}: class {relative.split('/')[0]!r} not in classInd.txt"})
+                    problems.append(
+                        {
+                            "path": list_path,
+                            "reason": f"line {line_number}: class {relative.split('/')[0]!r} not in classInd.txt",
+                        }
+                    )
                     continue
                 _add_existing(records, problems, _case_insensitive_path(video_dir, relative), lookup[class_name])
         splits[split_name] = records
@@ -236,14 +243,18 @@ _UCF50_NAME_RE = re.compile(r"^v_.+_g(?P<group>\d+)_c\d+\.[A-Za-z0-9]+$")
 
 
 def _class_folders(root):
-    return sorted(entry for entry in os.listdir(root) if os.path.isdir(os.path.join(root, entry))
-                  and not entry.startswith("."))
+    return sorted(
+        entry for entry in os.listdir(root) if os.path.isdir(os.path.join(root, entry)) and not entry.startswith(".")
+    )
 
 
 def _videos_in(folder, recursive=False):
     pattern = os.path.join(folder, "**", "*") if recursive else os.path.join(folder, "*")
-    return sorted(path for path in glob.glob(pattern, recursive=recursive)
-                  if os.path.splitext(path)[1].lower() in VIDEO_EXTENSIONS and os.path.isfile(path))
+    return sorted(
+        path
+        for path in glob.glob(pattern, recursive=recursive)
+        if os.path.splitext(path)[1].lower() in VIDEO_EXTENSIONS and os.path.isfile(path)
+    )
 
 
 def load_ucf50(data_root, split=None, name="ucf50", **_):
@@ -286,8 +297,9 @@ def load_ssv2(data_root, split=None, split_dir=None, name="ssv2", **_):
     video_dir = os.path.join(root, "20bn-something-something-v2")
     _require_dir(video_dir, "Something-Something-v2 video folder")
     label_dirs = [split_dir] if split_dir else [root, os.path.join(root, "labels")]
-    labels_path = _find_file([os.path.join(d, "something-something-v2-labels.json") for d in label_dirs],
-                             "Something-Something-v2 label file")
+    labels_path = _find_file(
+        [os.path.join(d, "something-something-v2-labels.json") for d in label_dirs], "Something-Something-v2 label file"
+    )
     with open(labels_path, encoding="utf-8") as handle:
         template_to_index = {key: int(value) for key, value in json.load(handle).items()}
     class_names = [None] * len(template_to_index)
@@ -307,9 +319,13 @@ def load_ssv2(data_root, split=None, split_dir=None, name="ssv2", **_):
             # The list's templates mark objects as "[something]"; the label keys have no brackets.
             template = entry.get("template", "").replace("[", "").replace("]", "")
             if template not in template_to_index:
-                problems.append({"path": list_path, "reason": f"video {entry.get('id')}: unknown template {template!r}"})
+                problems.append(
+                    {"path": list_path, "reason": f"video {entry.get('id')}: unknown template {template!r}"}
+                )
                 continue
-            _add_existing(records, problems, os.path.join(video_dir, f"{entry['id']}.webm"), template_to_index[template])
+            _add_existing(
+                records, problems, os.path.join(video_dir, f"{entry['id']}.webm"), template_to_index[template]
+            )
         splits[split_name] = records
     _check_splits(name, splits, sources)
     return DatasetIndex(name, class_names, splits, problems)
@@ -319,8 +335,12 @@ def load_ssv2(data_root, split=None, split_dir=None, name="ssv2", **_):
 # Kinetics-400
 # ---------------------------------------------------------------------------
 
-_SPLIT_FOLDER_ALIASES = {"val": ("val", "validate", "valid", "validation"), "validate": ("validate", "val", "valid"),
-                         "train": ("train", "training"), "test": ("test", "testing")}
+_SPLIT_FOLDER_ALIASES = {
+    "val": ("val", "validate", "valid", "validation"),
+    "validate": ("validate", "val", "valid"),
+    "train": ("train", "training"),
+    "test": ("test", "testing"),
+}
 
 
 def load_kinetics400(data_root, split=None, split_dir=None, name="kinetics400", annotations=None, **_):
@@ -343,8 +363,10 @@ def load_kinetics400(data_root, split=None, split_dir=None, name="kinetics400", 
             reader = csv.DictReader(handle)
             missing = {"youtube_id", "time_start", "time_end", "split"} - set(reader.fieldnames or [])
             if missing:
-                raise DatasetError(f"{csv_path}: missing columns {sorted(missing)} "
-                                   "(expected label,youtube_id,time_start,time_end,split)")
+                raise DatasetError(
+                    f"{csv_path}: missing columns {sorted(missing)} "
+                    "(expected label,youtube_id,time_start,time_end,split)"
+                )
             rows.extend((csv_path, row) for row in reader)
     class_names = sorted({row["label"] for _, row in rows if row.get("label")})
     lookup = {class_name: label for label, class_name in enumerate(class_names)}
@@ -371,7 +393,9 @@ def load_kinetics400(data_root, split=None, split_dir=None, name="kinetics400", 
             continue
         stem = f"{row['youtube_id']}_{int(float(row['time_start'])):06d}_{int(float(row['time_end'])):06d}"
         available = clips_of(split_name)
-        path = next((available[stem + ext] for ext in (".mp4", ".webm", ".mkv", ".avi") if stem + ext in available), None)
+        path = next(
+            (available[stem + ext] for ext in (".mp4", ".webm", ".mkv", ".avi") if stem + ext in available), None
+        )
         if path is None:
             missing_count += 1
             problems.append({"path": os.path.join(root, split_name, stem + ".mp4"), "reason": "missing clip"})
@@ -417,8 +441,9 @@ def _read_class_names(path):
     return lines
 
 
-def load_list(data_root, split=None, split_dir=None, name="list", lists=None, class_names_file=None, label_offset=0,
-              **_):
+def load_list(
+    data_root, split=None, split_dir=None, name="list", lists=None, class_names_file=None, label_offset=0, **_
+):
     """Text/CSV lists of `relative/path,label` or `relative/path label` lines.
 
     `lists` maps split name -> list file; without it, `train`/`val`/`validation`/`test`
@@ -438,8 +463,10 @@ def load_list(data_root, split=None, split_dir=None, name="list", lists=None, cl
                 if os.path.isfile(candidate) and split_name not in lists:
                     lists[split_name] = candidate
         if not lists:
-            raise DatasetError(f"No list files found: expected {os.path.join(folder, 'train.csv')} "
-                               "(or pass lists={'train': PATH, ...} / --list train=PATH)")
+            raise DatasetError(
+                f"No list files found: expected {os.path.join(folder, 'train.csv')} "
+                "(or pass lists={'train': PATH, ...} / --list train=PATH)"
+            )
     parsed = {}
     for split_name, list_path in lists.items():
         entries = []

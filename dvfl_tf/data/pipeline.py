@@ -81,8 +81,10 @@ class ClipLoader:
         with self._lock:
             skipped = self._epoch_skips.pop(int(salt), set())
         if skipped:
-            message = (f"dvfl-tf data: {len(skipped)} of {len(self.paths)} videos skipped in this pass "
-                       f"(unusable files, reported above): " + ", ".join(sorted(skipped)))
+            message = (
+                f"dvfl-tf data: {len(skipped)} of {len(self.paths)} videos skipped in this pass "
+                f"(unusable files, reported above): " + ", ".join(sorted(skipped))
+            )
             print(message, file=sys.stderr, flush=True)
         return len(skipped)
 
@@ -96,14 +98,25 @@ class ClipLoader:
         """The frames to decode: one clip when training, C clips back to back when evaluating."""
         config = self.config
         if config.training:
-            return sample_indices(num_video_frames, config.num_frames, True, rng, config.sampling,
-                                  config.frame_interval)
+            return sample_indices(
+                num_video_frames, config.num_frames, True, rng, config.sampling, config.frame_interval
+            )
         num_clips = config.views[0]
-        return np.concatenate([
-            sample_indices(num_video_frames, config.num_frames, False, None, config.sampling, config.frame_interval,
-                           view, num_clips)
-            for view in range(num_clips)
-        ])
+        return np.concatenate(
+            [
+                sample_indices(
+                    num_video_frames,
+                    config.num_frames,
+                    False,
+                    None,
+                    config.sampling,
+                    config.frame_interval,
+                    view,
+                    num_clips,
+                )
+                for view in range(num_clips)
+            ]
+        )
 
     def load(self, index, salt=0):
         """(clip float32, label int32, ok bool) for video `index`; ok=False when it cannot be decoded.
@@ -159,8 +172,12 @@ def clip_dataset(records, num_classes, config, *, input_context=None):
         raise ValueError(f"num_classes must be a positive integer. Received: num_classes={num_classes!r}")
     indices, batch_size = _shard(len(records), config.batch_size, input_context)
     one_pass = functools.partial(
-        _one_pass, loader=ClipLoader(records, config), indices=tf.constant(indices), num_classes=int(num_classes),
-        batch_size=batch_size, mixup=config.mixup_config(),
+        _one_pass,
+        loader=ClipLoader(records, config),
+        indices=tf.constant(indices),
+        num_classes=int(num_classes),
+        batch_size=batch_size,
+        mixup=config.mixup_config(),
     )
     ds = _epoch_salts(config).flat_map(one_pass)
     ds = ds.with_options(_pipeline_options(input_context))
@@ -174,8 +191,10 @@ def _shard(num_records, global_batch_size, input_context):
         return indices, global_batch_size
     indices = indices[input_context.input_pipeline_id :: input_context.num_input_pipelines]
     if len(indices) == 0:
-        raise ValueError(f"Input pipeline {input_context.input_pipeline_id} has no videos: "
-                         f"{num_records} videos over {input_context.num_input_pipelines} pipelines")
+        raise ValueError(
+            f"Input pipeline {input_context.input_pipeline_id} has no videos: "
+            f"{num_records} videos over {input_context.num_input_pipelines} pipelines"
+        )
     return indices, input_context.get_per_replica_batch_size(global_batch_size)
 
 
@@ -202,13 +221,18 @@ def _one_pass(salt, *, loader, indices, num_classes, batch_size, mixup):
     config = loader.config
     order = indices
     if config.shuffles:
-        order = tf.random.experimental.stateless_shuffle(order, seed=tf.stack([tf.constant(config.seed, tf.int64), salt]))
+        order = tf.random.experimental.stateless_shuffle(
+            order, seed=tf.stack([tf.constant(config.seed, tf.int64), salt])
+        )
     # -1 marks the end of the pass; the filter runs in order, so when it sees the
     # marker every video of the pass has been loaded and the summary is complete.
     order = tf.concat([order, tf.constant([-1], tf.int64)], axis=0)
     ds = tf.data.Dataset.from_tensor_slices(order)
-    ds = ds.map(functools.partial(_load_clip, loader=loader, salt=salt),
-                num_parallel_calls=config.num_parallel_calls or tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(
+        functools.partial(_load_clip, loader=loader, salt=salt),
+        num_parallel_calls=config.num_parallel_calls or tf.data.AUTOTUNE,
+        deterministic=True,
+    )
     ds = ds.filter(functools.partial(_keep_loaded, loader=loader, salt=salt))  # broken videos are dropped here
     ds = ds.map(functools.partial(_one_hot_targets, num_classes=num_classes))
     ds = ds.batch(batch_size, drop_remainder=config.drops_remainder)
@@ -245,8 +269,9 @@ def _mix_numpy(clips, targets, batch_index, salt, *, seed, mixup):
 
 def _mix_batch(batch_index, batch, *, mix, salt):
     clips, targets = batch
-    mixed_clips, mixed_targets = tf.numpy_function(mix, [clips, targets, batch_index, salt], [tf.float32, tf.float32],
-                                                   stateful=False)
+    mixed_clips, mixed_targets = tf.numpy_function(
+        mix, [clips, targets, batch_index, salt], [tf.float32, tf.float32], stateful=False
+    )
     mixed_clips.set_shape(clips.shape)
     mixed_targets.set_shape(targets.shape)
     return mixed_clips, mixed_targets

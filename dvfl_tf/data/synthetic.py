@@ -90,7 +90,10 @@ def _draw_shape(frame, kind, center, radius, color, angle=0.0):
         return
     corners = {"square": 4, "triangle": 3, "pentagon": 5}[kind]
     points = [
-        _pt(x + radius * math.cos(angle + 2 * math.pi * k / corners), y + radius * math.sin(angle + 2 * math.pi * k / corners))
+        _pt(
+            x + radius * math.cos(angle + 2 * math.pi * k / corners),
+            y + radius * math.sin(angle + 2 * math.pi * k / corners),
+        )
         for k in range(corners)
     ]
     cv2.fillPoly(frame, [np.array(points, np.int32)], color, cv2.LINE_AA, _SHIFT)
@@ -110,10 +113,16 @@ def _contrasting_color(rng, background, center):
 
 def _scene(rng, size):
     """A random colour texture with structure at two scales (blobs of ~size/6 and ~size/20 pixels)."""
-    coarse = cv2.resize(rng.uniform(0, 255, (max(size // 6, 2), max(size // 6, 2), 3)).astype(np.float32),
-                        (size, size), interpolation=cv2.INTER_CUBIC)
-    fine = cv2.resize(rng.uniform(-60, 60, (max(size // 3, 2), max(size // 3, 2), 3)).astype(np.float32),
-                      (size, size), interpolation=cv2.INTER_LINEAR)
+    coarse = cv2.resize(
+        rng.uniform(0, 255, (max(size // 6, 2), max(size // 6, 2), 3)).astype(np.float32),
+        (size, size),
+        interpolation=cv2.INTER_CUBIC,
+    )
+    fine = cv2.resize(
+        rng.uniform(-60, 60, (max(size // 3, 2), max(size // 3, 2), 3)).astype(np.float32),
+        (size, size),
+        interpolation=cv2.INTER_LINEAR,
+    )
     return np.clip(coarse + fine, 0, 255)
 
 
@@ -146,8 +155,13 @@ def render_video(spec, rng, size=64, num_frames=16):
     # A static distractor shape, so "a shape is there" says nothing about the class.
     distractor_center = rng.uniform(0.15 * size, 0.85 * size, 2)
     draw_distractor = rng.random() < 0.7
-    distractor = (rng.choice(["circle", "square", "triangle"]), distractor_center, rng.uniform(0.05, 0.09) * size,
-                  _contrasting_color(rng, background, distractor_center), rng.uniform(0, math.pi))
+    distractor = (
+        rng.choice(["circle", "square", "triangle"]),
+        distractor_center,
+        rng.uniform(0.05, 0.09) * size,
+        _contrasting_color(rng, background, distractor_center),
+        rng.uniform(0, math.pi),
+    )
     kind = spec["kind"]
     # An unused draw, kept so that the random stream (and every generated dataset) stays as it was.
     rng.choice(["circle", "square", "triangle", "pentagon"])
@@ -167,8 +181,16 @@ def render_video(spec, rng, size=64, num_frames=16):
             start = np.clip(middle - direction * travel / 2, margin, size - margin)
             end = np.clip(start + direction * travel, margin, size - margin)
             start = end - direction * travel  # keep the full travel even after clipping
-            movers.append((rng.choice(["circle", "square", "triangle", "pentagon"]), start, end, mover_radius,
-                           _contrasting_color(rng, background, middle), rng.uniform(0, math.pi)))
+            movers.append(
+                (
+                    rng.choice(["circle", "square", "triangle", "pentagon"]),
+                    start,
+                    end,
+                    mover_radius,
+                    _contrasting_color(rng, background, middle),
+                    rng.uniform(0, math.pi),
+                )
+            )
         for t in range(num_frames):
             if draw_distractor:
                 _draw_shape(frames[t], *distractor)
@@ -190,8 +212,10 @@ def render_video(spec, rng, size=64, num_frames=16):
             cv2.line(frames[t], _pt(*center), _pt(*tip), color, max(2, size // 24), cv2.LINE_AA, _SHIFT)
             _draw_shape(frames[t], "circle", tip, max(2.0, size * 0.05), color)
     else:  # appear / vanish: two shapes, the class is which one changes first
-        centers = [size * np.array([0.3, 0.5]) + rng.uniform(-0.08, 0.08, 2) * size,
-                   size * np.array([0.7, 0.5]) + rng.uniform(-0.08, 0.08, 2) * size]
+        centers = [
+            size * np.array([0.3, 0.5]) + rng.uniform(-0.08, 0.08, 2) * size,
+            size * np.array([0.7, 0.5]) + rng.uniform(-0.08, 0.08, 2) * size,
+        ]
         if rng.random() < 0.5:
             centers.reverse()
         colors = [_contrasting_color(rng, background, c) for c in centers]
@@ -230,8 +254,10 @@ def default_cache_root():
 
 def cache_dir_for(**size_options):
     o = _options(**size_options)
-    name = (f"synthetic-v{FORMAT_VERSION}-c{o['num_classes']}-tr{o['train_per_class']}-te{o['test_per_class']}"
-            f"-un{o['unused_per_class']}-s{o['image_size']}-f{o['num_frames']}-seed{o['seed']}")
+    name = (
+        f"synthetic-v{FORMAT_VERSION}-c{o['num_classes']}-tr{o['train_per_class']}-te{o['test_per_class']}"
+        f"-un{o['unused_per_class']}-s{o['image_size']}-f{o['num_frames']}-seed{o['seed']}"
+    )
     return os.path.join(default_cache_root(), name)
 
 
@@ -261,7 +287,9 @@ def make_synthetic(output, progress=False, **size_options):
             tags = np.zeros(per_class, dtype=int)
             tags[order[: options["test_per_class"]]] = 2
             tags[order[options["test_per_class"] : options["test_per_class"] + options["train_per_class"]]] = 1
-            with open(os.path.join(split_dir, f"{spec['name']}_test_split{split}.txt"), "w", encoding="utf-8") as handle:
+            with open(
+                os.path.join(split_dir, f"{spec['name']}_test_split{split}.txt"), "w", encoding="utf-8"
+            ) as handle:
                 for name, tag in zip(names, tags, strict=True):
                     handle.write(f"{name} {tag} \n")
     with open(os.path.join(output, "synthetic.json"), "w", encoding="utf-8") as handle:
@@ -283,7 +311,9 @@ def ensure_synthetic(root=None, progress=False, **size_options):
     parent = os.path.dirname(root)
     os.makedirs(parent, exist_ok=True)
     if os.path.isdir(root) and os.listdir(root):
-        raise FileExistsError(f"{root} exists and is not a synthetic dataset (no synthetic.json); choose another folder")
+        raise FileExistsError(
+            f"{root} exists and is not a synthetic dataset (no synthetic.json); choose another folder"
+        )
     staging = tempfile.mkdtemp(prefix=".synthetic-tmp-", dir=parent)
     try:
         make_synthetic(staging, progress=progress, **size_options)

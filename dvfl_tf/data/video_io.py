@@ -318,8 +318,9 @@ def write_video(path, frames_rgb, fps=25.0, fourcc=None):
     return path
 
 
-def video_to_clip(path, num_frames=8, image_size=224, short_side=256, views=(1, 1), sampling="segment",
-                  frame_interval=4):
+def video_to_clip(
+    path, num_frames=8, image_size=224, short_side=256, views=(1, 1), sampling="segment", frame_interval=4
+):
     """The evaluation input of one video file, as the pipeline builds it (TF-free).
 
     Returns float32 (T, S, S, 3) for views=(1, 1), else (C*K, T, S, S, 3).
@@ -329,17 +330,20 @@ def video_to_clip(path, num_frames=8, image_size=224, short_side=256, views=(1, 
         raise ValueError(f"Spatial crops must be 1 or 3. Received: views={views}")
 
     def choose(n):
-        return np.concatenate([
-            sample_indices(n, num_frames, False, None, sampling, frame_interval, view, num_clips)
-            for view in range(num_clips)
-        ])
+        return np.concatenate(
+            [
+                sample_indices(n, num_frames, False, None, sampling, frame_interval, view, num_clips)
+                for view in range(num_clips)
+            ]
+        )
 
     frames, _, _ = read_frames(path, choose, short_side=short_side)
     return views_from_frames(frames, num_frames, image_size, short_side, views)
 
 
-def sample_indices(num_video_frames, num_frames, training, rng, sampling="segment", frame_interval=4,
-                   view=0, num_views=1):
+def sample_indices(
+    num_video_frames, num_frames, training, rng, sampling="segment", frame_interval=4, view=0, num_views=1
+):
     """Dispatch to `segment_indices` or `dense_indices`."""
     if sampling == "segment":
         return segment_indices(num_video_frames, num_frames, training, rng, view, num_views)

@@ -138,7 +138,10 @@ def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=No
     index = load_dataset_index(data_options)
     dataset = evaluation_dataset(data_options, index, batch_size, views=views)
     labels, probabilities = predict_dataset(
-        predictor, dataset, evaluation_steps(index, data_options.eval_split, batch_size), desc=os.path.basename(str(model_path))
+        predictor,
+        dataset,
+        evaluation_steps(index, data_options.eval_split, batch_size),
+        desc=os.path.basename(str(model_path)),
     )
     if probabilities.shape[1] != index.num_classes:
         raise ValueError(

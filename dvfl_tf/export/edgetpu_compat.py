@@ -98,9 +98,7 @@ def edgetpu_report(graph, model_path=None, run_compiler=True):
     tensors = graph["tensors"]
     unsupported = [op for op in graph["ops"] if op["op"] not in EDGETPU_SUPPORTED_OPS]
     first = unsupported[0]["index"] if unsupported else None
-    non_integer = [
-        t["name"] for t in tensors if not t["constant"] and t["type"] not in ("INT8", "UINT8", "INT32")
-    ]
+    non_integer = [t["name"] for t in tensors if not t["constant"] and t["type"] not in ("INT8", "UINT8", "INT32")]
     # Coral: "If a tensor has more than 3 dimensions, only the 3 innermost may be larger than 1".
     # It concerns activations; 4-D convolution weights are the ops' normal format.
     shape_violations = [

@@ -30,8 +30,18 @@ from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.model_metadata import embed_metadata, sidecar_path
 
 __all__ = [
-    "DEFAULT_CALIBRATION_CLIPS", "DEFAULT_VERIFY_CLIPS", "ExportOptions", "PreparedExport", "build_metadata",
-    "convert_and_check", "export_model", "export_tflite", "format_summary", "package", "prepare", "verify_export",
+    "DEFAULT_CALIBRATION_CLIPS",
+    "DEFAULT_VERIFY_CLIPS",
+    "ExportOptions",
+    "PreparedExport",
+    "build_metadata",
+    "convert_and_check",
+    "export_model",
+    "export_tflite",
+    "format_summary",
+    "package",
+    "prepare",
+    "verify_export",
 ]
 
 DEFAULT_CALIBRATION_CLIPS = 32
@@ -111,8 +121,7 @@ def single_clip_geometry(graph_model):
     shape = tuple(graph_model.inputs[0].shape)
     if len(shape) != 4:  # a 5-D batch input would put a rank-5 tensor in the file
         raise ValueError(
-            "The exported model needs a static 4-D input (frames, height, width, 3). "
-            f"Received: input shape={shape}"
+            f"The exported model needs a static 4-D input (frames, height, width, 3). Received: input shape={shape}"
         )
     return clip_geometry(graph_model)
 
@@ -286,7 +295,8 @@ def graph_facts(model_bytes, graph):
         "float_tensors": tflite_graph.float_activation_tensors(graph),
         "float_ops": islands["float_ops"],
         "boundary_conversions": islands["boundary_conversions"],
-        "fully_integer": not islands["float_ops"] and not islands["boundary_conversions"]
+        "fully_integer": not islands["float_ops"]
+        and not islands["boundary_conversions"]
         and input_detail["dtype"] != np.float32,
     }
 
@@ -361,12 +371,21 @@ def export_tflite(
         ConversionError: the converter needed non-builtin ops.
     """
     options = ExportOptions(
-        mode=mode, uint8_io=uint8_io, edgetpu=edgetpu, edgetpu_activation=edgetpu_activation,
-        keep_float=keep_float, write_sidecar=write_sidecar,
+        mode=mode,
+        uint8_io=uint8_io,
+        edgetpu=edgetpu,
+        edgetpu_activation=edgetpu_activation,
+        keep_float=keep_float,
+        write_sidecar=write_sidecar,
     )
     report = export_model(
-        model, output_path, options, class_names=class_names, calibration_clips=calibration_clips,
-        calibration_source=calibration_source, verify_clips=verify_clips,
+        model,
+        output_path,
+        options,
+        class_names=class_names,
+        calibration_clips=calibration_clips,
+        calibration_source=calibration_source,
+        verify_clips=verify_clips,
     )
     if report_path is not None:
         report.write(report_path)

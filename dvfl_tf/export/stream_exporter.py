@@ -84,7 +84,12 @@ def _io_table(model_bytes, stream_model):
     signature_in, signature_out = runner.get_input_details(), runner.get_output_details()
 
     def entry(name, key, detail):
-        return {"name": name, "signature_key": key, "tensor": detail["name"], "shape": [int(d) for d in detail["shape"]]}
+        return {
+            "name": name,
+            "signature_key": key,
+            "tensor": detail["name"],
+            "shape": [int(d) for d in detail["shape"]],
+        }
 
     inputs = [entry(i.name, i.name, by_index_in[signature_in[i.name]["index"]]) for i in stream_model.inputs]
     # Keras outputs become signature outputs output_0, output_1, ... in order.
@@ -96,8 +101,9 @@ def _io_table(model_bytes, stream_model):
     return inputs, outputs
 
 
-def prepare_stream(model, options, *, class_names=None, calibration_clips=None, calibration_source=None,
-                   verify_clips=None):
+def prepare_stream(
+    model, options, *, class_names=None, calibration_clips=None, calibration_source=None, verify_clips=None
+):
     """Step 1 for a stream file: the streaming model, its geometry, and calibration as streamed steps.
 
     Arguments as `exporter.prepare`; the clips are whole clips (num_frames, H, W, 3),
@@ -202,8 +208,12 @@ def export_stream_tflite(
 ):
     """One call for `export_stream_model` (arguments as `export_tflite`); also writes `report_path`."""
     report = export_stream_model(
-        model, output_path, ExportOptions(mode=mode, stream=True, write_sidecar=write_sidecar),
-        class_names=class_names, calibration_clips=calibration_clips, calibration_source=calibration_source,
+        model,
+        output_path,
+        ExportOptions(mode=mode, stream=True, write_sidecar=write_sidecar),
+        class_names=class_names,
+        calibration_clips=calibration_clips,
+        calibration_source=calibration_source,
         verify_clips=verify_clips,
     )
     if report_path is not None:
@@ -221,7 +231,8 @@ def _stream_graph_facts(graph, model_bytes, inputs, outputs):
         "outputs": outputs,
         "io_types": sorted(set(io_types.values())),
         "float_ops": islands["float_ops"],
-        "fully_integer": not islands["float_ops"] and not islands["boundary_conversions"]
+        "fully_integer": not islands["float_ops"]
+        and not islands["boundary_conversions"]
         and set(io_types.values()) == {"INT8"},
     }
 
@@ -253,4 +264,3 @@ def verify_stream(path, stream_model, clips, tubelet_size):
     result["steps_per_clip"] = int(reference.shape[1])
     result["step_latency_ms"] = float(np.median(times[1:] if len(times) > 1 else times))
     return result
-

@@ -101,7 +101,9 @@ def convert(model, mode="float32", calibration_clips=None, uint8_io=False):
 
 def _describe_conversion_error(error):
     text = str(error)
-    ops = sorted(set(re.findall(r"'(tf\.[A-Za-z0-9_]+)'", text)) | set(re.findall(r"\b(tf\.[A-Z][A-Za-z0-9_]+)\b", text)))
+    ops = sorted(
+        set(re.findall(r"'(tf\.[A-Za-z0-9_]+)'", text)) | set(re.findall(r"\b(tf\.[A-Z][A-Za-z0-9_]+)\b", text))
+    )
     if ops:
         return (
             "The model uses TensorFlow ops with no TFLite builtin kernel: "

@@ -37,7 +37,9 @@ def mobile_violations(graph):
     for op in graph["ops"]:
         if op["custom_code"] is not None:
             kind = "Flex (TensorFlow) op" if op["custom_code"].startswith("Flex") else "custom op"
-            problems.append(f"{kind} {op['custom_code']} (operator #{op['index']}); only TFLite builtin ops are allowed")
+            problems.append(
+                f"{kind} {op['custom_code']} (operator #{op['index']}); only TFLite builtin ops are allowed"
+            )
         elif op["op"] in FORBIDDEN_BUILTINS:
             problems.append(f"{op['op']} (operator #{op['index']}) is not supported by mobile delegates")
     for tensor in graph["tensors"]:
@@ -85,7 +87,11 @@ def float_islands(graph):
         touched = [t for t in op["inputs"] + op["outputs"] if t >= 0 and not tensors[t]["constant"]]
         if not any(tensors[t]["type"] in FLOAT_TYPES for t in touched):
             continue
-        entry = {"index": op["index"], "op": op["op"], "output": tensors[op["outputs"][0]]["name"] if op["outputs"] else ""}
+        entry = {
+            "index": op["index"],
+            "op": op["op"],
+            "output": tensors[op["outputs"][0]]["name"] if op["outputs"] else "",
+        }
         if op["op"] in ("QUANTIZE", "DEQUANTIZE") and any(t in graph_io for t in touched):
             boundary.append(entry)
         else:

@@ -143,8 +143,13 @@ def plot_pareto(records, accuracy, path):
         dy = (10 + 9 * (rank // 2)) * (1 if rank % 2 == 0 else -1)
         right = x > middle
         ax.annotate(
-            _label(record, ", "), (x, y), textcoords="offset points", xytext=(-8 if right else 8, dy),
-            ha="right" if right else "left", fontsize=7, arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5},
+            _label(record, ", "),
+            (x, y),
+            textcoords="offset points",
+            xytext=(-8 if right else 8, dy),
+            ha="right" if right else "left",
+            fontsize=7,
+            arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5},
         )
     front = _pareto_front(points)
     ax.plot([points[i][0] for i in front], [points[i][1] for i in front], "--", color="grey", label="Pareto front")

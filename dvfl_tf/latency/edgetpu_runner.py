@@ -66,7 +66,12 @@ def benchmark_edgetpu_model(model_path, runs=10, warmup=1, library=EDGETPU_LIBRA
     compiled = compile_for_edgetpu(model_path, compiler=compiler)
     check_delegate_library(library)
     record = benchmark_host_model(
-        compiled, threads=1, delegate="edgetpu", runs=runs, warmup=warmup, device="Edge TPU (Coral)",
+        compiled,
+        threads=1,
+        delegate="edgetpu",
+        runs=runs,
+        warmup=warmup,
+        device="Edge TPU (Coral)",
         delegate_library=library,
     )
     record.target = "edgetpu"

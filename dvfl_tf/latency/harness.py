@@ -81,7 +81,8 @@ def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=
                                 tmp, f"dense_reference_{precision}_{macs / 1e9:.2f}gmac.tflite"
                             )
                             reference_paths[key] = (
-                                reference_path, build_dense_reference(macs, reference_path, precision=precision)
+                                reference_path,
+                                build_dense_reference(macs, reference_path, precision=precision),
                             )
                         reference = reference_paths[key]
                     if reference and delegate != "keras-graph":
@@ -99,7 +100,9 @@ def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=
     return records + references
 
 
-def run_benchmarks(model_paths, target="host", threads=(1,), delegates=None, runs=10, warmup=2, roofline=False, **target_options):
+def run_benchmarks(
+    model_paths, target="host", threads=(1,), delegates=None, runs=10, warmup=2, roofline=False, **target_options
+):
     """Records for `model_paths` on `target` ("host", "android" or "edgetpu")."""
     if target not in TARGETS:
         raise ValueError(f"`target` must be one of {TARGETS}. Received: target={target!r}")
@@ -118,11 +121,18 @@ def run_benchmarks(model_paths, target="host", threads=(1,), delegates=None, run
         raise BenchmarkError("--roofline is measured on the host (--target host) only.")
     if target == "android":
         records = benchmark_android(
-            model_paths, threads=threads, delegates=delegates or ("xnnpack",), runs=runs, warmup=warmup, **target_options
+            model_paths,
+            threads=threads,
+            delegates=delegates or ("xnnpack",),
+            runs=runs,
+            warmup=warmup,
+            **target_options,
         )
     else:
         records = [benchmark_edgetpu_model(path, runs=runs, warmup=warmup, **target_options) for path in model_paths]
-    for record, path in zip(records, [p for p in model_paths for _ in range(len(records) // len(model_paths))], strict=False):
+    for record, path in zip(
+        records, [p for p in model_paths for _ in range(len(records) // len(model_paths))], strict=False
+    ):
         try:
             macs, precision = _model_facts(path)
         except Exception:  # e.g. a compiled *_edgetpu.tflite whose custom op hides the layers

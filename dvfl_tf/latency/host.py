@@ -93,18 +93,36 @@ def benchmark_host_pair(model_path, reference_path, threads, delegate="xnnpack",
         raise BenchmarkError(f"No such model file: {model_path}")
     warmup = max(warmup, 1)
     spec = {
-        "model": model_path, "threads": int(threads), "delegate": delegate, "runs": runs, "warmup": warmup,
+        "model": model_path,
+        "threads": int(threads),
+        "delegate": delegate,
+        "runs": runs,
+        "warmup": warmup,
         "reference": reference_path,
     }
     figures = run_worker(spec)
     device = device or host_device_name()
     record = record_from_times(
-        os.path.basename(model_path), "host", device, int(threads), delegate, figures["init_ms"],
-        figures["times_ms"], warmup, figures["peak_memory_mb"],
+        os.path.basename(model_path),
+        "host",
+        device,
+        int(threads),
+        delegate,
+        figures["init_ms"],
+        figures["times_ms"],
+        warmup,
+        figures["peak_memory_mb"],
     )
     paired = figures["reference"]
     reference = record_from_times(
-        os.path.basename(reference_path), "host", device, int(threads), "xnnpack", paired["init_ms"],
-        paired["times_ms"], warmup, None,
+        os.path.basename(reference_path),
+        "host",
+        device,
+        int(threads),
+        "xnnpack",
+        paired["init_ms"],
+        paired["times_ms"],
+        warmup,
+        None,
     )
     return record, reference

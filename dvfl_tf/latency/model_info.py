@@ -99,8 +99,13 @@ def inspect_tflite(model_path):
         if len(op.inputs) > 1 and op.inputs[1] >= 0:
             weight_dtypes.add(tensors[op.inputs[1]].dtype)
     input_details = [
-        {"index": t.index, "name": t.name, "shape": list(t.shape), "dtype": t.dtype,
-         "quantization": (t.scale[0], t.zero_point[0]) if t.scale and t.zero_point else (0.0, 0)}
+        {
+            "index": t.index,
+            "name": t.name,
+            "shape": list(t.shape),
+            "dtype": t.dtype,
+            "quantization": (t.scale[0], t.zero_point[0]) if t.scale and t.zero_point else (0.0, 0),
+        }
         for t in (tensors[i] for i in graph.inputs)
     ]
     return TfliteModelInfo(

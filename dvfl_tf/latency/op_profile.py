@@ -152,7 +152,10 @@ def format_profile(timings, total_ms=None, reference_gmacs_per_s=None, top=25):
 
     def table(title, groups):
         lines.append("")
-        lines.append(f"{title:60s} {'ms':>8s} {'share':>6s} {'n':>4s} {'GMAC/s':>7s}" + ("  roofline" if reference_gmacs_per_s else ""))
+        lines.append(
+            f"{title:60s} {'ms':>8s} {'share':>6s} {'n':>4s} {'GMAC/s':>7s}"
+            + ("  roofline" if reference_gmacs_per_s else "")
+        )
         for key, group in list(groups.items())[:top]:
             rate = group["macs"] / 1e9 / (group["ms"] / 1e3) if group["macs"] and group["ms"] > 0 else None
             row = f"{key[:60]:60s} {group['ms']:8.1f} {group['ms'] / summed:6.1%} {group['count']:4d} "
@@ -161,7 +164,9 @@ def format_profile(timings, total_ms=None, reference_gmacs_per_s=None, top=25):
                 row += f"  {rate / reference_gmacs_per_s:7.0%}"
             lines.append(row)
 
-    table("op type (* = not delegated to XNNPACK)", summarize_by(timings, lambda t: t.op + ("" if t.delegated else " *")))
+    table(
+        "op type (* = not delegated to XNNPACK)", summarize_by(timings, lambda t: t.op + ("" if t.delegated else " *"))
+    )
     table("layer (all stages)", summarize_by(timings, layer_role))
     table("layer", summarize_by(timings, lambda t: f"{layer_path(t)}:{t.op}"))
     return "\n".join(lines)

@@ -110,8 +110,7 @@ def load_records(path):
         with open(path, newline="") as f:
             rows = list(csv.DictReader(f))
         return [
-            _record_from_dict({k: _parse_csv_value(k, v) for k, v in row.items() if k in FIELDS}, path)
-            for row in rows
+            _record_from_dict({k: _parse_csv_value(k, v) for k, v in row.items() if k in FIELDS}, path) for row in rows
         ]
     with open(path) as f:
         try:

@@ -114,4 +114,3 @@ def validate_distillation_args(temperature, alpha, divergence_kind):
         raise ValueError(f"`alpha` must be in [0, 1]. Received: alpha={alpha!r}")
     if divergence_kind not in DIVERGENCES:
         raise ValueError(f"`divergence` must be one of {DIVERGENCES}. Received: divergence={divergence_kind!r}")
-

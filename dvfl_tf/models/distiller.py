@@ -118,8 +118,17 @@ class Distiller(keras.Model):
     Sample weights are not supported (ignored, as before).
     """
 
-    def __init__(self, student, teacher=None, temperature=10.0, alpha=0.2, divergence="forward",
-                 distillation_losses=None, student_loss_weight=None, **kwargs):
+    def __init__(
+        self,
+        student,
+        teacher=None,
+        temperature=10.0,
+        alpha=0.2,
+        divergence="forward",
+        distillation_losses=None,
+        student_loss_weight=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         temperature, alpha, divergence = _keras_spelling(
             temperature, alpha, divergence, distillation_losses, student_loss_weight

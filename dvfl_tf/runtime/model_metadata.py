@@ -80,4 +80,3 @@ def load_labels(path):
     if not names:
         raise LabelsError(f"{path}: no class names in the file")
     return names
-

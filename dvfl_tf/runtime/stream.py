@@ -128,9 +128,7 @@ class TFLiteStreamClassifier(VideoClassifier):
         """Logits after each step (steps, num_classes) of a whole clip (T, H, W, 3), from a fresh state."""
         clip = np.asarray(clip, np.float32)
         if len(clip) % self.tubelet_size:
-            raise ValueError(
-                f"A clip of {len(clip)} frames is not a whole number of tubelets of {self.tubelet_size}."
-            )
+            raise ValueError(f"A clip of {len(clip)} frames is not a whole number of tubelets of {self.tubelet_size}.")
         self.reset()
         ts = self.tubelet_size
         return np.stack([self.step_logits(clip[i : i + ts]) for i in range(0, len(clip), ts)])

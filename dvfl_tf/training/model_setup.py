@@ -36,8 +36,16 @@ def load_official_checkpoint_into(model, checkpoint_path, require_complete=False
     return start_from_pretrained(model, checkpoint_path, require_complete=require_complete)
 
 
-def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path_rate=None, overrides=None,
-                  init_checkpoint=None, class_names=None):
+def build_or_load(
+    spec,
+    num_classes,
+    num_frames=None,
+    image_size=None,
+    drop_path_rate=None,
+    overrides=None,
+    init_checkpoint=None,
+    class_names=None,
+):
     """A classifier from a preset name or a `.keras` file, checked against `num_classes`.
 
     A preset gets fresh weights (then the pretrained start from `init_checkpoint`,
@@ -63,9 +71,7 @@ def build_or_load(spec, num_classes, num_frames=None, image_size=None, drop_path
             **(overrides or {}),
         )
     else:
-        raise ModelSpecError(
-            f"A model is a preset ({', '.join(sorted(PRESETS))}) or a .keras file. Received: {spec!r}"
-        )
+        raise ModelSpecError(f"A model is a preset ({', '.join(sorted(PRESETS))}) or a .keras file. Received: {spec!r}")
     if init_checkpoint:
         load_official_checkpoint_into(model, init_checkpoint)
     got = model_num_classes(model)
@@ -86,7 +92,5 @@ def load_teacher(spec, num_classes, teacher_preset="video_focalnet_base", num_fr
         load_official_checkpoint_into(model, spec, require_complete=True)
         return model
     if not str(spec).endswith(".keras"):
-        raise ModelSpecError(
-            f"The teacher is a .keras file or a checkpoint (.pth, .safetensors). Received: {spec!r}"
-        )
+        raise ModelSpecError(f"The teacher is a .keras file or a checkpoint (.pth, .safetensors). Received: {spec!r}")
     return build_or_load(spec, num_classes)

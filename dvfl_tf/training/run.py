@@ -88,8 +88,9 @@ def read_state(run_dir):
     return {}
 
 
-def train_run(config, build_models, train_data, steps_per_epoch, validation_data=None, validation_steps=None,
-              strategy=None):
+def train_run(
+    config, build_models, train_data, steps_per_epoch, validation_data=None, validation_steps=None, strategy=None
+):
     """Trains (or distils) as configured; resumes the run in `config.output` if it was interrupted.
 
     Args:
@@ -112,8 +113,11 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         strategy = make_strategy(config.strategy, config.tpu_address or None)
     chief = is_chief(strategy)  # only the chief writes the run directory
     if strategy.num_replicas_in_sync > 1:
-        print(f"{config.strategy} ({type(strategy).__name__}): {strategy.num_replicas_in_sync} replicas in sync, "
-              f"this worker is {'the' if chief else 'not the'} chief.", flush=True)
+        print(
+            f"{config.strategy} ({type(strategy).__name__}): {strategy.num_replicas_in_sync} replicas in sync, "
+            f"this worker is {'the' if chief else 'not the'} chief.",
+            flush=True,
+        )
     state_path = os.path.join(config.output, "state.json")
     backup_dir = os.path.join(config.output, "backup")
     state = read_state(config.output)
@@ -122,8 +126,10 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
     # Read-only: a foreign folder, another configuration, or a smaller --epochs is refused here.
     extension = check_run_dir(config.output, config.to_dict(), epochs_done)
     if extension is None and state.get("status") == "complete" and state.get("epochs_done", 0) >= config.epochs:
-        print(f"{config.output}: this run finished already ({state.get('epochs_done')} epochs); nothing to do. "
-              "Give a larger --epochs to extend it.")
+        print(
+            f"{config.output}: this run finished already ({state.get('epochs_done')} epochs); nothing to do. "
+            "Give a larger --epochs to extend it."
+        )
         return state
     if extension is None and epochs_done >= config.epochs:
         # Killed after the last epoch was saved but before the run was marked complete.
@@ -143,7 +149,9 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         distiller = Distiller(
             student, teacher, temperature=config.temperature, alpha=config.alpha, divergence=config.divergence
         )
-        schedule = WarmupCosine(config.peak_lr(), total_steps, warmup_steps, min_lr=min(config.min_lr, config.peak_lr()))
+        schedule = WarmupCosine(
+            config.peak_lr(), total_steps, warmup_steps, min_lr=min(config.min_lr, config.peak_lr())
+        )
         optimizer = build_optimizer(
             student,
             schedule,
@@ -164,14 +172,18 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         create_run_dir(config.output, config.to_dict(), extension)
         truncate_history(history_csv, epochs_done)
     if extension:
-        print(f"Extending {config.output} from {extension['epochs'][0]} to {extension['epochs'][1]} epochs "
-              f"(the schedule change is recorded in config.json).")
+        print(
+            f"Extending {config.output} from {extension['epochs'][0]} to {extension['epochs'][1]} epochs "
+            f"(the schedule change is recorded in config.json)."
+        )
     if epochs_done:
         note = ""
         if state.get("status") == "nan":
             note = " (the last finite epoch; the previous attempt stopped on a non-finite loss)"
-        print(f"Resuming {config.output} from epoch {epochs_done + 1} of {config.epochs}: epochs 1-{epochs_done} "
-              f"are done{note}.")
+        print(
+            f"Resuming {config.output} from epoch {epochs_done + 1} of {config.epochs}: epochs 1-{epochs_done} "
+            f"are done{note}."
+        )
 
     monitor = "val_top1" if validation_data is not None else "top1"
     guard = FiniteGuard()
@@ -202,8 +214,11 @@ def train_run(config, build_models, train_data, steps_per_epoch, validation_data
         verbose=config.verbose,
     )
     if not chief:
-        return {"chief": False, "status": "nan" if guard.stopped is not None else "complete",
-                "epochs_done": config.epochs if guard.stopped is None else None}
+        return {
+            "chief": False,
+            "status": "nan" if guard.stopped is not None else "complete",
+            "epochs_done": config.epochs if guard.stopped is None else None,
+        }
     state = read_state(config.output)
     if guard.stopped is not None:
         # The CSV logged the rejected epoch: keep one row per saved epoch, so a rerun appends after them.
@@ -223,10 +238,14 @@ def nan_message(output, stopped, epochs_done):
     where = f"epoch {stopped['epoch']}" + (f", batch {stopped['batch']}" if stopped.get("batch") else "")
     what = f"The loss became {stopped['loss']}" if stopped.get("loss") is not None else "The weights became non-finite"
     if epochs_done:
-        kept = (f"last.keras and best.keras in {output} hold epoch {epochs_done}, the last finite one "
-                "(best.keras: the best finite epoch up to it)")
+        kept = (
+            f"last.keras and best.keras in {output} hold epoch {epochs_done}, the last finite one "
+            "(best.keras: the best finite epoch up to it)"
+        )
     else:
         kept = f"no epoch finished with finite weights, so {output} holds no last.keras / best.keras"
-    return (f"{what} at {where}: training stopped; {kept}. Rerunning the same command resumes from epoch "
-            f"{epochs_done + 1}; try a lower --lr, more --warmup-epochs, or leave --mixed-precision off "
-            "(in a new --output).")
+    return (
+        f"{what} at {where}: training stopped; {kept}. Rerunning the same command resumes from epoch "
+        f"{epochs_done + 1}; try a lower --lr, more --warmup-epochs, or leave --mixed-precision off "
+        "(in a new --output)."
+    )

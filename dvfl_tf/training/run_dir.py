@@ -38,8 +38,11 @@ def _is_legacy_run(path):
             config = json.load(f)
     except (OSError, ValueError):
         return False
-    return (isinstance(config, dict) and {"epochs", "extra", "seed"} <= set(config)
-            and os.path.isfile(os.path.join(path, "state.json")))
+    return (
+        isinstance(config, dict)
+        and {"epochs", "extra", "seed"} <= set(config)
+        and os.path.isfile(os.path.join(path, "state.json"))
+    )
 
 
 def is_run_dir(path):
@@ -68,8 +71,9 @@ def claim_folder(path, earlier_output=None):
     os.makedirs(path, exist_ok=True)
     marker = os.path.join(path, MARKER)
     if not os.path.exists(marker):
-        atomic_write_json(marker, {"created_by": "dvfl-tf", "purpose": "marks a dvfl-tf output folder; do not delete"},
-                          sort_keys=True)
+        atomic_write_json(
+            marker, {"created_by": "dvfl-tf", "purpose": "marks a dvfl-tf output folder; do not delete"}, sort_keys=True
+        )
 
 
 def read_config(path):

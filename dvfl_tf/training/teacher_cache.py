@@ -57,8 +57,13 @@ def cache_teacher_logits(teacher, data_options, output_path, views=(2, 3), batch
     logits, labels = np.concatenate(logits), np.concatenate(labels)
     if len(kept) != len(logits):
         raise RuntimeError(f"{len(logits)} videos decoded but {len(kept)} expected; cannot align the cache.")
-    meta = {"format": CACHE_FORMAT, "views": list(views), "data": data_options.to_dict(), "paths": kept,
-            "class_names": index.class_names}
+    meta = {
+        "format": CACHE_FORMAT,
+        "views": list(views),
+        "data": data_options.to_dict(),
+        "paths": kept,
+        "class_names": index.class_names,
+    }
     with atomic_path(output_path) as temporary, open(temporary, "wb") as f:  # a file object: no ".npz" appended
         np.savez(f, logits=logits, labels=labels, meta=json.dumps(meta))
     return output_path
@@ -99,9 +104,16 @@ def offline_training_dataset(cache_path, batch_size, seed=0):
     options = DataOptions(**meta["data"])
     num_classes = len(meta["class_names"])
     records = [VideoRecord(path, int(label)) for path, label in zip(meta["paths"], labels, strict=True)]
-    config = ClipDatasetConfig(num_frames=options.num_frames, image_size=options.image_size, training=False,
-                               batch_size=1, views=tuple(meta["views"]), repeat=True,
-                               short_side=options.resolved_short_side(), dataset_name=options.dataset)
+    config = ClipDatasetConfig(
+        num_frames=options.num_frames,
+        image_size=options.image_size,
+        training=False,
+        batch_size=1,
+        views=tuple(meta["views"]),
+        repeat=True,
+        short_side=options.resolved_short_side(),
+        dataset_name=options.dataset,
+    )
     clips = clip_dataset(records, num_classes, config)
     cached = tf.data.Dataset.from_tensor_slices((logits, labels.astype("int64"))).repeat()
 

@@ -27,8 +27,9 @@ def _resolve_input_shape(model_spec, data_options):
     return data_options
 
 
-def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop_path_rate=None, overrides=None,
-          validate=True):
+def train(
+    config, data_options, model="vfl_net_nano", init_checkpoint=None, drop_path_rate=None, overrides=None, validate=True
+):
     """Trains `model` (preset or .keras) on labels alone (teacher fine-tuning or a from-scratch student).
 
     Same step as distillation with alpha = 0. Returns the run state.
@@ -41,22 +42,42 @@ def train(config, data_options, model="vfl_net_nano", init_checkpoint=None, drop
         data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
     )
     config.extra.update(
-        job="train", model=str(model), init_checkpoint=init_checkpoint, drop_path_rate=drop_path_rate,
-        overrides=overrides or {}, data=data_options.to_dict(), class_names=index.class_names,
+        job="train",
+        model=str(model),
+        init_checkpoint=init_checkpoint,
+        drop_path_rate=drop_path_rate,
+        overrides=overrides or {},
+        data=data_options.to_dict(),
+        class_names=index.class_names,
     )
 
     def build():
         student = build_or_load(
-            model, index.num_classes, data_options.num_frames, data_options.image_size, drop_path_rate, overrides,
-            init_checkpoint, class_names=index.class_names,
+            model,
+            index.num_classes,
+            data_options.num_frames,
+            data_options.image_size,
+            drop_path_rate,
+            overrides,
+            init_checkpoint,
+            class_names=index.class_names,
         )
         return student, None
 
     return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)
 
 
-def distill(config, data_options, teacher, student="vfl_net_nano", teacher_preset="video_focalnet_base",
-            drop_path_rate=None, overrides=None, validate=True, student_init=None):
+def distill(
+    config,
+    data_options,
+    teacher,
+    student="vfl_net_nano",
+    teacher_preset="video_focalnet_base",
+    drop_path_rate=None,
+    overrides=None,
+    validate=True,
+    student_init=None,
+):
     """Distils `teacher` (.keras or a fine-tuned checkpoint) into `student` (preset or .keras).
 
     `student_init`: a pretrained checkpoint the student starts from (DVFL-Net: an
@@ -71,8 +92,14 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
         data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
     )
     config.extra.update(
-        job="distill", teacher=str(teacher), teacher_preset=teacher_preset, student=str(student),
-        student_init=student_init, drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict(),
+        job="distill",
+        teacher=str(teacher),
+        teacher_preset=teacher_preset,
+        student=str(student),
+        student_init=student_init,
+        drop_path_rate=drop_path_rate,
+        overrides=overrides or {},
+        data=data_options.to_dict(),
         class_names=index.class_names,
     )
 
@@ -81,23 +108,38 @@ def distill(config, data_options, teacher, student="vfl_net_nano", teacher_prese
             teacher, index.num_classes, teacher_preset, data_options.num_frames, data_options.image_size
         )
         student_model = build_or_load(
-            student, index.num_classes, data_options.num_frames, data_options.image_size, drop_path_rate, overrides,
-            student_init, class_names=index.class_names,
+            student,
+            index.num_classes,
+            data_options.num_frames,
+            data_options.image_size,
+            drop_path_rate,
+            overrides,
+            student_init,
+            class_names=index.class_names,
         )
         return student_model, teacher_model
 
     return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)
 
 
-def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_rate=None, overrides=None,
-                    validate=True, student_init=None):
+def distill_offline(
+    config,
+    teacher_logits,
+    student="vfl_net_nano",
+    drop_path_rate=None,
+    overrides=None,
+    validate=True,
+    student_init=None,
+):
     """Distils from cached teacher logits (see `teacher_cache`); no teacher forward pass. Returns the run state."""
 
     refuse_foreign(config.output)
     if not os.path.isfile(teacher_logits):
         raise FileNotFoundError(f"Teacher-logit cache not found: {teacher_logits!r}")
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
-    train_ds, num_classes, videos, data_options = offline_training_dataset(teacher_logits, config.batch_size, config.seed)
+    train_ds, num_classes, videos, data_options = offline_training_dataset(
+        teacher_logits, config.batch_size, config.seed
+    )
     class_names = cache_class_names(teacher_logits)
     steps = config.steps_per_epoch or max(1, videos // config.batch_size)
     val_ds = val_steps = None
@@ -105,12 +147,27 @@ def distill_offline(config, teacher_logits, student="vfl_net_nano", drop_path_ra
         index = load_dataset_index(data_options)
         val_ds = evaluation_dataset(data_options, index, config.batch_size, repeat=True)
         val_steps = evaluation_steps(index, data_options.eval_split, config.batch_size)
-    config.extra.update(job="distill_offline", teacher_logits=str(teacher_logits), student=str(student),
-                        student_init=student_init, drop_path_rate=drop_path_rate, overrides=overrides or {}, data=data_options.to_dict(),
-                        class_names=class_names)
+    config.extra.update(
+        job="distill_offline",
+        teacher_logits=str(teacher_logits),
+        student=str(student),
+        student_init=student_init,
+        drop_path_rate=drop_path_rate,
+        overrides=overrides or {},
+        data=data_options.to_dict(),
+        class_names=class_names,
+    )
 
     def build():
-        return build_or_load(student, num_classes, data_options.num_frames, data_options.image_size, drop_path_rate,
-                             overrides, student_init, class_names=class_names), None
+        return build_or_load(
+            student,
+            num_classes,
+            data_options.num_frames,
+            data_options.image_size,
+            drop_path_rate,
+            overrides,
+            student_init,
+            class_names=class_names,
+        ), None
 
     return train_run(config, build, train_ds, steps, val_ds, val_steps, strategy=strategy)

@@ -40,10 +40,24 @@ def tiny_models(tmp_path_factory):
 
 def _record(model, precision, median, gmacs, threads=1, roofline_fraction=None):
     return BenchmarkRecord(
-        model=model, target="host", device="cpu", threads=threads, delegate="xnnpack", init_ms=10.0,
-        first_ms=median * 1.2, mean_ms=median * 1.01, median_ms=median, p90_ms=median * 1.05, min_ms=median * 0.98,
-        std_ms=median * 0.02, peak_memory_mb=300.0, runs=10, precision=precision, gmacs=gmacs,
-        gmacs_per_s=gmacs / (median / 1e3), roofline_fraction=roofline_fraction,
+        model=model,
+        target="host",
+        device="cpu",
+        threads=threads,
+        delegate="xnnpack",
+        init_ms=10.0,
+        first_ms=median * 1.2,
+        mean_ms=median * 1.01,
+        median_ms=median,
+        p90_ms=median * 1.05,
+        min_ms=median * 0.98,
+        std_ms=median * 0.02,
+        peak_memory_mb=300.0,
+        runs=10,
+        precision=precision,
+        gmacs=gmacs,
+        gmacs_per_s=gmacs / (median / 1e3),
+        roofline_fraction=roofline_fraction,
     )
 
 

@@ -83,7 +83,9 @@ def test_parse_failed_run_is_a_clear_error():
 
 
 def test_record_from_output():
-    record = record_from_output(SAMPLE_OUTPUT, "vfl_net_nano_int8.tflite", "Pixel 7 (SoC gs201, Android 14)", 4, "xnnpack")
+    record = record_from_output(
+        SAMPLE_OUTPUT, "vfl_net_nano_int8.tflite", "Pixel 7 (SoC gs201, Android 14)", 4, "xnnpack"
+    )
     assert (record.target, record.threads, record.delegate, record.runs) == ("android", 4, "xnnpack", 20)
     assert record.mean_ms == pytest.approx(400.123)
     assert record.median_ms is None and record.p90_ms is None  # benchmark_model reports neither
@@ -96,8 +98,13 @@ def test_device_command_flags():
         "/data/local/tmp/benchmark_model", "/data/local/tmp/m.tflite", 4, "gpu", runs=30, warmup=3, taskset="f0"
     )
     assert command.startswith("taskset f0 /data/local/tmp/benchmark_model --graph=/data/local/tmp/m.tflite")
-    for flag in ("--num_threads=4", "--num_runs=30", "--warmup_runs=3", "--use_gpu=true",
-                 "--report_peak_memory_footprint=true"):
+    for flag in (
+        "--num_threads=4",
+        "--num_runs=30",
+        "--warmup_runs=3",
+        "--use_gpu=true",
+        "--report_peak_memory_footprint=true",
+    ):
         assert flag in command.split()
     assert "--use_xnnpack=false" in benchmark_model_command("b", "g", 1, "builtin", 1, 1)
     with pytest.raises(ValueError, match="delegate"):
@@ -114,7 +121,7 @@ def _fake_adb(directory, devices_output):
     # `adb devices` listing, as adb does when no phone or an unauthorised phone is attached.
     path = os.path.join(directory, "adb")
     with open(path, "w") as f:
-        f.write("#!/bin/sh\nif [ \"$1\" = devices ]; then printf '%s'; exit 0; fi\nexit 1\n" % devices_output)
+        f.write(f"#!/bin/sh\nif [ \"$1\" = devices ]; then printf '{devices_output}'; exit 0; fi\nexit 1\n")
     os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
     return path
 

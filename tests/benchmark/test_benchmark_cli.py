@@ -35,8 +35,16 @@ def test_android_without_adb_is_a_clear_error(tiny_models, tmp_path):
     binary.write_bytes(b"x")
     result = CliRunner().invoke(
         main,
-        ["benchmark", tiny_models["float32"], "--target", "android", "--benchmark-binary", str(binary),
-         "--adb", "adb-absent"],
+        [
+            "benchmark",
+            tiny_models["float32"],
+            "--target",
+            "android",
+            "--benchmark-binary",
+            str(binary),
+            "--adb",
+            "adb-absent",
+        ],
     )
     assert result.exit_code == 1
     assert "`adb-absent` not found on PATH" in result.output
@@ -46,13 +54,25 @@ def test_json_and_csv_output(tiny_models, tmp_path):
     csv_path = tmp_path / "r.csv"
     result = CliRunner().invoke(
         main,
-        ["benchmark", tiny_models["float32"], "--threads", "1,2", "--runs", "2", "--warmup", "1", "--json",
-         "--csv", str(csv_path)],
+        [
+            "benchmark",
+            tiny_models["float32"],
+            "--threads",
+            "1,2",
+            "--runs",
+            "2",
+            "--warmup",
+            "1",
+            "--json",
+            "--csv",
+            str(csv_path),
+        ],
     )
     assert result.exit_code == 0, result.output
     records = json.loads(result.output)
     assert [(r["threads"], r["delegate"], r["precision"]) for r in records] == [
-        (1, "xnnpack", "float32"), (2, "xnnpack", "float32")
+        (1, "xnnpack", "float32"),
+        (2, "xnnpack", "float32"),
     ]
     assert all(r["runs"] == 2 and r["gmacs"] > 0 for r in records)
     assert len(csv_path.read_text().splitlines()) == 3
@@ -71,7 +91,9 @@ def test_compare_command(tmp_path, sample_records):
 
 
 def test_op_profile_command(tiny_models):
-    result = CliRunner().invoke(main, ["benchmark", tiny_models["float32"], "--op-profile", "--runs", "1", "--warmup", "0"])
+    result = CliRunner().invoke(
+        main, ["benchmark", tiny_models["float32"], "--op-profile", "--runs", "1", "--warmup", "0"]
+    )
     assert result.exit_code == 0, result.output
     assert "sum of per-op medians" in result.output
     # The op-type table lists every op type; the layer tables show the 25 slowest groups.
@@ -89,9 +111,23 @@ def test_json_stdout_stays_clean_with_roofline(tiny_models):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     completed = subprocess.run(
-        [sys.executable, "-m", "dvfl_tf", "benchmark", tiny_models["float32"], "--roofline", "--json", "--runs", "1",
-         "--warmup", "1"],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "dvfl_tf",
+            "benchmark",
+            tiny_models["float32"],
+            "--roofline",
+            "--json",
+            "--runs",
+            "1",
+            "--warmup",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     records = json.loads(completed.stdout)

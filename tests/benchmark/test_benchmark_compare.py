@@ -34,7 +34,11 @@ def test_compare_writes_readable_plots(tmp_path, sample_records):
     save_json(sample_records[:2], tmp_path / "a.json")
     save_csv(sample_records[2:], tmp_path / "b.csv")
     reports = []
-    for name, top1 in [("vfl_net_nano_float32", 0.645), ("vfl_net_nano_int8", 0.63), ("video_focalnet_base_float32", 0.79)]:
+    for name, top1 in [
+        ("vfl_net_nano_float32", 0.645),
+        ("vfl_net_nano_int8", 0.63),
+        ("video_focalnet_base_float32", 0.79),
+    ]:
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps({"model": name + ".tflite", "top1": top1}))
         reports.append(str(path))
@@ -54,4 +58,6 @@ def test_compare_without_matching_reports_is_a_clear_error(tmp_path, sample_reco
     save_json(sample_records, tmp_path / "a.json")
     (tmp_path / "other.json").write_text(json.dumps({"model": "unknown.tflite", "top1": 0.5}))
     with pytest.raises(ValueError, match="No benchmark record matches"):
-        compare_results([str(tmp_path / "a.json")], eval_reports=[str(tmp_path / "other.json")], plots_dir=str(tmp_path))
+        compare_results(
+            [str(tmp_path / "a.json")], eval_reports=[str(tmp_path / "other.json")], plots_dir=str(tmp_path)
+        )

@@ -7,8 +7,20 @@ from dvfl_tf.latency.records import BenchmarkRecord, load_records, save_csv, sav
 
 def _record(**overrides):
     values = dict(
-        model="m.tflite", target="host", device="cpu", threads=2, delegate="xnnpack", init_ms=5.0, first_ms=12.0,
-        mean_ms=10.0, median_ms=9.5, p90_ms=12.0, min_ms=8.0, std_ms=1.5, peak_memory_mb=100.0, runs=10,
+        model="m.tflite",
+        target="host",
+        device="cpu",
+        threads=2,
+        delegate="xnnpack",
+        init_ms=5.0,
+        first_ms=12.0,
+        mean_ms=10.0,
+        median_ms=9.5,
+        p90_ms=12.0,
+        min_ms=8.0,
+        std_ms=1.5,
+        peak_memory_mb=100.0,
+        runs=10,
     )
     values.update(overrides)
     return BenchmarkRecord(**values)

@@ -68,18 +68,24 @@ def test_flip_mirrors_and_no_augment_is_centre_crop():
 def test_colour_jitter_changes_colours_but_keeps_range():
     rng = np.random.default_rng(0)
     clip = rng.integers(0, 256, size=(2, 16, 16, 3), dtype=np.uint8)
-    params = {"flip": False, "grayscale": False,
-              "jitter": {"brightness": 1.3, "contrast": 0.7, "saturation": 1.2, "hue": 0.08, "order": [3, 1, 0, 2]}}
+    params = {
+        "flip": False,
+        "grayscale": False,
+        "jitter": {"brightness": 1.3, "contrast": 0.7, "saturation": 1.2, "hue": 0.08, "order": [3, 1, 0, 2]},
+    }
     out = augment_clip(clip, params, 16)
     assert not np.allclose(out, clip) and 0 <= out.min() and out.max() <= 255
 
 
-@pytest.mark.parametrize("config", [
-    MixupConfig(),
-    MixupConfig(cutmix_alpha=0.0),
-    MixupConfig(mixup_alpha=0.0),
-    MixupConfig(label_smoothing=0.0, mixup_alpha=0.0, cutmix_alpha=0.0),
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        MixupConfig(),
+        MixupConfig(cutmix_alpha=0.0),
+        MixupConfig(mixup_alpha=0.0),
+        MixupConfig(label_smoothing=0.0, mixup_alpha=0.0, cutmix_alpha=0.0),
+    ],
+)
 def test_mixup_cutmix_targets_sum_to_one(config):
     rng = np.random.default_rng(0)
     clips = rng.uniform(0, 255, size=(4, 2, 8, 8, 3)).astype(np.float32)
@@ -104,7 +110,10 @@ def test_cutmix_label_weight_matches_pasted_area():
 
 def test_label_smoothing_alone():
     targets = np.eye(4, dtype=np.float32)[[2, 0]]
-    _, soft = mix_batch(np.zeros((2, 1, 2, 2, 3), np.float32), targets,
-                        MixupConfig(mixup_alpha=0.0, cutmix_alpha=0.0, label_smoothing=0.1),
-                        np.random.default_rng(0))
+    _, soft = mix_batch(
+        np.zeros((2, 1, 2, 2, 3), np.float32),
+        targets,
+        MixupConfig(mixup_alpha=0.0, cutmix_alpha=0.0, label_smoothing=0.1),
+        np.random.default_rng(0),
+    )
     assert np.allclose(soft[0], [0.025, 0.025, 0.925, 0.025])

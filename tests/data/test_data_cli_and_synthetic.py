@@ -36,8 +36,9 @@ def test_check_data_clean_tree_and_clear_layout_errors(hmdb51_tree, tmp_path):
     result = CliRunner().invoke(main, ["check-data", "--dataset", "ucf101", "--data-root", hmdb51_tree])
     assert result.exit_code == 1
     assert "Error:" in result.output and os.path.join(hmdb51_tree, "ucfTrainTestlist") in result.output
-    result = CliRunner().invoke(main, ["check-data", "--dataset", "list", "--data-root", str(tmp_path),
-                                       "--list", "train"])
+    result = CliRunner().invoke(
+        main, ["check-data", "--dataset", "list", "--data-root", str(tmp_path), "--list", "train"]
+    )
     assert result.exit_code != 0 and "NAME=PATH" in result.output
 
 
@@ -50,8 +51,24 @@ def test_cli_help_lists_data_commands():
 
 def test_make_synthetic_writes_real_videos_in_hmdb51_layout(tmp_path):
     out = str(tmp_path / "syn")
-    result = CliRunner().invoke(main, ["make-synthetic", "--output", out, "--num-classes", "3", "--train-per-class",
-                                       "2", "--test-per-class", "1", "--image-size", "32", "--num-frames", "8"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "make-synthetic",
+            "--output",
+            out,
+            "--num-classes",
+            "3",
+            "--train-per-class",
+            "2",
+            "--test-per-class",
+            "1",
+            "--image-size",
+            "32",
+            "--num-frames",
+            "8",
+        ],
+    )
     assert result.exit_code == 0, result.output
     index = load_index("hmdb51", out)
     assert index.name == "synthetic"  # so the pipeline keeps flipping off
@@ -69,8 +86,16 @@ def test_make_synthetic_writes_real_videos_in_hmdb51_layout(tmp_path):
 
 def test_synthetic_default_cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("DVFL_TF_CACHE", str(tmp_path / "cache"))
-    index = load_index("synthetic", None, num_classes=2, train_per_class=1, test_per_class=1, unused_per_class=0,
-                       image_size=32, num_frames=6)
+    index = load_index(
+        "synthetic",
+        None,
+        num_classes=2,
+        train_per_class=1,
+        test_per_class=1,
+        unused_per_class=0,
+        image_size=32,
+        num_frames=6,
+    )
     assert index.num_classes == 2 and all(r.path.startswith(str(tmp_path / "cache")) for r in index.records("train"))
 
 

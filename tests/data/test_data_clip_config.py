@@ -7,9 +7,19 @@ from dvfl_tf.data.clip_config import ClipDatasetConfig
 
 
 def test_config_round_trips_through_json_and_resolves_the_same_recipe():
-    config = ClipDatasetConfig(training=True, batch_size=4, num_frames=4, image_size=32, short_side=40, seed=9,
-                               augment={"flip": False, "hue": 0.05}, mixup=MixupConfig(label_smoothing=0.2),
-                               dataset_name="hmdb51", sampling="dense", frame_interval=2)
+    config = ClipDatasetConfig(
+        training=True,
+        batch_size=4,
+        num_frames=4,
+        image_size=32,
+        short_side=40,
+        seed=9,
+        augment={"flip": False, "hue": 0.05},
+        mixup=MixupConfig(label_smoothing=0.2),
+        dataset_name="hmdb51",
+        sampling="dense",
+        frame_interval=2,
+    )
     restored = ClipDatasetConfig.from_config(json.loads(json.dumps(config.get_config())))
     assert restored.augment_config() == config.augment_config()
     assert restored.augment_config().flip is False and restored.augment_config().hue == 0.05

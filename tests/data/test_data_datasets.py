@@ -20,9 +20,11 @@ def test_hmdb51_tags_and_sorted_classes(hmdb51_tree):
     index = load_index("hmdb51", hmdb51_tree)
     assert index.class_names == ["brush_hair", "cartwheel", "catch"]
     assert _names(index.records("train")) == sorted(
-        (f"{c}_video_{i}.avi", label) for label, c in enumerate(index.class_names) for i in (0, 1))
+        (f"{c}_video_{i}.avi", label) for label, c in enumerate(index.class_names) for i in (0, 1)
+    )
     assert _names(index.records("test")) == sorted(
-        (f"{c}_video_2.avi", label) for label, c in enumerate(index.class_names))
+        (f"{c}_video_2.avi", label) for label, c in enumerate(index.class_names)
+    )
     assert index.problems == []
     split2 = load_index("hmdb51", hmdb51_tree, split=2)
     assert len(split2.records("train")) == 9 and len(split2.records("test")) == 3
@@ -38,8 +40,12 @@ def test_hmdb51_custom_split_dir_and_missing_video(hmdb51_tree, tmp_path):
     os.remove(os.path.join(hmdb51_tree, "catch", "catch_video_0.avi"))
     index = load_index("hmdb51", hmdb51_tree, split_dir=str(moved))
     assert len(index.records("train")) == 5
-    assert index.problems == [{"path": os.path.join(hmdb51_tree, "catch", "catch_video_0.avi"),
-                               "reason": "listed in the split file but missing on disk"}]
+    assert index.problems == [
+        {
+            "path": os.path.join(hmdb51_tree, "catch", "catch_video_0.avi"),
+            "reason": "listed in the split file but missing on disk",
+        }
+    ]
 
 
 def test_hmdb51_missing_class_folder_and_empty_split_are_errors(hmdb51_tree, helpers, tmp_path):
@@ -72,13 +78,20 @@ def test_ucf101_official_lists_with_case_mismatch(tmp_path, helpers):
     lists = os.path.join(root, "ucfTrainTestlist")
     _write(os.path.join(lists, "classInd.txt"), "1 ApplyEyeMakeup\n2 HandstandPushups\n")
     for n in (1, 2, 3):
-        _write(os.path.join(lists, f"trainlist0{n}.txt"),
-               "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\nHandStandPushups/v_HandStandPushups_g08_c01.avi 2\n")
-        _write(os.path.join(lists, f"testlist0{n}.txt"),
-               "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi\nHandStandPushups/v_HandStandPushups_g01_c01.avi\n")
+        _write(
+            os.path.join(lists, f"trainlist0{n}.txt"),
+            "ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi 1\nHandStandPushups/v_HandStandPushups_g08_c01.avi 2\n",
+        )
+        _write(
+            os.path.join(lists, f"testlist0{n}.txt"),
+            "ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi\nHandStandPushups/v_HandStandPushups_g01_c01.avi\n",
+        )
     index = load_index("ucf101", root, split=2)
     assert index.class_names == classes
-    assert _names(index.records("train")) == [("v_ApplyEyeMakeup_g08_c01.avi", 0), ("v_HandStandPushups_g08_c01.avi", 1)]
+    assert _names(index.records("train")) == [
+        ("v_ApplyEyeMakeup_g08_c01.avi", 0),
+        ("v_HandStandPushups_g08_c01.avi", 1),
+    ]
     assert _names(index.records("test")) == [("v_ApplyEyeMakeup_g01_c01.avi", 0), ("v_HandStandPushups_g01_c01.avi", 1)]
     assert all(os.path.isfile(r.path) for r in index.records("test"))
     os.remove(os.path.join(lists, "testlist02.txt"))
@@ -105,15 +118,27 @@ def test_ucf50_leave_one_group_out(tmp_path, helpers):
 
 def test_ssv2_templates_without_brackets_and_webm(tmp_path, helpers):
     root = str(tmp_path / "ssv2")
-    templates = ["Pushing something from left to right", "Pushing something from right to left",
-                 "Putting something on a surface"]
-    helpers.write_json(os.path.join(root, "something-something-v2-labels.json"),
-                       {t: str(i) for i, t in enumerate(templates)})
-    train = [{"id": "11", "label": "pushing a cup from left to right", "template": "Pushing [something] from left to right",
-              "placeholders": ["a cup"]},
-             {"id": "12", "template": "Putting [something] on a surface"}]
-    validation = [{"id": "21", "template": "Pushing [something] from right to left"},
-                  {"id": "22", "template": "Pushing [something] from right to left"}]  # 22 missing on disk
+    templates = [
+        "Pushing something from left to right",
+        "Pushing something from right to left",
+        "Putting something on a surface",
+    ]
+    helpers.write_json(
+        os.path.join(root, "something-something-v2-labels.json"), {t: str(i) for i, t in enumerate(templates)}
+    )
+    train = [
+        {
+            "id": "11",
+            "label": "pushing a cup from left to right",
+            "template": "Pushing [something] from left to right",
+            "placeholders": ["a cup"],
+        },
+        {"id": "12", "template": "Putting [something] on a surface"},
+    ]
+    validation = [
+        {"id": "21", "template": "Pushing [something] from right to left"},
+        {"id": "22", "template": "Pushing [something] from right to left"},
+    ]  # 22 missing on disk
     helpers.write_json(os.path.join(root, "something-something-v2-train.json"), train)
     helpers.write_json(os.path.join(root, "something-something-v2-validation.json"), validation)
     for vid in ("11", "12", "21"):
@@ -127,8 +152,12 @@ def test_ssv2_templates_without_brackets_and_webm(tmp_path, helpers):
 
 def test_kinetics400_csv_with_and_without_class_folders_and_missing_clips(tmp_path, helpers):
     root = str(tmp_path / "k400")
-    rows = [("abseiling", "aaa", 14, 24, "train"), ("zumba", "bbb", 0, 10, "train"),
-            ("zumba", "ccc", 3.0, 13.0, "val"), ("abseiling", "ddd", 5, 15, "val")]
+    rows = [
+        ("abseiling", "aaa", 14, 24, "train"),
+        ("zumba", "bbb", 0, 10, "train"),
+        ("zumba", "ccc", 3.0, 13.0, "val"),
+        ("abseiling", "ddd", 5, 15, "val"),
+    ]
     os.makedirs(os.path.join(root, "annotations"))
     for split in ("train", "val"):
         with open(os.path.join(root, "annotations", f"{split}.csv"), "w", newline="") as handle:
@@ -157,8 +186,12 @@ def test_list_files_csv_names_and_space_ints(tmp_path, helpers):
     assert _names(index.records("train")) == [("x.avi", 1), ("z.avi", 0)]
     _write(os.path.join(tmp_path, "l", "tr.txt"), "a/x.avi 2\nb/z.avi 0\n")
     _write(os.path.join(tmp_path, "l", "names.txt"), "1 run\n2 jump\n3 walk\n")
-    index = load_index("list", root, lists={"train": str(tmp_path / "l" / "tr.txt")},
-                       class_names_file=str(tmp_path / "l" / "names.txt"))
+    index = load_index(
+        "list",
+        root,
+        lists={"train": str(tmp_path / "l" / "tr.txt")},
+        class_names_file=str(tmp_path / "l" / "names.txt"),
+    )
     assert index.class_names == ["run", "jump", "walk"]
     assert _names(index.records("train")) == [("x.avi", 2), ("z.avi", 0)]
 
@@ -180,8 +213,10 @@ def test_dvfl_net_csvs_with_header_absolute_paths_and_label_offset(tmp_path, hel
     for path in paths:
         helpers.write_marker_video(path, 4)
     # csv_writer.py: a header, absolute paths, class folders numbered from 2.
-    _write(os.path.join(root, "train.csv"),
-           "Video Path,Directory Number\n" + "".join(f"{p},{2 + (i // 2)}\n" for i, p in enumerate(paths)))
+    _write(
+        os.path.join(root, "train.csv"),
+        "Video Path,Directory Number\n" + "".join(f"{p},{2 + (i // 2)}\n" for i, p in enumerate(paths)),
+    )
     _write(os.path.join(root, "labels.csv"), "id,name\n1,Basketball\n0,BaseballPitch\n")
     index = load_index("list", root, class_names_file=os.path.join(root, "labels.csv"), label_offset=2)
     assert index.class_names == ["BaseballPitch", "Basketball"]

@@ -20,8 +20,13 @@ from dvfl_tf.data.video_io import (
 
 def test_video_io_does_not_import_tensorflow():
     code = "import sys, dvfl_tf.data.video_io, dvfl_tf.data.datasets, dvfl_tf.data.augment; print('tensorflow' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -36,10 +41,13 @@ def test_read_video_is_rgb_in_order_and_resizes_short_side(tmp_path, helpers):
     assert small.shape == (8, 20, 28, 3)
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"", "empty file"),
-    (b"definitely not a video" * 100, "cannot open"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"", "empty file"),
+        (b"definitely not a video" * 100, "cannot open"),
+    ],
+)
 def test_broken_files_raise_with_path_and_reason(tmp_path, content, reason):
     path = tmp_path / "broken.avi"
     path.write_bytes(content)

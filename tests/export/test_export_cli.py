@@ -10,13 +10,24 @@ from dvfl_tf.cli import main
 def test_help_lists_modes():
     result = CliRunner().invoke(main, ["export-tflite", "--help"])
     assert result.exit_code == 0
-    for flag in ("--int8", "--fp16", "--dynamic-range", "--int16x8", "--uint8-io", "--edgetpu", "--calibration-dataset", "--report"):
+    for flag in (
+        "--int8",
+        "--fp16",
+        "--dynamic-range",
+        "--int16x8",
+        "--uint8-io",
+        "--edgetpu",
+        "--calibration-dataset",
+        "--report",
+    ):
         assert flag in result.output
 
 
 def test_usage_errors(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(main, ["export-tflite", "--preset", "vfl_net_nano", "--int8", "--fp16", "-o", str(tmp_path / "x.tflite")])
+    result = runner.invoke(
+        main, ["export-tflite", "--preset", "vfl_net_nano", "--int8", "--fp16", "-o", str(tmp_path / "x.tflite")]
+    )
     assert result.exit_code != 0 and "at most one" in result.output
     result = runner.invoke(main, ["export-tflite", "-o", str(tmp_path / "x.tflite")])
     assert result.exit_code != 0 and "MODEL_PATH or --preset" in result.output
@@ -33,7 +44,16 @@ def test_export_saved_keras_model_then_predict_both_formats(mini_classifier, tmp
     out = tmp_path / "mini.tflite"
     result = runner.invoke(
         main,
-        ["export-tflite", str(keras_path), "--labels", str(labels), "-o", str(out), "--report", str(tmp_path / "r.json")],
+        [
+            "export-tflite",
+            str(keras_path),
+            "--labels",
+            str(labels),
+            "-o",
+            str(out),
+            "--report",
+            str(tmp_path / "r.json"),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "max |logit diff|" in result.output
@@ -72,8 +92,23 @@ def test_export_calibrates_on_a_dataset_and_reports_accuracy(mini_classifier, tm
     report_path = tmp_path / "report.json"
     result = CliRunner().invoke(
         main,
-        ["export-tflite", str(keras_path), "--int8", "--calibration-dataset", "folder", "--data-root", str(root),
-         "--num-calibration", "4", "--num-verify", "3", "-o", str(tmp_path / "m.tflite"), "--report", str(report_path)],
+        [
+            "export-tflite",
+            str(keras_path),
+            "--int8",
+            "--calibration-dataset",
+            "folder",
+            "--data-root",
+            str(root),
+            "--num-calibration",
+            "4",
+            "--num-verify",
+            "3",
+            "-o",
+            str(tmp_path / "m.tflite"),
+            "--report",
+            str(report_path),
+        ],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(report_path.read_text())

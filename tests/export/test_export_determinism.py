@@ -30,11 +30,31 @@ def folder_dataset(tmp_path, video_writer):
 
 def _export_int8(model_path, data_root, output):
     """`dvfl-tf export-tflite --int8` in its own process, calibrated on the folder dataset's train split."""
-    command = [sys.executable, "-m", "dvfl_tf", "export-tflite", str(model_path), "--int8",
-               "--calibration-dataset", "folder", "--data-root", str(data_root),
-               "--num-calibration", "6", "--num-verify", "3", "-o", str(output)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    command = [
+        sys.executable,
+        "-m",
+        "dvfl_tf",
+        "export-tflite",
+        str(model_path),
+        "--int8",
+        "--calibration-dataset",
+        "folder",
+        "--data-root",
+        str(data_root),
+        "--num-calibration",
+        "6",
+        "--num-verify",
+        "3",
+        "-o",
+        str(output),
+    ]
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
 
 
 def _tensors(path):
@@ -52,8 +72,13 @@ def _tensors(path):
         quantization = detail["quantization_parameters"]
         # Weights and biases; activations hold no data before an invoke.
         value = np.array(interpreter.get_tensor(detail["index"])) if constant.get(detail["index"]) else None
-        tensors[detail["name"]] = (np.dtype(detail["dtype"]).name, tuple(detail["shape"]),
-                                   quantization["scales"], quantization["zero_points"], value)
+        tensors[detail["name"]] = (
+            np.dtype(detail["dtype"]).name,
+            tuple(detail["shape"]),
+            quantization["scales"],
+            quantization["zero_points"],
+            value,
+        )
     return tensors
 
 

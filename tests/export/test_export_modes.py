@@ -53,7 +53,15 @@ def test_report_json_written_with_required_keys(exports, tmp_path):
     path, _ = exports["int8"]
     with open(path.replace(".tflite", ".json")) as f:
         report = json.load(f)
-    for key in ("max_abs_logit_diff", "top1_agreement", "num_clips", "op_histogram", "file_size_bytes", "float_tensors", "latency_ms"):
+    for key in (
+        "max_abs_logit_diff",
+        "top1_agreement",
+        "num_clips",
+        "op_histogram",
+        "file_size_bytes",
+        "float_tensors",
+        "latency_ms",
+    ):
         assert key in report, key
 
 
@@ -83,8 +91,13 @@ def test_uint8_io_with_given_calibration_clips(mini_classifier, tmp_path):
 
     clips = synthetic_motion_clips(4, 2, 16, seed=5)
     report = export_tflite(
-        mini_classifier, tmp_path / "u8.tflite", mode="int8", uint8_io=True, calibration_clips=clips,
-        calibration_source="four clips", verify_clips=[(c, 0) for c in clips],
+        mini_classifier,
+        tmp_path / "u8.tflite",
+        mode="int8",
+        uint8_io=True,
+        calibration_clips=clips,
+        calibration_source="four clips",
+        verify_clips=[(c, 0) for c in clips],
     )
     assert report.input_details["dtype"] == "uint8"
     assert report.output_details["dtype"] == "uint8"

@@ -97,9 +97,23 @@ def test_streaming_script_prints_the_current_action(exports, tmp_path, class_nam
     script = pathlib.Path(__file__).resolve().parents[2] / "mobile" / "stream_predict.py"
     video = video_writer(tmp_path / "long.avi", num_frames=20)
     result = subprocess.run(
-        [sys.executable, str(script), "--model", exports["int8"][0], "--video", video, "--window", "6", "--stride", "5",
-         "--smooth", "2"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            str(script),
+            "--model",
+            exports["int8"][0],
+            "--video",
+            video,
+            "--window",
+            "6",
+            "--stride",
+            "5",
+            "--smooth",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()

@@ -11,8 +11,15 @@ import pytest
 from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips
 
 # dim 16, 32x32, 4 frames, two stages: both temporal kernels (3, 5), downsampling, pooling.
-STREAM_CONFIG = {"embed_dim": 16, "depths": [1, 1], "focal_levels": [2, 2], "focal_windows": [3, 3],
-                 "num_frames": 4, "image_size": 32, "causal": True}
+STREAM_CONFIG = {
+    "embed_dim": 16,
+    "depths": [1, 1],
+    "focal_levels": [2, 2],
+    "focal_windows": [3, 3],
+    "num_frames": 4,
+    "image_size": 32,
+    "causal": True,
+}
 CLASS_NAMES = ["walk", "run", "jump"]
 
 
@@ -40,8 +47,12 @@ def stream_exports(causal_classifier, tmp_path_factory):
     for mode in ("float32", "int8"):
         path = folder / f"stream_{mode}.tflite"
         report = export_stream_tflite(
-            causal_classifier, path, mode=mode, class_names=CLASS_NAMES,
-            calibration_clips=random_clips(8, 4, 32, seed=5), verify_clips=random_clips(2, 4, 32, seed=6),
+            causal_classifier,
+            path,
+            mode=mode,
+            class_names=CLASS_NAMES,
+            calibration_clips=random_clips(8, 4, 32, seed=5),
+            verify_clips=random_clips(2, 4, 32, seed=6),
         )
         result[mode] = (str(path), report)
     return result
@@ -165,7 +176,9 @@ def test_predict_stream_cli_prints_every_step(stream_exports, test_video):
     assert [line["frame"] for line in lines] == list(range(1, 13))
     assert all(line["label"] in CLASS_NAMES for line in lines)
     # A clip file is not a stream file: one clear line.
-    other = runner.invoke(main, ["predict", test_video, "--model", stream_exports["float32"][0] + ".missing", "--stream"])
+    other = runner.invoke(
+        main, ["predict", test_video, "--model", stream_exports["float32"][0] + ".missing", "--stream"]
+    )
     assert other.exit_code != 0 and "No such model file" in other.output
 
 
@@ -191,7 +204,9 @@ def test_export_cli_stream_refuses_a_non_causal_model(tmp_path, mini_classifier)
     result = CliRunner().invoke(main, ["export-tflite", path, "--stream", "-o", str(tmp_path / "s.tflite")])
     assert result.exit_code == 1 and "needs a causal backbone" in result.output
     assert not (tmp_path / "s.tflite").exists()
-    result = CliRunner().invoke(main, ["export-tflite", path, "--stream", "--edgetpu", "-o", str(tmp_path / "s.tflite")])
+    result = CliRunner().invoke(
+        main, ["export-tflite", path, "--stream", "--edgetpu", "-o", str(tmp_path / "s.tflite")]
+    )
     assert result.exit_code == 2 and "--stream cannot be combined" in result.output
 
 

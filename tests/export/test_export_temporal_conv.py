@@ -33,8 +33,16 @@ def _temporal_weights(graph, op_name):
 )
 def test_cheap_temporal_conv_exports_builtin_rank4_and_full_int8(tmp_path, temporal_conv, op_name, kernel_shape):
     # One stage, one block, 2 frames of 16x16 (as the export tests' mini model), 32 channels: 2 groups of 16.
-    model = tiny_classifier(num_classes=len(CLASS_NAMES), embed_dim=32, depths=[1], focal_levels=[2],
-                            focal_windows=[3], image_size=16, num_frames=2, temporal_conv=temporal_conv)
+    model = tiny_classifier(
+        num_classes=len(CLASS_NAMES),
+        embed_dim=32,
+        depths=[1],
+        focal_levels=[2],
+        focal_windows=[3],
+        image_size=16,
+        num_frames=2,
+        temporal_conv=temporal_conv,
+    )
     reports = {}
     for mode in ("float32", "int8"):
         path = tmp_path / f"{temporal_conv}_{mode}.tflite"

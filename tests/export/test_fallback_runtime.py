@@ -23,8 +23,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def fallback_python():
     python = os.environ.get("DVFL_TF_FALLBACK_PYTHON") or os.path.join(REPO, ".venv-tflite-runtime", "bin", "python")
     if not os.path.exists(python):
-        subprocess.run(["make", "-C", REPO, "fallback-runtime", f"PYTHON={sys.executable}"], check=True,
-                       capture_output=True, timeout=900)
+        subprocess.run(
+            ["make", "-C", REPO, "fallback-runtime", f"PYTHON={sys.executable}"],
+            check=True,
+            capture_output=True,
+            timeout=900,
+        )
     return python
 
 
@@ -39,7 +43,9 @@ def test_real_tflite_runtime_runs_the_exports_like_litert(fallback_python, expor
     clip = random_clips(1, 2, 16, seed=5)[0]
     np.save(tmp_path / "clip.npy", clip)
     paths = {mode: exports[mode][0] for mode in ("float32", "int8")}
-    result = _run(fallback_python, f"""
+    result = _run(
+        fallback_python,
+        f"""
         import json, numpy as np, tflite_runtime
         from dvfl_tf.runtime import TFLiteVideoClassifier
         clip = np.load({str(tmp_path / "clip.npy")!r})
@@ -48,7 +54,8 @@ def test_real_tflite_runtime_runs_the_exports_like_litert(fallback_python, expor
             classifier = TFLiteVideoClassifier(path)
             out[mode] = [classifier.backend, classifier.predict_logits(clip).tolist(), classifier.class_names]
         print(json.dumps(out))
-        """)
+        """,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["numpy"].startswith("1.") and out["tflite_runtime"] == "2.14.0"
@@ -68,12 +75,18 @@ def test_real_tflite_runtime_runs_the_exports_like_litert(fallback_python, expor
 def test_tflite_runtime_under_numpy2_is_detected_with_what_to_install(fallback_python, exports, tmp_path):
     # The real 2.14 package made importable next to NumPy 2 (this venv), with ai-edge-litert hidden: the
     # combination that fails with "SystemError ... returned a result with an exception set".
-    site = subprocess.run([fallback_python, "-c", "import tflite_runtime, os; print(os.path.dirname(tflite_runtime.__file__))"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [fallback_python, "-c", "import tflite_runtime, os; print(os.path.dirname(tflite_runtime.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     only = tmp_path / "only_tflite_runtime"
     only.mkdir()
     os.symlink(site, only / "tflite_runtime")
-    result = _run(sys.executable, f"""
+    result = _run(
+        sys.executable,
+        f"""
         import sys
         sys.modules["ai_edge_litert.interpreter"] = None
         import numpy
@@ -83,7 +96,9 @@ def test_tflite_runtime_under_numpy2_is_detected_with_what_to_install(fallback_p
             TFLiteVideoClassifier({exports["int8"][0]!r})
         except RuntimeNotFoundError as error:
             print("ERROR:", error)
-        """, extra_path=[str(only)])
+        """,
+        extra_path=[str(only)],
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     message = result.stdout.strip().splitlines()[-1]
     assert "tflite-runtime 2.14.0 was built for NumPy 1.x" in message

@@ -24,8 +24,10 @@ def test_tensors_and_io_agree_with_the_interpreter(exports):
     with open(path, "rb") as f:
         graph = read_tflite(f.read())
     interpreter = _interpreter(path)
-    for detail, index in [(interpreter.get_input_details()[0], graph.inputs[0]),
-                          (interpreter.get_output_details()[0], graph.outputs[0])]:
+    for detail, index in [
+        (interpreter.get_input_details()[0], graph.inputs[0]),
+        (interpreter.get_output_details()[0], graph.outputs[0]),
+    ]:
         tensor = graph.tensors[index]
         assert detail["index"] == index and detail["name"] == tensor.name
         assert list(detail["shape"]) == list(tensor.shape) and np.dtype(detail["dtype"]) == tensor.dtype == np.int8

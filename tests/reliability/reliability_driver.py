@@ -62,8 +62,9 @@ def run_case(main, flags, workspace, case):
         "stdout": out.getvalue(),
         "stderr": err.getvalue(),
         "changed": [name for name, digest in before.items() if _digest(os.path.join(folder, name)) != digest],
-        "changed_dirs": [name for name, listing in folders_before.items()
-                         if _listing(os.path.join(folder, name)) != listing],
+        "changed_dirs": [
+            name for name, listing in folders_before.items() if _listing(os.path.join(folder, name)) != listing
+        ],
         "created": [name for name in case.get("absent", []) if os.path.exists(os.path.join(folder, name))],
     }
     shutil.rmtree(folder, ignore_errors=True)

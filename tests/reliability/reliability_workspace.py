@@ -45,8 +45,10 @@ def _models(folder):
     with zipfile.ZipFile(os.path.join(folder, "notkeras.keras"), "w") as archive:
         archive.writestr("readme.txt", "a zip archive, but no Keras model\n")
     # A whole archive whose weights file is garbage: the zip checks pass, Keras fails.
-    with zipfile.ZipFile(os.path.join(folder, "model.keras")) as source, \
-            zipfile.ZipFile(os.path.join(folder, "badweights.keras"), "w") as target:
+    with (
+        zipfile.ZipFile(os.path.join(folder, "model.keras")) as source,
+        zipfile.ZipFile(os.path.join(folder, "badweights.keras"), "w") as target,
+    ):
         for name in source.namelist():
             data = source.read(name)
             target.writestr(name, rng.bytes(len(data)) if name.endswith(".h5") else data)
@@ -94,8 +96,15 @@ def _videos_and_folders(folder):
     rng = np.random.default_rng(2)
     write_video(os.path.join(folder, "clip.avi"), rng.integers(0, 255, (8, 24, 24, 3), dtype=np.uint8))
     _write(os.path.join(folder, "corrupt.avi"), rng.bytes(2048))
-    ensure_synthetic(os.path.join(folder, "data"), num_classes=2, train_per_class=2, test_per_class=1,
-                     unused_per_class=0, image_size=32, num_frames=4)
+    ensure_synthetic(
+        os.path.join(folder, "data"),
+        num_classes=2,
+        train_per_class=2,
+        test_per_class=1,
+        unused_per_class=0,
+        image_size=32,
+        num_frames=4,
+    )
     os.makedirs(os.path.join(folder, "foreign"))
     with open(os.path.join(folder, "foreign", "thesis.txt"), "w") as f:
         f.write("someone's work\n")

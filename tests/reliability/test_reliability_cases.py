@@ -11,8 +11,7 @@ import subprocess
 import sys
 
 import pytest
-
-from reliability_cases import CASES, CLI_CASES, doc_table, render_table, DOC_PATH
+from reliability_cases import CASES, CLI_CASES, DOC_PATH, doc_table, render_table
 from reliability_workspace import build_workspace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,14 +23,29 @@ def case_results(tmp_path_factory):
     workspace = build_workspace(str(tmp_path_factory.mktemp("reliability") / "workspace"))
     folder = tmp_path_factory.mktemp("reliability_run")
     cases_path, results_path = folder / "cases.json", folder / "results.json"
-    cases_path.write_text(json.dumps([
-        {"id": c.id, "argv": list(c.argv), "unchanged": list(c.unchanged), "unchanged_dirs": list(c.unchanged_dirs),
-         "absent": list(c.absent)} for c in CLI_CASES
-    ]))
+    cases_path.write_text(
+        json.dumps(
+            [
+                {
+                    "id": c.id,
+                    "argv": list(c.argv),
+                    "unchanged": list(c.unchanged),
+                    "unchanged_dirs": list(c.unchanged_dirs),
+                    "absent": list(c.absent),
+                }
+                for c in CLI_CASES
+            ]
+        )
+    )
     env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), "CUDA_VISIBLE_DEVICES": ""}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI's own default applies
-    run = subprocess.run([sys.executable, os.path.join(HERE, "reliability_driver.py"), workspace, str(cases_path),
-                          str(results_path)], env=env, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [sys.executable, os.path.join(HERE, "reliability_driver.py"), workspace, str(cases_path), str(results_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     return {result["id"]: result for result in json.loads(results_path.read_text())}
 
@@ -47,7 +61,9 @@ def test_bad_input_gives_one_clear_line(case, case_results):
     assert result["exit_code"] == case.exit_code, output
     if case.exit_code == 2:  # a usage error: that line alone, without click's Usage/Try lines
         assert result["stderr"].strip() == errors[0], output
-    assert result["changed"] == [] and result["changed_dirs"] == [], f"changed: {result['changed'] + result['changed_dirs']}"
+    assert result["changed"] == [] and result["changed_dirs"] == [], (
+        f"changed: {result['changed'] + result['changed_dirs']}"
+    )
     assert result["created"] == [], f"created: {result['created']}"
 
 
@@ -70,4 +86,5 @@ def test_docs_reliability_table_is_generated_from_the_cases():
     with open(DOC_PATH) as f:
         text = f.read()
     assert doc_table(text) == render_table(), (
-        "docs/reliability.md is out of date: python tests/reliability/reliability_cases.py --write")
+        "docs/reliability.md is out of date: python tests/reliability/reliability_cases.py --write"
+    )

@@ -80,7 +80,8 @@ def test_every_numeric_option_of_every_command_has_a_range():
         for name in COMMANDS:
             for param in main.get_command(ctx, name).params:
                 if isinstance(param.type, (click.types.IntParamType, click.types.FloatParamType)) and not isinstance(
-                        param.type, (click.IntRange, click.FloatRange)):
+                    param.type, (click.IntRange, click.FloatRange)
+                ):
                     unchecked.append(f"{name} {param.opts[0]}")
     assert unchecked == []
 
@@ -90,11 +91,11 @@ def test_classifier_saves_its_class_names(tmp_path):
 
     from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
-    model = tiny_classifier(3, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3], image_size=16,
-                            num_frames=2)
+    model = tiny_classifier(
+        3, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3], image_size=16, num_frames=2
+    )
     with pytest.raises(ValueError, match="one name per class"):
         model.set_class_names(["a", "b"])
     model.set_class_names(["a", "b", "c"])
     model.save(str(tmp_path / "m.keras"))
     assert keras.saving.load_model(str(tmp_path / "m.keras")).class_names == ["a", "b", "c"]
-

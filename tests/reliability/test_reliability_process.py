@@ -11,15 +11,24 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-TF_NOISE = ("absl::InitializeLog", "cudart_stub", "cpu_feature_guard", "oneDNN", "cuInit", "Captures:",
-            "Saved artifact", "XNNPACK delegate")
+TF_NOISE = (
+    "absl::InitializeLog",
+    "cudart_stub",
+    "cpu_feature_guard",
+    "oneDNN",
+    "cuInit",
+    "Captures:",
+    "Saved artifact",
+    "XNNPACK delegate",
+)
 
 
 def dvfl(args, cwd, timeout=600):
     env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # the CLI's own default applies
-    return subprocess.run([sys.executable, "-m", "dvfl_tf", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "dvfl_tf", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _sha(path):
@@ -32,8 +41,9 @@ def saved_model(tmp_path_factory):
     from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     folder = tmp_path_factory.mktemp("own_input")
-    tiny_classifier(3, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3], image_size=16,
-                    num_frames=2).save(str(folder / "m.keras"))
+    tiny_classifier(3, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3], image_size=16, num_frames=2).save(
+        str(folder / "m.keras")
+    )
     return folder
 
 
@@ -59,18 +69,50 @@ def test_debug_shows_the_traceback_of_a_user_error(saved_model):
 
 
 def test_class_names_travel_from_training_to_export_to_predict_with_quiet_logs(tmp_path):
-    from dvfl_tf.data import ensure_synthetic, load_index
-    from dvfl_tf.data.video_io import write_video
     import numpy as np
 
-    data = ensure_synthetic(str(tmp_path / "data"), num_classes=2, train_per_class=2, test_per_class=1,
-                            unused_per_class=0, image_size=32, num_frames=4)
+    from dvfl_tf.data import ensure_synthetic, load_index
+    from dvfl_tf.data.video_io import write_video
+
+    data = ensure_synthetic(
+        str(tmp_path / "data"),
+        num_classes=2,
+        train_per_class=2,
+        test_per_class=1,
+        unused_per_class=0,
+        image_size=32,
+        num_frames=4,
+    )
     names = load_index("hmdb51", data).class_names
     write_video(str(tmp_path / "clip.avi"), np.random.default_rng(0).integers(0, 255, (8, 32, 32, 3), np.uint8))
     overrides = json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]})
-    train = dvfl(["train", "--dataset", "hmdb51", "--data-root", data, "--model", "vfl_net_nano", "--backbone-overrides",
-                  overrides, "--image-size", "32", "--num-frames", "4", "--batch-size", "2", "--epochs", "2",
-                  "--steps-per-epoch", "1", "--no-validation", "--output", "run"], cwd=tmp_path)
+    train = dvfl(
+        [
+            "train",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            data,
+            "--model",
+            "vfl_net_nano",
+            "--backbone-overrides",
+            overrides,
+            "--image-size",
+            "32",
+            "--num-frames",
+            "4",
+            "--batch-size",
+            "2",
+            "--epochs",
+            "2",
+            "--steps-per-epoch",
+            "1",
+            "--no-validation",
+            "--output",
+            "run",
+        ],
+        cwd=tmp_path,
+    )
     assert train.returncode == 0, train.stderr[-2000:]
     # Not a terminal: plain per-epoch lines, no progress-bar redraws or ANSI codes.
     assert "Epoch 1/2" in train.stdout and "Epoch 2/2" in train.stdout

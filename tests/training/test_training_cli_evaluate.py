@@ -7,14 +7,12 @@ from click.testing import CliRunner
 
 from dvfl_tf.cli import main
 from dvfl_tf.data.data_options import DataOptions
-from dvfl_tf.evaluation.evaluate import UnsupportedModelError, accuracy_report, evaluate
+from dvfl_tf.evaluation.evaluate import accuracy_report, evaluate
 
 
 def test_accuracy_report_by_hand():
     labels = np.array([0, 0, 1, 2])
-    probabilities = np.array(
-        [[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.2, 0.5, 0.3], [0.4, 0.35, 0.25]], dtype="float64"
-    )
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.6, 0.3], [0.2, 0.5, 0.3], [0.4, 0.35, 0.25]], dtype="float64")
     report = accuracy_report(labels, probabilities, ["a", "b", "c"])
     assert report["top1"] == pytest.approx(0.5)
     assert report["top5"] == pytest.approx(1.0)  # 3 classes: top-5 is everything
@@ -48,8 +46,22 @@ def test_cli_help_and_clear_errors(tmp_path, tiny_video_dataset):
     assert result.exit_code != 0 and "CLIPSxCROPS" in result.output
 
     result = runner.invoke(
-        main, ["train", "--model", "no_such_preset", "--dataset", "synthetic", "--data-root", tiny_video_dataset,
-               "--output", str(tmp_path / "run"), "--num-frames", "4", "--image-size", "32"],
+        main,
+        [
+            "train",
+            "--model",
+            "no_such_preset",
+            "--dataset",
+            "synthetic",
+            "--data-root",
+            tiny_video_dataset,
+            "--output",
+            str(tmp_path / "run"),
+            "--num-frames",
+            "4",
+            "--image-size",
+            "32",
+        ],
     )
     assert result.exit_code != 0 and "preset" in result.output
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
-from dvfl_tf.models.distiller import Distiller
 from dvfl_tf.models.distillation_losses import distillation_loss
+from dvfl_tf.models.distiller import Distiller
+from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
 
 NUM_CLASSES = 5
 
@@ -111,15 +111,20 @@ def test_keras_distillation_spelling_is_the_same_distiller():
 
     keras.utils.set_random_seed(1)
     student, teacher = tiny_classifier(NUM_CLASSES), tiny_classifier(NUM_CLASSES, embed_dim=16)
-    distiller = Distiller(student=student, teacher=teacher, student_loss_weight=0.75,
-                          distillation_losses=LogitsDistillation(temperature=3.0, divergence="js"))
+    distiller = Distiller(
+        student=student,
+        teacher=teacher,
+        student_loss_weight=0.75,
+        distillation_losses=LogitsDistillation(temperature=3.0, divergence="js"),
+    )
     assert (distiller.temperature, distiller.alpha, distiller.divergence) == (3.0, 0.25, "js")
     config = distiller.get_config()
     assert (config["temperature"], config["alpha"], config["divergence"]) == (3.0, 0.25, "js")
     clips, labels = _batch()
     expected, _, _ = distillation_loss(labels, student(clips), teacher(clips), temperature=3.0, alpha=0.25, kind="js")
-    np.testing.assert_allclose(float(distiller.compute_loss(clips, labels, training=False)), float(np.mean(expected)),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        float(distiller.compute_loss(clips, labels, training=False)), float(np.mean(expected)), rtol=1e-5
+    )
     with pytest.raises(ValueError, match="Received: student_loss_weight=2"):
         Distiller(student, None, student_loss_weight=2)
     with pytest.raises(ValueError, match="distillation_losses must be one dvfl_tf LogitsDistillation"):

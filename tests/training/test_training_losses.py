@@ -71,10 +71,13 @@ def test_logits_distillation_is_a_keras_distillation_loss_and_matches_keras_kl()
     # A KLDivergence instance: with the default string "kl_divergence" Keras 3.15 gets the loss
     # function, not the class, and skips its softmax branch (the KL of clipped raw logits).
     reference = keras.distillation.LogitsDistillation(temperature=4.0, loss=keras.losses.KLDivergence())
-    np.testing.assert_allclose(float(ours.compute_loss(TEACHER, STUDENT)),
-                               float(reference.compute_loss(TEACHER, STUDENT)), rtol=1e-5)
+    np.testing.assert_allclose(
+        float(ours.compute_loss(TEACHER, STUDENT)), float(reference.compute_loss(TEACHER, STUDENT)), rtol=1e-5
+    )
     assert LogitsDistillation.from_config(LogitsDistillation(2.0, "js").get_config()).get_config() == {
-        "temperature": 2.0, "divergence": "js"}
+        "temperature": 2.0,
+        "divergence": "js",
+    }
     with pytest.raises(ValueError, match="Received: divergence='kl'"):
         LogitsDistillation(divergence="kl")
     with pytest.raises(ValueError, match="Received: temperature=0"):

@@ -15,7 +15,6 @@ import time
 
 import keras
 import numpy as np
-
 from run_files import epochs_done
 
 from dvfl_tf.training.callbacks import read_backup, read_history
@@ -31,13 +30,42 @@ WEIGHT_ATOL = 1e-5
 
 def _command(data_root, teacher, output, strategy, epochs=EPOCHS):
     return [
-        sys.executable, "-m", "dvfl_tf", "distill",
-        "--dataset", "synthetic", "--data-root", data_root, "--teacher", teacher,
-        "--student", "vfl_net_nano", "--drop-path-rate", "0",
-        "--backbone-overrides", json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]}),
-        "--num-frames", "4", "--image-size", "32", "--batch-size", "4", "--no-augment",
-        "--epochs", str(epochs), "--steps-per-epoch", "2", "--lr", "0.05", "--warmup-epochs", "0",
-        "--no-validation", "--strategy", strategy, "--output", output,
+        sys.executable,
+        "-m",
+        "dvfl_tf",
+        "distill",
+        "--dataset",
+        "synthetic",
+        "--data-root",
+        data_root,
+        "--teacher",
+        teacher,
+        "--student",
+        "vfl_net_nano",
+        "--drop-path-rate",
+        "0",
+        "--backbone-overrides",
+        json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]}),
+        "--num-frames",
+        "4",
+        "--image-size",
+        "32",
+        "--batch-size",
+        "4",
+        "--no-augment",
+        "--epochs",
+        str(epochs),
+        "--steps-per-epoch",
+        "2",
+        "--lr",
+        "0.05",
+        "--warmup-epochs",
+        "0",
+        "--no-validation",
+        "--strategy",
+        strategy,
+        "--output",
+        output,
     ]
 
 
@@ -58,8 +86,11 @@ def _start_workers(command, env, log_prefix):
     for index in range(len(workers)):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         log = open(f"{log_prefix}_{index}.log", "w")
-        processes.append(subprocess.Popen(command, env={**env, "TF_CONFIG": json.dumps(tf_config)}, stdout=log,
-                                          stderr=subprocess.STDOUT))
+        processes.append(
+            subprocess.Popen(
+                command, env={**env, "TF_CONFIG": json.dumps(tf_config)}, stdout=log, stderr=subprocess.STDOUT
+            )
+        )
         logs.append(log)
     return processes, logs
 
@@ -92,18 +123,28 @@ def test_two_workers_equal_one_process_and_resume_after_a_kill(
     # 1. Two workers and one process, side by side, on the same global batch of 4.
     two = str(tmp_path / "two_workers")
     single = str(tmp_path / "single")
-    processes, logs = _start_workers(_command(tiny_video_dataset, tiny_teacher_file, two, "multi_worker"),
-                                     subprocess_env, str(tmp_path / "two"))
+    processes, logs = _start_workers(
+        _command(tiny_video_dataset, tiny_teacher_file, two, "multi_worker"), subprocess_env, str(tmp_path / "two")
+    )
     alone_log = open(tmp_path / "single.log", "w")
-    alone = subprocess.Popen(_command(tiny_video_dataset, tiny_teacher_file, single, "auto"), env=subprocess_env,
-                             stdout=alone_log, stderr=subprocess.STDOUT)
+    alone = subprocess.Popen(
+        _command(tiny_video_dataset, tiny_teacher_file, single, "auto"),
+        env=subprocess_env,
+        stdout=alone_log,
+        stderr=subprocess.STDOUT,
+    )
     codes = _wait([*processes, alone], [*logs, alone_log], 900)
     assert codes == [0, 0, 0], [(tmp_path / f"{name}.log").read_text()[-3000:] for name in ("two_0", "two_1", "single")]
-    assert "multi_worker (CollectiveAllReduceStrategy): 2 replicas in sync, this worker is the chief" in (
-        tmp_path / "two_0.log").read_text()
+    assert (
+        "multi_worker (CollectiveAllReduceStrategy): 2 replicas in sync, this worker is the chief"
+        in (tmp_path / "two_0.log").read_text()
+    )
     assert "2 replicas in sync, this worker is not the chief" in (tmp_path / "two_1.log").read_text()
 
-    ours, reference = _student_weights(os.path.join(two, "last.keras")), _student_weights(os.path.join(single, "last.keras"))
+    ours, reference = (
+        _student_weights(os.path.join(two, "last.keras")),
+        _student_weights(os.path.join(single, "last.keras")),
+    )
     worst = max(float(np.max(np.abs(a - b))) for a, b in zip(ours, reference))
     assert worst <= WEIGHT_ATOL, worst
     rows_two = read_history(os.path.join(two, "history.csv"))

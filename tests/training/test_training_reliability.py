@@ -14,18 +14,31 @@ import sys
 import time
 
 import numpy as np
-import pytest
 
 from dvfl_tf.training.callbacks import read_history
 
-TINY = ["--model", "vfl_net_nano", "--backbone-overrides", json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]}),
-        "--num-frames", "4", "--image-size", "32", "--batch-size", "4", "--steps-per-epoch", "1",
-        "--warmup-epochs", "0"]
+TINY = [
+    "--model",
+    "vfl_net_nano",
+    "--backbone-overrides",
+    json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]}),
+    "--num-frames",
+    "4",
+    "--image-size",
+    "32",
+    "--batch-size",
+    "4",
+    "--steps-per-epoch",
+    "1",
+    "--warmup-epochs",
+    "0",
+]
 
 
 def _cli(args, env, timeout=1800):
-    return subprocess.run([sys.executable, "-m", "dvfl_tf", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "dvfl_tf", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _train(data_root, output, *extra):
@@ -76,7 +89,8 @@ def test_foreign_folder_is_refused_and_left_unchanged(tiny_video_dataset, tmp_pa
 
 
 def test_rejected_start_writes_nothing_then_the_corrected_command_runs_and_extends(
-        tiny_video_dataset, tmp_path, subprocess_env):
+    tiny_video_dataset, tmp_path, subprocess_env
+):
     output = tmp_path / "run"
     # Three classes in the data, a .keras model with five: refused after the data and model were checked.
     import keras
@@ -85,16 +99,35 @@ def test_rejected_start_writes_nothing_then_the_corrected_command_runs_and_exten
 
     wrong = str(tmp_path / "five_classes.keras")
     tiny_classifier(5, embed_dim=8).save(wrong)
-    rejected = _cli(["train", "--dataset", "hmdb51", "--data-root", tiny_video_dataset, "--model", wrong,
-                     "--batch-size", "4", "--steps-per-epoch", "1", "--epochs", "1", "--output", str(output)],
-                    subprocess_env)
+    rejected = _cli(
+        [
+            "train",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            tiny_video_dataset,
+            "--model",
+            wrong,
+            "--batch-size",
+            "4",
+            "--steps-per-epoch",
+            "1",
+            "--epochs",
+            "1",
+            "--output",
+            str(output),
+        ],
+        subprocess_env,
+    )
     assert "5" in _one_error_line(rejected) and "3" in _one_error_line(rejected)
     assert not output.exists()
     del keras
 
     # A numeric option out of range is refused too, before anything is written.
-    assert _cli(_train(tiny_video_dataset, output, "--epochs", "1", "--warmup-epochs", "-1"),
-                subprocess_env).returncode != 0
+    assert (
+        _cli(_train(tiny_video_dataset, output, "--epochs", "1", "--warmup-epochs", "-1"), subprocess_env).returncode
+        != 0
+    )
     assert not output.exists()
 
     first = _cli(_train(tiny_video_dataset, output, "--epochs", "1", "--no-validation"), subprocess_env)
@@ -113,11 +146,13 @@ def test_rejected_start_writes_nothing_then_the_corrected_command_runs_and_exten
     assert json.loads((output / "state.json").read_text())["epochs_done"] == 2
     # A smaller --epochs is not an extension.
     assert "not larger" in _one_error_line(
-        _cli(_train(tiny_video_dataset, output, "--epochs", "1", "--no-validation"), subprocess_env))
+        _cli(_train(tiny_video_dataset, output, "--epochs", "1", "--no-validation"), subprocess_env)
+    )
 
 
 def test_nan_stop_keeps_the_last_finite_epoch_and_a_rerun_resumes_without_duplicate_rows(
-        tiny_video_dataset, tmp_path, subprocess_env):
+    tiny_video_dataset, tmp_path, subprocess_env
+):
     output = tmp_path / "nan"
     # SGD at 1e35: the first step leaves huge but finite weights (epoch 1 is finite), the next forward overflows.
     command = _train(tiny_video_dataset, output, "--epochs", "4", "--lr", "1e35")
@@ -154,15 +189,18 @@ def test_nan_stop_keeps_the_last_finite_epoch_and_a_rerun_resumes_without_duplic
     video = os.path.join(tiny_video_dataset, sorted(os.listdir(tiny_video_dataset))[0])
     video = os.path.join(video, sorted(os.listdir(video))[0])
     assert "not finite" in _one_error_line(_cli(["predict", video, "--model", broken], subprocess_env))
-    assert "not finite" in _one_error_line(_cli(["evaluate", broken, "--dataset", "hmdb51", "--data-root",
-                                                 tiny_video_dataset], subprocess_env))
+    assert "not finite" in _one_error_line(
+        _cli(["evaluate", broken, "--dataset", "hmdb51", "--data-root", tiny_video_dataset], subprocess_env)
+    )
 
 
 def _dataset_with_problems(source, target):
     """A copy of the tiny dataset with one video of each kind of problem, and a name with spaces."""
     shutil.copytree(source, target)
     splits = os.path.join(target, "testTrainMulti_7030_splits")
-    classes = sorted(d for d in os.listdir(target) if os.path.isdir(os.path.join(target, d)) and d != os.path.basename(splits))
+    classes = sorted(
+        d for d in os.listdir(target) if os.path.isdir(os.path.join(target, d)) and d != os.path.basename(splits)
+    )
     first = os.path.join(splits, f"{classes[0]}_test_split1.txt")
     lines = open(first).read().splitlines()
     video = lines[0].split()[0]
@@ -181,7 +219,8 @@ def _dataset_with_problems(source, target):
 
 
 def test_data_problems_are_summarised_and_an_empty_training_class_is_refused(
-        tiny_video_dataset, tmp_path, subprocess_env):
+    tiny_video_dataset, tmp_path, subprocess_env
+):
     root = str(tmp_path / "data")
     classes = _dataset_with_problems(tiny_video_dataset, root)
     output = tmp_path / "run"
@@ -208,11 +247,14 @@ def test_data_problems_are_summarised_and_an_empty_training_class_is_refused(
     assert "my clip 1.avi" not in went_on.stderr
 
 
-def test_sigkill_during_a_save_leaves_whole_files_and_the_rerun_finishes(tiny_video_dataset, tmp_path,
-                                                                          subprocess_env):
+def test_sigkill_during_a_save_leaves_whole_files_and_the_rerun_finishes(tiny_video_dataset, tmp_path, subprocess_env):
     output = tmp_path / "run"
-    command = [sys.executable, "-m", "dvfl_tf", *_train(tiny_video_dataset, output, "--epochs", "30",
-                                                        "--no-validation")]
+    command = [
+        sys.executable,
+        "-m",
+        "dvfl_tf",
+        *_train(tiny_video_dataset, output, "--epochs", "30", "--no-validation"),
+    ]
     process = subprocess.Popen(command, env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen, deadline = None, time.time() + 600
     # Wait until a second epoch is being saved (so a previous last.keras exists), then kill mid-save.

@@ -16,17 +16,43 @@ EPOCHS = 6
 
 def _command(data_root, teacher, output):
     return [
-        sys.executable, "-m", "dvfl_tf", "distill",
-        "--dataset", "synthetic", "--data-root", data_root, "--teacher", teacher,
-        "--student", "vfl_net_nano",
-        "--backbone-overrides", json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]}),
-        "--num-frames", "4", "--image-size", "32", "--batch-size", "4",
-        "--epochs", str(EPOCHS), "--steps-per-epoch", "2", "--lr", "0.01", "--warmup-epochs", "1",
-        "--no-validation", "--output", output,
+        sys.executable,
+        "-m",
+        "dvfl_tf",
+        "distill",
+        "--dataset",
+        "synthetic",
+        "--data-root",
+        data_root,
+        "--teacher",
+        teacher,
+        "--student",
+        "vfl_net_nano",
+        "--backbone-overrides",
+        json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]}),
+        "--num-frames",
+        "4",
+        "--image-size",
+        "32",
+        "--batch-size",
+        "4",
+        "--epochs",
+        str(EPOCHS),
+        "--steps-per-epoch",
+        "2",
+        "--lr",
+        "0.01",
+        "--warmup-epochs",
+        "1",
+        "--no-validation",
+        "--output",
+        output,
     ]
 
 
-def test_killed_distill_resumes_and_keeps_finished_epochs(tiny_video_dataset, tiny_teacher_file, tmp_path, subprocess_env):
+def test_killed_distill_resumes_and_keeps_finished_epochs(
+    tiny_video_dataset, tiny_teacher_file, tmp_path, subprocess_env
+):
     output = str(tmp_path / "run")
     command = _command(tiny_video_dataset, tiny_teacher_file, output)
     log = open(tmp_path / "first.log", "w")

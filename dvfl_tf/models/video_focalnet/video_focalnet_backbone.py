@@ -97,9 +97,7 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
             raise ValueError(f"`depths` must be a non-empty list of positive ints. Received: depths={depths}")
         for name, values in (("focal_levels", focal_levels), ("focal_windows", focal_windows)):
             if len(values) != len(depths):
-                raise ValueError(
-                    f"`{name}` must have one entry per stage ({len(depths)}). Received: {name}={values}"
-                )
+                raise ValueError(f"`{name}` must have one entry per stage ({len(depths)}). Received: {name}={values}")
         if num_frames % tubelet_size:
             raise ValueError(
                 "`num_frames` must be divisible by `tubelet_size`. "
@@ -111,8 +109,7 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
         min_size = patch_size * 2 ** (len(depths) - 1)
         if height < min_size or width < min_size:
             raise ValueError(
-                f"`image_size` must be at least {min_size} for {len(depths)} stages. "
-                f"Received: image_size={image_size}"
+                f"`image_size` must be at least {min_size} for {len(depths)} stages. Received: image_size={image_size}"
             )
         frames_after_stem = num_frames // tubelet_size
         total_blocks = sum(depths)
@@ -262,4 +259,3 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
             "causal": self.causal,
             "temporal_conv": self.temporal_conv,
         }
-

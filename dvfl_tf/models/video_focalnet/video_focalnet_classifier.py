@@ -41,8 +41,9 @@ class VideoFocalNetClassifier(keras_hub.models.Task):
     backbone_cls = VideoFocalNetBackbone
     preprocessor_cls = VideoFocalNetPreprocessor
 
-    def __init__(self, backbone, num_classes, preprocessor=None, dropout=0.0, class_names=None, compile=False,
-                 **kwargs):
+    def __init__(
+        self, backbone, num_classes, preprocessor=None, dropout=0.0, class_names=None, compile=False, **kwargs
+    ):
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"`num_classes` must be a positive integer. Received: num_classes={num_classes!r}")
         if not 0.0 <= dropout < 1.0:
@@ -171,13 +172,15 @@ class VideoFocalNetClassifier(keras_hub.models.Task):
 
 def _check_preprocessor(preprocessor, backbone):
     if not isinstance(preprocessor, VideoFocalNetPreprocessor):
-        raise ValueError(
-            f"`preprocessor` must be a VideoFocalNetPreprocessor. Received: preprocessor={preprocessor!r}"
-        )
+        raise ValueError(f"`preprocessor` must be a VideoFocalNetPreprocessor. Received: preprocessor={preprocessor!r}")
     normalization = backbone.get_layer("frame_normalization")
     expected = (backbone.num_frames, tuple(backbone.frame_shape), tuple(normalization.mean), tuple(normalization.std))
-    given = (preprocessor.num_frames, tuple(preprocessor.frame_shape), tuple(preprocessor.mean),
-             tuple(preprocessor.std))
+    given = (
+        preprocessor.num_frames,
+        tuple(preprocessor.frame_shape),
+        tuple(preprocessor.mean),
+        tuple(preprocessor.std),
+    )
     if given != expected:
         raise ValueError(
             "`preprocessor` must match the backbone's clip (num_frames, (height, width), mean, std) "
@@ -190,9 +193,7 @@ def _check_class_names(class_names, num_classes):
         return None
     names = [str(name) for name in class_names]
     if len(names) != num_classes:
-        raise ValueError(
-            f"`class_names` must have one name per class ({num_classes}). Received: {len(names)} names"
-        )
+        raise ValueError(f"`class_names` must have one name per class ({num_classes}). Received: {len(names)} names")
     return names
 
 
@@ -203,6 +204,10 @@ def build_model(preset, num_classes, num_frames=None, image_size=None, drop_path
     argument can be overridden (None keeps the preset's value).
     """
     return VideoFocalNetClassifier.from_preset(
-        preset, num_classes, num_frames=num_frames, image_size=image_size, drop_path_rate=drop_path_rate,
+        preset,
+        num_classes,
+        num_frames=num_frames,
+        image_size=image_size,
+        drop_path_rate=drop_path_rate,
         **backbone_overrides,
     )

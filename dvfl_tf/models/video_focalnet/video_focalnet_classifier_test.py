@@ -104,7 +104,12 @@ def test_classifier_rejects_bad_num_classes():
 # --- keras-hub presets: built-in names, save_to_preset directories, files of the previous code ---
 
 KERAS_HUB_PRESET_FILES = {
-    "config.json", "model.weights.h5", "metadata.json", "preprocessor.json", "task.json", "task.weights.h5",
+    "config.json",
+    "model.weights.h5",
+    "metadata.json",
+    "preprocessor.json",
+    "task.json",
+    "task.weights.h5",
 }
 
 # Runs in a fresh Python: loads the preset directory with our class and with keras-hub's base class.
@@ -158,7 +163,10 @@ def test_save_to_preset_round_trip_in_a_fresh_process(tmp_path, subprocess_env):
     out = str(tmp_path / "loaded")
     completed = subprocess.run(
         [sys.executable, "-c", LOAD_PRESET, str(preset), str(tmp_path / "clips.npy"), out],
-        env=subprocess_env, capture_output=True, text=True, timeout=600,
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     loaded = json.loads(open(out + ".json").read())

@@ -81,9 +81,7 @@ def temporal_focal_conv(kind, dim, kernel_size, name, padding="same", dtype=None
     `padding` "valid" for a causal model, which pads the past frames itself (`pad_past_frames`).
     """
     if kind == "depthwise":
-        return keras.layers.DepthwiseConv2D(
-            (kernel_size, 1), padding=padding, use_bias=False, name=name, dtype=dtype
-        )
+        return keras.layers.DepthwiseConv2D((kernel_size, 1), padding=padding, use_bias=False, name=name, dtype=dtype)
     groups = dim // TEMPORAL_GROUP_CHANNELS if kind == "grouped" else 1
     return keras.layers.Conv2D(
         dim, (kernel_size, 1), padding=padding, groups=groups, use_bias=False, name=name, dtype=dtype
@@ -95,8 +93,7 @@ def _check_temporal_conv(temporal_conv, dim):
         raise ValueError(f"`temporal_conv` must be one of {TEMPORAL_CONVS}. Received: temporal_conv={temporal_conv!r}")
     if temporal_conv == "grouped" and dim % TEMPORAL_GROUP_CHANNELS:
         raise ValueError(
-            f"`temporal_conv='grouped'` needs `dim` divisible by {TEMPORAL_GROUP_CHANNELS}. "
-            f"Received: dim={dim}"
+            f"`temporal_conv='grouped'` needs `dim` divisible by {TEMPORAL_GROUP_CHANNELS}. Received: dim={dim}"
         )
 
 
@@ -232,9 +229,7 @@ class FrameNormalization(keras.layers.Layer):
     def __init__(self, mean=IMAGENET_MEAN_RGB, std=IMAGENET_STD_RGB, **kwargs):
         super().__init__(**kwargs)
         if len(mean) != 3 or len(std) != 3:
-            raise ValueError(
-                f"`mean` and `std` must have 3 values (RGB). Received: mean={mean}, std={std}"
-            )
+            raise ValueError(f"`mean` and `std` must have 3 values (RGB). Received: mean={mean}, std={std}")
         if any(s <= 0 for s in std):
             raise ValueError(f"`std` must be positive. Received: std={std}")
         self.mean = tuple(float(m) for m in mean)
@@ -288,9 +283,7 @@ class StochasticDepth(keras.layers.Layer):
             return inputs
         keep = 1.0 - self.rate
         noise_shape = (ops.shape(inputs)[0],) + (1,) * (len(inputs.shape) - 1)
-        mask = ops.floor(
-            keep + keras.random.uniform(noise_shape, seed=self.seed_generator, dtype=inputs.dtype)
-        )
+        mask = ops.floor(keep + keras.random.uniform(noise_shape, seed=self.seed_generator, dtype=inputs.dtype))
         return inputs / keep * mask
 
     def compute_output_shape(self, input_shape):
@@ -351,7 +344,9 @@ class PatchEmbedding(keras.layers.Layer):
         # PyTorch pads symmetrically; an explicit zero pad + "valid" conv matches it
         # exactly, where TF's "same" would pad asymmetrically.
         self.pad = keras.layers.ZeroPadding2D(padding, name="pad", dtype=self.dtype_policy) if padding else None
-        self.proj = keras.layers.Conv2D(embed_dim, kernel, strides=stride, padding="valid", name="proj", dtype=self.dtype_policy)
+        self.proj = keras.layers.Conv2D(
+            embed_dim, kernel, strides=stride, padding="valid", name="proj", dtype=self.dtype_policy
+        )
         self.norm = _layer_norm("norm", dtype=self.dtype_policy) if use_norm else None
 
     def build(self, input_shape):
@@ -501,15 +496,25 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         self.proj = keras.layers.Dense(dim, name="proj", dtype=self.dtype_policy)
         self.proj_drop = keras.layers.Dropout(proj_dropout, name="proj_drop", dtype=self.dtype_policy)
         self.focal_layers = [
-            keras.layers.DepthwiseConv2D(k, padding="same", use_bias=False, name=f"focal_layers_{i}", dtype=self.dtype_policy)
+            keras.layers.DepthwiseConv2D(
+                k, padding="same", use_bias=False, name=f"focal_layers_{i}", dtype=self.dtype_policy
+            )
             for i, k in enumerate(self.kernel_sizes)
         ]
-        self.f_temporal = keras.layers.Dense(dim + focal_level + 1, use_bias=use_bias, name="f_temporal", dtype=self.dtype_policy)
+        self.f_temporal = keras.layers.Dense(
+            dim + focal_level + 1, use_bias=use_bias, name="f_temporal", dtype=self.dtype_policy
+        )
         self.h_temporal = keras.layers.Dense(dim, use_bias=use_bias, name="h_temporal", dtype=self.dtype_policy)
         # Causal: the k - 1 past frames are padded explicitly (pad_past_frames), then "valid".
         temporal_padding = "valid" if causal else "same"
         self.focal_layers_temporal = [
-            temporal_focal_conv(temporal_conv, dim, k, padding=temporal_padding, name=f"focal_layers_temporal_{i}", dtype=self.dtype_policy
+            temporal_focal_conv(
+                temporal_conv,
+                dim,
+                k,
+                padding=temporal_padding,
+                name=f"focal_layers_temporal_{i}",
+                dtype=self.dtype_policy,
             )
             for i, k in enumerate(self.kernel_sizes)
         ]
@@ -518,9 +523,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
     def build(self, input_shape):
         channels = input_shape[-1]
         if channels != self.dim:
-            raise ValueError(
-                f"Input channels must equal `dim`. Received: dim={self.dim}, input_shape={input_shape}"
-            )
+            raise ValueError(f"Input channels must equal `dim`. Received: dim={self.dim}, input_shape={input_shape}")
         self.f.build((None, None, None, self.dim))
         self.h.build((None, None, None, self.dim))
         self.proj.build((None, None, None, self.dim))

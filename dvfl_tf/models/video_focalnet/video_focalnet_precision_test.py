@@ -48,7 +48,11 @@ def _check_layer_tree(layer, policy_name):
 
 LAYER_CASES = {
     "layer_norm": (LayerNorm, {}, (2, 4, 4, 16)),
-    "patch_embedding": (PatchEmbedding, {"embed_dim": 16, "patch_size": 4, "tubelet_size": 2, "is_stem": True}, (4, 16, 16, 3)),
+    "patch_embedding": (
+        PatchEmbedding,
+        {"embed_dim": 16, "patch_size": 4, "tubelet_size": 2, "is_stem": True},
+        (4, 16, 16, 3),
+    ),
     "focal_modulation": (SpatioTemporalFocalModulation, {"dim": 16, "num_frames": 2, "focal_level": 2}, (4, 4, 4, 16)),
     "block": (VideoFocalNetBlock, {"dim": 16, "num_frames": 2, "drop_path": 0.1}, (4, 4, 4, 16)),
     "causal_depthwise_block": (

@@ -41,8 +41,15 @@ def as_size_pair(image_size):
     return pair
 
 
-def preprocessing_config(num_frames, image_size, resize_size=None, crop=EVAL_CROP, sampling=EVAL_SAMPLING,
-                         mean=IMAGENET_MEAN_RGB, std=IMAGENET_STD_RGB):
+def preprocessing_config(
+    num_frames,
+    image_size,
+    resize_size=None,
+    crop=EVAL_CROP,
+    sampling=EVAL_SAMPLING,
+    mean=IMAGENET_MEAN_RGB,
+    std=IMAGENET_STD_RGB,
+):
     """The preprocessing of a model as a JSON-ready dict (the keys of `CONFIG_KEYS`).
 
     `resize_size` (short side before the crop) defaults to `short_side_for(image_size)`.

@@ -22,22 +22,38 @@ _COMMON = {
 
 PRESETS = {
     "video_focalnet_tiny": {
-        "metadata": {"params": 49245672, "gmacs": 63.0, "source": "Video-FocalNet (Wasim et al., ICCV 2023), official architecture"},
+        "metadata": {
+            "params": 49245672,
+            "gmacs": 63.0,
+            "source": "Video-FocalNet (Wasim et al., ICCV 2023), official architecture",
+        },
         "description": "Video-FocalNet-T: depths [2,2,6,2], embed dim 96.",
         "backbone": {**_COMMON, "embed_dim": 96, "depths": [2, 2, 6, 2], "drop_path_rate": 0.2},
     },
     "video_focalnet_small": {
-        "metadata": {"params": 88427568, "gmacs": 124.33, "source": "Video-FocalNet (Wasim et al., ICCV 2023), official architecture"},
+        "metadata": {
+            "params": 88427568,
+            "gmacs": 124.33,
+            "source": "Video-FocalNet (Wasim et al., ICCV 2023), official architecture",
+        },
         "description": "Video-FocalNet-S: depths [2,2,18,2], embed dim 96.",
         "backbone": {**_COMMON, "embed_dim": 96, "depths": [2, 2, 18, 2], "drop_path_rate": 0.3},
     },
     "video_focalnet_base": {
-        "metadata": {"params": 156979216, "gmacs": 220.65, "source": "Video-FocalNet (Wasim et al., ICCV 2023), official architecture; the DVFL-Net teacher"},
+        "metadata": {
+            "params": 156979216,
+            "gmacs": 220.65,
+            "source": "Video-FocalNet (Wasim et al., ICCV 2023), official architecture; the DVFL-Net teacher",
+        },
         "description": "Video-FocalNet-B (the DVFL-Net teacher): depths [2,2,18,2], embed dim 128.",
         "backbone": {**_COMMON, "embed_dim": 128, "depths": [2, 2, 18, 2], "drop_path_rate": 0.5},
     },
     "vfl_net_nano": {
-        "metadata": {"params": 22137054, "gmacs": 27.14, "source": "DVFL-Net (Ullah et al., 2025), official nano student architecture"},
+        "metadata": {
+            "params": 22137054,
+            "gmacs": 27.14,
+            "source": "DVFL-Net (Ullah et al., 2025), official nano student architecture",
+        },
         "description": "VFL-Net nano (the DVFL-Net student): depths [1,1,2,1], embed dim 96.",
         "backbone": {**_COMMON, "embed_dim": 96, "depths": [1, 1, 2, 1], "drop_path_rate": 0.1},
     },
@@ -46,7 +62,11 @@ PRESETS = {
     # its MACs, so: 3 stages of 1 block, 1 focal level, 8x8 patches, tubelets of 2
     # frames, depthwise temporal convs, and a GELU that XNNPACK runs in int8.
     "vfl_net_mobile": {
-        "metadata": {"params": 799788, "gmacs": 0.2, "source": "dvfl-tf, not official: chosen by measurement for phones (docs/mobile.md)"},
+        "metadata": {
+            "params": 799788,
+            "gmacs": 0.2,
+            "source": "dvfl-tf, not official: chosen by measurement for phones (docs/mobile.md)",
+        },
         "description": "VFL-Net mobile: depths [1,1,1], embed dim 48, patch 8, tubelet 2, 8x160x160, 0.2 GMACs.",
         "backbone": {
             "embed_dim": 48,

@@ -123,7 +123,9 @@ def test_mobile_preset_is_under_1_5_gmacs_per_clip_with_the_cli():
 
     result = subprocess.run(
         [sys.executable, "-m", "dvfl_tf", "profile", "--preset", "vfl_net_mobile", "--json"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     profile = json.loads(result.stdout.strip().splitlines()[-1])
     config = preset_backbone_config("vfl_net_mobile")

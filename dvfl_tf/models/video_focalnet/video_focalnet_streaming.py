@@ -94,9 +94,7 @@ def build_streaming_model(classifier, name=None):
     backbone = classifier.backbone
     _check_causal(backbone)
     height, width = backbone.frame_shape
-    frames = keras.Input(
-        shape=(backbone.tubelet_size * height, width, 3), batch_size=1, name=FRAMES_INPUT
-    )
+    frames = keras.Input(shape=(backbone.tubelet_size * height, width, 3), batch_size=1, name=FRAMES_INPUT)
     frame_weight = keras.Input(shape=(1,), batch_size=1, name=WEIGHT_INPUT)
     specs = stream_state_specs(classifier)
     states = [keras.Input(shape=shape[1:], batch_size=1, name=state_name) for state_name, shape in specs]
@@ -121,6 +119,4 @@ def build_streaming_model(classifier, name=None):
     pooled = update_running_mean(pending.pop(0), ops.mean(x, axis=(1, 2)), frame_weight)
     new_states.append(pooled)
     logits = classifier.head(pooled)
-    return keras.Model(
-        [frames, frame_weight, *states], [logits, *new_states], name=name or f"{classifier.name}_stream"
-    )
+    return keras.Model([frames, frame_weight, *states], [logits, *new_states], name=name or f"{classifier.name}_stream")

@@ -104,8 +104,9 @@ def test_causal_config_round_trips_and_streaming_shapes_are_mobile(tmp_path):
     assert restored.backbone.causal is True
     assert restored.backbone.get_layer("layers_0_blocks_0").get_config()["causal"] is True
     clip = random_clips(1, 4, 32, seed=3)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(restored(clip)), keras.ops.convert_to_numpy(model(clip)),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(restored(clip)), keras.ops.convert_to_numpy(model(clip)), atol=1e-6
+    )
     stream = restored.streaming_model()
     names = [i.name for i in stream.inputs]
     assert names[:2] == ["frames", "frame_weight"] and names[-1] == "pool_mean"

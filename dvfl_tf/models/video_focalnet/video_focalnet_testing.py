@@ -100,6 +100,7 @@ def run_layer_test(layer_cls, init_kwargs, input_data, expected_output_shape, ba
 
 def _output_energy_model(layer):
     """A model around `layer` whose training loss is mean(output ** 2)."""
+
     class OutputEnergyModel(keras.Model):
         def __init__(self, layer):
             super().__init__()
