@@ -31,21 +31,6 @@ import time
 
 import numpy as np
 
-# The latency architecture when the `vfl_net_mobile` preset is not available in this checkout: the mobile
-# preset's configuration (docs/mobile.md) with the official dense temporal convs.
-MOBILE_LIKE = {
-    "embed_dim": 48,
-    "depths": [1, 1, 1],
-    "focal_levels": [1, 1, 1],
-    "focal_windows": [3, 3, 3],
-    "num_frames": 8,
-    "image_size": 160,
-    "patch_size": 8,
-    "tubelet_size": 2,
-    "activation": "gelu_sigmoid",
-    "drop_path_rate": 0.0,
-}
-
 
 def _machine():
     return {"machine": platform.machine(), "cpus": os.cpu_count(), "load_average": os.getloadavg()}
@@ -141,15 +126,9 @@ def accuracy(args):
 def _architecture(args):
     from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, preset_backbone_config
 
-    if args.preset in PRESETS:
-        return args.preset, preset_backbone_config(args.preset, image_size=args.image_size)
-    config = dict(MOBILE_LIKE)
-    if args.image_size:
-        config["image_size"] = args.image_size
-    return (
-        "mobile-like (vfl_net_mobile's configuration with dense temporal convs; the preset is not in this checkout)",
-        config,
-    )
+    if args.preset not in PRESETS:
+        raise SystemExit(f"--preset must be one of {sorted(PRESETS)}. Received: {args.preset!r}")
+    return args.preset, preset_backbone_config(args.preset, image_size=args.image_size)
 
 
 def _latency_models(args, config):

@@ -81,3 +81,23 @@ def video_writer():
 @pytest.fixture(scope="session")
 def test_video(tmp_path_factory):
     return write_test_video(tmp_path_factory.mktemp("videos") / "clip.avi")
+
+
+FOLDER_CLASSES = ("jump", "run", "walk")
+
+
+@pytest.fixture
+def make_folder_dataset(tmp_path, video_writer):
+    """A real folder dataset (split/class/video.avi) of OpenCV-written videos, `counts` = {split: videos per class}."""
+
+    def make(counts):
+        root = tmp_path / "data"
+        for split, count in counts.items():
+            for label, name in enumerate(FOLDER_CLASSES):
+                folder = root / split / name
+                folder.mkdir(parents=True)
+                for i in range(count):
+                    video_writer(folder / f"{name}_{i}.avi", num_frames=6, seed=10 * label + i)
+        return root
+
+    return make

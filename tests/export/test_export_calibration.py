@@ -5,19 +5,10 @@ import pytest
 
 from dvfl_tf.export.calibration import dataset_clips
 
-CLASSES = ("jump", "run", "walk")
-
 
 @pytest.fixture
-def folder_dataset(tmp_path, video_writer):
-    root = tmp_path / "data"
-    for split, count in (("train", 4), ("test", 2)):
-        for label, name in enumerate(CLASSES):
-            folder = root / split / name
-            folder.mkdir(parents=True)
-            for i in range(count):
-                video_writer(folder / f"{name}_{i}.avi", num_frames=6, seed=10 * label + i)
-    return root
+def folder_dataset(make_folder_dataset):
+    return make_folder_dataset({"train": 4, "test": 2})
 
 
 def test_calibration_clips_come_from_every_class_not_the_first_records(folder_dataset):
@@ -26,7 +17,7 @@ def test_calibration_clips_come_from_every_class_not_the_first_records(folder_da
     assert len(clips.calibration) == 6 and set(clips.calibration_labels) == {0, 1, 2}
     assert all(clip.shape == (4, 16, 16, 3) and clip.dtype == np.float32 for clip in clips.calibration)
     assert len(clips.verify) == 3 and all(label in (0, 1, 2) for _, label in clips.verify)
-    assert clips.class_names == list(CLASSES)
+    assert clips.class_names == sorted(path.name for path in (folder_dataset / "train").iterdir())
     assert "6 clips of folder" in clips.description and not clips.skipped
 
 

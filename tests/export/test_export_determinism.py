@@ -13,19 +13,10 @@ import sys
 import numpy as np
 import pytest
 
-CLASSES = ("jump", "run", "walk")
-
 
 @pytest.fixture
-def folder_dataset(tmp_path, video_writer):
-    root = tmp_path / "data"
-    for split, count in (("train", 3), ("test", 1)):
-        for label, name in enumerate(CLASSES):
-            folder = root / split / name
-            folder.mkdir(parents=True)
-            for i in range(count):
-                video_writer(folder / f"{name}_{i}.avi", num_frames=6, seed=10 * label + i)
-    return root
+def folder_dataset(make_folder_dataset):
+    return make_folder_dataset({"train": 3, "test": 1})
 
 
 def _export_int8(model_path, data_root, output):
