@@ -37,15 +37,18 @@ def student_recipe(epochs=None):
     return recipe
 
 
-def run_student(output, seed, teacher=None, recipe=None):
+def run_student(output, seed, teacher=None, recipe=None, distillation=None):
     """Run directory of the mobile student (distilled when `teacher` is given), trained if not finished."""
     from dvfl_tf.training.workflows import distill, train
 
     kind = "distilled" if teacher else "scratch"
+    distillation = distillation or quickstart.DISTILLATION
+    if teacher and distillation != quickstart.DISTILLATION:  # the scratch runs are shared by every setting
+        kind += f"_T{distillation['temperature']:g}_a{distillation['alpha']:g}"
     run = os.path.join(output, f"{kind}_seed{seed}")  # a finished run is not retrained (train_run resumes)
     recipe = recipe or quickstart.STUDENT_RECIPE
     if teacher:
-        config = quickstart._config(run, recipe, seed, **quickstart.DISTILLATION)  # noqa: SLF001 (same recipe)
+        config = quickstart._config(run, recipe, seed, **distillation)  # noqa: SLF001 (same recipe)
         distill(config, quickstart._data_options(), teacher=teacher, student=PRESET, validate=False)  # noqa: SLF001
     else:
         config = quickstart._config(run, recipe, seed)  # noqa: SLF001
@@ -86,6 +89,10 @@ def main():
         default=None,
         help="student budget in epochs (default: the quickstart's 12); use its own --output",
     )
+    parser.add_argument("--temperature", type=float, default=None, help="default: the quickstart's")
+    parser.add_argument(
+        "--alpha", type=float, default=None, help="weight of the teacher's KL; default: the quickstart's"
+    )
     parser.add_argument(
         "--only",
         choices=["scratch", "distilled"],
@@ -95,13 +102,22 @@ def main():
     args = parser.parse_args()
     start = time.time()
     kinds = [args.only] if args.only else ["distilled", "scratch"]
+    distillation = dict(quickstart.DISTILLATION)
+    if args.temperature is not None:
+        distillation["temperature"] = args.temperature
+    if args.alpha is not None:
+        distillation["alpha"] = args.alpha
     if "distilled" in kinds and not os.path.isfile(args.teacher):
         parser.error(f"--teacher: file not found: {args.teacher}")
     rows = {kind: [] for kind in kinds}
     for seed in args.seeds:
         for kind in kinds:
             run = run_student(
-                args.output, seed, args.teacher if kind == "distilled" else None, recipe=student_recipe(args.epochs)
+                args.output,
+                seed,
+                args.teacher if kind == "distilled" else None,
+                recipe=student_recipe(args.epochs),
+                distillation=distillation,
             )
             if kind == "distilled":
                 row = {"seed": seed, **evaluate_with_int8(run)}
@@ -121,7 +137,7 @@ def main():
         "distilled_int8": _stats([row["int8_top1"] for row in rows["distilled"]]),
         "int8_agreement": _stats([row["int8_agreement"] for row in rows["distilled"]]),
         "rows": rows,
-        "recipe": {"student": student_recipe(args.epochs), "distillation": quickstart.DISTILLATION},
+        "recipe": {"student": student_recipe(args.epochs), "distillation": distillation},
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "seconds": round(time.time() - start, 1),
     }
