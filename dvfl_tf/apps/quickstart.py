@@ -9,6 +9,7 @@ checkpoint selection on the test set).
 
 import json
 import os
+import sys
 import time
 
 import keras
@@ -128,13 +129,28 @@ def export_int8_student(model_path, output_path, num_calibration=64):
 
 
 def make_deterministic(seed):
-    """Same figures on every run on machines of one kind: seeds, and TensorFlow's deterministic kernels.
+    """Same figures on every run on machines of one kind: seeds, deterministic kernels, one inter-op thread.
 
     The data pipeline is a pure function of the seed already (dvfl_tf.data.pipeline).
     Op determinism picks deterministic kernels (on CPU mainly the reductions and
-    the scatter/segment ops of the backward pass); what it costs is measured in
-    docs/training.md. It cannot be switched off again in the same process.
+    the scatter/segment ops of the backward pass). It was not enough on its own:
+    two full quickstarts with TensorFlow's default inter-op pool (one thread per
+    core) wrote the same teacher losses for 6 epochs, then differed in the 6th
+    digit; the runs with one inter-op thread repeated (docs/training.md).
+    Independent ops then run one after another (each still uses every core
+    through the intra-op pool). The thread pool can only be set before
+    TensorFlow starts its runtime, so call this first; neither setting can be
+    undone in the same process. What it costs is measured in docs/training.md.
     """
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # the runtime has started: only a process started with one inter-op thread qualifies
+        if tf.config.threading.get_inter_op_parallelism_threads() != 1:
+            print(
+                "Warning: TensorFlow was already running with several inter-op threads, so this run may differ "
+                "from others in the last digits (set TF_NUM_INTEROP_THREADS=1 before the process starts).",
+                file=sys.stderr,
+            )
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
