@@ -37,13 +37,19 @@ def student_recipe(epochs=None):
     return recipe
 
 
-def run_student(output, seed, teacher=None, recipe=None, distillation=None):
-    """Run directory of the mobile student (distilled when `teacher` is given), trained if not finished."""
+def run_student(output, seed, teacher=None, recipe=None, distillation=None, tag=None):
+    """Run directory of the mobile student (distilled when `teacher` is given), trained if not finished.
+
+    The scratch runs are shared by every teacher and setting in one `output`; a distilled run's folder
+    names its `tag` (the teacher) and a non-default temperature and alpha.
+    """
     from dvfl_tf.training.workflows import distill, train
 
     kind = "distilled" if teacher else "scratch"
     distillation = distillation or quickstart.DISTILLATION
-    if teacher and distillation != quickstart.DISTILLATION:  # the scratch runs are shared by every setting
+    if teacher and tag:
+        kind += f"_{tag}"
+    if teacher and distillation != quickstart.DISTILLATION:
         kind += f"_T{distillation['temperature']:g}_a{distillation['alpha']:g}"
     run = os.path.join(output, f"{kind}_seed{seed}")  # a finished run is not retrained (train_run resumes)
     recipe = recipe or quickstart.STUDENT_RECIPE
@@ -93,6 +99,7 @@ def main():
     parser.add_argument(
         "--alpha", type=float, default=None, help="weight of the teacher's KL; default: the quickstart's"
     )
+    parser.add_argument("--tag", default=None, help="names the teacher in the distilled runs' folders and the JSON")
     parser.add_argument(
         "--only",
         choices=["scratch", "distilled"],
@@ -118,6 +125,7 @@ def main():
                 args.teacher if kind == "distilled" else None,
                 recipe=student_recipe(args.epochs),
                 distillation=distillation,
+                tag=args.tag,
             )
             if kind == "distilled":
                 row = {"seed": seed, **evaluate_with_int8(run)}
@@ -141,7 +149,8 @@ def main():
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "seconds": round(time.time() - start, 1),
     }
-    with open(os.path.join(args.output, "mobile_distill.json"), "w") as f:
+    name = f"mobile_distill_{args.tag}.json" if args.tag else "mobile_distill.json"
+    with open(os.path.join(args.output, name), "w") as f:
         json.dump(summary, f, indent=2)
     print(f"teacher top-1 {summary['teacher_top1']:.3f}")
     for key in ("distilled", "scratch", "distilled_int8", "int8_agreement"):
