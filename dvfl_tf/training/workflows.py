@@ -2,6 +2,8 @@
 
 import os
 
+import keras
+
 from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index, training_datasets
 from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.model_loading import load_keras_model
@@ -27,6 +29,19 @@ def _resolve_input_shape(model_spec, data_options):
     return data_options
 
 
+def seeded_training_datasets(config, data_options, validate):
+    """`training_datasets` for `config.seed`, the same stream whatever ran before in this process.
+
+    The pipeline's per-epoch salts come from `tf.data.Dataset.random(seed=config.seed)`,
+    and TensorFlow combines an op seed with its global seed: left as the process
+    had it, a run's clips depended on what ran before it (the first run of a
+    process read another stream than a second one), so two runs meant to see the
+    same data (distilled vs trained alone) could see different clips.
+    """
+    keras.utils.set_random_seed(config.seed)
+    return training_datasets(data_options, config.batch_size, config.seed, config.steps_per_epoch, validate)
+
+
 def train(
     config, data_options, model="vfl_net_nano", init_checkpoint=None, drop_path_rate=None, overrides=None, validate=True
 ):
@@ -38,9 +53,7 @@ def train(
     config.alpha = 0.0
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     _resolve_input_shape(model, data_options)
-    index, train_ds, val_ds, steps, val_steps = training_datasets(
-        data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
-    )
+    index, train_ds, val_ds, steps, val_steps = seeded_training_datasets(config, data_options, validate)
     config.extra.update(
         job="train",
         model=str(model),
@@ -88,9 +101,7 @@ def distill(
         raise FileNotFoundError(f"Teacher not found: {teacher!r}")
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     _resolve_input_shape(student, data_options)
-    index, train_ds, val_ds, steps, val_steps = training_datasets(
-        data_options, config.batch_size, config.seed, config.steps_per_epoch, validate
-    )
+    index, train_ds, val_ds, steps, val_steps = seeded_training_datasets(config, data_options, validate)
     config.extra.update(
         job="distill",
         teacher=str(teacher),
@@ -137,6 +148,7 @@ def distill_offline(
     if not os.path.isfile(teacher_logits):
         raise FileNotFoundError(f"Teacher-logit cache not found: {teacher_logits!r}")
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
+    keras.utils.set_random_seed(config.seed)  # its shuffle's op seed is combined with the global seed too
     train_ds, num_classes, videos, data_options = offline_training_dataset(
         teacher_logits, config.batch_size, config.seed
     )
