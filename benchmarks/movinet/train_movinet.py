@@ -157,7 +157,7 @@ def tflite_predictions(data, clips):
     return np.array(predictions)
 
 
-def run_seed(data_dir, seed, epochs, output):
+def run_seed(data_dir, seed, epochs, output, lr=None):
     path = os.path.join(output, f"e{epochs}_seed{seed}.json")
     if os.path.exists(path):
         with open(path) as f:
@@ -170,6 +170,8 @@ def run_seed(data_dir, seed, epochs, output):
     if stream["epochs"] < epochs:
         raise SystemExit(f"{data_dir}/seed{seed}.json: the dump holds {stream['epochs']} epochs, fewer than {epochs}")
     recipe = student_recipe(meta, epochs)
+    if lr:  # a diagnostic off the recipe (not the same-budget comparison)
+        recipe["lr"] = lr
     batch_size, steps = stream["batch_size"], stream["steps_per_epoch"]
     if batch_size != recipe["batch_size"]:
         raise SystemExit(f"{data_dir}: batch {batch_size} in the dump, {recipe['batch_size']} in the recipe")
@@ -251,13 +253,15 @@ def main():
     parser.add_argument(
         "--summary", default=None, help="JSON with the rows, mean and std (e.g. benchmarks/results/...)"
     )
+    parser.add_argument("--lr", type=float, default=None, help="peak LR instead of the recipe's (a diagnostic)")
+    parser.add_argument("--note", default="", help="free text kept in the summary (how the seeds were run, load)")
     args = parser.parse_args()
     output = args.output or args.data
     os.makedirs(output, exist_ok=True)
     start = time.time()
     rows = []
     for seed in args.seeds:
-        row = run_seed(args.data, seed, args.epochs, output)
+        row = run_seed(args.data, seed, args.epochs, output, args.lr)
         rows.append({key: value for key, value in row.items() if key != "history"})
         print(json.dumps({key: row[key] for key in ("seed", "top1", "int8_top1", "int8_agreement")}), flush=True)
     summary = {
@@ -266,7 +270,13 @@ def main():
         **{key: _stats([row[key] for row in rows]) for key in ("top1", "int8_top1", "int8_agreement")},
         "float32_tflite_top1": _stats([row["float32_tflite_top1"] for row in rows]),
         "rows": rows,
-        "command": " ".join(sys.argv),
+        "commands": {
+            "dump": "PYTHONPATH=. .venv/bin/python benchmarks/movinet/dump_synthetic_clips.py --seed S --epochs 12 "
+            f"--output {args.data}",
+            "train": " ".join(sys.argv),
+        },
+        "note": args.note,
+        "load_average_at_summary": os.getloadavg(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, TensorFlow {tf.__version__}",
         "seconds": round(time.time() - start, 1),
     }
