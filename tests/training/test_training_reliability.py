@@ -99,7 +99,7 @@ def test_rejected_start_writes_nothing_then_the_corrected_command_runs_and_exten
     from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     wrong = str(tmp_path / "five_classes.keras")
-    tiny_classifier(5, embed_dim=8).save(wrong)
+    tiny_classifier(5, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3]).save(wrong)
     rejected = _cli(
         [
             "train",
