@@ -12,12 +12,13 @@ def tiny_video_dataset(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def tiny_teacher_file(tmp_path_factory):
-    """A `.keras` teacher for 3 classes, 4 frames of 32x32."""
+    """A `.keras` teacher for 3 classes, 4 frames of 32x32: one stage of dim 12 (a distillation step traces it
+    with the student; its depth is not what the tests that use it are about)."""
     import keras
 
     from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     keras.utils.set_random_seed(0)
     path = str(tmp_path_factory.mktemp("teacher") / "teacher.keras")
-    tiny_classifier(3, embed_dim=12).save(path)
+    tiny_classifier(3, embed_dim=12, depths=[1], focal_levels=[2], focal_windows=[3]).save(path)
     return path

@@ -26,7 +26,9 @@ SCRIPT = textwrap.dedent(
     def step(strategy):
         with strategy.scope():
             keras.utils.set_random_seed(7)
-            student, teacher = tiny_classifier(3), tiny_classifier(3, embed_dim=12)
+            # One stage each: the strategy, not the depth, is under test (each replica traces the step).
+            one_stage = dict(depths=[1], focal_levels=[2], focal_windows=[3])
+            student, teacher = tiny_classifier(3, **one_stage), tiny_classifier(3, embed_dim=12, **one_stage)
             distiller = Distiller(student, teacher, temperature=4.0, alpha=0.5)
             distiller.compile(optimizer=keras.optimizers.SGD(0.5))
             initial = [w.copy() for w in student.get_weights()]

@@ -16,6 +16,7 @@ import time
 import keras
 import numpy as np
 from run_files import epochs_done
+from tiny_student import STUDENT_OVERRIDES
 
 from dvfl_tf.training.callbacks import read_backup, read_history
 
@@ -45,7 +46,7 @@ def _command(data_root, teacher, output, strategy, epochs=EPOCHS):
         "--drop-path-rate",
         "0",
         "--backbone-overrides",
-        json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]}),
+        STUDENT_OVERRIDES,
         "--num-frames",
         "4",
         "--image-size",
@@ -155,20 +156,16 @@ def test_two_workers_equal_one_process_and_resume_after_a_kill(
     assert sorted(os.listdir(two)) == sorted(os.listdir(single))
 
     # 2. SIGKILL a worker after the first epoch; the chief cannot go on without it and is stopped
-    # too (what a cluster manager does); the same command on both restarts from the last epoch.
+    # too, at once (what a cluster manager does); the same command on both restarts from the last epoch.
     killed = str(tmp_path / "killed")
     command = _command(tiny_video_dataset, tiny_teacher_file, killed, "multi_worker")
     processes, logs = _start_workers(command, subprocess_env, str(tmp_path / "first"))
     deadline = time.time() + 900
     while epochs_done(killed) < 1 and all(p.poll() is None for p in processes) and time.time() < deadline:
         time.sleep(0.2)
-    processes[1].send_signal(signal.SIGKILL)
-    processes[1].wait()
-    try:
-        processes[0].wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        processes[0].send_signal(signal.SIGKILL)
-        processes[0].wait()
+    for process in (processes[1], processes[0]):
+        process.send_signal(signal.SIGKILL)
+        process.wait()
     for log in logs:
         log.close()
     killed_at = epochs_done(killed)

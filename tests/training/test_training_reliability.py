@@ -1,7 +1,7 @@
 """Issue 12, runs: nothing the user owns is lost, no bad weights are kept, bad input gets one clear line.
 
 Every test drives `python -m dvfl_tf` in a subprocess on real AVI files (the
-synthetic writer), with a tiny student (embed 8, 4 frames of 32x32).
+synthetic writer), with a tiny student (one stage, embed 8, 4 frames of 32x32: tiny_student.py).
 """
 
 import hashlib
@@ -14,6 +14,7 @@ import sys
 import time
 
 import numpy as np
+from tiny_student import STUDENT_OVERRIDES
 
 from dvfl_tf.training.callbacks import read_history
 
@@ -21,7 +22,7 @@ TINY = [
     "--model",
     "vfl_net_nano",
     "--backbone-overrides",
-    json.dumps({"embed_dim": 8, "depths": [1, 1, 1, 1]}),
+    STUDENT_OVERRIDES,
     "--num-frames",
     "4",
     "--image-size",
@@ -98,7 +99,7 @@ def test_rejected_start_writes_nothing_then_the_corrected_command_runs_and_exten
     from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     wrong = str(tmp_path / "five_classes.keras")
-    tiny_classifier(5, embed_dim=8).save(wrong)
+    tiny_classifier(5, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3]).save(wrong)
     rejected = _cli(
         [
             "train",
@@ -247,13 +248,19 @@ def test_data_problems_are_summarised_and_an_empty_training_class_is_refused(
     assert "my clip 1.avi" not in went_on.stderr
 
 
+# Every epoch saves last.keras, best.keras and the backup: from epoch 2 on, each is a chance to catch a save
+# in progress (the first one is nearly always caught); the rerun trains the epochs left after the kill.
+SIGKILL_EPOCHS = 8
+
+
 def test_sigkill_during_a_save_leaves_whole_files_and_the_rerun_finishes(tiny_video_dataset, tmp_path, subprocess_env):
     output = tmp_path / "run"
+    epochs = str(SIGKILL_EPOCHS)
     command = [
         sys.executable,
         "-m",
         "dvfl_tf",
-        *_train(tiny_video_dataset, output, "--epochs", "30", "--no-validation"),
+        *_train(tiny_video_dataset, output, "--epochs", epochs, "--no-validation"),
     ]
     process = subprocess.Popen(command, env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen, deadline = None, time.time() + 600
@@ -276,8 +283,8 @@ def test_sigkill_during_a_save_leaves_whole_files_and_the_rerun_finishes(tiny_vi
     backup = json.loads((output / "backup" / "backup.json").read_text())
     assert os.path.isfile(output / "backup" / backup["weights"])
 
-    rerun = _cli(_train(tiny_video_dataset, output, "--epochs", "30", "--no-validation"), subprocess_env)
+    rerun = _cli(_train(tiny_video_dataset, output, "--epochs", epochs, "--no-validation"), subprocess_env)
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-3000:]
     assert "Resuming" in rerun.stdout
-    assert [row["epoch"] for row in read_history(str(output / "history.csv"))] == list(range(30))
+    assert [row["epoch"] for row in read_history(str(output / "history.csv"))] == list(range(SIGKILL_EPOCHS))
     assert not [name for name in os.listdir(output) + os.listdir(output / "backup") if "saving" in name]
