@@ -299,7 +299,7 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
     "--deterministic/--no-deterministic",
     default=True,
     show_default=True,
-    help="TensorFlow op determinism: the same figures on every run (no cost measurable on CPU; docs/training.md).",
+    help="Seeds, TensorFlow op determinism and one inter-op thread: the same figures on every run (docs/training.md).",
 )
 def quickstart(output, seed, deterministic):
     """Teacher, distilled student and scratch student on the synthetic dataset, compared (about 10 min on 2 cores)."""
