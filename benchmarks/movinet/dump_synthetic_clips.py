@@ -17,10 +17,10 @@ Writes to `output/`:
     calibration_clips.npy       the 64 training clips of `export-tflite --int8 --num-calibration 64`
     seed{S}.json, meta.json     class names, shapes, recipe, steps per epoch
 
-The stream is the one the quickstart's student run of this seed sees:
-`make_deterministic(seed)` seeds TensorFlow before the dataset is built, and
-the per-epoch salts of the pipeline (`tf.data.Dataset.random(seed=...)`)
-depend on that global seed, so the seed is set here first as well. The first
+The stream is the one every `train`/`distill` run of this seed sees (the
+quickstart's student included): it is built by the trainer's own
+`seeded_training_datasets`, which seeds TensorFlow first because the
+pipeline's per-epoch salts depend on the global seed too. The first
 `epochs * steps_per_epoch` batches of a longer dump are the stream of a
 shorter run of the same seed (the salts do not depend on the epoch count).
 """
@@ -30,17 +30,19 @@ import json
 import os
 import time
 
-import keras
 import numpy as np
 
 from dvfl_tf.apps import quickstart
-from dvfl_tf.data.data_options import evaluation_dataset, load_dataset_index, training_datasets
+from dvfl_tf.data.data_options import evaluation_dataset, load_dataset_index
 from dvfl_tf.export.calibration import dataset_clips
+from dvfl_tf.training.run import TrainConfig
+from dvfl_tf.training.workflows import seeded_training_datasets
 
 
 def dump_training_stream(options, seed, epochs, batch_size, path_prefix):
     """Writes the first `epochs * steps_per_epoch` batches of the training dataset of `seed`; returns its meta."""
-    index, train, _, steps, _ = training_datasets(options, batch_size, seed, validate=False)
+    config = TrainConfig(output=path_prefix, seed=seed, batch_size=batch_size)  # output: not written
+    index, train, _, steps, _ = seeded_training_datasets(config, options, validate=False)
     total = steps * epochs
     shape = (total * batch_size, options.num_frames, options.image_size, options.image_size, 3)
     clips = np.lib.format.open_memmap(f"{path_prefix}_train_clips.npy", mode="w+", dtype=np.float32, shape=shape)
@@ -82,7 +84,6 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     start = time.time()
-    keras.utils.set_random_seed(args.seed)  # as quickstart.make_deterministic: the salts depend on it
     options = quickstart._data_options()  # noqa: SLF001 (the quickstart's data: 8 x 64 x 64, its augmentation)
     batch_size = quickstart.STUDENT_RECIPE["batch_size"]
     meta = dump_training_stream(
