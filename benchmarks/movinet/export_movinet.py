@@ -17,9 +17,9 @@ graph, as dvfl-tf's `profile_model`) and params of each model.
 """
 
 import argparse
+import importlib.util
 import json
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -110,13 +110,16 @@ def convert(function, model, mode, representative_dataset=None):
 
 
 def count_macs(function):
-    sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-    from dvfl_tf.models.profiling import _graph_macs  # pure graph walk, no dvfl-tf dependency
+    # dvfl_tf/models/profiling.py, loaded by path: a pure graph walk (TensorFlow and NumPy only), while
+    # `import dvfl_tf.models` registers dvfl-tf's models with Keras, which needs keras-hub (not in this venv).
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "dvfl_tf", "models", "profiling.py")
+    spec = importlib.util.spec_from_file_location("dvfl_profiling", path)
+    profiling = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(profiling)
+    return profiling._graph_macs(function.graph)  # noqa: SLF001
 
-    return _graph_macs(function.graph)
 
-
-def export(output, image_size, kinds):
+def export(output, image_size, kinds, modes=("float32", "int8")):
     import numpy as np
     import tensorflow as tf
 
@@ -127,7 +130,7 @@ def export(output, image_size, kinds):
         name = f"movinet_a0_base_{NUM_FRAMES}x{image_size}"
         rows[name] = {"gmacs": count_macs(function) / 1e9, "params": int(model.count_params()), "input": list(shape)}
         clips = _random_clips(shape, 8)
-        for mode in ("float32", "int8"):
+        for mode in modes:
             data = convert(function, model, mode, lambda: ([tf.constant(c)] for c in clips))
             path = os.path.join(output, f"{name}_{mode}.tflite")
             with open(path, "wb") as f:
@@ -155,7 +158,7 @@ def export(output, image_size, kinds):
                     yield inputs
                     _, states = model(inputs)
 
-        for mode in ("float32", "int8"):
+        for mode in modes:
             data = convert(function, model, mode, stateful_frames)
             path = os.path.join(output, f"{name}_{mode}.tflite")
             with open(path, "wb") as f:
@@ -171,6 +174,13 @@ def main():
     parser.add_argument("--output", default="runs/movinet")
     parser.add_argument("--sizes", type=int, nargs="+", default=[172, 224])
     parser.add_argument("--kinds", nargs="+", default=["base", "stream"], choices=["base", "stream"])
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["float32", "int8"],
+        choices=["float32", "int8"],
+        help="float32 converts in minutes; int8 (calibrated through the tf-keras model) takes far longer",
+    )
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     summary_path = os.path.join(args.output, "movinet.json")
@@ -181,7 +191,7 @@ def main():
     for size in args.sizes:
         for kind in args.kinds:
             try:
-                summary.update(export(args.output, size, [kind]))
+                summary.update(export(args.output, size, [kind], args.modes))
             except Exception as error:  # record why a variant does not convert, keep the others
                 summary[f"movinet_a0_{kind}_{size}_error"] = f"{type(error).__name__}: {str(error)[-2000:]}"
                 print(f"{kind} {size}: FAILED {type(error).__name__}: {str(error)[-500:]}", flush=True)
