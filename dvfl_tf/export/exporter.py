@@ -21,6 +21,7 @@ from dvfl_tf.export import tflite_graph
 from dvfl_tf.export.calibration import synthetic_motion_clips
 from dvfl_tf.export.edgetpu_compat import edgetpu_report, edgetpu_variant
 from dvfl_tf.export.export_report import CalibrationInfo, ExportReport, format_summary
+from dvfl_tf.export.input_folding import fold_input_normalization
 from dvfl_tf.export.quantization_debug import selective_int8
 from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODES, convert
 from dvfl_tf.export.verification import verify
@@ -96,7 +97,8 @@ class PreparedExport:
     """What `prepare` hands to the later steps."""
 
     graph_model: object  # the Keras model that is converted (4-D single-clip model, or the streaming model)
-    reference_model: object  # the Keras model the file is compared with (before any Edge TPU activation swap)
+    # the Keras model the file is compared with (before any Edge TPU activation swap or input folding)
+    reference_model: object
     num_frames: int
     image_size: tuple  # (height, width)
     class_names: list | None
@@ -175,7 +177,7 @@ def prepare(model, options, *, class_names=None, calibration_clips=None, calibra
     activation_report = None
     if options.edgetpu:
         model, activation_report = edgetpu_variant(model, options.edgetpu_activation)
-    graph_model = graph_model_of(model)
+    graph_model = graph_model_of(fold_input_normalization(model))
     geometry = single_clip_geometry(graph_model)
     num_frames, height, width = geometry.num_frames, geometry.height, geometry.width
     check_class_names(class_names, int(graph_model.outputs[0].shape[-1]))

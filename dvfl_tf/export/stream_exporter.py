@@ -37,6 +37,7 @@ from dvfl_tf.export.exporter import (
     size_and_ops,
     split_clips_and_labels,
 )
+from dvfl_tf.export.input_folding import fold_input_normalization
 from dvfl_tf.export.verification import agreement
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
 from dvfl_tf.runtime.interpreter import make_interpreter
@@ -114,7 +115,8 @@ def prepare_stream(
     """
     if options.mode not in STREAM_MODES:
         raise ValueError(f"`mode` must be one of {STREAM_MODES} for a stream model. Received: mode={options.mode!r}")
-    stream_model = model.streaming_model()  # raises for a non-causal model
+    reference_model = model.streaming_model()  # raises for a non-causal model
+    stream_model = fold_input_normalization(model).streaming_model()
     backbone = model.backbone
     num_frames, tubelet_size = backbone.num_frames, backbone.tubelet_size
     height, width = backbone.frame_shape
@@ -128,7 +130,7 @@ def prepare_stream(
         calibration = CalibrationInfo(calibration_source, len(calibration_clips), len(calibration_steps))
     return PreparedExport(
         graph_model=stream_model,
-        reference_model=stream_model,
+        reference_model=reference_model,
         num_frames=num_frames,
         image_size=(height, width),
         class_names=list(class_names) if class_names is not None else None,
@@ -188,7 +190,7 @@ def export_stream_model(model, output_path, options=None, **clips_and_names):
         **_stream_graph_facts(graph, model_bytes, inputs, outputs),
     )
     verification = verify_stream(
-        os.fspath(output_path), prepared.graph_model, prepared.verify_clips, prepared.tubelet_size
+        os.fspath(output_path), prepared.reference_model, prepared.verify_clips, prepared.tubelet_size
     )
     add_verification(report, verification, latency_ms=verification["step_latency_ms"])
     return report

@@ -224,9 +224,13 @@ class FrameNormalization(keras.layers.Layer):
     """Maps raw RGB frames in [0, 255] to the official normalised input.
 
     Fixed constants, not weights: users and TFLite files feed raw frames.
+
+    `folded=True` passes the frames through unchanged: the normalization then lives
+    in the stem convolution's weights (`dvfl_tf.export.input_folding`, for TFLite
+    files), which saves two element-wise passes over every input pixel.
     """
 
-    def __init__(self, mean=IMAGENET_MEAN_RGB, std=IMAGENET_STD_RGB, **kwargs):
+    def __init__(self, mean=IMAGENET_MEAN_RGB, std=IMAGENET_STD_RGB, folded=False, **kwargs):
         super().__init__(**kwargs)
         if len(mean) != 3 or len(std) != 3:
             raise ValueError(f"`mean` and `std` must have 3 values (RGB). Received: mean={mean}, std={std}")
@@ -234,8 +238,11 @@ class FrameNormalization(keras.layers.Layer):
             raise ValueError(f"`std` must be positive. Received: std={std}")
         self.mean = tuple(float(m) for m in mean)
         self.std = tuple(float(s) for s in std)
+        self.folded = bool(folded)
 
     def call(self, inputs):
+        if self.folded:
+            return ops.cast(inputs, self.compute_dtype)
         mean = ops.convert_to_tensor(self.mean, dtype=self.compute_dtype)
         std = ops.convert_to_tensor(self.std, dtype=self.compute_dtype)
         return (ops.cast(inputs, self.compute_dtype) - mean) / std
@@ -245,7 +252,7 @@ class FrameNormalization(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"mean": list(self.mean), "std": list(self.std)})
+        config.update({"mean": list(self.mean), "std": list(self.std), "folded": self.folded})
         return config
 
 
