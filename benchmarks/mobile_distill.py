@@ -14,6 +14,13 @@ on the synthetic test split: top-1 and int8-vs-float top-1 agreement.
 
 Finished runs are reused (rerun with the same --output to resume); writes
 `output/mobile_distill.json`.
+
+`--train-per-class K` is the few-labels setting (a target dataset far smaller
+than the teacher's, as HMDB51 is against Kinetics-400): both students train
+on the first K training videos of each class only (split files written under
+`output`, read like HMDB51's), for as many steps as the full recipe takes on
+all 24 (epochs and warm-up scaled by 24 / K), and are tested on the same 200
+test clips; the teacher was trained on all 24.
 """
 
 import argparse
@@ -28,20 +35,67 @@ from dvfl_tf.apps import quickstart
 PRESET = "vfl_net_mobile"
 
 
-def student_recipe(epochs=None):
-    """The quickstart student's recipe, with `epochs` (a smaller budget) and a warm-up that fits in it."""
+def student_recipe(epochs=None, train_per_class=None):
+    """The quickstart student's recipe, with `epochs` (a smaller budget) and a warm-up that fits in it.
+
+    With `train_per_class` (fewer videos per epoch), epochs and warm-up are scaled by
+    24 / train_per_class: the same number of steps as on the full training split.
+    """
     recipe = dict(quickstart.STUDENT_RECIPE)
     if epochs:
         recipe["epochs"] = epochs
         recipe["warmup_epochs"] = min(recipe["warmup_epochs"], epochs / 4)
+    if train_per_class:
+        scale = FULL_TRAIN_PER_CLASS / train_per_class
+        recipe["epochs"] = round(recipe["epochs"] * scale)
+        recipe["warmup_epochs"] = recipe["warmup_epochs"] * scale
     return recipe
 
 
-def run_student(output, seed, teacher=None, recipe=None, distillation=None, tag=None):
+FULL_TRAIN_PER_CLASS = 24  # the synthetic dataset's training videos per class (dvfl_tf.data.synthetic.DEFAULTS)
+
+
+def few_label_splits(output, train_per_class):
+    """A split folder of the synthetic dataset keeping the first `train_per_class` training videos of each class.
+
+    The other training videos become unused (tag 0), the test videos stay as they are. Every seed reads the
+    same videos.
+    """
+    from dvfl_tf.data.synthetic import ensure_synthetic
+
+    source = os.path.join(ensure_synthetic(), "testTrainMulti_7030_splits")
+    folder = os.path.join(output, f"splits_train{train_per_class}")
+    os.makedirs(folder, exist_ok=True)
+    for name in sorted(os.listdir(source)):
+        kept, lines = 0, []
+        with open(os.path.join(source, name)) as handle:
+            for line in handle:
+                video, tag = line.split()
+                if tag == "1":
+                    kept += 1
+                    tag = "1" if kept <= train_per_class else "0"
+                lines.append(f"{video} {tag} \n")
+        with open(os.path.join(folder, name), "w") as handle:
+            handle.writelines(lines)
+    return folder
+
+
+def data_options(output=None, train_per_class=None):
+    """The quickstart's data options; with `train_per_class`, on the few-label split folder."""
+    options = quickstart._data_options()  # noqa: SLF001 (the same data as the quickstart)
+    if train_per_class:
+        options.split_dir = few_label_splits(output, train_per_class)
+    return options
+
+
+def run_student(
+    output, seed, teacher=None, recipe=None, distillation=None, tag=None, options=None, student=PRESET, overrides=None
+):
     """Run directory of the mobile student (distilled when `teacher` is given), trained if not finished.
 
     The scratch runs are shared by every teacher and setting in one `output`; a distilled run's folder
-    names its `tag` (the teacher) and a non-default temperature and alpha.
+    names its `tag` (the teacher) and a non-default temperature and alpha. `student` + `overrides`: another
+    architecture (benchmarks/mobile_sweep_top1.py: the sweep's candidates).
     """
     from dvfl_tf.training.workflows import distill, train
 
@@ -53,12 +107,13 @@ def run_student(output, seed, teacher=None, recipe=None, distillation=None, tag=
         kind += f"_T{distillation['temperature']:g}_a{distillation['alpha']:g}"
     run = os.path.join(output, f"{kind}_seed{seed}")  # a finished run is not retrained (train_run resumes)
     recipe = recipe or quickstart.STUDENT_RECIPE
+    options = options or data_options()
     if teacher:
         config = quickstart._config(run, recipe, seed, **distillation)  # noqa: SLF001 (same recipe)
-        distill(config, quickstart._data_options(), teacher=teacher, student=PRESET, validate=False)  # noqa: SLF001
+        distill(config, options, teacher=teacher, student=student, overrides=overrides, validate=False)
     else:
         config = quickstart._config(run, recipe, seed)  # noqa: SLF001
-        train(config, quickstart._data_options(), model=PRESET, validate=False)  # noqa: SLF001
+        train(config, options, model=student, overrides=overrides, validate=False)
     return run
 
 
@@ -99,6 +154,13 @@ def main():
     parser.add_argument(
         "--alpha", type=float, default=None, help="weight of the teacher's KL; default: the quickstart's"
     )
+    parser.add_argument(
+        "--train-per-class",
+        type=int,
+        default=None,
+        help="few labels: the students train on the first K training videos of each class (of 24), "
+        "for the same number of steps; use its own --output",
+    )
     parser.add_argument("--tag", default=None, help="names the teacher in the distilled runs' folders and the JSON")
     parser.add_argument(
         "--only",
@@ -116,6 +178,10 @@ def main():
         distillation["alpha"] = args.alpha
     if "distilled" in kinds and not os.path.isfile(args.teacher):
         parser.error(f"--teacher: file not found: {args.teacher}")
+    if args.train_per_class is not None and not 0 < args.train_per_class <= FULL_TRAIN_PER_CLASS:
+        parser.error(f"--train-per-class: must be in 1..{FULL_TRAIN_PER_CLASS}. Received: {args.train_per_class}")
+    options = data_options(args.output, args.train_per_class)
+    recipe = student_recipe(args.epochs, args.train_per_class)
     rows = {kind: [] for kind in kinds}
     for seed in args.seeds:
         for kind in kinds:
@@ -123,9 +189,10 @@ def main():
                 args.output,
                 seed,
                 args.teacher if kind == "distilled" else None,
-                recipe=student_recipe(args.epochs),
+                recipe=recipe,
                 distillation=distillation,
                 tag=args.tag,
+                options=options,
             )
             if kind == "distilled":
                 row = {"seed": seed, **evaluate_with_int8(run)}
@@ -145,7 +212,8 @@ def main():
         "distilled_int8": _stats([row["int8_top1"] for row in rows["distilled"]]),
         "int8_agreement": _stats([row["int8_agreement"] for row in rows["distilled"]]),
         "rows": rows,
-        "recipe": {"student": student_recipe(args.epochs), "distillation": distillation},
+        "recipe": {"student": recipe, "distillation": distillation},
+        "train_per_class": args.train_per_class or FULL_TRAIN_PER_CLASS,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "seconds": round(time.time() - start, 1),
     }
