@@ -27,9 +27,11 @@ from dvfl_tf.apps import quickstart
 
 
 def training_overrides(overrides):
-    """A candidate's backbone overrides at the teacher's input (8 frames of 64 x 64)."""
-    # _config: the sweep's own completion (focal levels and windows per stage, 8 frames).
-    return {**_config(overrides), "num_frames": quickstart.NUM_FRAMES, "image_size": quickstart.IMAGE_SIZE}
+    """A candidate's backbone overrides, without its input: the run takes frames and size from the data
+    options (the teacher's 8 frames of 64 x 64)."""
+    # _config: the sweep's own completion (focal levels and windows per stage).
+    config = _config(overrides)
+    return {key: value for key, value in config.items() if key not in ("num_frames", "image_size")}
 
 
 def format_table(rows):
