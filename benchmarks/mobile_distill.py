@@ -63,7 +63,7 @@ def few_label_splits(output, train_per_class):
     """
     from dvfl_tf.data.synthetic import ensure_synthetic
 
-    source = os.path.join(ensure_synthetic(), "testTrainMulti_7030_splits")
+    source = os.path.join(ensure_synthetic(), "testTrainMulti_7030_splits")  # the default dataset's splits
     folder = os.path.join(output, f"splits_train{train_per_class}")
     os.makedirs(folder, exist_ok=True)
     for name in sorted(os.listdir(source)):
@@ -80,9 +80,11 @@ def few_label_splits(output, train_per_class):
     return folder
 
 
-def data_options(output=None, train_per_class=None):
-    """The quickstart's data options; with `train_per_class`, on the few-label split folder."""
+def data_options(output=None, train_per_class=None, data_root=None):
+    """The quickstart's data options; with `train_per_class`, on the few-label split folder; with `data_root`,
+    another synthetic-format dataset (e.g. benchmarks/fine_pan_dataset.py's)."""
     options = quickstart._data_options()  # noqa: SLF001 (the same data as the quickstart)
+    options.data_root = data_root
     if train_per_class:
         options.split_dir = few_label_splits(output, train_per_class)
     return options
@@ -117,14 +119,14 @@ def run_student(
     return run
 
 
-def evaluate_with_int8(run):
-    """{top1, int8_top1, int8_agreement} of a run's last.keras and its int8 TFLite."""
+def evaluate_with_int8(run, options=None):
+    """{top1, int8_top1, int8_agreement} of a run's last.keras and its int8 TFLite (on `options`' data)."""
     keras_path = os.path.join(run, "last.keras")
-    report = quickstart.evaluate_run(keras_path)
+    report = quickstart.evaluate_run(keras_path, options=options)
     tflite = os.path.join(run, "student_int8.tflite")
     if not os.path.exists(tflite):
-        quickstart.export_int8_student(keras_path, tflite)
-    int8_report = quickstart.evaluate_run(tflite)
+        quickstart.export_int8_student(keras_path, tflite, options=options)
+    int8_report = quickstart.evaluate_run(tflite, options=options)
     agreement = sum(a == b for a, b in zip(report["predictions"], int8_report["predictions"])) / len(
         report["predictions"]
     )
@@ -161,6 +163,11 @@ def main():
         help="few labels: the students train on the first K training videos of each class (of 24), "
         "for the same number of steps; use its own --output",
     )
+    parser.add_argument(
+        "--data-root",
+        default=None,
+        help="another synthetic-format dataset (benchmarks/fine_pan_dataset.py); default: the quickstart's",
+    )
     parser.add_argument("--tag", default=None, help="names the teacher in the distilled runs' folders and the JSON")
     parser.add_argument(
         "--only",
@@ -180,7 +187,10 @@ def main():
         parser.error(f"--teacher: file not found: {args.teacher}")
     if args.train_per_class is not None and not 0 < args.train_per_class <= FULL_TRAIN_PER_CLASS:
         parser.error(f"--train-per-class: must be in 1..{FULL_TRAIN_PER_CLASS}. Received: {args.train_per_class}")
-    options = data_options(args.output, args.train_per_class)
+    if args.train_per_class and args.data_root:
+        parser.error("--train-per-class applies to the default synthetic dataset, not to --data-root")
+    options = data_options(args.output, args.train_per_class, args.data_root)
+    test_options = data_options(data_root=args.data_root)  # every setting is tested on the full test split
     recipe = student_recipe(args.epochs, args.train_per_class)
     rows = {kind: [] for kind in kinds}
     for seed in args.seeds:
@@ -195,9 +205,10 @@ def main():
                 options=options,
             )
             if kind == "distilled":
-                row = {"seed": seed, **evaluate_with_int8(run)}
+                row = {"seed": seed, **evaluate_with_int8(run, test_options)}
             else:
-                row = {"seed": seed, "top1": quickstart.evaluate_run(os.path.join(run, "last.keras"))["top1"]}
+                report = quickstart.evaluate_run(os.path.join(run, "last.keras"), options=test_options)
+                row = {"seed": seed, "top1": report["top1"]}
             rows[kind].append(row)
             print(kind, json.dumps(row), flush=True)
     if args.only:
@@ -206,7 +217,8 @@ def main():
         "preset": PRESET,
         "input": f"{quickstart.NUM_FRAMES}x{quickstart.IMAGE_SIZE}x{quickstart.IMAGE_SIZE} (the teacher's)",
         "teacher": args.teacher,
-        "teacher_top1": quickstart.evaluate_run(args.teacher)["top1"],
+        "teacher_top1": quickstart.evaluate_run(args.teacher, options=test_options)["top1"],
+        "data_root": args.data_root,
         "distilled": _stats([row["top1"] for row in rows["distilled"]]),
         "scratch": _stats([row["top1"] for row in rows["scratch"]]),
         "distilled_int8": _stats([row["int8_top1"] for row in rows["distilled"]]),

@@ -25,12 +25,16 @@ def main():
     parser.add_argument("--embed-dim", type=int, default=96)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--data-root", default=None, help="another synthetic-format dataset (benchmarks/fine_pan_dataset.py)"
+    )
     args = parser.parse_args()
     recipe = {**quickstart.STUDENT_RECIPE, "epochs": args.epochs}
     config = quickstart._config(args.output, recipe, args.seed)  # noqa: SLF001 (the quickstart's run settings)
     options = quickstart._data_options()  # noqa: SLF001
+    options.data_root = args.data_root
     train(config, options, model="vfl_net_mobile", overrides={"embed_dim": args.embed_dim}, validate=False)
-    report = quickstart.evaluate_run(os.path.join(args.output, "last.keras"))
+    report = quickstart.evaluate_run(os.path.join(args.output, "last.keras"), options=options)
     print(f"teacher vfl_net_mobile embed {args.embed_dim}, {args.epochs} epochs: test top-1 {report['top1']:.3f}")
 
 

@@ -99,22 +99,24 @@ def train_students(output, teacher_path, seed=0, recipe=None, distillation=None)
     return distilled, scratch
 
 
-def evaluate_run(model_path, batch_size=16):
+def evaluate_run(model_path, batch_size=16, options=None):
+    """`evaluate` on the test split of `options` (default: the quickstart's data)."""
     return evaluate(
         model_path,
-        _data_options(),
+        options or _data_options(),
         batch_size=batch_size,
         output_dir=os.path.join(os.path.dirname(model_path), "evaluation"),
     )
 
 
-def export_int8_student(model_path, output_path, num_calibration=64):
+def export_int8_student(model_path, output_path, num_calibration=64, options=None):
     """Exports the student to a full-integer int8 `.tflite`, calibrated on synthetic training clips.
 
     The same clips as `dvfl-tf export-tflite --int8 --calibration-dataset synthetic
-    --num-calibration 64`: drawn at random over all classes of the train split.
+    --num-calibration 64`: drawn at random over all classes of the train split
+    (of `options`' dataset, default the quickstart's).
     """
-    options = _data_options()
+    options = options or _data_options()
     clips = dataset_clips(options.dataset, options.data_root, NUM_FRAMES, IMAGE_SIZE, num_calibration, num_verify=8)
     export_tflite(
         load_keras_model(model_path),
