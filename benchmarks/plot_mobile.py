@@ -71,24 +71,27 @@ def plot_sweep(sweep_path, top1_path, output):
     if top1_path and os.path.exists(top1_path):
         with open(top1_path) as f:
             top1 = {row["name"]: row["top1"] for row in json.load(f)["rows"]}
-    figure, axis = plt.subplots(figsize=(8, 5))
-    for row in sweep["rows"]:
+    figure, axis = plt.subplots(figsize=(6, 4.5))
+    legend = []
+    for number, row in enumerate(sweep["rows"], start=1):
         chosen = row["name"] == "m48_d111_160_t2_dw_f1_gs_p8"
         axis.scatter(
             row["float32_ms"], row["int8_ms"], s=40 + 200 * row["gmacs"], color="tab:red" if chosen else "tab:blue"
         )
-        words = f"{row['name']}\n{row['gmacs']:.2f} GMACs"
+        # Numbers at the points and the names beside the plot: neighbouring points' names would overprint.
+        axis.annotate(str(number), (row["float32_ms"], row["int8_ms"]), xytext=(7, 4), textcoords="offset points")
+        words = f"{number}: {row['name']}, {row['gmacs']:.2f} GMACs"
         if row["name"] in top1:
             words += f", top-1 {top1[row['name']]:.3f}"
-        axis.annotate(words + (" (vfl_net_mobile)" if chosen else ""), (row["float32_ms"], row["int8_ms"]), fontsize=6)
+        legend.append(words + (" (vfl_net_mobile)" if chosen else ""))
+    axis.text(1.02, 0.5, "\n".join(legend), fontsize=7, va="center", family="monospace", transform=axis.transAxes)
     axis.set_xlabel("float32 ms per 8x160x160 clip")
     axis.set_ylabel("int8 ms per 8x160x160 clip")
     axis.set_title(
         f"mobile sweep ({sweep.get('when', '')}, load average {sweep['load_average_before_after']})", fontsize=9
     )
-    figure.tight_layout()
     path = os.path.join(output, "mobile_sweep.png")
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, bbox_inches="tight")  # the legend lies right of the axes
     plt.close(figure)
     return path
 
