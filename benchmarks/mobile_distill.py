@@ -13,7 +13,7 @@ on the synthetic test split: top-1 and int8-vs-float top-1 agreement.
         --output runs/mobile_distill --seeds 0 1 2 [--only scratch|distilled]
 
 Finished runs are reused (rerun with the same --output to resume); writes
-`output/mobile_distill.json`.
+`output/mobile_distill[_TAG][_T.._a..]_eEPOCHS.json` (one per setting).
 
 `--train-per-class K` is the few-labels setting (a target dataset far smaller
 than the teacher's, as HMDB51 is against Kinetics-400): both students train
@@ -229,7 +229,11 @@ def main():
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "seconds": round(time.time() - start, 1),
     }
-    name = f"mobile_distill_{args.tag}.json" if args.tag else "mobile_distill.json"
+    # One summary per setting: the scratch runs are shared in `output`, so several settings share a folder.
+    name = "mobile_distill" + (f"_{args.tag}" if args.tag else "")
+    if distillation != quickstart.DISTILLATION:
+        name += f"_T{distillation['temperature']:g}_a{distillation['alpha']:g}"
+    name += f"_e{recipe['epochs']}.json"
     with open(os.path.join(args.output, name), "w") as f:
         json.dump(summary, f, indent=2)
     print(f"teacher top-1 {summary['teacher_top1']:.3f}")
