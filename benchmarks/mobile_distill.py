@@ -33,6 +33,15 @@ import time
 from dvfl_tf.apps import quickstart
 
 PRESET = "vfl_net_mobile"
+FULL_TRAIN_PER_CLASS = 24  # the synthetic dataset's training videos per class (dvfl_tf.data.synthetic.DEFAULTS)
+
+
+def setting_suffix(tag, distillation):
+    """`_TAG` and, for a non-default temperature or alpha, `_T.._a..`: names a distilled run and its summary."""
+    suffix = f"_{tag}" if tag else ""
+    if distillation != quickstart.DISTILLATION:
+        suffix += f"_T{distillation['temperature']:g}_a{distillation['alpha']:g}"
+    return suffix
 
 
 def student_recipe(epochs=None, train_per_class=None):
@@ -50,9 +59,6 @@ def student_recipe(epochs=None, train_per_class=None):
         recipe["epochs"] = round(recipe["epochs"] * scale)
         recipe["warmup_epochs"] = recipe["warmup_epochs"] * scale
     return recipe
-
-
-FULL_TRAIN_PER_CLASS = 24  # the synthetic dataset's training videos per class (dvfl_tf.data.synthetic.DEFAULTS)
 
 
 def few_label_splits(output, train_per_class):
@@ -101,12 +107,8 @@ def run_student(
     """
     from dvfl_tf.training.workflows import distill, train
 
-    kind = "distilled" if teacher else "scratch"
     distillation = distillation or quickstart.DISTILLATION
-    if teacher and tag:
-        kind += f"_{tag}"
-    if teacher and distillation != quickstart.DISTILLATION:
-        kind += f"_T{distillation['temperature']:g}_a{distillation['alpha']:g}"
+    kind = "distilled" + setting_suffix(tag, distillation) if teacher else "scratch"
     run = os.path.join(output, f"{kind}_seed{seed}")  # a finished run is not retrained (train_run resumes)
     recipe = recipe or quickstart.STUDENT_RECIPE
     options = options or data_options()
@@ -230,10 +232,7 @@ def main():
         "seconds": round(time.time() - start, 1),
     }
     # One summary per setting: the scratch runs are shared in `output`, so several settings share a folder.
-    name = "mobile_distill" + (f"_{args.tag}" if args.tag else "")
-    if distillation != quickstart.DISTILLATION:
-        name += f"_T{distillation['temperature']:g}_a{distillation['alpha']:g}"
-    name += f"_e{recipe['epochs']}.json"
+    name = f"mobile_distill{setting_suffix(args.tag, distillation)}_e{recipe['epochs']}.json"
     with open(os.path.join(args.output, name), "w") as f:
         json.dump(summary, f, indent=2)
     print(f"teacher top-1 {summary['teacher_top1']:.3f}")

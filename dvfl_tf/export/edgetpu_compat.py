@@ -14,7 +14,6 @@ import subprocess
 
 from dvfl_tf.export.calibration import synthetic_motion_clips
 from dvfl_tf.export.verification import agreement, keras_logits
-from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
 
 EDGETPU_SUPPORTED_OPS = frozenset(
@@ -79,14 +78,8 @@ def edgetpu_variant(model, activation="gelu_tanh", num_clips=4):
             "The Edge TPU profile rebuilds a VideoFocalNetClassifier with another activation. "
             f"Received: {type(model).__name__}"
         )
-    backbone_config = model.backbone.get_config()
-    original_activation = backbone_config.get("activation", "gelu")
-    backbone_config["activation"] = activation
-    backbone = VideoFocalNetBackbone.from_config(backbone_config)
-    variant = VideoFocalNetClassifier(
-        backbone, num_classes=model.num_classes, preprocessor=model.preprocessor, dropout=model.dropout, name=model.name
-    )
-    variant.set_weights(model.get_weights())
+    original_activation = model.backbone.get_config().get("activation", "gelu")
+    variant = model.rebuilt(activation=activation)
 
     clips = synthetic_motion_clips(num_clips, model.num_frames, model.frame_shape, seed=2)
     effect = agreement(keras_logits(model.single_clip_model(), clips), keras_logits(variant.single_clip_model(), clips))

@@ -38,14 +38,7 @@ def fold_input_normalization(model):
     """
     if not can_fold_input_normalization(model):
         return model
-    folded = VideoFocalNetClassifier(
-        model.backbone.__class__.from_config(model.backbone.get_config()),
-        num_classes=model.num_classes,
-        preprocessor=model.preprocessor,
-        dropout=model.dropout,
-        name=model.name,
-    )
-    folded.set_weights(model.get_weights())
+    folded = model.rebuilt()
     normalization = folded.backbone.get_layer("frame_normalization")
     proj = folded.backbone.get_layer("patch_embed").proj
     kernel = np.asarray(proj.kernel.numpy(), np.float64)  # (k, k, tubelet_size * 3, embed_dim)

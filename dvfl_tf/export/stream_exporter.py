@@ -116,7 +116,8 @@ def prepare_stream(
     if options.mode not in STREAM_MODES:
         raise ValueError(f"`mode` must be one of {STREAM_MODES} for a stream model. Received: mode={options.mode!r}")
     reference_model = model.streaming_model()  # raises for a non-causal model
-    stream_model = fold_input_normalization(model).streaming_model()
+    folded = fold_input_normalization(model)
+    stream_model = reference_model if folded is model else folded.streaming_model()
     backbone = model.backbone
     num_frames, tubelet_size = backbone.num_frames, backbone.tubelet_size
     height, width = backbone.frame_shape

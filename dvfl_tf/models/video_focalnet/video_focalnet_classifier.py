@@ -118,6 +118,19 @@ class VideoFocalNetClassifier(keras_hub.models.Task):
         logits = self._head_on_frames(self.backbone(frames))
         return keras.Model(frames, logits, name=name or f"{self.name}_single_clip")
 
+    def rebuilt(self, **backbone_changes):
+        """A new classifier with this one's weights, its backbone rebuilt from its config with `backbone_changes`.
+
+        Shares the preprocessor. For export-time variants that must not touch the user's model
+        (the Edge TPU activation swap, the input-normalization fold).
+        """
+        backbone = self.backbone.__class__.from_config({**self.backbone.get_config(), **backbone_changes})
+        copy = VideoFocalNetClassifier(
+            backbone, num_classes=self.num_classes, preprocessor=self.preprocessor, dropout=self.dropout, name=self.name
+        )
+        copy.set_weights(self.get_weights())
+        return copy
+
     def streaming_model(self, name=None):
         """The same function one frame (one tubelet) at a time, for a causal backbone.
 
