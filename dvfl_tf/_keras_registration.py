@@ -20,7 +20,7 @@ SERIALIZABLE_MODULES = (
     "dvfl_tf.models.video_focalnet.video_focalnet_preprocessor",
     "dvfl_tf.models.video_focalnet.video_focalnet_classifier",
     "dvfl_tf.training.recipe",
-    "dvfl_tf.models.distiller",
+    "dvfl_tf.training.distiller",
 )
 
 

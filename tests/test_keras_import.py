@@ -18,13 +18,14 @@ for path in sys.argv[1:]:
 @pytest.fixture(scope="module")
 def keras_files(tmp_path_factory):
     """One file of each kind the project writes: classifier (a student), backbone, Distiller."""
-    from dvfl_tf.models.distiller import Distiller
     from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from dvfl_tf.training.distillation_losses import LogitsDistillation
+    from dvfl_tf.training.distiller import Distiller
 
     folder = tmp_path_factory.mktemp("keras_files")
     keras.utils.set_random_seed(0)
     student, teacher = tiny_classifier(3), tiny_classifier(3, embed_dim=12)
-    distiller = Distiller(student, teacher, temperature=4.0, alpha=0.5)
+    distiller = Distiller(teacher, student, LogitsDistillation(temperature=4.0), student_loss_weight=0.5)
     distiller(keras.ops.zeros((1, 4, 32, 32, 3)))
     files = {"classifier": student, "backbone": student.backbone, "distiller": distiller}
     paths = {}

@@ -2,16 +2,14 @@ import keras
 import pytest
 
 from dvfl_tf.models.clip_geometry import ClipGeometry, clip_geometry
-from dvfl_tf.models.distiller import Distiller
 from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
 
-def test_classifier_single_clip_graph_and_distiller_share_one_geometry():
+def test_classifier_and_single_clip_graph_share_one_geometry():
     model = tiny_classifier(num_classes=3, num_frames=4, image_size=32)
     expected = ClipGeometry(num_frames=4, height=32, width=32)
     assert clip_geometry(model) == expected
     assert clip_geometry(model.single_clip_model()) == expected
-    assert clip_geometry(Distiller(model, alpha=0.0)) == expected
     assert expected.clip_shape == (4, 32, 32, 3) and expected.batch_shape(2) == (2, 4, 32, 32, 3)
     # A plain functional model is read from its input: (batch, frames, H, W, 3) or (frames, H, W, 3).
     clips = keras.Input(shape=(6, 16, 24, 3))

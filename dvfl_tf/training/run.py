@@ -24,8 +24,6 @@ import os
 import keras
 
 from dvfl_tf.models.clip_geometry import clip_geometry
-from dvfl_tf.models.distillation_losses import validate_distillation_args
-from dvfl_tf.models.distiller import Distiller
 from dvfl_tf.training.accelerators import is_chief, make_strategy, set_mixed_precision, shard_by_data
 from dvfl_tf.training.callbacks import (
     FiniteGuard,
@@ -36,6 +34,8 @@ from dvfl_tf.training.callbacks import (
     read_backup,
     write_json,
 )
+from dvfl_tf.training.distillation_losses import LogitsDistillation
+from dvfl_tf.training.distiller import Distiller, validate_student_loss_weight
 from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, scaled_learning_rate
 from dvfl_tf.training.run_dir import RunDirError, check_run_dir, create_run_dir, truncate_history
 
@@ -108,7 +108,9 @@ def train_run(
     Returns the state dict (epochs_done, best_value, status...). The student
     of the run is in `best.keras` / `last.keras`.
     """
-    validate_distillation_args(config.temperature, config.alpha, config.divergence)
+    # Built before anything runs: they check the temperature, divergence and alpha.
+    distillation_losses = LogitsDistillation(config.temperature, config.divergence)
+    student_loss_weight = validate_student_loss_weight(1.0 - config.alpha)
     if strategy is None:
         strategy = make_strategy(config.strategy, config.tpu_address or None)
     chief = is_chief(strategy)  # only the chief writes the run directory
@@ -147,7 +149,7 @@ def train_run(
     with strategy.scope():
         student, teacher = build_models()
         distiller = Distiller(
-            student, teacher, temperature=config.temperature, alpha=config.alpha, divergence=config.divergence
+            teacher, student, distillation_losses=distillation_losses, student_loss_weight=student_loss_weight
         )
         schedule = WarmupCosine(
             config.peak_lr(), total_steps, warmup_steps, min_lr=min(config.min_lr, config.peak_lr())

@@ -18,7 +18,8 @@ SCRIPT = textwrap.dedent(
 
     import keras
     from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
-    from dvfl_tf.models.distiller import Distiller
+    from dvfl_tf.training.distillation_losses import LogitsDistillation
+    from dvfl_tf.training.distiller import Distiller
 
     clips = random_clips(4, 4, 32, seed=5)
     labels = np.eye(3, dtype="float32")[[0, 1, 2, 0]]
@@ -29,7 +30,7 @@ SCRIPT = textwrap.dedent(
             # One stage each: the strategy, not the depth, is under test (each replica traces the step).
             one_stage = dict(depths=[1], focal_levels=[2], focal_windows=[3])
             student, teacher = tiny_classifier(3, **one_stage), tiny_classifier(3, embed_dim=12, **one_stage)
-            distiller = Distiller(student, teacher, temperature=4.0, alpha=0.5)
+            distiller = Distiller(teacher, student, LogitsDistillation(temperature=4.0), student_loss_weight=0.5)
             distiller.compile(optimizer=keras.optimizers.SGD(0.5))
             initial = [w.copy() for w in student.get_weights()]
         dataset = tf.data.Dataset.from_tensor_slices((clips, labels)).batch(4)

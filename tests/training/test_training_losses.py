@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dvfl_tf.models.distillation_losses import distillation_loss, divergence, soft_cross_entropy
+from dvfl_tf.training.distillation_losses import distillation_loss, divergence, soft_cross_entropy
 
 TEACHER = np.array([[2.0, 0.5, -1.0], [0.0, 3.0, 1.0]], dtype="float32")
 STUDENT = np.array([[1.0, 1.0, 0.0], [-1.0, 0.5, 2.0]], dtype="float32")
@@ -64,7 +64,7 @@ def test_bad_divergence_name_is_a_clear_error():
 def test_logits_distillation_is_a_keras_distillation_loss_and_matches_keras_kl():
     import keras
 
-    from dvfl_tf.models.distillation_losses import LogitsDistillation
+    from dvfl_tf.training.distillation_losses import LogitsDistillation
 
     ours = LogitsDistillation(temperature=4.0)
     assert isinstance(ours, keras.distillation.DistillationLoss)

@@ -105,12 +105,3 @@ class LogitsDistillation(keras.distillation.DistillationLoss):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-def validate_distillation_args(temperature, alpha, divergence_kind):
-    if not (isinstance(temperature, (int, float)) and temperature > 0):
-        raise ValueError(f"`temperature` must be a positive number. Received: temperature={temperature!r}")
-    if not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
-        raise ValueError(f"`alpha` must be in [0, 1]. Received: alpha={alpha!r}")
-    if divergence_kind not in DIVERGENCES:
-        raise ValueError(f"`divergence` must be one of {DIVERGENCES}. Received: divergence={divergence_kind!r}")

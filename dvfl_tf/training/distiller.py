@@ -6,9 +6,10 @@ see `teacher_cache`). The loss per example is
 
     alpha * T^2 * D(softmax(t / T), softmax(s / T)) + (1 - alpha) * CE(y, s)
 
-with D the forward KL by default (the paper's). With `teacher=None` and
-`alpha=0` the same step trains the student on labels alone: the from-scratch
-baseline then shares the exact recipe, metrics and code path.
+with D the forward KL by default (the paper's) and `alpha = 1 - student_loss_weight`.
+With `teacher=None` and `student_loss_weight=1` the same step trains the student on
+labels alone: the from-scratch baseline then shares the exact recipe, metrics and
+code path.
 """
 
 import keras
@@ -16,8 +17,8 @@ import tensorflow as tf
 from keras import ops
 
 from dvfl_tf.models.clip_geometry import clip_geometry
-from dvfl_tf.models.distillation_losses import LogitsDistillation, soft_cross_entropy, validate_distillation_args
 from dvfl_tf.models.model_loading import model_num_classes
+from dvfl_tf.training.distillation_losses import LogitsDistillation, soft_cross_entropy
 
 TEACHER_LOGITS_KEY = "teacher_logits"
 LABELS_KEY = "labels"
@@ -30,23 +31,44 @@ def _clip_geometry_or_none(model):
         return None
 
 
-def _keras_spelling(temperature, alpha, divergence, distillation_losses, student_loss_weight):
-    """(temperature, alpha, divergence), taking `distillation_losses` / `student_loss_weight` when given."""
-    if distillation_losses is not None:
-        losses = distillation_losses if isinstance(distillation_losses, (list, tuple)) else [distillation_losses]
-        if len(losses) != 1 or not isinstance(losses[0], LogitsDistillation):
-            raise ValueError(
-                "distillation_losses must be one dvfl_tf LogitsDistillation (the logits of the teacher). "
-                f"Received: distillation_losses={distillation_losses!r}"
-            )
-        temperature, divergence = losses[0].temperature, losses[0].divergence
-    if student_loss_weight is not None:
-        if not (isinstance(student_loss_weight, (int, float)) and 0.0 <= student_loss_weight <= 1.0):
-            raise ValueError(
-                f"`student_loss_weight` must be in [0, 1]. Received: student_loss_weight={student_loss_weight!r}"
-            )
-        alpha = 1.0 - student_loss_weight
-    return temperature, alpha, divergence
+def _one_logits_distillation(distillation_losses):
+    """The single `LogitsDistillation` of `distillation_losses` (one, or a list holding one)."""
+    losses = distillation_losses if isinstance(distillation_losses, (list, tuple)) else [distillation_losses]
+    if len(losses) != 1 or not isinstance(losses[0], LogitsDistillation):
+        raise ValueError(
+            "distillation_losses must be one dvfl_tf LogitsDistillation (the logits of the teacher). "
+            f"Received: distillation_losses={distillation_losses!r}"
+        )
+    return losses[0]
+
+
+def _one_weight(distillation_loss_weights):
+    weights = [1.0] if distillation_loss_weights is None else distillation_loss_weights
+    if not (
+        isinstance(weights, (list, tuple))
+        and len(weights) == 1
+        and isinstance(weights[0], (int, float))
+        and not isinstance(weights[0], bool)
+        and weights[0] >= 0
+    ):
+        raise ValueError(
+            "distillation_loss_weights must hold one non-negative number (one distillation loss). "
+            f"Received: distillation_loss_weights={distillation_loss_weights!r}"
+        )
+    return [float(weights[0])]
+
+
+def validate_student_loss_weight(student_loss_weight):
+    """`student_loss_weight` (Keras's name for `1 - alpha`) must be a number in [0, 1]."""
+    if not (
+        isinstance(student_loss_weight, (int, float))
+        and not isinstance(student_loss_weight, bool)
+        and 0.0 <= student_loss_weight <= 1.0
+    ):
+        raise ValueError(
+            f"`student_loss_weight` must be in [0, 1]. Received: student_loss_weight={student_loss_weight!r}"
+        )
+    return float(student_loss_weight)
 
 
 def _check_compatible(teacher, student):
@@ -90,58 +112,65 @@ def _multi_worker(strategy):
 class Distiller(keras.Model):
     """Knowledge distillation of `teacher` into `student`.
 
-    The names follow Keras 3.15's `keras.distillation.Distiller` where they mean
-    the same thing: `teacher`, `student`, `distillation_losses` (here one
-    `LogitsDistillation`), `student_loss_weight` (= 1 - alpha), and
-    `compute_loss(x, y, y_pred, sample_weight, training)`, the one place that
-    computes the loss for `train_step` and `test_step`. Unlike Keras's, this
-    `train_step` is our own: the teacher runs frozen, in inference mode, on the
-    student's (augmented) batch, or its logits come with the data.
+    The arguments are Keras 3.15's `keras.distillation.Distiller`'s, in its order
+    and with its meaning: `total = student_loss_weight * CE(labels, student) +
+    (1 - student_loss_weight) * w * distillation`, with `distillation_losses` one
+    `LogitsDistillation` (temperature T and divergence D) and
+    `distillation_loss_weights` its weight `[w]`. The paper's `alpha` is
+    `1 - student_loss_weight` (official default 0.2, so 0.8 here).
+
+    It is not a subclass of Keras's class, whose constructor requires a teacher
+    model and whose loss needs the student's compiled loss on hard labels; here
+    the teacher may be absent (its logits come with the data, or the student
+    trains on labels alone: the from-scratch baseline shares this code path), the
+    targets may be soft (mixup, label smoothing), and `train_step` is our own: the
+    frozen teacher runs in inference mode on the student's (augmented) batch.
+    `compute_loss(x, y, y_pred, sample_weight, training)` is the one place that
+    computes the loss, for `train_step` and `test_step`.
 
     Args:
-        student: classifier (logits) to train.
         teacher: frozen classifier with the same number of classes and input
             shape, or None when the teacher logits come with the data (a target
-            dict `{"labels": y, "teacher_logits": t}`) or when `alpha=0`.
-        temperature: softmax temperature T (official default 10).
-        alpha: weight of the distillation term (official default 0.2), the
-            paper's name; saved in `.keras` files.
-        divergence: "forward" (KL(teacher || student), the paper's), "reverse"
-            or "js" (Jensen-Shannon), for ablations.
-        distillation_losses: Keras's spelling of `temperature` + `divergence`:
-            a `LogitsDistillation` (or a list holding one).
-        student_loss_weight: Keras's spelling of `1 - alpha`.
+            dict `{"labels": y, "teacher_logits": t}`) or when
+            `student_loss_weight=1`.
+        student: classifier (logits) to train.
+        distillation_losses: a `LogitsDistillation` (or a list holding one);
+            default `LogitsDistillation(temperature=10.0)`, the forward KL at
+            the official temperature.
+        distillation_loss_weights: `[w]`, the weight of that loss (default `[1.0]`).
+        student_loss_weight: weight of the supervised term, in [0, 1] (default
+            0.8: the official alpha = 0.2).
+        name: the model's name.
 
-    Batches are `(clips, targets)` with `targets` one-hot or soft (mixup,
-    label smoothing) distributions. `call` returns the student's logits.
-    Metrics: loss (total), kd_loss, ce_loss, top1, top5 (of the student).
-    Sample weights are not supported (ignored, as before).
+    Batches are `(clips, targets)` with `targets` one-hot or soft distributions.
+    `call` returns the student's logits. Metrics: loss (total), kd_loss, ce_loss,
+    top1, top5 (of the student). Sample weights are not supported (ignored).
     """
 
     def __init__(
         self,
+        teacher,
         student,
-        teacher=None,
-        temperature=10.0,
-        alpha=0.2,
-        divergence="forward",
         distillation_losses=None,
-        student_loss_weight=None,
+        distillation_loss_weights=None,
+        student_loss_weight=0.8,
+        name="distiller",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        temperature, alpha, divergence = _keras_spelling(
-            temperature, alpha, divergence, distillation_losses, student_loss_weight
+        super().__init__(name=name, **kwargs)
+        distillation = _one_logits_distillation(
+            LogitsDistillation() if distillation_losses is None else distillation_losses
         )
-        validate_distillation_args(temperature, alpha, divergence)
+        self.student_loss_weight = validate_student_loss_weight(student_loss_weight)
+        self.distillation_loss_weights = _one_weight(distillation_loss_weights)
         if teacher is not None:
             _check_compatible(teacher, student)
             teacher.trainable = False
+        # The student first: Keras stores the weights of tracked sub-models in the order they were set,
+        # and files written before the Keras argument order hold the student's first.
         self.student = student
         self.teacher = teacher
-        self.alpha = float(alpha)
-        self.distillation_losses = [LogitsDistillation(temperature, divergence)]
-        self.distillation_loss_weights = [1.0]
+        self.distillation_losses = [distillation]
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.kd_loss_tracker = keras.metrics.Mean(name="kd_loss")
         self.ce_loss_tracker = keras.metrics.Mean(name="ce_loss")
@@ -157,9 +186,9 @@ class Distiller(keras.Model):
         return self.distillation_losses[0].divergence
 
     @property
-    def student_loss_weight(self):
-        """Weight of the supervised (cross-entropy) term, `1 - alpha` (Keras's name)."""
-        return 1.0 - self.alpha
+    def alpha(self):
+        """The paper's weight of the distillation term, `1 - student_loss_weight`."""
+        return 1.0 - self.student_loss_weight
 
     @property
     def num_classes(self):
@@ -196,9 +225,9 @@ class Distiller(keras.Model):
         if self.alpha > 0:
             raise ValueError(
                 "This Distiller has no teacher: pass teacher logits with the data "
-                f"(targets {{'{LABELS_KEY}': y, '{TEACHER_LOGITS_KEY}': t}}) or use alpha=0."
+                f"(targets {{'{LABELS_KEY}': y, '{TEACHER_LOGITS_KEY}': t}}) or use student_loss_weight=1."
             )
-        return ops.stop_gradient(student_logits)  # alpha == 0: labels only, the distillation term is 0
+        return ops.stop_gradient(student_logits)  # student_loss_weight == 1: labels only, the distillation term is 0
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """`alpha * T^2 * D(teacher, student) + (1 - alpha) * CE(labels, student)`, the batch mean.
@@ -215,7 +244,8 @@ class Distiller(keras.Model):
         teacher_logits = self._teacher_logits(x, cached, y_pred)
         distillation = ops.mean(self.distillation_losses[0].per_example(teacher_logits, y_pred))
         student = ops.mean(soft_cross_entropy(labels, y_pred))
-        total = self.alpha * distillation + self.student_loss_weight * student
+        weighted = self.distillation_loss_weights[0] * distillation
+        total = self.alpha * weighted + self.student_loss_weight * student
         self.loss_tracker.update_state(total)
         self.kd_loss_tracker.update_state(distillation)
         self.ce_loss_tracker.update_state(student)
@@ -262,11 +292,11 @@ class Distiller(keras.Model):
         config = super().get_config()
         config.update(
             {
-                "student": keras.saving.serialize_keras_object(self.student),
                 "teacher": keras.saving.serialize_keras_object(self.teacher) if self.teacher is not None else None,
-                "temperature": self.temperature,
-                "alpha": self.alpha,
-                "divergence": self.divergence,
+                "student": keras.saving.serialize_keras_object(self.student),
+                "distillation_losses": [self.distillation_losses[0].get_config()],
+                "distillation_loss_weights": list(self.distillation_loss_weights),
+                "student_loss_weight": self.student_loss_weight,
             }
         )
         return config
@@ -277,4 +307,10 @@ class Distiller(keras.Model):
         for key in ("student", "teacher"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
+        if "temperature" in config:
+            # Files written before the Keras argument names: temperature, alpha and divergence.
+            distillation = {"temperature": config.pop("temperature"), "divergence": config.pop("divergence", "forward")}
+            config["distillation_losses"] = [distillation]
+            config["student_loss_weight"] = 1.0 - config.pop("alpha")
+        config["distillation_losses"] = [LogitsDistillation(**losses) for losses in config["distillation_losses"]]
         return cls(**config)
