@@ -302,7 +302,7 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
     help="Seeds, TensorFlow op determinism and one inter-op thread: the same figures on every run (docs/training.md).",
 )
 def quickstart(output, seed, deterministic):
-    """Teacher, distilled student and scratch student on the synthetic dataset, compared (about 10 min on 2 cores)."""
+    """Train a teacher, a distilled and a scratch student on the synthetic dataset; export int8; compare the four."""
     from dvfl_tf.apps.quickstart import run_quickstart
     from dvfl_tf.training.run_dir import RunDirError
 
