@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 # What the package needs (make quickstart), then the test and lint tools on top (make test, make lint).
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
-# torch (test extra: the tests read official .pth checkpoints) from PyTorch's CPU-only index where it can be
-# reached; PyPI's Linux wheel pulls the CUDA libraries. `make test TORCH_INDEX=` uses the default indexes only.
-TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# torch (test extra: the tests read official .pth checkpoints). PyPI's Linux wheel brings the CUDA libraries
+# (gigabytes); `make test TORCH_INDEX=https://download.pytorch.org/whl/cpu` takes PyTorch's CPU-only build.
+TORCH_INDEX ?=
 
 # The board fallback runtime, tflite-runtime 2.14, was built for NumPy 1.x: it gets a venv of its own
 # (numpy<2) so that the tests run the real package (tests/export/test_fallback_runtime.py). Its wheels
