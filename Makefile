@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine: `make quickstart` and `make test`.
-# Another Python: `make test PYTHON=python3.12 VENV=.venv312` (any CPython 3.10-3.13; see README "Install").
+# Another Python: `make test PYTHON=python3.12 VENV=.venv312` (README, first section).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
