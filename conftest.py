@@ -31,22 +31,53 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
 
 
+# Fixtures written by the official PyTorch code, in shared/ beside the clone (each folder has a README that
+# says how it was made): folder -> (environment variable that points elsewhere, a file that must exist, what).
+SHARED_DIR = REPO_ROOT.parent / "shared"
+SHARED_FIXTURES = {
+    "parity": ("DVFL_PARITY_DIR", "tiny/checkpoint.pth", "Parity fixtures (official checkpoints, inputs, logits)"),
+    "official_flows": (
+        "DVFL_OFFICIAL_FLOWS_DIR",
+        "k400_to_7_classes/pretrained.pth",
+        "Official pretrained-start flows",
+    ),
+}
+
+
+def shared_fixture_dir(folder):
+    """The folder of `folder`'s fixtures, or one line saying what is missing and where it comes from."""
+    variable, marker, what = SHARED_FIXTURES[folder]
+    path = pathlib.Path(os.environ.get(variable, SHARED_DIR / folder))
+    if not (path / marker).exists():
+        pytest.fail(
+            f"{what} not found: {path / marker} is missing. They come from shared/{folder}/ beside the clone "
+            f"(written by the official PyTorch code; its README.md says how); set {variable} to another copy.",
+            pytrace=False,
+        )
+    return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line at the end when shared fixtures are missing (also under -q)."""
+    missing = []
+    for folder, (variable, marker, _) in SHARED_FIXTURES.items():
+        path = pathlib.Path(os.environ.get(variable, SHARED_DIR / folder))
+        if not (path / marker).exists():
+            missing.append(str(path))
+    if missing:
+        terminalreporter.write_line(f"shared fixtures missing (the tests that read them fail): {', '.join(missing)}")
+
+
 @pytest.fixture(scope="session")
 def parity_dir():
     """The official-model fixtures (../shared/parity beside the clone; DVFL_PARITY_DIR overrides)."""
-    path = pathlib.Path(os.environ.get("DVFL_PARITY_DIR", REPO_ROOT.parent / "shared" / "parity"))
-    if not (path / "tiny" / "checkpoint.pth").exists():
-        pytest.fail(f"Parity fixtures not found at {path} (set DVFL_PARITY_DIR)")
-    return path
+    return shared_fixture_dir("parity")
 
 
 @pytest.fixture(scope="session")
 def official_flows_dir():
     """The official pretrained-start flows (../shared/official_flows; DVFL_OFFICIAL_FLOWS_DIR overrides)."""
-    path = pathlib.Path(os.environ.get("DVFL_OFFICIAL_FLOWS_DIR", REPO_ROOT.parent / "shared" / "official_flows"))
-    if not (path / "k400_to_7_classes" / "pretrained.pth").exists():
-        pytest.fail(f"Official flow fixtures not found at {path} (set DVFL_OFFICIAL_FLOWS_DIR)")
-    return path
+    return shared_fixture_dir("official_flows")
 
 
 @pytest.fixture(scope="session")

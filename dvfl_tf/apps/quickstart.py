@@ -33,11 +33,11 @@ IMAGE_SIZE = 64
 
 # Recipe of the quickstart. From scratch on 192 tiny videos, SGD at the official
 # LR diverged in our trials, so the quickstart uses AdamW. The teacher stands for
-# a fine-tuned model: it gets 60 epochs (0.81 test top-1, docs/training.md). The
+# a fine-tuned model: it gets 60 epochs (its test top-1 per CPU type: README). The
 # students get 12 epochs, a budget at which a student from scratch has not yet
 # converged (at 20 epochs both variants reach 91-99% and the comparison says
 # nothing), which is where a teacher is worth having. T = 1: with T = 4 or 2 the
-# student fitted the training set more slowly (docs/training.md has the runs).
+# student fitted the training set more slowly (not recorded).
 TEACHER_RECIPE = {
     "epochs": 60,
     "optimizer": "adamw",

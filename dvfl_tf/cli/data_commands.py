@@ -106,9 +106,9 @@ def dataset_kwargs(options):
 
 @click.command("make-synthetic")
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder to write (HMDB51 layout).")
-@click.option("--num-classes", type=click.IntRange(2, 18), default=None, help="Motion classes (default 8, at most 18).")
+@click.option("--num-classes", type=click.IntRange(2, 26), default=None, help="Motion classes (default 8, at most 26).")
 @click.option("--train-per-class", type=positive_int(), default=None, help="Training videos per class (default 24).")
-@click.option("--test-per-class", type=positive_int(), default=None, help="Test videos per class (default 10).")
+@click.option("--test-per-class", type=positive_int(), default=None, help="Test videos per class (default 25).")
 @click.option(
     "--unused-per-class", type=non_negative_int(), default=None, help="Videos tagged 0 (unused) per class (default 1)."
 )

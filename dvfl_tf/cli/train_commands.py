@@ -36,7 +36,7 @@ def _common_data_options(function):
 
 def _common_training_options(function):
     options = [
-        click.option("--output", required=True, help="Run directory (rerun the same command to resume)."),
+        click.option("--output", required=True, help="Run directory (run the same command again to resume)."),
         click.option("--epochs", type=positive_int(), default=60, show_default=True),
         click.option("--steps-per-epoch", type=non_negative_int(), default=0, help="Batches per epoch (0: one pass)."),
         click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True),
@@ -299,10 +299,10 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
     "--deterministic/--no-deterministic",
     default=True,
     show_default=True,
-    help="Seeds, TensorFlow op determinism and one inter-op thread: the same figures on every run (docs/training.md).",
+    help="Seeds, TensorFlow op determinism and one inter-op thread: the same figures on every run on one CPU type (docs/training.md).",
 )
 def quickstart(output, seed, deterministic):
-    """Teacher, distilled student and scratch student on the synthetic dataset, compared (about 10 min on 2 cores)."""
+    """Train a teacher, a distilled and a scratch student on the synthetic dataset; export int8; compare the four."""
     from dvfl_tf.apps.quickstart import run_quickstart
     from dvfl_tf.training.run_dir import RunDirError
 

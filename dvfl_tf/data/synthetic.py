@@ -9,8 +9,7 @@ classes are similar (directions 45 degrees apart, the same direction at two
 speeds), which gives a teacher's soft labels something to say.
 
 Why a drifting scene first: every part of the frame carries the motion, so
-small models learn it within a few hundred steps (docs/data.md has the
-measurements); with three small moving shapes instead, Video-FocalNets of a
+small models learn it within a few hundred steps (docs/data.md); with three small moving shapes instead, Video-FocalNets of a
 few million parameters stayed at chance for the budget of the quickstart.
 
 Videos are written with OpenCV (XVID .avi) together with official-format

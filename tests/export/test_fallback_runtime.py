@@ -3,6 +3,9 @@
 It was built for NumPy 1.x, so it lives in a venv of its own (numpy<2), made by
 `make fallback-runtime` (which `make test` runs first; the fixture runs it when
 the venv is missing). `DVFL_TF_FALLBACK_PYTHON` points at its interpreter.
+
+tflite-runtime 2.14 was published for CPython 3.9-3.11 only (PyPI has no cp312 or
+later wheel), so on a newer Python these tests cannot run and say why.
 """
 
 import json
@@ -17,6 +20,14 @@ import pytest
 from dvfl_tf.runtime import TFLiteVideoClassifier
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+LAST_PYTHON_WITH_A_WHEEL = (3, 11)
+if sys.version_info[:2] > LAST_PYTHON_WITH_A_WHEEL:
+    pytest.skip(
+        f"not applicable on Python {sys.version_info[0]}.{sys.version_info[1]}: tflite-runtime 2.14, the board "
+        "fallback runtime, has no wheel for it (PyPI has CPython 3.9-3.11 only); these tests run under Python <= 3.11",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -714,7 +714,7 @@ CASES = [
         "range-synthetic-classes",
         "make-synthetic",
         "`--num-classes 1`",
-        _range("--num-classes", "1 is not in the range 2<=x<=18."),
+        _range("--num-classes", "1 is not in the range 2<=x<=26."),
         argv=("make-synthetic", "--output", "syn", "--num-classes", "1"),
         exit_code=2,
         absent=("syn",),
