@@ -139,7 +139,11 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as error:
+            from dvfl_tf.core.errors import StopSignal
+
+            if isinstance(error, StopSignal):  # SIGTERM/SIGINT during a multi-worker run: one line, status 1
+                raise click.ClickException(str(error)) from None
             raise click.exceptions.Abort() from None
         except Exception as error:  # noqa: BLE001 - the one place user errors become one line
             if FLAGS["debug"]:

@@ -115,15 +115,26 @@ def dataset_kwargs(options):
 @click.option("--image-size", type=positive_int(), default=None, help="Frame width and height in pixels (default 64).")
 @click.option("--num-frames", type=positive_int(), default=None, help="Frames per video (default 16).")
 @click.option("--seed", type=non_negative_int(), default=None, help="Random seed (default 0).")
-def make_synthetic_command(output, **size_options):
+@click.option("--overwrite", is_flag=True, help="Make the dataset again if --output holds one with other options.")
+def make_synthetic_command(output, overwrite, **size_options):
     """Write the synthetic motion dataset: real .avi files + official-format HMDB51 split files."""
+    from dvfl_tf.core.errors import UserError
     from dvfl_tf.core.io_safety import check_output_dir
-    from dvfl_tf.data.synthetic import ensure_synthetic
+    from dvfl_tf.data.synthetic import ensure_synthetic, synthetic_mismatch
 
-    # A finished synthetic dataset (synthetic.json) is reused; any other non-empty folder is refused.
+    # A synthetic dataset (synthetic.json) with the same options is reused; one with other options is made again
+    # only with --overwrite; any other non-empty folder is refused.
     check_output_dir(output, marker="synthetic.json")
-    root = ensure_synthetic(output, progress=True, **size_options)
-    click.echo(f"synthetic dataset ready: {root}  (read it with --dataset hmdb51 --data-root {root})")
+    mismatch = synthetic_mismatch(output, **size_options)
+    if mismatch and not overwrite:
+        raise UserError(
+            f"--output {output}: holds a synthetic dataset made with other options ({mismatch}); pass --overwrite "
+            "to make it again with these, or choose another folder"
+        )
+    existed = os.path.isfile(os.path.join(output, "synthetic.json")) and not mismatch
+    root = ensure_synthetic(output, progress=True, overwrite=overwrite, **size_options)
+    what = "already there, made with these options" if existed else "ready"
+    click.echo(f"synthetic dataset {what}: {root}  (read it with --dataset hmdb51 --data-root {root})")
 
 
 @click.command("check-data")

@@ -75,6 +75,13 @@ def _common_training_options(function):
             show_default=True,
         ),
         click.option("--tpu-address", default="", help="TPU name or address for --strategy tpu."),
+        click.option(
+            "--peer-timeout",
+            type=positive_float(),
+            default=None,
+            help="--strategy multi_worker: seconds to wait for the other workers of TF_CONFIG before giving up "
+            "[default: 300].",
+        ),
         click.option("--mixed-precision", is_flag=True, help="float16 (GPU) / bfloat16 (TPU) compute."),
         click.option("--xla", is_flag=True, help="Compile the training step with XLA."),
     ]
@@ -112,8 +119,20 @@ def _split_options(kwargs):
     # Keras progress bars on a terminal; one plain line per epoch in a redirected log.
     kwargs["verbose"] = 1 if sys.stdout.isatty() else 2
     config = TrainConfig(**{k: v for k, v in kwargs.items() if k in config_fields})
+    _prepare_cluster(config.strategy, kwargs.pop("peer_timeout"))
     rest = {k: v for k, v in kwargs.items() if k not in config_fields}
     return config, data, overrides, drop_path_rate, validate, rest
+
+
+def _prepare_cluster(strategy, peer_timeout):
+    """--strategy multi_worker: TF_CONFIG checked and the peers awaited (bounded) before anything starts."""
+    from dvfl_tf.training.cluster import PEER_TIMEOUT_S, prepare_multi_worker
+
+    if strategy != "multi_worker":
+        if peer_timeout is not None:
+            raise click.UsageError("--peer-timeout applies to --strategy multi_worker only.")
+        return
+    prepare_multi_worker(PEER_TIMEOUT_S if peer_timeout is None else peer_timeout)
 
 
 def _run_job(job, **kwargs):
@@ -228,8 +247,15 @@ def _parse_views(ctx, param, text):
         clips, crops = (int(part) for part in text.lower().split("x"))
     except ValueError:
         raise click.BadParameter(f"expected CLIPSxCROPS such as 4x3. Received: {text!r}") from None
+    from dvfl_tf.data.clip_config import MAX_VIEW_CLIPS
+
     if clips < 1 or crops < 1:
         raise click.BadParameter(f"clips and crops must be at least 1. Received: {text!r}")
+    if clips > MAX_VIEW_CLIPS or crops not in (1, 3):
+        raise click.BadParameter(
+            f"at most {MAX_VIEW_CLIPS} clips (each video's views are held in memory at once), and 1 or 3 crops. "
+            f"Received: {text!r}"
+        )
     return clips, crops
 
 

@@ -40,3 +40,10 @@ def first_line(error):
         if line.strip():
             return line.strip()
     return type(error).__name__
+
+
+class StopSignal(KeyboardInterrupt):
+    """SIGTERM or SIGINT received during a run (a BaseException, so no `except Exception` swallows it).
+
+    The CLI prints its message as one line and exits non-zero.
+    """

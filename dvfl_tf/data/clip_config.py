@@ -19,6 +19,11 @@ def _is_positive_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
 
 
+# Every view of a video is decoded and held at once (C clips x K crops of T frames); 10x3 is the largest
+# protocol in the literature (SlowFast, X3D), 4x3 the official one.
+MAX_VIEW_CLIPS = 10
+
+
 @dataclasses.dataclass(frozen=True)
 class ClipDatasetConfig:
     """How videos become batches of clips.
@@ -93,8 +98,10 @@ class ClipDatasetConfig:
 
     def _check_views(self):
         views = self.views
-        if len(views) != 2 or not _is_positive_int(views[0]) or views[1] not in (1, 3):
-            raise ValueError(f"views must be (clips >= 1, crops in {{1, 3}}). Received: views={views}")
+        if len(views) != 2 or not _is_positive_int(views[0]) or views[1] not in (1, 3) or views[0] > MAX_VIEW_CLIPS:
+            raise ValueError(
+                f"views must be (clips in 1..{MAX_VIEW_CLIPS}, crops in {{1, 3}}). Received: views={views}"
+            )
         if self.training and views != (1, 1):
             raise ValueError(f"Multi-view clips are an evaluation protocol. Received: training=True, views={views}")
 

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from dvfl_tf.core.errors import UserError
 from dvfl_tf.data.video_io import write_video
 
 FORMAT_VERSION = 4
@@ -296,17 +297,83 @@ def make_synthetic(output, progress=False, **size_options):
     return output
 
 
-def ensure_synthetic(root=None, progress=False, **size_options):
-    """The root of a synthetic dataset, generating it first if absent.
+class SyntheticDatasetError(UserError, ValueError):
+    """A folder that holds a synthetic dataset made with other options (or by another format version)."""
+
+
+def synthetic_mismatch(root, **size_options):
+    """How the synthetic dataset in `root` differs from the given `size_options` ("num_classes 3, not 4"), or None.
+
+    Options left None are not compared (the dataset's own apply). None also when
+    `root` holds no synthetic dataset (nothing to compare).
+    """
+    marker = os.path.join(root, "synthetic.json")
+    if not os.path.isfile(marker):
+        return None
+    _options(**size_options)  # checks them
+    wanted = {key: value for key, value in size_options.items() if value is not None}
+    try:
+        with open(marker, encoding="utf-8") as handle:
+            made = json.load(handle)
+        made_options, version = dict(made["options"]), made.get("format_version")
+    except (OSError, ValueError, KeyError, TypeError):
+        return "its synthetic.json is unreadable"
+    differences = [
+        f"{key} {made_options.get(key)}, not {value}" for key, value in wanted.items() if made_options.get(key) != value
+    ]
+    if version != FORMAT_VERSION:
+        differences.insert(0, f"format version {version}, not {FORMAT_VERSION}")
+    return ", ".join(differences) or None
+
+
+def ensure_synthetic(root=None, progress=False, overwrite=False, **size_options):
+    """The root of a synthetic dataset with `size_options`, generating it first if absent.
 
     With `root=None` it lives in the user cache (`$DVFL_TF_CACHE`, else
     `~/.cache/dvfl_tf`), one folder per set of options. Generation writes to a
     temporary folder that is renamed into place, so concurrent callers (e.g.
-    parallel test workers) never see a half-written dataset.
+    parallel test workers) never see a half-written dataset. A folder holding a
+    synthetic dataset made with other options raises `SyntheticDatasetError`,
+    unless `overwrite` (then it is made again, and replaced only once whole).
     """
     root = os.path.abspath(os.path.expanduser(str(root))) if root is not None else cache_dir_for(**size_options)
     if os.path.isfile(os.path.join(root, "synthetic.json")):
-        return root
+        mismatch = synthetic_mismatch(root, **size_options)
+        if mismatch is None:
+            return root
+        if not overwrite:
+            raise SyntheticDatasetError(
+                f"{root}: holds a synthetic dataset made with other options ({mismatch}); pass --overwrite "
+                "(overwrite=True) to make it again with these, or choose another folder"
+            )
+    elif os.path.isdir(root) and os.listdir(root):
+        raise FileExistsError(
+            f"{root} exists and is not a synthetic dataset (no synthetic.json); choose another folder"
+        )
+    parent = os.path.dirname(root)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".synthetic-tmp-", dir=parent)
+    try:
+        make_synthetic(staging, progress=progress, **size_options)
+        if os.path.isfile(
+            os.path.join(root, "synthetic.json")
+        ):  # overwrite: the old dataset goes once the new is whole
+            old = tempfile.mkdtemp(prefix=".synthetic-old-", dir=parent)
+            os.rename(root, os.path.join(old, "dataset"))
+            os.rename(staging, root)
+            shutil.rmtree(old, ignore_errors=True)
+            return root
+        if os.path.isdir(root) and not os.listdir(root):
+            os.rmdir(root)
+        try:
+            os.rename(staging, root)
+        except OSError:
+            if not os.path.isfile(os.path.join(root, "synthetic.json")):
+                raise
+    finally:
+        if os.path.isdir(staging):
+            shutil.rmtree(staging, ignore_errors=True)
+    return root
     parent = os.path.dirname(root)
     os.makedirs(parent, exist_ok=True)
     if os.path.isdir(root) and os.listdir(root):

@@ -64,10 +64,11 @@ def predict_dataset(predictor, dataset, steps=None, desc="evaluate"):
     labels, probabilities = [], []
     for clips, targets in tqdm(dataset, total=steps, desc=desc, unit="batch", leave=False, disable=None):
         clips = np.asarray(clips)
-        if clips.ndim == 6:  # (B, views, T, H, W, 3): one forward pass over every view
+        if clips.ndim == 6:  # (B, views, T, H, W, 3): forward passes of B clips at most, as without views
             batch, views = clips.shape[:2]
-            probs = _softmax(predictor(clips.reshape((batch * views,) + clips.shape[2:])).astype("float64"))
-            probs = probs.reshape(batch, views, -1).mean(axis=1)
+            flat = clips.reshape((batch * views,) + clips.shape[2:])
+            logits = np.concatenate([predictor(flat[start : start + batch]) for start in range(0, len(flat), batch)])
+            probs = _softmax(logits.astype("float64")).reshape(batch, views, -1).mean(axis=1)
         else:
             probs = _softmax(predictor(clips).astype("float64"))
         if not np.isfinite(probs).all():
@@ -123,17 +124,30 @@ def plot_confusion(report, path):
     return path
 
 
+def _check_clip_options(model_path, data_options, num_frames, image_size):
+    for option, given, fixed in (
+        ("--num-frames", data_options.num_frames, num_frames),
+        ("--image-size", data_options.image_size, image_size),
+    ):
+        if given is not None and int(given) != fixed:
+            raise UserError(
+                f"{option} {given}: {model_path} takes clips of {num_frames} frames of {image_size}x{image_size}; "
+                f"leave {option} out (the model's value applies), or evaluate a model made for {given}."
+            )
+
+
 def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=None, predictor=None):
     """Evaluates `model_path` (.keras or .tflite) on `data_options.eval_split`.
 
-    Frames and size follow the model (a .keras file) unless set in
-    `data_options`. Writes `<output_dir>/evaluation.json` and
+    Frames and size follow the model; `data_options.num_frames`/`image_size`, when
+    set, must be the model's (`UserError` otherwise: a model's clip is fixed). Writes `<output_dir>/evaluation.json` and
     `confusion_matrix.png` when `output_dir` is given. Returns the report.
     """
 
     if predictor is None:
         predictor, input_spec = load_predictor(model_path)
         if input_spec is not None:
+            _check_clip_options(model_path, data_options, int(input_spec[0]), int(input_spec[1]))
             data_options.num_frames, data_options.image_size = int(input_spec[0]), int(input_spec[1])
     index = load_dataset_index(data_options)
     dataset = evaluation_dataset(data_options, index, batch_size, views=views)

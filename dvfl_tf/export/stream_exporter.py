@@ -121,6 +121,8 @@ def prepare_stream(
     backbone = model.backbone
     num_frames, tubelet_size = backbone.num_frames, backbone.tubelet_size
     height, width = backbone.frame_shape
+    if class_names is None:  # the names saved with the model travel into the file, as in `exporter.prepare`
+        class_names = getattr(model, "class_names", None)
     check_class_names(class_names, int(stream_model.outputs[0].shape[-1]))
     calibration_clips, calibration_source, verify_clips, verification_source = default_clips(
         options.mode, num_frames, (height, width), calibration_clips, calibration_source, verify_clips

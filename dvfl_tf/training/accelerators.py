@@ -3,17 +3,21 @@
 import keras
 import tensorflow as tf
 
+from dvfl_tf.training.cluster import PEER_TIMEOUT_S, prepare_multi_worker, stop_promptly_on_signals
+
 STRATEGIES = ("auto", "mirrored", "multi_worker", "tpu", "one_device")
 
 
-def make_strategy(name="auto", tpu_address=None):
+def make_strategy(name="auto", tpu_address=None, peer_timeout=PEER_TIMEOUT_S):
     """A `tf.distribute` strategy by name.
 
     - "auto": the default strategy (one device; Keras places it on a GPU if present);
     - "mirrored": every local GPU (or the logical CPU devices);
     - "multi_worker": MultiWorkerMirroredStrategy (cluster from TF_CONFIG); it must be
       created before TensorFlow runs its first operation (collectives are configured
-      at program start), so the jobs create the strategy first of all;
+      at program start), so the jobs create the strategy first of all. TF_CONFIG is
+      checked and the peers awaited for at most `peer_timeout` seconds first
+      (`dvfl_tf.training.cluster`); a missing TF_CONFIG is an error;
     - "tpu": TPUStrategy (`tpu_address` or the environment's TPU);
     - "one_device": the first GPU, else the CPU.
     """
@@ -24,7 +28,10 @@ def make_strategy(name="auto", tpu_address=None):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        prepare_multi_worker(peer_timeout)
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        stop_promptly_on_signals()  # TensorFlow installed its own SIGTERM handler: take SIGTERM back
+        return strategy
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu_address or "")
         tf.config.experimental_connect_to_cluster(resolver)

@@ -5,7 +5,7 @@ import os
 from dvfl_tf.core.errors import UserError
 from dvfl_tf.models.model_loading import load_keras_model, model_num_classes
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
-from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, unknown_preset_message
 
 
 class ModelSpecError(UserError, ValueError):
@@ -71,7 +71,7 @@ def build_or_load(
             **(overrides or {}),
         )
     else:
-        raise ModelSpecError(f"A model is a preset ({', '.join(sorted(PRESETS))}) or a .keras file. Received: {spec!r}")
+        raise ModelSpecError(unknown_preset_message(spec, alternative="a .keras file"))
     if init_checkpoint:
         load_official_checkpoint_into(model, init_checkpoint)
     got = model_num_classes(model)

@@ -7,9 +7,9 @@ import keras
 from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index, training_datasets
 from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.model_loading import load_keras_model
-from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, unknown_preset_message
 from dvfl_tf.training.accelerators import make_strategy
-from dvfl_tf.training.model_setup import build_or_load, load_teacher
+from dvfl_tf.training.model_setup import ModelSpecError, build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
 from dvfl_tf.training.run_dir import refuse_foreign
 from dvfl_tf.training.teacher_cache import cache_class_names, offline_training_dataset
@@ -26,6 +26,8 @@ def _resolve_input_shape(model_spec, data_options):
         geometry = clip_geometry(model)
         data_options.num_frames = data_options.num_frames or geometry.num_frames
         data_options.image_size = data_options.image_size or geometry.height
+    elif not str(model_spec).endswith(".keras"):
+        raise ModelSpecError(unknown_preset_message(model_spec, alternative="a .keras file"))
     return data_options
 
 

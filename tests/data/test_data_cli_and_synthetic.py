@@ -3,12 +3,13 @@ import os
 
 import cv2
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from dvfl_tf.cli import main
 from dvfl_tf.data.check import check_data
 from dvfl_tf.data.datasets import load_index
-from dvfl_tf.data.synthetic import CLASS_POOL, ensure_synthetic, render_video
+from dvfl_tf.data.synthetic import CLASS_POOL, SyntheticDatasetError, ensure_synthetic, render_video
 from dvfl_tf.data.video_io import read_video
 
 
@@ -134,3 +135,35 @@ def test_synthetic_motion_is_the_class_not_the_frame():
             assert shift_x > 8 and abs(shift_y) < shift_x / 2
         else:
             assert -shift_y > 8 and abs(shift_x) < -shift_y / 2
+
+
+def test_make_synthetic_refuses_a_dataset_made_with_other_options_unless_overwrite(tmp_path):
+    out = str(tmp_path / "syn")
+    small = ["--train-per-class", "1", "--test-per-class", "1", "--unused-per-class", "0"]
+    small += ["--image-size", "16", "--num-frames", "4"]
+    first = CliRunner().invoke(main, ["make-synthetic", "--output", out, "--num-classes", "3", *small])
+    assert first.exit_code == 0 and "synthetic dataset ready:" in first.output, first.output
+    marker = os.path.join(out, "synthetic.json")
+    before = open(marker, "rb").read()
+
+    again = CliRunner().invoke(main, ["make-synthetic", "--output", out, "--num-classes", "3", *small])
+    assert again.exit_code == 0 and "synthetic dataset already there, made with these options:" in again.output
+    assert "dataset ready" not in again.output
+
+    other = CliRunner().invoke(main, ["make-synthetic", "--output", out, "--num-classes", "4", *small])
+    assert other.exit_code == 1 and "dataset ready" not in other.output
+    assert other.output.strip() == (
+        f"Error: --output {out}: holds a synthetic dataset made with other options (num_classes 3, not 4); "
+        "pass --overwrite to make it again with these, or choose another folder"
+    )
+    assert open(marker, "rb").read() == before
+    with pytest.raises(SyntheticDatasetError, match=r"num_classes 3, not 4"):
+        ensure_synthetic(out, num_classes=4)
+
+    replaced = CliRunner().invoke(
+        main, ["make-synthetic", "--output", out, "--num-classes", "4", "--overwrite", *small]
+    )
+    assert replaced.exit_code == 0 and "synthetic dataset ready:" in replaced.output, replaced.output
+    assert json.load(open(marker))["options"]["num_classes"] == 4
+    assert load_index("hmdb51", out).num_classes == 4
+    assert [name for name in os.listdir(tmp_path) if name != "syn"] == []  # no staging folder left

@@ -243,3 +243,25 @@ def test_int8_states_are_calibrated_on_the_values_they_hold_in_a_stream(stream_e
         assert clipped < 0.01, f"{entry['name']}: {clipped:.1%} of its values lie outside the int8 grid"
         # The grid is not much wider than the values (calibration range within 2x of what the stream holds).
         assert (high - low) < 2 * (values.max() - values.min()) + 2 * scale, entry["name"]
+
+
+def test_class_names_saved_with_the_model_travel_into_the_stream_file_and_predict(tmp_path, test_video):
+    from click.testing import CliRunner
+
+    from dvfl_tf.cli import main
+    from dvfl_tf.runtime.model_metadata import load_metadata
+
+    model = _causal_classifier()
+    model.set_class_names(CLASS_NAMES)
+    path = str(tmp_path / "causal.keras")
+    model.save(path)
+    runner = CliRunner()
+    stream = str(tmp_path / "stream.tflite")
+    result = runner.invoke(main, ["export-tflite", path, "--stream", "-o", stream])  # no --labels: the model's names
+    assert result.exit_code == 0, result.output
+    assert load_metadata(stream)["class_names"] == CLASS_NAMES
+    assert json.load(open(stream + ".json"))["class_names"] == CLASS_NAMES
+    result = runner.invoke(main, ["predict", test_video, "--model", stream, "--stream", "--json"])
+    assert result.exit_code == 0, result.output
+    labels = [json.loads(line)["label"] for line in result.stdout.strip().splitlines()]
+    assert len(labels) == 12 and set(labels) <= set(CLASS_NAMES), labels

@@ -7,7 +7,7 @@ the real entry point (`dvfl_tf.cli.main` in standalone mode: click's error
 printing and exit codes), with stdout and stderr captured. An exception that
 escapes is printed as the interpreter would ("Traceback ..."), so the tests
 see exactly what a user would. Files a case names in `unchanged` are hashed
-before and after.
+before and after; a case's `env` variables are set for it alone.
 """
 
 import contextlib
@@ -34,6 +34,13 @@ def _listing(path):
     return sorted(os.listdir(path))
 
 
+def _set_env(name, value):
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 def run_case(main, flags, workspace, case):
     folder = tempfile.mkdtemp(prefix=f"case-{case['id']}-")
     shutil.rmtree(folder)
@@ -42,6 +49,9 @@ def run_case(main, flags, workspace, case):
     folders_before = {name: _listing(os.path.join(folder, name)) for name in case.get("unchanged_dirs", [])}
     out, err = io.StringIO(), io.StringIO()
     previous = os.getcwd()
+    saved_env = {name: os.environ.get(name) for name, _ in case.get("env", [])}
+    for name, value in case.get("env", []):
+        _set_env(name, value)
     os.chdir(folder)
     flags.update(debug=False, verbose=False)
     code = 0
@@ -56,6 +66,8 @@ def run_case(main, flags, workspace, case):
                 code = 1
     finally:
         os.chdir(previous)
+        for name, value in saved_env.items():
+            _set_env(name, value)
     result = {
         "id": case["id"],
         "exit_code": code,

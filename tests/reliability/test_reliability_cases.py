@@ -32,6 +32,7 @@ def case_results(tmp_path_factory):
                     "unchanged": list(c.unchanged),
                     "unchanged_dirs": list(c.unchanged_dirs),
                     "absent": list(c.absent),
+                    "env": [list(pair) for pair in c.env],
                 }
                 for c in CLI_CASES
             ]

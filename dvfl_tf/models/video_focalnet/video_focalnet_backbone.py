@@ -4,6 +4,7 @@ import logging
 
 import keras
 import keras_hub
+from keras_hub.src.utils.preset_utils import register_presets
 
 from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
     LAYER_NORM_EPSILON,
@@ -12,7 +13,13 @@ from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
     PatchEmbedding,
     VideoFocalNetBlock,
 )
-from dvfl_tf.models.video_focalnet.video_focalnet_presets import is_builtin_preset, preset_backbone_config
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import (
+    PRESETS,
+    check_preset_location,
+    is_builtin_preset,
+    preset_backbone_config,
+    save_preset_folder,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -227,11 +234,24 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
 
         For a preset name, `kwargs` override backbone arguments; for a
         directory, keras-hub's loader reads `config.json` and `model.weights.h5`.
+        The presets are registered with keras-hub (`VideoFocalNetBackbone.presets`),
+        but keras-hub's loader downloads a registered preset's weights: ours are
+        architectures only (fresh weights), which is the one thing this override adds,
+        beside naming an unknown name or a damaged file in one line.
         """
+        check_preset_location(preset)
         if is_builtin_preset(preset):
             logger.info("%s: built-in architecture preset, fresh (random) weights", preset)
             return cls(**preset_backbone_config(preset, **kwargs), name="backbone")
         return super().from_preset(preset, load_weights=load_weights, **kwargs)
+
+    def save_to_preset(self, preset_dir, max_shard_size=10, overwrite=False):
+        """keras-hub's preset folder; a folder that already holds files is replaced only with `overwrite=True`."""
+        save_preset_folder(
+            lambda folder: super(VideoFocalNetBackbone, self).save_to_preset(folder, max_shard_size=max_shard_size),
+            preset_dir,
+            overwrite,
+        )
 
     def get_config(self):
         return {
@@ -259,3 +279,8 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
             "causal": self.causal,
             "temporal_conv": self.temporal_conv,
         }
+
+
+# keras-hub's way for a model family's built-in presets (`VideoFocalNetBackbone.presets`,
+# `VideoFocalNetClassifier.presets`, `keras_hub.models.Backbone.presets`).
+register_presets(PRESETS, VideoFocalNetBackbone)

@@ -9,7 +9,11 @@ from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import (
     VideoFocalNetPreprocessor,
     preprocessor_for_backbone,
 )
-from dvfl_tf.models.video_focalnet.video_focalnet_presets import is_builtin_preset
+from dvfl_tf.models.video_focalnet.video_focalnet_presets import (
+    check_preset_location,
+    is_builtin_preset,
+    save_preset_folder,
+)
 from dvfl_tf.models.video_focalnet.video_focalnet_streaming import build_streaming_model
 
 
@@ -172,7 +176,9 @@ class VideoFocalNetClassifier(keras_hub.models.Task):
         loader (`task.json`, `model.weights.h5`, `task.weights.h5`,
         `preprocessor.json`); a `num_classes` given there builds a fresh head.
         """
+        check_preset_location(preset)
         if is_builtin_preset(preset):
+            # keras-hub's loader would download a registered preset's weights; ours are architectures only.
             if num_classes is None:
                 raise ValueError(f"A built-in preset needs `num_classes`. Received: preset={preset!r}")
             backbone = cls.backbone_cls.from_preset(preset, **kwargs)  # logs that the weights are fresh
@@ -181,6 +187,14 @@ class VideoFocalNetClassifier(keras_hub.models.Task):
         if num_classes is not None:
             kwargs["num_classes"] = num_classes
         return super().from_preset(preset, load_weights=load_weights, **kwargs)
+
+    def save_to_preset(self, preset_dir, max_shard_size=10, overwrite=False):
+        """keras-hub's preset folder; a folder that already holds files is replaced only with `overwrite=True`."""
+        save_preset_folder(
+            lambda folder: super(VideoFocalNetClassifier, self).save_to_preset(folder, max_shard_size=max_shard_size),
+            preset_dir,
+            overwrite,
+        )
 
 
 def _check_preprocessor(preprocessor, backbone):
