@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from dvfl_tf.cli.checkpoint_options import official_checkpoint_options
 from dvfl_tf.cli.options import fraction, non_negative_float, non_negative_int, positive_float, positive_int
 
 
@@ -243,11 +244,14 @@ def _parse_views(ctx, param, text):
 @click.option("--output", default=None, help="Folder for evaluation.json and confusion_matrix.png.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 @click.option("--overwrite", is_flag=True, help="Replace an evaluation.json / confusion_matrix.png already there.")
+@official_checkpoint_options
 def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
-    """Evaluate MODEL (.keras or .tflite): top-1/top-5, per-class accuracy, confusion matrix."""
+    """Evaluate MODEL (.keras, .tflite, or an official .pth with --preset or --config): top-1/top-5,
+    per-class accuracy, confusion matrix."""
     from dvfl_tf.data.data_options import DataOptions
     from dvfl_tf.evaluation.evaluate import evaluate as evaluate_model
 
+    checkpoint = {name: kwargs.pop(name) for name in ("preset", "official_config", "num_classes", "trust_checkpoint")}
     batch_size = kwargs.pop("batch_size")
     data = DataOptions(eval_split=eval_split, **kwargs)
     if output is None:
@@ -258,7 +262,7 @@ def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
 
     for name in ("evaluation.json", "confusion_matrix.png"):
         check_output(os.path.join(output, name), overwrite=overwrite, inputs=(model,), option="--output")
-    report = evaluate_model(model, data, views=views, batch_size=batch_size, output_dir=output)
+    report = evaluate_model(model, data, views=views, batch_size=batch_size, output_dir=output, checkpoint=checkpoint)
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
