@@ -68,6 +68,43 @@ def test_evaluate_official_pth_with_4_clips_x_3_crops(parity_dir, tiny_config, f
     assert report["top1"] == pytest.approx(float(np.mean(np.array(predictions) == labels)))
 
 
+def test_evaluate_official_pth_with_the_official_view_protocol(parity_dir, tiny_config, five_class_videos, tmp_path):
+    from dvfl_tf.convert import model_from_checkpoint
+    from dvfl_tf.data import load_index
+    from dvfl_tf.data.data_options import DataOptions
+    from dvfl_tf.data.video_io import official_test_indices, official_views_from_frames, read_video
+    from dvfl_tf.evaluation.evaluate import evaluate
+
+    checkpoint = str(parity_dir / "tiny" / "checkpoint.pth")
+    result = CliRunner().invoke(
+        main,
+        ["evaluate", checkpoint, "--config", str(tiny_config), "--dataset", "synthetic", "--data-root"]
+        + [five_class_videos, "--views", "4x3", "--view-protocol", "official", "--output", str(tmp_path / "a")],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "a" / "evaluation.json").read_text())
+    assert report["views"] == [4, 3] and report["view_protocol"] == "official" and report["videos"] == 10
+
+    # One clip x 3 crops is deterministic in the official code: computed here from the official frame choice
+    # (AUG.FRAME_INTERVAL 4) and crops, on the full-size decoded frames.
+    options = DataOptions(dataset="synthetic", data_root=five_class_videos)
+    report = evaluate(
+        checkpoint,
+        options,
+        views=(1, 3),
+        batch_size=4,
+        checkpoint={"official_config": str(tiny_config)},
+        view_protocol="official",
+    )
+    model = model_from_checkpoint(checkpoint, official_config=str(tiny_config))
+    predictions = []
+    for record in load_index("synthetic", five_class_videos).records("test"):
+        frames = read_video(record.path)
+        views = official_views_from_frames(frames[official_test_indices(len(frames), 4, 1, 4)], 4, 64, (1, 3))
+        predictions.append(int(np.argmax(_softmax(np.asarray(model.predict_on_batch(views), np.float64)).mean(axis=0))))
+    assert report["predictions"] == predictions
+
+
 def test_evaluate_checkpoint_options_are_checked(parity_dir, tiny_config, tmp_path):
     checkpoint = str(parity_dir / "tiny" / "checkpoint.pth")
     output = ["--output", str(tmp_path / "evaluation")]

@@ -124,7 +124,16 @@ def plot_confusion(report, path):
     return path
 
 
-def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=None, predictor=None, checkpoint=None):
+def evaluate(
+    model_path,
+    data_options,
+    views=(1, 1),
+    batch_size=8,
+    output_dir=None,
+    predictor=None,
+    checkpoint=None,
+    view_protocol="dvfl-tf",
+):
     """Evaluates `model_path` (.keras, .tflite, or an official .pth) on `data_options.eval_split`.
 
     Frames and size follow the model (a .keras file) unless set in
@@ -132,7 +141,9 @@ def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=No
     `checkpoint` ({"preset" or "official_config", optional "num_classes",
     "trust_checkpoint"}); `data_options.num_frames`/`image_size`, when set,
     build it for those frames and that size (the official DATA.NUM_FRAMES,
-    DATA.INPUT_SIZE). Writes `<output_dir>/evaluation.json` and
+    DATA.INPUT_SIZE). `view_protocol` "official" takes the official code's
+    test views (TEST.NUM_CLIP x TEST.NUM_CROP = `views`; see
+    `ClipDatasetConfig`) instead of this package's. Writes `<output_dir>/evaluation.json` and
     `confusion_matrix.png` when `output_dir` is given. Returns the report.
     """
 
@@ -144,7 +155,7 @@ def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=No
         if input_spec is not None:
             data_options.num_frames, data_options.image_size = int(input_spec[0]), int(input_spec[1])
     index = load_dataset_index(data_options)
-    dataset = evaluation_dataset(data_options, index, batch_size, views=views)
+    dataset = evaluation_dataset(data_options, index, batch_size, views=views, view_protocol=view_protocol)
     labels, probabilities = predict_dataset(
         predictor,
         dataset,
@@ -161,6 +172,7 @@ def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=No
         dataset=data_options.dataset,
         split=data_options.eval_split,
         views=list(views),
+        view_protocol=view_protocol,
         num_frames=data_options.num_frames,
         image_size=data_options.image_size,
     )
