@@ -32,6 +32,7 @@ COMMANDS = {
     "evaluate": "train_commands:evaluate",
     "quickstart": "train_commands:quickstart",
     "cache-teacher": "train_commands:cache_teacher",
+    "visualize": "visualize_commands:visualize",
 }
 
 # Commands that import TensorFlow (predict and benchmark only for a .keras model).
@@ -45,6 +46,7 @@ TENSORFLOW_COMMANDS = {
     "evaluate",
     "quickstart",
     "cache-teacher",
+    "visualize",
 }
 
 # Set by --debug / --verbose (on the group or on any command).

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from dvfl_tf.cli.checkpoint_options import official_checkpoint_options
 from dvfl_tf.cli.options import fraction, non_negative_float, non_negative_int, positive_float, positive_int
 
 
@@ -265,15 +266,26 @@ def _parse_views(ctx, param, text):
 @click.option(
     "--views", default="1x1", show_default=True, callback=_parse_views, help="Temporal clips x spatial crops, e.g. 4x3."
 )
+@click.option(
+    "--view-protocol",
+    type=click.Choice(["dvfl-tf", "official"]),
+    default="dvfl-tf",
+    show_default=True,
+    help="official: the official code's test views for --views (TEST.NUM_CLIP x TEST.NUM_CROP): its frame choice "
+    "(random frames per clip when CLIPS > 1, seeded), resize and crops (docs/training.md).",
+)
 @click.option("--eval-split", default="test", show_default=True)
 @click.option("--output", default=None, help="Folder for evaluation.json and confusion_matrix.png.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 @click.option("--overwrite", is_flag=True, help="Replace an evaluation.json / confusion_matrix.png already there.")
-def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
-    """Evaluate MODEL (.keras or .tflite): top-1/top-5, per-class accuracy, confusion matrix."""
+@official_checkpoint_options
+def evaluate(model, views, view_protocol, eval_split, output, as_json, overwrite, **kwargs):
+    """Evaluate MODEL (.keras, .tflite, or an official .pth with --preset or --config): top-1/top-5,
+    per-class accuracy, confusion matrix."""
     from dvfl_tf.data.data_options import DataOptions
     from dvfl_tf.evaluation.evaluate import evaluate as evaluate_model
 
+    checkpoint = {name: kwargs.pop(name) for name in ("preset", "official_config", "num_classes", "trust_checkpoint")}
     batch_size = kwargs.pop("batch_size")
     data = DataOptions(eval_split=eval_split, **kwargs)
     if output is None:
@@ -284,13 +296,21 @@ def evaluate(model, views, eval_split, output, as_json, overwrite, **kwargs):
 
     for name in ("evaluation.json", "confusion_matrix.png"):
         check_output(os.path.join(output, name), overwrite=overwrite, inputs=(model,), option="--output")
-    report = evaluate_model(model, data, views=views, batch_size=batch_size, output_dir=output)
+    report = evaluate_model(
+        model,
+        data,
+        views=views,
+        batch_size=batch_size,
+        output_dir=output,
+        checkpoint=checkpoint,
+        view_protocol=view_protocol,
+    )
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(
             f"{model}: top-1 {report['top1']:.4f}  top-5 {report['top5']:.4f}  ({report['videos']} videos, "
-            f"views {views[0]}x{views[1]}); report in {output}"
+            f"views {views[0]}x{views[1]}, {view_protocol}); report in {output}"
         )
 
 

@@ -40,6 +40,47 @@ def _build_model(state_dict, preset, official_config, num_classes, overrides):
     return build_model(preset, num_classes=num_classes, **overrides)
 
 
+def _model_for_state_dict(state_dict, preset, official_config, num_classes, num_frames, image_size, backbone_overrides):
+    if official_config is not None:
+        if backbone_overrides:
+            raise CheckpointError("Backbone overrides apply to a preset; edit the --config JSON instead.")
+        overrides = {"num_frames": num_frames, "img_size": image_size}
+    else:
+        overrides = {**(backbone_overrides or {}), "num_frames": num_frames, "image_size": image_size}
+    try:
+        return _build_model(state_dict, preset, official_config, num_classes, overrides)
+    except (TypeError, ValueError) as error:  # unknown or invalid architecture arguments
+        if isinstance(error, CheckpointError):
+            raise
+        raise CheckpointError(f"Cannot build the model: {error}") from None
+
+
+def model_from_checkpoint(
+    checkpoint,
+    preset=None,
+    official_config=None,
+    num_classes=None,
+    trust_checkpoint=False,
+    num_frames=None,
+    image_size=None,
+    backbone_overrides=None,
+):
+    """The Keras classifier of a trained official checkpoint (`.pth`, or timm `.safetensors`), in memory.
+
+    The architecture comes from `preset` or `official_config` (the official
+    `VideoFocalNet(**kwargs)` arguments, a dict or a JSON file), as for
+    `convert_checkpoint`; the load is strict (every checkpoint tensor used,
+    every weight set, `CheckpointMismatchError` naming each misfit). Nothing
+    is written.
+    """
+    state_dict, _ = read_official_state_dict(checkpoint, trust_checkpoint)
+    model = _model_for_state_dict(
+        state_dict, preset, official_config, num_classes, num_frames, image_size, backbone_overrides
+    )
+    load_official_checkpoint(model, state_dict)
+    return model
+
+
 def convert_checkpoint(
     checkpoint,
     output,
@@ -70,18 +111,9 @@ def convert_checkpoint(
     if not str(output).endswith(".keras"):
         raise CheckpointError(f"The output must be a .keras file. Received: output={output}")
     state_dict, checkpoint_format = read_official_state_dict(checkpoint, trust_checkpoint)
-    if official_config is not None:
-        if backbone_overrides:
-            raise CheckpointError("Backbone overrides apply to a preset; edit the --config JSON instead.")
-        overrides = {"num_frames": num_frames, "img_size": image_size}
-    else:
-        overrides = {**(backbone_overrides or {}), "num_frames": num_frames, "image_size": image_size}
-    try:
-        model = _build_model(state_dict, preset, official_config, num_classes, overrides)
-    except (TypeError, ValueError) as error:  # unknown or invalid architecture arguments
-        if isinstance(error, CheckpointError):
-            raise
-        raise CheckpointError(f"Cannot build the model: {error}") from None
+    model = _model_for_state_dict(
+        state_dict, preset, official_config, num_classes, num_frames, image_size, backbone_overrides
+    )
     if pretrained:
         start = start_from_pretrained(model, state_dict, verbose=False)
         start.checkpoint, start.checkpoint_format = str(checkpoint), checkpoint_format

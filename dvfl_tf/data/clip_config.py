@@ -13,6 +13,8 @@ import numpy as np
 from dvfl_tf.data.augment import AugmentConfig, MixupConfig
 
 SAMPLINGS = ("segment", "dense")
+# `view_protocol` values: this package's deterministic evaluation views, or the official code's test views.
+VIEW_PROTOCOLS = ("dvfl-tf", "official")
 
 
 def _is_positive_int(value):
@@ -35,7 +37,11 @@ class ClipDatasetConfig:
 
     `training`: random sampling and augmentation, shuffled, one salt per pass;
     otherwise centred, deterministic clips. `views=(C, K)` (evaluation only):
-    C temporal clips x K in {1, 3} spatial crops per video.
+    C temporal clips x K in {1, 3} spatial crops per video. `view_protocol`
+    "official" (evaluation only) takes the official code's test views instead
+    (`video_io.official_test_indices` and `official_views_from_frames`: its
+    frame choice, with `frame_interval` as AUG.FRAME_INTERVAL and, for C > 1,
+    random frames drawn from `seed`; its resize and crops; `short_side` unused).
 
     `augment`: None = the official recipe when training and none when
     evaluating; True/False; a dict of `AugmentConfig` fields or an
@@ -57,6 +63,7 @@ class ClipDatasetConfig:
     sampling: str = "segment"
     frame_interval: int = 4
     views: tuple = (1, 1)
+    view_protocol: str = "dvfl-tf"
     seed: int = 0
     augment: object = None
     mixup: object = None
@@ -104,6 +111,15 @@ class ClipDatasetConfig:
             )
         if self.training and views != (1, 1):
             raise ValueError(f"Multi-view clips are an evaluation protocol. Received: training=True, views={views}")
+        if self.view_protocol not in VIEW_PROTOCOLS:
+            raise ValueError(
+                f"view_protocol must be one of {VIEW_PROTOCOLS}. Received: view_protocol={self.view_protocol!r}"
+            )
+        if self.view_protocol == "official" and (self.training or self.cache_dir is not None):
+            raise ValueError(
+                "The official test views are an evaluation protocol on the videos themselves. "
+                f"Received: view_protocol='official', training={self.training}, cache_dir={self.cache_dir!r}"
+            )
 
     # -- resolved values ---------------------------------------------------
 

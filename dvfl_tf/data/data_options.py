@@ -97,8 +97,10 @@ def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=Tru
     return index, train, validation, steps, validation_steps
 
 
-def evaluation_dataset(options, index, batch_size, views=(1, 1), repeat=False):
-    config = options.clip_config(index, training=False, batch_size=batch_size, views=views, repeat=repeat)
+def evaluation_dataset(options, index, batch_size, views=(1, 1), repeat=False, view_protocol="dvfl-tf"):
+    config = options.clip_config(
+        index, training=False, batch_size=batch_size, views=views, repeat=repeat, view_protocol=view_protocol
+    )
     return clip_dataset(index.records(options.eval_split), index.num_classes, config)
 
 

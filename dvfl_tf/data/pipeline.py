@@ -21,7 +21,14 @@ import tensorflow as tf
 from dvfl_tf.data.augment import augment_clip, draw_clip_params, mix_batch
 from dvfl_tf.data.cache import FrameCache
 from dvfl_tf.data.clip_config import ClipDatasetConfig
-from dvfl_tf.data.video_io import VideoDecodeError, read_frames, sample_indices, views_from_frames
+from dvfl_tf.data.video_io import (
+    VideoDecodeError,
+    official_test_indices,
+    official_views_from_frames,
+    read_frames,
+    sample_indices,
+    views_from_frames,
+)
 
 _skipped = {}
 _skipped_lock = threading.Lock()
@@ -102,6 +109,8 @@ class ClipLoader:
                 num_video_frames, config.num_frames, True, rng, config.sampling, config.frame_interval
             )
         num_clips = config.views[0]
+        if config.view_protocol == "official":
+            return official_test_indices(num_video_frames, config.num_frames, num_clips, config.frame_interval, rng)
         return np.concatenate(
             [
                 sample_indices(
@@ -130,11 +139,12 @@ class ClipLoader:
         rng = self.rng(index, salt)
         choose = functools.partial(self.frame_indices, rng=rng)
         config = self.config
+        official = config.view_protocol == "official"
         try:
             if self.cache is not None and path in self.cache:
                 frames, _, _ = self.cache.read_frames(path, choose, config.short_side)
-            else:
-                frames, _, _ = read_frames(path, choose, config.short_side)
+            else:  # the official views resize the full-size frames themselves
+                frames, _, _ = read_frames(path, choose, None if official else config.short_side)
         except VideoDecodeError as error:
             self._skip(salt, path, error.reason)
             return np.zeros(self.clip_shape, np.float32), self.labels[index], False
@@ -144,6 +154,8 @@ class ClipLoader:
         if config.training:
             params = draw_clip_params(self.augment, frames.shape[1], frames.shape[2], rng)
             clip = augment_clip(frames, params, config.image_size)
+        elif official:
+            clip = official_views_from_frames(frames, config.num_frames, config.image_size, config.views)
         else:
             clip = views_from_frames(frames, config.num_frames, config.image_size, config.short_side, config.views)
         return clip.astype(np.float32), self.labels[index], True

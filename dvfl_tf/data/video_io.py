@@ -318,6 +318,88 @@ def write_video(path, frames_rgb, fps=25.0, fourcc=None):
     return path
 
 
+# ---------------------------------------------------------------------------
+# The official test views (Video-FocalNets / DVFL-Net `datasets/build.py`)
+# ---------------------------------------------------------------------------
+
+
+def official_test_indices(num_video_frames, num_frames, num_clips=1, frame_interval=4, rng=None):
+    """The frames of the official test views: `num_clips` clips of `num_frames` indices, back to back.
+
+    As the official `build_dataloader` samples them (mmaction's `SampleFrames`,
+    `clip_len=1`, `num_clips=num_frames`):
+    - TEST.NUM_CLIP 1 (test mode): avg = (n - frame_interval + 1) / T, frame i is
+      int(i * avg + avg / 2) (all 0 when n < frame_interval - 1);
+    - TEST.NUM_CLIP > 1 (`multiview`, sampled as in training with frame interval 1):
+      each clip takes one random frame in each of T segments of n // T frames,
+      or round(i * n / T) when n < T. `rng` (a numpy Generator or a seed) draws them.
+    Indices wrap around the video (`out_of_bound_opt='loop'`).
+    """
+    n, frames = int(num_video_frames), int(num_frames)
+    if n < 1:
+        raise ValueError(f"A video needs at least one frame. Received: num_video_frames={num_video_frames}")
+    if num_clips == 1:
+        average = (n - frame_interval + 1) / float(frames)
+        if n > frame_interval - 1:
+            offsets = (np.arange(frames) * average + average / 2.0).astype(np.int64)
+        else:
+            offsets = np.zeros(frames, dtype=np.int64)
+        return np.mod(offsets, n)
+    rng = _as_rng(rng)
+    clips = []
+    for _ in range(num_clips):
+        average = n // frames
+        if average > 0:
+            offsets = np.arange(frames) * average + rng.integers(0, average, size=frames)
+        else:
+            offsets = np.around(np.arange(frames) * (n / frames))
+        clips.append(np.mod(offsets.astype(np.int64), n))
+    return np.concatenate(clips)
+
+
+def official_resize_short_side(frames, short_side):
+    """mmaction's `Resize(scale=(-1, short_side))`: factor short_side / min(h, w), size int(x * factor + 0.5),
+    bilinear (OpenCV INTER_LINEAR, as `mmcv.imresize`)."""
+    frames = np.asarray(frames)
+    height, width = frames.shape[1:3]
+    factor = short_side / min(height, width)
+    size = (int(width * factor + 0.5), int(height * factor + 0.5))
+    return np.stack([cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR) for frame in frames])
+
+
+def official_views_from_frames(frames, num_frames, image_size, views):
+    """The official test crops of full-size frames holding C clips of T frames back to back.
+
+    TEST.NUM_CROP 1: short side to int(256 / 224 * S), centre S x S crop
+    (offset (size - S) // 2). TEST.NUM_CROP 3: short side to S, then mmaction's
+    `ThreeCrop` along the long side at offsets 0, 2 * step and step, step =
+    (long - S) // 2. Views in the official order (crop-major, then clip):
+    float32 (C*K, T, S, S, 3), or (T, S, S, 3) for views (1, 1).
+    """
+    num_clips, num_crops = views
+    if num_crops not in (1, 3):
+        raise ValueError(f"The official test crops are 1 or 3. Received: views={views}")
+    frames = np.asarray(frames)
+    if num_crops == 1:
+        frames = official_resize_short_side(frames, int(256 / 224 * image_size))
+        height, width = frames.shape[1:3]
+        offsets = [((width - image_size) // 2, (height - image_size) // 2)]
+    else:
+        frames = official_resize_short_side(frames, image_size)
+        height, width = frames.shape[1:3]
+        if height == image_size:
+            step = (width - image_size) // 2
+            offsets = [(0, 0), (2 * step, 0), (step, 0)]
+        else:
+            step = (height - image_size) // 2
+            offsets = [(0, 0), (0, 2 * step), (0, step)]
+    clips = frames.reshape((num_clips, num_frames) + frames.shape[1:])
+    out = [clip[:, y : y + image_size, x : x + image_size] for x, y in offsets for clip in clips]
+    if views == (1, 1):
+        return out[0].astype(np.float32)
+    return np.stack(out).astype(np.float32)
+
+
 def video_to_clip(
     path, num_frames=8, image_size=224, short_side=256, views=(1, 1), sampling="segment", frame_interval=4
 ):

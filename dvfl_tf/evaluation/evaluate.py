@@ -9,8 +9,8 @@ from tqdm import tqdm
 from dvfl_tf.core.errors import ModelFileError, UserError
 from dvfl_tf.core.io_safety import atomic_write_json
 from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index
+from dvfl_tf.evaluation.classifier_loading import is_checkpoint, load_classifier
 from dvfl_tf.models.clip_geometry import clip_geometry
-from dvfl_tf.models.model_loading import load_keras_model
 from dvfl_tf.runtime import TFLiteVideoClassifier
 
 
@@ -42,15 +42,16 @@ def tflite_predictor(path):
     return predictor, (classifier.num_frames, classifier.image_size)
 
 
-def load_predictor(path):
-    """(predictor, (num_frames, image_size) or None) for a `.keras` or `.tflite` file."""
+def load_predictor(path, checkpoint=None):
+    """(predictor, (num_frames, image_size) or None) for a `.keras` or `.tflite` file, or an official
+    checkpoint (`.pth`) converted in memory with `checkpoint` (`load_classifier`'s architecture arguments)."""
     if str(path).endswith(".tflite"):
         return tflite_predictor(path)
-    if str(path).endswith(".keras"):
-        model = load_keras_model(path)
+    if str(path).endswith(".keras") or is_checkpoint(path):
+        model = load_classifier(path, **(checkpoint or {}))
         geometry = clip_geometry(model)
         return keras_predictor(model), (geometry.num_frames, geometry.height)
-    raise UnsupportedModelError(f"MODEL must be a .keras or .tflite file. Received: {path}")
+    raise UnsupportedModelError(f"MODEL must be a .keras or .tflite file, or an official .pth. Received: {path}")
 
 
 def _softmax(logits):
@@ -136,21 +137,39 @@ def _check_clip_options(model_path, data_options, num_frames, image_size):
             )
 
 
-def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=None, predictor=None):
-    """Evaluates `model_path` (.keras or .tflite) on `data_options.eval_split`.
+def evaluate(
+    model_path,
+    data_options,
+    views=(1, 1),
+    batch_size=8,
+    output_dir=None,
+    predictor=None,
+    checkpoint=None,
+    view_protocol="dvfl-tf",
+):
+    """Evaluates `model_path` (.keras, .tflite, or an official .pth) on `data_options.eval_split`.
 
     Frames and size follow the model; `data_options.num_frames`/`image_size`, when
-    set, must be the model's (`UserError` otherwise: a model's clip is fixed). Writes `<output_dir>/evaluation.json` and
+    set, must be the model's (`UserError` otherwise: a model's clip is fixed). An official checkpoint is converted in memory with
+    `checkpoint` ({"preset" or "official_config", optional "num_classes",
+    "trust_checkpoint"}); `data_options.num_frames`/`image_size`, when set,
+    build it for those frames and that size (the official DATA.NUM_FRAMES,
+    DATA.INPUT_SIZE). `view_protocol` "official" takes the official code's
+    test views (TEST.NUM_CLIP x TEST.NUM_CROP = `views`; see
+    `ClipDatasetConfig`) instead of this package's. Writes `<output_dir>/evaluation.json` and
     `confusion_matrix.png` when `output_dir` is given. Returns the report.
     """
 
     if predictor is None:
-        predictor, input_spec = load_predictor(model_path)
+        if is_checkpoint(model_path):
+            sizes = {"num_frames": data_options.num_frames, "image_size": data_options.image_size}
+            checkpoint = {**(checkpoint or {}), **{k: v for k, v in sizes.items() if v is not None}}
+        predictor, input_spec = load_predictor(model_path, checkpoint)
         if input_spec is not None:
             _check_clip_options(model_path, data_options, int(input_spec[0]), int(input_spec[1]))
             data_options.num_frames, data_options.image_size = int(input_spec[0]), int(input_spec[1])
     index = load_dataset_index(data_options)
-    dataset = evaluation_dataset(data_options, index, batch_size, views=views)
+    dataset = evaluation_dataset(data_options, index, batch_size, views=views, view_protocol=view_protocol)
     labels, probabilities = predict_dataset(
         predictor,
         dataset,
@@ -167,6 +186,7 @@ def evaluate(model_path, data_options, views=(1, 1), batch_size=8, output_dir=No
         dataset=data_options.dataset,
         split=data_options.eval_split,
         views=list(views),
+        view_protocol=view_protocol,
         num_frames=data_options.num_frames,
         image_size=data_options.image_size,
     )

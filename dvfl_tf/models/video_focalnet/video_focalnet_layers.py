@@ -542,6 +542,9 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
             self.ln.build((None, None, None, self.dim))
 
     def _temporal_modulator(self, x, height, width):
+        return self._temporal_modulator_and_gates(x, height, width)[0]
+
+    def _temporal_modulator_and_gates(self, x, height, width):
         channels = self.dim
         x = ops.reshape(x, (-1, self.num_frames, height * width, channels))
         x = self.f_temporal(x)
@@ -556,7 +559,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
             ctx_global = self.act(running_mean_over_frames(ctx))
         else:
             ctx_global = self.act(ops.mean(ctx, axis=1, keepdims=True))
-        return self._temporal_output(ctx_all, ctx_global, gates, height, width)
+        return self._temporal_output(ctx_all, ctx_global, gates, height, width), gates
 
     def _temporal_output(self, ctx_all, ctx_global, gates, height, width):
         levels = self.focal_level
@@ -616,6 +619,9 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         return self._modulate(inputs, modulator_temporal, training=False), new_states
 
     def _spatial_query_and_modulator(self, x):
+        return self._spatial_query_modulator_and_gates(x)[:2]
+
+    def _spatial_query_modulator_and_gates(self, x):
         levels, channels = self.focal_level, self.dim
         x = self.f(x)
         q = x[..., :channels]
@@ -629,7 +635,25 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         ctx_all = ctx_all + ctx_global * gates[..., levels:]
         if self.normalize_modulator:
             ctx_all = ctx_all / (levels + 1)
-        return q, self.h(ctx_all)
+        return q, self.h(ctx_all), gates
+
+    def modulator_maps(self, inputs):
+        """The four tensors the official module keeps after a forward pass, for pictures of the model.
+
+        `inputs` as `call`'s, (batch * frames, H, W, C). Returns a dict, channels-last:
+        `modulator` and `modulator_temporal` (batch * frames, H, W, C), `gates` (batch * frames, H, W,
+        focal_level + 1) and `gates_temporal` (batch, frames, H * W, focal_level + 1). Same sublayers and
+        operations as `call`, which never computes anything more for them (exported graphs are unchanged).
+        """
+        height, width = inputs.shape[1], inputs.shape[2]
+        modulator_temporal, gates_temporal = self._temporal_modulator_and_gates(inputs, height, width)
+        _, modulator, gates = self._spatial_query_modulator_and_gates(inputs)
+        return {
+            "modulator": modulator,
+            "modulator_temporal": modulator_temporal,
+            "gates": gates,
+            "gates_temporal": gates_temporal,
+        }
 
     def call(self, inputs, training=None):
         height, width = inputs.shape[1], inputs.shape[2]
