@@ -12,7 +12,7 @@ import numpy as np
 
 from dvfl_tf.data.augment import AugmentConfig, MixupConfig
 
-SAMPLINGS = ("segment", "dense")
+SAMPLINGS = ("segment", "dense", "official")
 # `view_protocol` values: this package's deterministic evaluation views, or the official code's test views.
 VIEW_PROTOCOLS = ("dvfl-tf", "official")
 
@@ -33,7 +33,8 @@ class ClipDatasetConfig:
     Clip geometry: `num_frames` frames of `image_size` x `image_size` pixels,
     decoded at `short_side` (None: full size) and sampled by `sampling`
     ("segment": one frame per segment, TSN style; "dense": every
-    `frame_interval`-th frame).
+    `frame_interval`-th frame; "official": the official pipeline's mmaction
+    `SampleFrames(clip_len=1, frame_interval)`, one view).
 
     `training`: random sampling and augmentation, shuffled, one salt per pass;
     otherwise centred, deterministic clips. `views=(C, K)` (evaluation only):
@@ -101,7 +102,7 @@ class ClipDatasetConfig:
                 f"short_side must be >= image_size ({self.image_size}) or None. Received: short_side={self.short_side!r}"
             )
         if self.sampling not in SAMPLINGS:
-            raise ValueError(f"sampling must be 'segment' or 'dense'. Received: sampling={self.sampling!r}")
+            raise ValueError(f"sampling must be 'segment', 'dense' or 'official'. Received: sampling={self.sampling!r}")
 
     def _check_views(self):
         views = self.views

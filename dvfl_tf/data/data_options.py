@@ -24,6 +24,10 @@ class DataOptions:
     train_split: str = "train"
     eval_split: str = "test"
     short_side: int = None  # None: the model's resize-then-crop rule (256 for 224; short_side_for)
+    sampling: str = "segment"  # "segment", "dense" or "official" (dvfl_tf.data.ClipDatasetConfig)
+    frame_interval: int = 4
+    # Further `load_index` arguments of the layout: for "list", `lists` {split: file} and `class_names_file`.
+    index_options: dict = None
     synthetic_options: dict = None  # size options of the synthetic dataset (dvfl_tf.data.ensure_synthetic)
     # Train although a class has no usable training video (not part of the run's configuration).
     allow_empty_classes: bool = False
@@ -42,6 +46,8 @@ class DataOptions:
             short_side=self.resolved_short_side(),
             augment=self.augment if settings.get("training") else None,
             mixup=self.mixup or None,
+            sampling=self.sampling,
+            frame_interval=self.frame_interval,
             dataset_name=index.name,  # the index knows a make-synthetic tree read as hmdb51
             **settings,
         )
@@ -49,6 +55,13 @@ class DataOptions:
     def to_dict(self):
         data = dataclasses.asdict(self)
         data.pop("allow_empty_classes")
+        # Recorded when they act, so that the config.json of a run started before these fields existed still
+        # matches (segment sampling has no interval).
+        if data["sampling"] == "segment" and data["frame_interval"] == 4:
+            data.pop("sampling")
+            data.pop("frame_interval")
+        if data["index_options"] is None:
+            data.pop("index_options")
         return data
 
 
@@ -59,6 +72,7 @@ def load_dataset_index(options, check=True, required_split=None):
     (the training split), unless `options.allow_empty_classes`.
     """
     extra = (options.synthetic_options or {}) if options.dataset == "synthetic" else {}
+    extra = {**extra, **(options.index_options or {})}
     index = load_index(options.dataset, options.data_root, split=options.split, split_dir=options.split_dir, **extra)
     if check:
         report = check_data(options.dataset, options.data_root, split=options.split, decode="open", index=index)

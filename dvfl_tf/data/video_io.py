@@ -137,6 +137,37 @@ def dense_indices(num_video_frames, clip_len, frame_interval, training, rng=None
     return ((start + np.arange(clip_len) * frame_interval) % num_video_frames).astype(np.int64)
 
 
+def official_indices(num_video_frames, num_frames, frame_interval, training, rng=None):
+    """The official sampling: mmaction's `SampleFrames(clip_len=1, frame_interval, num_clips=num_frames)`.
+
+    As the official training and single-view test pipelines (`datasets/build.py`) call it: TSN
+    segments over the first `num_video_frames - frame_interval + 1` frames (the interval only
+    shortens the span), a random offset in each segment when training, each segment's middle
+    otherwise; indices beyond the video loop (`np.mod`).
+    """
+    if num_video_frames < 1:
+        raise ValueError(f"A video needs at least one frame. Received: num_video_frames={num_video_frames}")
+    span = num_video_frames - frame_interval + 1
+    if training:
+        rng = _as_rng(rng)
+        average = span // num_frames
+        if average > 0:
+            offsets = np.arange(num_frames) * average + rng.integers(0, average, size=num_frames)
+        elif num_video_frames > max(num_frames, frame_interval):
+            offsets = np.sort(rng.integers(0, span, size=num_frames))
+        elif average == 0:
+            offsets = np.around(np.arange(num_frames) * (span / num_frames))
+        else:
+            offsets = np.zeros(num_frames)
+    else:
+        average = span / float(num_frames)
+        if num_video_frames > frame_interval - 1:
+            offsets = (np.arange(num_frames) * average + average / 2.0).astype(np.int64)
+        else:
+            offsets = np.zeros(num_frames)
+    return np.mod(offsets.astype(np.int64), num_video_frames)
+
+
 # ---------------------------------------------------------------------------
 # Decoding
 # ---------------------------------------------------------------------------
@@ -426,12 +457,19 @@ def video_to_clip(
 def sample_indices(
     num_video_frames, num_frames, training, rng, sampling="segment", frame_interval=4, view=0, num_views=1
 ):
-    """Dispatch to `segment_indices` or `dense_indices`."""
+    """Dispatch to `segment_indices`, `dense_indices` or `official_indices` (one view)."""
+    if sampling == "official":
+        if num_views != 1:
+            raise ValueError(
+                f"sampling='official' takes one clip per video; multi-view evaluation samples with 'segment' or "
+                f"'dense'. Received: num_views={num_views}"
+            )
+        return official_indices(num_video_frames, num_frames, frame_interval, training, rng)
     if sampling == "segment":
         return segment_indices(num_video_frames, num_frames, training, rng, view, num_views)
     if sampling == "dense":
         return dense_indices(num_video_frames, num_frames, frame_interval, training, rng, view, num_views)
-    raise ValueError(f"sampling must be 'segment' or 'dense'. Received: sampling={sampling!r}")
+    raise ValueError(f"sampling must be 'segment', 'dense' or 'official'. Received: sampling={sampling!r}")
 
 
 def views_from_frames(frames, num_frames, image_size, short_side, views):

@@ -18,9 +18,18 @@ def scaled_learning_rate(base_lr, global_batch_size):
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
 class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warmup from 0 to `peak_lr` over `warmup_steps`, then cosine decay to `min_lr` at `total_steps`."""
+    """Linear warmup to `peak_lr` over `warmup_steps`, then cosine decay to `min_lr` at `total_steps`.
 
-    def __init__(self, peak_lr, total_steps, warmup_steps=0, min_lr=0.0):
+    `warmup_lr=None`: the warmup rises from 0 (`peak_lr * (step + 1) / warmup_steps`) and the cosine
+    starts at the end of the warmup. A float `warmup_lr`: the official schedule, timm's
+    `CosineLRScheduler(t_initial=total_steps, lr_min=min_lr, warmup_lr_init=warmup_lr,
+    warmup_t=warmup_steps, cycle_limit=1, t_in_epochs=False)` as the official training loop steps it:
+    the warmup rises from `warmup_lr`, the cosine counts from step 0 (so it is already past its start
+    when the warmup ends), and `step_update` after each step sets the rate of the next one, so step k
+    uses the schedule's value at k - 1 (step 0: `warmup_lr`).
+    """
+
+    def __init__(self, peak_lr, total_steps, warmup_steps=0, min_lr=0.0, warmup_lr=None):
         if peak_lr <= 0:
             raise ValueError(f"`peak_lr` must be positive. Received: peak_lr={peak_lr}")
         if total_steps < 1:
@@ -31,18 +40,33 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
             )
         if not 0 <= min_lr <= peak_lr:
             raise ValueError(f"`min_lr` must be in [0, peak_lr]. Received: min_lr={min_lr}")
+        if warmup_lr is not None and not 0 <= warmup_lr <= peak_lr:
+            raise ValueError(f"`warmup_lr` must be None or in [0, peak_lr]. Received: warmup_lr={warmup_lr}")
         self.peak_lr = float(peak_lr)
         self.total_steps = int(total_steps)
         self.warmup_steps = int(warmup_steps)
         self.min_lr = float(min_lr)
+        self.warmup_lr = None if warmup_lr is None else float(warmup_lr)
 
     def __call__(self, step):
         step = ops.cast(step, "float32")
+        if self.warmup_lr is not None:
+            return self._official(step)
         warmup = self.peak_lr * (step + 1.0) / max(self.warmup_steps, 1)
         decay_steps = max(self.total_steps - self.warmup_steps, 1)
         progress = ops.clip((step - self.warmup_steps) / decay_steps, 0.0, 1.0)
         cosine = self.min_lr + 0.5 * (self.peak_lr - self.min_lr) * (1.0 + ops.cos(math.pi * progress))
         return ops.where(step < self.warmup_steps, warmup, cosine)
+
+    def _official(self, step):
+        t = ops.maximum(step - 1.0, 0.0)  # the rate set by step_update(t) after the previous step
+        slope = (self.peak_lr - self.warmup_lr) / max(self.warmup_steps, 1)
+        warmup = self.warmup_lr + t * slope
+        # 0.5 * (1 + cos(pi x)) written as cos(pi x / 2)^2: no cancellation near the end in float32.
+        half_cosine = ops.cos(math.pi * t / (2.0 * self.total_steps))
+        cosine = self.min_lr + (self.peak_lr - self.min_lr) * half_cosine * half_cosine
+        decayed = ops.where(t < self.total_steps, cosine, self.min_lr)
+        return ops.where(t < self.warmup_steps, warmup, decayed)
 
     def get_config(self):
         return {
@@ -50,6 +74,7 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
             "total_steps": self.total_steps,
             "warmup_steps": self.warmup_steps,
             "min_lr": self.min_lr,
+            "warmup_lr": self.warmup_lr,
         }
 
 

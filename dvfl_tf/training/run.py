@@ -52,6 +52,9 @@ class TrainConfig:
     lr: float = 0.0  # 0: base_lr scaled by batch_size / 512
     base_lr: float = 0.1
     min_lr: float = 0.0
+    # None: warmup from 0 and cosine from the end of the warmup; a float: the official schedule from
+    # this rate (recipe.WarmupCosine).
+    warmup_lr: float = None
     warmup_epochs: float = 5.0
     momentum: float = 0.9
     nesterov: bool = True
@@ -152,7 +155,11 @@ def train_run(
             teacher, student, distillation_losses=distillation_losses, student_loss_weight=student_loss_weight
         )
         schedule = WarmupCosine(
-            config.peak_lr(), total_steps, warmup_steps, min_lr=min(config.min_lr, config.peak_lr())
+            config.peak_lr(),
+            total_steps,
+            warmup_steps,
+            min_lr=min(config.min_lr, config.peak_lr()),
+            warmup_lr=None if config.warmup_lr is None else min(config.warmup_lr, config.peak_lr()),
         )
         optimizer = build_optimizer(
             student,

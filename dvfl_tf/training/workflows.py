@@ -5,6 +5,7 @@ import os
 import keras
 
 from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load_dataset_index, training_datasets
+from dvfl_tf.data.datasets import DatasetError
 from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.model_loading import load_keras_model
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, unknown_preset_message
@@ -44,18 +45,37 @@ def seeded_training_datasets(config, data_options, validate):
     return training_datasets(data_options, config.batch_size, config.seed, config.steps_per_epoch, validate)
 
 
+def _check_num_classes(index, num_classes):
+    """The class count a config file promises (MODEL.NUM_CLASSES) against the dataset's, before anything is written."""
+    if num_classes is not None and num_classes != index.num_classes:
+        raise DatasetError(
+            f"The config gives MODEL.NUM_CLASSES {num_classes} but the dataset has {index.num_classes} classes "
+            f"({index.name}). Fix the config (--opts MODEL.NUM_CLASSES {index.num_classes} DATA.NUM_CLASSES "
+            f"{index.num_classes}) or the label list."
+        )
+
+
 def train(
-    config, data_options, model="vfl_net_nano", init_checkpoint=None, drop_path_rate=None, overrides=None, validate=True
+    config,
+    data_options,
+    model="vfl_net_nano",
+    init_checkpoint=None,
+    drop_path_rate=None,
+    overrides=None,
+    validate=True,
+    num_classes=None,
 ):
     """Trains `model` (preset or .keras) on labels alone (teacher fine-tuning or a from-scratch student).
 
-    Same step as distillation with alpha = 0. Returns the run state.
+    Same step as distillation with alpha = 0. `num_classes`: the count the dataset must have
+    (a config file's MODEL.NUM_CLASSES), or None. Returns the run state.
     """
     refuse_foreign(config.output)  # before the data and models are loaded: a quick answer
     config.alpha = 0.0
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     _resolve_input_shape(model, data_options)
     index, train_ds, val_ds, steps, val_steps = seeded_training_datasets(config, data_options, validate)
+    _check_num_classes(index, num_classes)
     config.extra.update(
         job="train",
         model=str(model),
@@ -92,11 +112,13 @@ def distill(
     overrides=None,
     validate=True,
     student_init=None,
+    num_classes=None,
 ):
     """Distils `teacher` (.keras or a fine-tuned checkpoint) into `student` (preset or .keras).
 
     `student_init`: a pretrained checkpoint the student starts from (DVFL-Net: an
-    ImageNet FocalNet-T srf, .pth or timm .safetensors). Returns the run state.
+    ImageNet FocalNet-T srf, .pth or timm .safetensors). `num_classes`: the count the
+    dataset must have (a config file's MODEL.NUM_CLASSES), or None. Returns the run state.
     """
     refuse_foreign(config.output)
     if not teacher or not (os.path.isfile(teacher)):
@@ -104,6 +126,7 @@ def distill(
     strategy = make_strategy(config.strategy, config.tpu_address or None)  # before any TensorFlow operation
     _resolve_input_shape(student, data_options)
     index, train_ds, val_ds, steps, val_steps = seeded_training_datasets(config, data_options, validate)
+    _check_num_classes(index, num_classes)
     config.extra.update(
         job="distill",
         teacher=str(teacher),

@@ -39,7 +39,7 @@ def test_config_round_trips_through_json_and_resolves_the_same_recipe():
         ({"num_frames": 2.5}, "num_frames must be a positive integer. Received: num_frames=2.5"),
         ({"image_size": True}, "image_size must be a positive integer. Received: image_size=True"),
         ({"short_side": 100}, r"short_side must be >= image_size \(224\) or None. Received: short_side=100"),
-        ({"sampling": "uniform"}, "sampling must be 'segment' or 'dense'. Received: sampling='uniform'"),
+        ({"sampling": "uniform"}, "sampling must be 'segment', 'dense' or 'official'. Received: sampling='uniform'"),
         ({"views": (2, 2)}, r"views must be \(clips >= 1, crops in \{1, 3\}\). Received: views=\(2, 2\)"),
         ({"training": True, "views": (2, 3)}, "evaluation protocol. Received: training=True, views=\\(2, 3\\)"),
         ({"augment": {"blur": 1.0}}, r"Unknown augmentation options \['blur'\]. Received: augment="),

@@ -1,0 +1,123 @@
+"""Every key of the official Video-FocalNets `config.py` with its default (flattened with dots), and the
+`KD.*` / `TEACHER_MODEL.*` sections that DVFL-Net adds (their keys as the DVFL-Net KD files and
+`classification/build.py` use them).
+
+A test compares `VIDEO_FOCALNETS_DEFAULTS` key by key with the official defaults the project keeps as
+reference data. The DVFL-Net `config.py` is not published with its KD defaults; dvfl-tf takes the values of
+its KD files (`KD_DEFAULTS`) and, for the teacher, the model defaults of `config.py` (`TEACHER_MODEL_DEFAULTS`).
+"""
+
+VIDEO_FOCALNETS_DEFAULTS = {
+    "AMP_OPT_LEVEL": "",
+    "AUG.AUTO_AUGMENT": "rand-m9-mstd0.5-inc1",
+    "AUG.COLOR_JITTER": 0.4,
+    "AUG.CUTMIX": 1.0,
+    "AUG.CUTMIX_MINMAX": None,
+    "AUG.FLIP_RATIO": 0.5,
+    "AUG.FRAME_INTERVAL": 2,
+    "AUG.GRAY_SCALE": 0.2,
+    "AUG.LABEL_SMOOTH": 0.1,
+    "AUG.MIXUP": 0.8,
+    "AUG.MIXUP_MODE": "batch",
+    "AUG.MIXUP_PROB": 1.0,
+    "AUG.MIXUP_SWITCH_PROB": 0.5,
+    "AUG.RECOUNT": 1,
+    "AUG.REMODE": "pixel",
+    "AUG.REPROB": 0.25,
+    "BASE": [""],
+    "DATA.BATCH_SIZE": 128,
+    "DATA.CACHE_MODE": "part",
+    "DATA.DATASET": "imagenet",
+    "DATA.DATA_PATH": "",
+    "DATA.IMG_SIZE": 224,
+    "DATA.INPUT_SIZE": 224,
+    "DATA.INTERPOLATION": "bicubic",
+    "DATA.LABEL_LIST": "labels/ucf_101_labels.csv",
+    "DATA.NUM_CLASSES": 101,
+    "DATA.NUM_FRAMES": 32,
+    "DATA.NUM_WORKERS": 8,
+    "DATA.PIN_MEMORY": True,
+    "DATA.ROOT": "/PATH/TO/videos",
+    "DATA.TRAIN_FILE": "/PATH/TO/train.txt",
+    "DATA.VAL_FILE": "/PATH/TO/val.txt",
+    "DATA.ZIP_MODE": False,
+    "DEBUG_MODE": False,
+    "EVAL_MODE": False,
+    "LOCAL_RANK": 0,
+    "MODEL.DROP_PATH_RATE": 0.1,
+    "MODEL.DROP_RATE": 0.0,
+    "MODEL.FOCAL.DEPTHS": [2, 2, 6, 2],
+    "MODEL.FOCAL.EMBED_DIM": 96,
+    "MODEL.FOCAL.FOCAL_FACTORS": [2, 2, 2, 2],
+    "MODEL.FOCAL.FOCAL_LEVELS": [2, 2, 2, 2],
+    "MODEL.FOCAL.FOCAL_WINDOWS": [3, 3, 3, 3],
+    "MODEL.FOCAL.IN_CHANS": 3,
+    "MODEL.FOCAL.MLP_RATIO": 4.0,
+    "MODEL.FOCAL.NORMALIZE_MODULATOR": False,
+    "MODEL.FOCAL.PATCH_NORM": True,
+    "MODEL.FOCAL.PATCH_SIZE": 4,
+    "MODEL.FOCAL.USE_CONV_EMBED": False,
+    "MODEL.FOCAL.USE_LAYERSCALE": False,
+    "MODEL.FOCAL.USE_POSTLN": False,
+    "MODEL.FOCAL.USE_POSTLN_IN_MODULATION": False,
+    "MODEL.LABEL_SMOOTHING": 0.1,
+    "MODEL.NAME": "",
+    "MODEL.NUM_CLASSES": 1000,
+    "MODEL.PRETRAINED": False,
+    "MODEL.RESUME": "",
+    "MODEL.TUBELET_SIZE": 1,
+    "MODEL.TYPE": "focal",
+    "OUTPUT": "",
+    "PRINT_FREQ": 100,
+    "SAVE_FREQ": 1,
+    "SEED": 0,
+    "TAG": "default",
+    "TEST.CROP": True,
+    "TEST.NUM_CLIP": 1,
+    "TEST.NUM_CROP": 1,
+    "TEST.ONLY_TEST": False,
+    "THROUGHPUT_MODE": False,
+    "TRAIN.ACCUMULATION_STEPS": 0,
+    "TRAIN.AUTO_RESUME": True,
+    "TRAIN.BASE_LR": 0.0005,
+    "TRAIN.CLIP_GRAD": 5.0,
+    "TRAIN.EPOCHS": 300,
+    "TRAIN.LR_SCHEDULER.DECAY_EPOCHS": 30,
+    "TRAIN.LR_SCHEDULER.DECAY_RATE": 0.1,
+    "TRAIN.LR_SCHEDULER.NAME": "cosine",
+    "TRAIN.MIN_LR": 5e-06,
+    "TRAIN.OPTIMIZER.BETAS": [0.9, 0.999],
+    "TRAIN.OPTIMIZER.EPS": 1e-08,
+    "TRAIN.OPTIMIZER.MOMENTUM": 0.9,
+    "TRAIN.OPTIMIZER.NAME": "adamw",
+    "TRAIN.PRETRAINED_PATH": "",
+    "TRAIN.START_EPOCH": 0,
+    "TRAIN.USE_CHECKPOINT": False,
+    "TRAIN.WARMUP_EPOCHS": 20,
+    "TRAIN.WARMUP_LR": 5e-07,
+    "TRAIN.WEIGHT_DECAY": 0.05,
+}
+
+KD_DEFAULTS = {
+    "KD.ALPHA": 0.2,
+    "KD.BETA": 0.3,
+    "KD.GAMMA": 0.5,
+    "KD.TEMPERATURE": 10.0,
+}
+
+TEACHER_MODEL_DEFAULTS = {
+    "TEACHER_MODEL.TYPE": "videofocalnet_base",
+    "TEACHER_MODEL.NAME": "",
+    "TEACHER_MODEL.NUM_CLASSES": 1000,
+    "TEACHER_MODEL.DROP_PATH_RATE": 0.1,
+    "TEACHER_MODEL.PRETRAINED": False,
+    "TEACHER_MODEL.PRETRAINED_PATH": "",
+    "TEACHER_MODEL.TUBELET_SIZE": 1,
+    **{
+        "TEACHER_MODEL." + key[len("MODEL.") :]: value
+        for key, value in VIDEO_FOCALNETS_DEFAULTS.items()
+        if key.startswith("MODEL.FOCAL.")
+    },
+}
+
+OFFICIAL_DEFAULTS = {**VIDEO_FOCALNETS_DEFAULTS, **KD_DEFAULTS, **TEACHER_MODEL_DEFAULTS}
