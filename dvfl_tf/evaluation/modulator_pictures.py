@@ -77,7 +77,8 @@ def picture_rows(maps, block, frames, batch_index=0):
 
 
 def _figure(nrows, ncols):
-    figure = Figure(figsize=(ncols * _CELL_INCHES, nrows * _CELL_INCHES), dpi=_DPI)
+    figure = Figure(figsize=(ncols * _CELL_INCHES, nrows * _CELL_INCHES), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(figure)
     axes = figure.subplots(nrows, ncols, squeeze=False)
     for ax in axes.flat:
         ax.set_xticks([])
@@ -88,7 +89,7 @@ def _figure(nrows, ncols):
 
 
 def _rgb(figure):
-    canvas = FigureCanvasAgg(figure)
+    canvas = figure.canvas
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
@@ -108,7 +109,6 @@ def grid_image(rows_by_block):
             axes[r, t].imshow(image, interpolation="nearest")
             if r == 0:
                 axes[r, t].set_title(f"frame {t}", fontsize=7)
-    figure.tight_layout(pad=0.3)
     return _rgb(figure)
 
 
@@ -124,8 +124,7 @@ def animation_frames(rows_by_block):
             for c, (label, pictures) in enumerate(rows):
                 axes[r, c].imshow(pictures[t], interpolation="nearest")
                 axes[r, c].set_title(label if c else f"frame {t}", fontsize=7)
-        figure.tight_layout(pad=0.3)
-        images.append(_rgb(figure))
+            images.append(_rgb(figure))
     return images
 
 

@@ -645,6 +645,8 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         focal_level + 1) and `gates_temporal` (batch, frames, H * W, focal_level + 1). Same sublayers and
         operations as `call`, which never computes anything more for them (exported graphs are unchanged).
         """
+        if not self.built:
+            self.build(inputs.shape)
         height, width = inputs.shape[1], inputs.shape[2]
         modulator_temporal, gates_temporal = self._temporal_modulator_and_gates(inputs, height, width)
         _, modulator, gates = self._spatial_query_modulator_and_gates(inputs)

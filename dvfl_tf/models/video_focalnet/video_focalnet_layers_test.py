@@ -151,6 +151,25 @@ def test_modulation_temporal_branch_mixes_only_frames_of_one_clip():
     np.testing.assert_array_equal(changed[2:], base[2:])  # clip 1 does not
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"focal_level": 3, "normalize_modulator": True, "causal": True}])
+def test_modulator_maps_are_the_tensors_call_modulates_with(kwargs):
+    layer = SpatioTemporalFocalModulation(8, num_frames=2, **kwargs)
+    x = _features(4, 5, 8)  # 2 clips x 2 frames
+    maps = {key: np.asarray(value) for key, value in layer.modulator_maps(x).items()}
+    levels = layer.focal_level + 1
+    assert maps["modulator"].shape == maps["modulator_temporal"].shape == (4, 5, 5, 8)
+    assert maps["gates"].shape == (4, 5, 5, levels)
+    assert maps["gates_temporal"].shape == (2, 2, 25, levels)
+    # The gates are the last columns of the projections f and f_temporal.
+    np.testing.assert_allclose(maps["gates"], np.asarray(layer.f(x))[..., -levels:], atol=1e-6)
+    tokens = x.reshape(2, 2, 25, 8)
+    np.testing.assert_allclose(maps["gates_temporal"], np.asarray(layer.f_temporal(tokens))[..., -levels:], atol=1e-6)
+    # call's output is proj(q * modulator_temporal * modulator), q the first columns of f.
+    q = np.asarray(layer.f(x))[..., :8]
+    expected = np.asarray(layer.proj(q * maps["modulator_temporal"] * maps["modulator"]))
+    np.testing.assert_allclose(np.asarray(layer(x)), expected, atol=1e-5)
+
+
 def test_modulation_argument_validation():
     with pytest.raises(ValueError, match="Received: focal_window=2"):
         SpatioTemporalFocalModulation(8, num_frames=2, focal_window=2)
