@@ -87,10 +87,9 @@ def main():
     parser.add_argument("--skip-parts", action="store_true", help="Only float32 vs int8.")
     args = parser.parse_args()
 
-    from analysis.int8_layer_errors import layer_error_report  # benchmarks/ is this script's folder
-
     from dvfl_tf.data.datasets import load_index
     from dvfl_tf.export import export_tflite
+    from dvfl_tf.export.quantization_debug import layer_error_report
     from dvfl_tf.export.verification import agreement, keras_logits
 
     os.makedirs(args.output, exist_ok=True)
