@@ -9,7 +9,7 @@
    float (selective quantization) to see whether it is the one losing accuracy;
    and the Edge TPU variant (tanh-form GELU).
 
-    flock /tmp/dvfl-cpu.lock python benchmarks/int8_synthetic_study.py --output runs/int8_study
+    PYTHONPATH=. python experiments/int8_synthetic_study.py --output runs/int8_study
 """
 
 import argparse
