@@ -11,7 +11,7 @@ cannot. The videos are rendered by the synthetic dataset's own renderer
 written in the same layout, with a `synthetic.json`, so `--dataset synthetic
 --data-root DIR` (and `DataOptions(dataset="synthetic", data_root=DIR)`) read it.
 
-    PYTHONPATH=. python benchmarks/fine_pan_dataset.py --output runs/fine_pan16 --directions 16
+    python -m benchmarks fine-pan-data --output runs/fine_pan16 --directions 16
 """
 
 import argparse
@@ -56,7 +56,7 @@ def write_fine_pan_dataset(output, directions=16, train_per_class=24, test_per_c
         "image_size": size,
         "num_frames": frames,
         "seed": seed,
-        "generator": "benchmarks/fine_pan_dataset.py",
+        "generator": "python -m benchmarks fine-pan-data",
     }
     with open(os.path.join(output, "synthetic.json"), "w", encoding="utf-8") as handle:
         json.dump({"format_version": FORMAT_VERSION, "options": options, "classes": classes}, handle, indent=2)

@@ -9,7 +9,7 @@ student is then exported to full-int8 TFLite (calibrated like
 `dvfl-tf export-tflite --int8 --calibration-dataset synthetic`) and evaluated
 on the synthetic test split: top-1 and int8-vs-float top-1 agreement.
 
-    PYTHONPATH=. python benchmarks/mobile_distill.py --teacher runs/quickstart/teacher/last.keras \
+    python -m benchmarks mobile-distill --teacher runs/quickstart/teacher/last.keras \
         --output runs/mobile_distill --seeds 0 1 2 [--only scratch|distilled]
 
 Finished runs are reused (rerun with the same --output to resume); writes
@@ -88,7 +88,7 @@ def few_label_splits(output, train_per_class):
 
 def data_options(output=None, train_per_class=None, data_root=None):
     """The quickstart's data options; with `train_per_class`, on the few-label split folder; with `data_root`,
-    another synthetic-format dataset (e.g. benchmarks/fine_pan_dataset.py's)."""
+    another synthetic-format dataset (e.g. `python -m benchmarks fine-pan-data`'s)."""
     options = quickstart._data_options()  # noqa: SLF001 (the same data as the quickstart)
     options.data_root = data_root
     if train_per_class:
@@ -103,7 +103,7 @@ def run_student(
 
     The scratch runs are shared by every teacher and setting in one `output`; a distilled run's folder
     names its `tag` (the teacher) and a non-default temperature and alpha. `student` + `overrides`: another
-    architecture (benchmarks/mobile_sweep_top1.py: the sweep's candidates).
+    architecture (experiments/mobile_sweep_top1.py: the sweep's candidates).
     """
     from dvfl_tf.training.workflows import distill, train
 
@@ -168,7 +168,7 @@ def main():
     parser.add_argument(
         "--data-root",
         default=None,
-        help="another synthetic-format dataset (benchmarks/fine_pan_dataset.py); default: the quickstart's",
+        help="another synthetic-format dataset (python -m benchmarks fine-pan-data); default: the quickstart's",
     )
     parser.add_argument("--tag", default=None, help="names the teacher in the distilled runs' folders and the JSON")
     parser.add_argument(

@@ -8,8 +8,8 @@ not the graph), then ALL files are timed round-robin in one process (one
 invoke of each file in turn, medians), so the load of other processes hits
 every file alike and the ratios are fair.
 
-    PYTHONPATH=. python benchmarks/mobile_sweep.py --output runs/mobile_sweep --threads 2 --repeats 15
-    PYTHONPATH=. python benchmarks/mobile_sweep.py --only m32_d1111_160_t2_dw m24_d1111_160_t2_dw
+    python -m benchmarks mobile-sweep --output runs/mobile_sweep --threads 2 --repeats 15
+    python -m benchmarks mobile-sweep --only m32_d1111_160_t2_dw m24_d1111_160_t2_dw
 
 Writes `output/sweep.json` and prints a markdown table (docs/mobile.md).
 Files already exported in `output` are reused.

@@ -5,9 +5,9 @@ on the synthetic test split, below what the `vfl_net_mobile` student reaches alo
 in 12 epochs (1.000), so a distillation from it has nothing to add at that budget.
 This trains the mobile preset's architecture with a wider embedding (default 96,
 2x the preset's 48) at the quickstart's input (8x64x64) with the quickstart
-student's recipe, as a teacher for `benchmarks/mobile_distill.py --teacher`.
+student's recipe, as a teacher for `python -m benchmarks mobile-distill --teacher`.
 
-    PYTHONPATH=. python benchmarks/mobile_teacher.py --output runs/mobile_teacher_e96 --embed-dim 96 --epochs 12
+    python -m benchmarks mobile-teacher --output runs/mobile_teacher_e96 --embed-dim 96 --epochs 12
 
 A finished run is reused (rerun to resume); prints the teacher's test top-1.
 """
@@ -26,7 +26,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--data-root", default=None, help="another synthetic-format dataset (benchmarks/fine_pan_dataset.py)"
+        "--data-root", default=None, help="another synthetic-format dataset (python -m benchmarks fine-pan-data)"
     )
     args = parser.parse_args()
     recipe = {**quickstart.STUDENT_RECIPE, "epochs": args.epochs}

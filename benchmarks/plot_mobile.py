@@ -1,6 +1,6 @@
 """The plots of docs/mobile.md, drawn from the records in benchmarks/results/mobile/ (no model is run).
 
-    PYTHONPATH=. python benchmarks/plot_mobile.py --output docs/images
+    python -m benchmarks plot-mobile --output docs/images
 
 - `mobile_vs_movinet_latency.png`: from `stream_latency_quiet.json` (one round-robin run): ms per 8-frame
   clip and ms per streamed frame, `vfl_net_mobile` float32 / int8 against MoViNet-A0 float32 at 160 / 172 px.

@@ -7,8 +7,8 @@ float32 and int8 (calibrated by streaming 64 training clips); streams every
 test clip (the evaluation clip, a frame per step) through both files and
 reports top-1 of each and their top-1 agreement at the last frame.
 
-    PYTHONPATH=. python benchmarks/stream_benchmark.py accuracy \\
-        --teacher runs/quickstart/teacher/last.keras --output runs/stream_student
+    python -m benchmarks stream accuracy --teacher runs/quickstart/teacher/last.keras \\
+        --student vfl_net_mobile --output runs/stream_student
 
 latency: the same architecture as a clip model (ordinary) and as a stream
 model (causal), with the same weights (a trained student's with --weights),
@@ -16,14 +16,19 @@ exported to float32 and int8 TFLite, and timed with any --compare files
 (MoViNet-A0 stream) round-robin in one process (XNNPACK, medians): per clip
 vs per streamed frame.
 
-    PYTHONPATH=. python benchmarks/stream_benchmark.py latency --threads 2 --output runs/stream_latency \\
+    python -m benchmarks stream latency --threads 2 --runs 60 --output runs/stream_latency --unfolded \\
         --weights runs/stream_student/causal_vfl_net_mobile_student_seed0_e12/last.keras \\
-        --compare runs/movinet/movinet_a0_stream_160_float32.tflite runs/movinet/movinet_a0_stream_172_float32.tflite
+        --compare runs/movinet/movinet_a0_{stream_160,stream_172,base_8x160,base_8x172}_float32.tflite
+
+`--unfolded` adds the clip and stream files exported without the input-normalization fold
+(docs/export.md); the MoViNet-A0 files come from `benchmarks/movinet/export_movinet.py --sizes 172 160
+--modes float32` in the MoViNet virtualenv (`make -C benchmarks/movinet venv`).
 
 Both print a table and write a JSON of the figures.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -156,16 +161,27 @@ def _latency_models(args, config):
             # No position embeddings: a student trained at 64 px has the same weights at 160 px.
             model.set_weights(trained.get_weights())
         else:
-            from mobile_sweep import _trained_like_layer_norms  # benchmarks/ is on sys.path (this script's folder)
+            from benchmarks.mobile_sweep import _trained_like_layer_norms
 
             _trained_like_layer_norms(model)
         models[causal] = model
     return models
 
 
-def latency(args):
-    from mobile_vs_movinet import format_rows, time_round_robin
+def _without_input_fold():
+    """The exporters with the input-normalization fold turned off, in this process only: what the fold saves."""
+    from unittest import mock
 
+    from dvfl_tf.export import exporter, stream_exporter
+
+    stack = contextlib.ExitStack()
+    for module in (exporter, stream_exporter):
+        stack.enter_context(mock.patch.object(module, "fold_input_normalization", lambda model: model))
+    return stack
+
+
+def latency(args):
+    from benchmarks.round_robin import format_rows, time_round_robin
     from dvfl_tf.export import export_tflite
     from dvfl_tf.export.calibration import synthetic_motion_clips
     from dvfl_tf.export.stream_exporter import export_stream_tflite
@@ -177,13 +193,18 @@ def latency(args):
     calibration = synthetic_motion_clips(args.num_calibration, config["num_frames"], (size, size))
     verify = synthetic_motion_clips(2, config["num_frames"], (size, size), seed=1)
     paths = {}
-    for mode in ("float32", "int8"):
-        for kind, exporter in (("clip", export_tflite), ("stream", export_stream_tflite)):
-            path = paths[(kind, mode)] = os.path.join(args.output, f"{kind}_{mode}.tflite")
-            if os.path.exists(path):  # reused: delete the output folder to export again
-                continue
-            models = models or _latency_models(args, config)
-            exporter(models[kind == "stream"], path, mode=mode, calibration_clips=calibration, verify_clips=verify)
+    variants = [("", contextlib.nullcontext)] + ([("unfolded_", _without_input_fold)] if args.unfolded else [])
+    for prefix, context in variants:
+        for mode in ("float32", "int8"):
+            for kind, exporter in (("clip", export_tflite), ("stream", export_stream_tflite)):
+                path = paths[(prefix + kind, mode)] = os.path.join(args.output, f"{prefix}{kind}_{mode}.tflite")
+                if os.path.exists(path):  # reused: delete the output folder to export again
+                    continue
+                models = models or _latency_models(args, config)
+                with context():
+                    exporter(
+                        models[kind == "stream"], path, mode=mode, calibration_clips=calibration, verify_clips=verify
+                    )
     others = [path for path in args.compare if os.path.isfile(path)]
     missing = sorted(set(args.compare) - set(others))
     records, header = time_round_robin(list(paths.values()) + others, args.threads, args.runs, warmup=3)
@@ -276,6 +297,11 @@ def main():
         "--weights",
         default=None,
         help="A trained causal student (.keras) whose weights both models take (else fresh weights).",
+    )
+    lat.add_argument(
+        "--unfolded",
+        action="store_true",
+        help="Also export and time the four files without the input-normalization fold (unfolded_*.tflite).",
     )
     lat.add_argument(
         "--compare",

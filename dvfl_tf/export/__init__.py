@@ -22,6 +22,7 @@ _LAZY = {
     "inspect_graph": "dvfl_tf.export.tflite_graph",
     "ConversionError": "dvfl_tf.export.tflite_conversion",
     "synthetic_motion_clips": "dvfl_tf.export.calibration",
+    "layer_error_report": "dvfl_tf.export.quantization_debug",
 }
 
 

@@ -2,8 +2,12 @@
 
 - `part_of` / `part_tensors`: which part of the model (LayerNorm, GELU, the
   three-way modulator product q * m * m_t, convolutions, dense layers, other)
-  an op of the int8 graph belongs to. The per-layer error study that ranks
-  the parts lives with the experiments (benchmarks/analysis/int8_layer_errors.py).
+  an op of the int8 graph belongs to.
+- `layer_error_report`: TFLite's `QuantizationDebugger` runs the float and the
+  int8 graph side by side; for every quantized op output, the error of its
+  int8 value in units of the tensor's quantization step (`rmse / scale`: ~0.29
+  is pure rounding, well above 1 means the range or the op itself hurts),
+  grouped by part. It tells which part to name in `export-tflite --keep-float`.
 - `selective_int8`: full int8 except named op types (e.g. "GELU"), tensor
   names, or whole parts ("layer_norm", "gelu", "modulator_product") kept in
   float. Each float part costs a DEQUANTIZE/QUANTIZE pair on every target and
@@ -11,6 +15,9 @@
   These files have float input and output (the debugger's converter keeps them).
 """
 
+import csv
+import io
+import math
 import re
 
 import numpy as np
@@ -110,3 +117,50 @@ def selective_int8(graph_model, calibration_clips, keep_float, uint8_io=False):
             converter=converter, debug_dataset=debug_dataset(calibration_clips[:1]), debug_options=options
         )
         return debugger.get_nondebug_quantized_model()
+
+
+def layer_error_report(graph_model, calibration_clips, debug_clips=None, worst=10):
+    """Per-layer int8 error of `graph_model`, grouped by part of the model.
+
+    Returns {"layers": [...], "parts": {part: {"num_ops", "mean_rmse_over_scale",
+    "max_rmse_over_scale"}}, "worst": [...]}.
+    """
+    calibration_clips = list(calibration_clips)
+    debug_clips = list(debug_clips) if debug_clips is not None else calibration_clips
+    products = set(modulator_product_tensors(inspect_graph(convert(graph_model, "int8", calibration_clips))))
+    converter = make_converter(graph_model, "int8", calibration_clips)
+    with quiet_converter():
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=debug_dataset(debug_clips)
+        )
+        debugger.run()
+    dump = io.StringIO()
+    debugger.layer_statistics_dump(dump)
+    dump.seek(0)
+    layers = []
+    for row in csv.DictReader(dump):
+        scale = float(row["scale"])
+        rmse = math.sqrt(max(float(row["mean_squared_error"]), 0.0))
+        layers.append(
+            {
+                "op": row["op_name"],
+                "tensor": row["tensor_name"],
+                "part": part_of(row["op_name"], row["tensor_name"], products),
+                "rmse_over_scale": rmse / scale if scale > 0 else float("nan"),
+                "max_abs_error": float(row["max_abs_error"]),
+                "scale": scale,
+            }
+        )
+    parts = {}
+    for layer in layers:
+        parts.setdefault(layer["part"], []).append(layer["rmse_over_scale"])
+    summary = {
+        part: {
+            "num_ops": len(values),
+            "mean_rmse_over_scale": float(np.nanmean(values)),
+            "max_rmse_over_scale": float(np.nanmax(values)),
+        }
+        for part, values in sorted(parts.items())
+    }
+    ranked = sorted(layers, key=lambda layer: -np.nan_to_num(layer["rmse_over_scale"]))
+    return {"layers": layers, "parts": summary, "worst": ranked[:worst]}

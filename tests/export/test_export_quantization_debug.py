@@ -2,9 +2,7 @@
 
 import numpy as np
 
-# The study-only error report lives with the experiments; `python -m pytest` puts the repository root on the path.
-from benchmarks.analysis.int8_layer_errors import layer_error_report
-from dvfl_tf.export import export_tflite, inspect_graph, synthetic_motion_clips
+from dvfl_tf.export import export_tflite, inspect_graph, layer_error_report, synthetic_motion_clips
 from dvfl_tf.export.quantization_debug import modulator_product_tensors, part_tensors
 
 

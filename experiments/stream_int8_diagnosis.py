@@ -14,7 +14,7 @@ last-frame flip (int8 top-1 != float top-1):
 - per step vs carried: the int8 file fed, at every step, the float32 file's
   states (quantized) instead of its own (the error of one step, not carried).
 
-    PYTHONPATH=. python benchmarks/stream_int8_diagnosis.py runs/stream_student/causal_student_stream_float32.tflite \\
+    PYTHONPATH=. python experiments/stream_int8_diagnosis.py runs/stream_student/causal_student_stream_float32.tflite \\
         runs/stream_student/causal_student_stream_int8.tflite --save-json runs/stream_student/diagnosis.json
 """
 

@@ -5,7 +5,7 @@ which XNNPACK does not take in int8 (it then runs in TFLite's reference
 kernel). `d = x - mean(x); var = mean(d * d)` is the same maths with SUB and
 MUL, both delegated. Shape: vfl_net_nano's stage 1, (8, 56, 56, 96); 2 threads.
 
-    flock /tmp/dvfl-cpu.lock python benchmarks/analysis/layernorm_int8.py
+    PYTHONPATH=. python experiments/layernorm_int8.py
 """
 
 import collections

@@ -1,16 +1,14 @@
-"""vfl_net_mobile against MoViNet-A0: TFLite latency side by side in one process, round-robin, medians.
+"""`.tflite` files timed side by side in one process, round-robin, medians (LiteRT, XNNPACK), TensorFlow-free.
 
-Our files (float32, int8) come from `benchmarks/mobile_sweep.py` (or
-`dvfl-tf export-tflite`), MoViNet-A0's from `benchmarks/movinet/export_movinet.py`
-(its own venv). Every file is invoked once per round, in turn, so the load of
-other processes hits all of them alike. Each row gives the time of one invoke
+Every file is invoked once per round, in turn, so the load of other processes
+hits all of them alike and the ratios stay fair; this is the timing of
+`python -m benchmarks stream latency`. Each row gives the time of one invoke
 and of one frame: a clip file takes its clip (8 frames), a stream file (a
 frame or tubelet + states in, logits + states out) its tubelet (ours: the
 metadata's `tubelet_size`; MoViNet's: the frame axis of its 5-D `image`).
 
-    PYTHONPATH=. python benchmarks/mobile_vs_movinet.py \
-        runs/mobile_sweep/m48_d111_160_t2_dw_f1_gs_p8_{float32,int8}.tflite \
-        runs/movinet/movinet_a0_*.tflite --threads 2 --repeats 30
+    python -m benchmarks round-robin runs/benchmark_models/vfl_net_nano_{float32,int8}.tflite --threads 2 --repeats 30
+    python -m benchmarks round-robin runs/stream_latency/*.tflite runs/movinet/movinet_a0_*.tflite --save-json t.json
 """
 
 import argparse

@@ -6,7 +6,7 @@ KL) and without it. Evaluates the last-epoch checkpoints on the synthetic test
 split and prints mean and standard deviation of top-1. Runs are resumable:
 rerunning with the same --output reuses finished runs.
 
-    PYTHONPATH=. python benchmarks/distill_vs_scratch.py --output runs/distill_vs_scratch --seeds 0 1 2
+    PYTHONPATH=. python experiments/distill_vs_scratch.py --output runs/distill_vs_scratch --seeds 0 1 2
 """
 
 import argparse

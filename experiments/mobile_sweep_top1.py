@@ -1,4 +1,4 @@
-"""Top-1 of the mobile sweep's candidates, each distilled from the quickstart teacher (issue 14's table).
+"""Top-1 of the mobile sweep's candidates, each distilled from the quickstart teacher (the latency is in the sweep's record).
 
 Each candidate of `mobile_sweep.CANDIDATES` (the nano's block with overrides)
 is distilled at the teacher's input, 8 x 64 x 64 (the distiller feeds one batch
@@ -6,9 +6,9 @@ to both; no position embeddings, so the weights run at the candidate's native
 160 px unchanged), with the quickstart student's recipe and budget (12 epochs,
 AdamW, T = 1, alpha = 0.5), then evaluated on the synthetic test split, float
 and, with --int8, as a full-int8 TFLite file. The latency columns come from a
-`mobile_sweep.py` record (timed side by side there); this script trains only.
+`python -m benchmarks mobile-sweep` record (timed side by side there); this script trains only.
 
-    PYTHONPATH=. python benchmarks/mobile_sweep_top1.py --teacher runs/quickstart/teacher/last.keras \
+    PYTHONPATH=. python experiments/mobile_sweep_top1.py --teacher runs/quickstart/teacher/last.keras \
         --output runs/mobile_sweep_top1 --latency benchmarks/results/mobile/sweep.json [--only NAME ...] [--int8]
 
 Finished runs are reused; writes `output/sweep_top1.json` and prints a markdown table.
@@ -20,9 +20,8 @@ import os
 import platform
 import time
 
-from mobile_distill import evaluate_with_int8, run_student, student_recipe  # benchmarks/ is this script's folder
-from mobile_sweep import CANDIDATES, _config
-
+from benchmarks.mobile_distill import evaluate_with_int8, run_student, student_recipe
+from benchmarks.mobile_sweep import CANDIDATES, _config
 from dvfl_tf.apps import quickstart
 
 
@@ -60,7 +59,7 @@ def main():
     parser.add_argument("--output", default="runs/mobile_sweep_top1")
     parser.add_argument("--only", nargs="+", default=None, help="candidate names (default: all)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--latency", default=None, help="a mobile_sweep.py sweep.json whose rows to join")
+    parser.add_argument("--latency", default=None, help="a mobile-sweep sweep.json whose rows to join")
     parser.add_argument("--int8", action="store_true", help="also export and evaluate each student's int8 file")
     args = parser.parse_args()
     names = args.only or list(CANDIDATES)

@@ -1,15 +1,15 @@
 """What does TensorFlow's op determinism cost the quickstart's training? Prints figures.
 
 Two fresh processes side by side (so both see the same machine load), one with
-`dvfl_tf.training.quickstart.make_deterministic` and one with the seed only,
+`dvfl_tf.apps.quickstart.make_deterministic` and one with the seed only,
 each timing `--steps` training steps (`train_on_batch`, AdamW, batch 8 of 8x64x64
 clips) of the quickstart's teacher and student. Prints the median step time per
 model and mode and the ratio deterministic / default.
 
-    PYTHONPATH=. python benchmarks/op_determinism_cost.py --steps 30
+    PYTHONPATH=. python experiments/op_determinism_cost.py --steps 30
 
 The whole-run view (accuracies, digests, wall time) is
-benchmarks/quickstart_determinism.py.
+`python -m benchmarks quickstart-determinism`.
 """
 
 import argparse
@@ -24,7 +24,7 @@ import json, sys, time
 import numpy as np
 import keras
 from dvfl_tf import build_model
-from dvfl_tf.training import quickstart as q
+from dvfl_tf.apps import quickstart as q
 
 deterministic, steps = sys.argv[1] == "1", int(sys.argv[2])
 if deterministic:

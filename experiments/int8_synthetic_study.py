@@ -9,7 +9,7 @@
    float (selective quantization) to see whether it is the one losing accuracy;
    and the Edge TPU variant (tanh-form GELU).
 
-    flock /tmp/dvfl-cpu.lock python benchmarks/int8_synthetic_study.py --output runs/int8_study
+    PYTHONPATH=. python experiments/int8_synthetic_study.py --output runs/int8_study
 """
 
 import argparse
@@ -87,10 +87,9 @@ def main():
     parser.add_argument("--skip-parts", action="store_true", help="Only float32 vs int8.")
     args = parser.parse_args()
 
-    from analysis.int8_layer_errors import layer_error_report  # benchmarks/ is this script's folder
-
     from dvfl_tf.data.datasets import load_index
     from dvfl_tf.export import export_tflite
+    from dvfl_tf.export.quantization_debug import layer_error_report
     from dvfl_tf.export.verification import agreement, keras_logits
 
     os.makedirs(args.output, exist_ok=True)

@@ -1,0 +1,1 @@
+"""The scripts that regenerate the documentation's figures: `python -m benchmarks list` names them."""
