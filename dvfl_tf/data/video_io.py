@@ -366,26 +366,13 @@ def official_test_indices(num_video_frames, num_frames, num_clips=1, frame_inter
       or round(i * n / T) when n < T. `rng` (a numpy Generator or a seed) draws them.
     Indices wrap around the video (`out_of_bound_opt='loop'`).
     """
-    n, frames = int(num_video_frames), int(num_frames)
-    if n < 1:
-        raise ValueError(f"A video needs at least one frame. Received: num_video_frames={num_video_frames}")
     if num_clips == 1:
-        average = (n - frame_interval + 1) / float(frames)
-        if n > frame_interval - 1:
-            offsets = (np.arange(frames) * average + average / 2.0).astype(np.int64)
-        else:
-            offsets = np.zeros(frames, dtype=np.int64)
-        return np.mod(offsets, n)
+        return official_indices(num_video_frames, num_frames, frame_interval, training=False)
+    # `multiview`: each clip is a training draw with frame interval 1 (the official test pipeline's own call).
     rng = _as_rng(rng)
-    clips = []
-    for _ in range(num_clips):
-        average = n // frames
-        if average > 0:
-            offsets = np.arange(frames) * average + rng.integers(0, average, size=frames)
-        else:
-            offsets = np.around(np.arange(frames) * (n / frames))
-        clips.append(np.mod(offsets.astype(np.int64), n))
-    return np.concatenate(clips)
+    return np.concatenate(
+        [official_indices(num_video_frames, num_frames, 1, training=True, rng=rng) for _ in range(num_clips)]
+    )
 
 
 def official_resize_short_side(frames, short_side):
