@@ -351,8 +351,6 @@ def evaluate(ctx, model, views, eval_split, output, as_json, overwrite, **kwargs
 
     With --cfg, the data are the file's DATA.VAL_FILE list and the views TEST.NUM_CLIP x TEST.NUM_CROP.
     """
-    from dvfl_tf.data.data_options import DataOptions
-
     resolved = resolve_cli_settings(ctx, {**kwargs, "views": views}, "evaluate")
     if kwargs.pop("print_config"):
         print_config(resolved)
@@ -390,6 +388,7 @@ def evaluate(ctx, model, views, eval_split, output, as_json, overwrite, **kwargs
             sampling="official" if views == (1, 1) else "segment",
             frame_interval=settings["frame_interval"],
         )
+    from dvfl_tf.data.data_options import DataOptions
     from dvfl_tf.evaluation.evaluate import evaluate as evaluate_model
 
     batch_size = kwargs.pop("batch_size")

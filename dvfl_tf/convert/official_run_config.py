@@ -422,13 +422,13 @@ def _training(r, c, world_size):
     per_replica = c["DATA.BATCH_SIZE"]
     if "batch_size" in r.explicit:  # dvfl-tf's --batch-size is the global batch
         global_batch = r.explicit["batch_size"]
-        r.settings["global_batch_size"], r.sources["global_batch_size"] = global_batch, "option"
-        r.settings["batch_size"], r.sources["batch_size"] = global_batch / world_size, "option"
         if global_batch % world_size:
             raise OfficialConfigError(
-                f"--batch-size {global_batch} is not a multiple of --world-size {world_size}. Received: both"
+                f"--batch-size (the global batch) must be a multiple of --world-size {world_size}. "
+                f"Received: --batch-size {global_batch}"
             )
-        r.settings["batch_size"] = global_batch // world_size
+        r.settings["global_batch_size"], r.sources["global_batch_size"] = global_batch, "option"
+        r.settings["batch_size"], r.sources["batch_size"] = global_batch // world_size, "option"
     else:
         r.settings["batch_size"], r.sources["batch_size"] = per_replica, r.source_of(["DATA.BATCH_SIZE"])
         global_batch = per_replica * world_size
