@@ -102,7 +102,7 @@ def _data_options(kwargs, resolved, explicit):
 
     settings = resolved["settings"]
     data = {name: kwargs.pop(name) for name in ("dataset", "data_root", "split", "split_dir")}
-    from_lists = resolved["config_file"] is not None and "dataset" not in explicit
+    from_lists = resolved["config_file"] is not None and settings["dataset"] == "list"
     if from_lists:
         data = {
             "dataset": "list",
@@ -364,7 +364,7 @@ def evaluate(ctx, model, views, eval_split, output, as_json, overwrite, **kwargs
     if cfg:
         report_unused(resolved)
         views = tuple(settings["views"])
-        if ctx.get_parameter_source("dataset") != click.core.ParameterSource.COMMANDLINE:
+        if settings["dataset"] == "list":
             for name in ("dataset", "data_root", "split", "split_dir"):
                 kwargs.pop(name)
             kwargs.update(

@@ -335,7 +335,9 @@ def resolve_settings(config, job, explicit=None, world_size=1):
     if dataset not in SUPPORTED_DATASETS:
         r.fail("DATA.DATASET", f"{dataset!r} is not supported. Expected one of {list(SUPPORTED_DATASETS)}")
 
-    # Data: the official list files, relative to the working directory.
+    # Data: the official list files, relative to the working directory (an explicit --dataset reads that
+    # layout instead, under --data-root).
+    r.set("dataset", "list", ["DATA.TRAIN_FILE", "DATA.VAL_FILE"])
     r.set("dataset_name", dataset, ["DATA.DATASET"])
     r.set("data_root", _path(c["DATA.ROOT"] or os.curdir), ["DATA.ROOT"])
     r.set("train_file", _path(c["DATA.TRAIN_FILE"]), ["DATA.TRAIN_FILE"])

@@ -96,6 +96,11 @@ class ClipDatasetConfig:
         views = self.views
         if len(views) != 2 or not _is_positive_int(views[0]) or views[1] not in (1, 3):
             raise ValueError(f"views must be (clips >= 1, crops in {{1, 3}}). Received: views={views}")
+        if self.sampling == "official" and views[0] != 1:
+            raise ValueError(
+                f"sampling='official' takes one clip per video; several clips are sampled with 'segment' or "
+                f"'dense'. Received: sampling='official', views={views}"
+            )
         if self.training and views != (1, 1):
             raise ValueError(f"Multi-view clips are an evaluation protocol. Received: training=True, views={views}")
 

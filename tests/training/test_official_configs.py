@@ -121,6 +121,9 @@ def test_explicit_options_win_over_the_file_and_opts(official_configs_dir):
     assert (settings["global_batch_size"], sources["global_batch_size"]) == (16, "option")
     assert settings["lr"] == pytest.approx(0.1 * 16 / 512) and sources["lr"] == "option"
     assert (settings["flip_ratio"], sources["flip_ratio"]) == (0.0, "option")
+    assert (settings["dataset"], sources["dataset"]) == ("list", "file")
+    out = _print_config(["train", "--cfg", str(official_configs_dir / TRAIN_FILES[0]), "--dataset", "hmdb51"])
+    assert (out["settings"]["dataset"], out["sources"]["dataset"]) == ("hmdb51", "option")
 
 
 def test_base_files_are_layered_under_the_file(tmp_path):
@@ -167,6 +170,10 @@ def test_a_bad_key_or_dataset_is_one_line_and_writes_nothing(
 
 
 def test_official_sampling_is_mmaction_sample_frames():
+    from dvfl_tf.data.clip_config import ClipDatasetConfig
+
+    with pytest.raises(ValueError, match="sampling='official' takes one clip per video"):
+        ClipDatasetConfig(training=False, batch_size=2, sampling="official", views=(4, 3))
     # SampleFrames(clip_len=1, frame_interval=4, num_clips=8), test mode, 32 frames: the span is 29 frames,
     # segments of 29 / 8 = 3.625, each segment's middle.
     assert official_indices(32, 8, 4, training=False).tolist() == [1, 5, 9, 12, 16, 19, 23, 27]
