@@ -254,12 +254,12 @@ def test_every_project_config_resolves(path):
 
 
 def test_distill_with_cfg_runs_from_official_list_files(
-    official_configs_dir, tiny_video_dataset, tiny_teacher_file, tmp_path, monkeypatch
+    official_configs_dir, official_flows_dir, tiny_video_dataset, tiny_teacher_file, tmp_path, monkeypatch
 ):
-    """The official HMDB51 KD file, made tiny with --opts, on real videos listed as the official code reads them;
-    the run's config.json holds the mapped settings."""
+    """The official HMDB51 KD file, made tiny with --opts, on real videos listed as the official code reads them,
+    the student started from an official ImageNet FocalNet .pth at the file's own TRAIN.PRETRAINED_PATH; the
+    run's config.json holds the mapped settings."""
     from dvfl_tf.data.datasets import load_index
-    from tests.training.tiny_student import STUDENT_OVERRIDES
 
     monkeypatch.chdir(tmp_path)
     index = load_index("hmdb51", tiny_video_dataset, split=1)
@@ -277,14 +277,19 @@ def test_distill_with_cfg_runs_from_official_list_files(
     (tmp_path / "labels" / "hmdb_51_labels.csv").write_text("id,name\n" + names)
     (tmp_path / "pretrained").mkdir()
     shutil.copy(tiny_teacher_file, tmp_path / "pretrained" / "teacher.keras")
+    # An official ImageNet FocalNet-srf checkpoint (dim 16) where the file expects focalnet_tiny_srf.pth.
+    start = tmp_path / "pretrained" / "focalnet_tiny_srf.pth"
+    shutil.copy(official_flows_dir / "imagenet_to_student" / "pretrained.pth", start)
 
     opts = ["DATA.NUM_FRAMES", "4", "DATA.IMG_SIZE", "32", "DATA.INPUT_SIZE", "32", "DATA.BATCH_SIZE", "4"]
     opts += ["DATA.NUM_CLASSES", "3", "MODEL.NUM_CLASSES", "3", "TEACHER_MODEL.NUM_CLASSES", "3", "TRAIN.EPOCHS", "1"]
-    opts += ["TRAIN.PRETRAINED_PATH", "''", "TEACHER_MODEL.PRETRAINED_PATH", "pretrained/teacher.keras"]
+    opts += ["TEACHER_MODEL.PRETRAINED_PATH", "pretrained/teacher.keras"]
     cfg = str(official_configs_dir / KD_FILES[0])
-    args = ["distill", "--cfg", cfg, "--output", "run", "--backbone-overrides", STUDENT_OVERRIDES, "--opts"] + opts
+    args = ["distill", "--cfg", cfg, "--output", "run", "--backbone-overrides", '{"embed_dim": 16}']
+    args += ["--steps-per-epoch", "1", "--no-validation", "--opts"] + opts  # evaluate below reads DATA.VAL_FILE
     code, out, err = _invoke(args)
     assert code == 0, err[-3000:]
+    assert f"Pretrained start from {start}" in out and "head re-initialised: checkpoint has 1000 classes" in out
     assert "KD.BETA = 0.3 has no effect" in err and "KD.GAMMA = 0.5 has no effect" in err
 
     config = json.loads((tmp_path / "run" / "config.json").read_text())
@@ -299,7 +304,7 @@ def test_distill_with_cfg_runs_from_official_list_files(
     )
     extra = config["extra"]
     assert extra["teacher"] == str(tmp_path / "pretrained" / "teacher.keras")
-    assert extra["student"] == "vfl_net_nano" and extra["drop_path_rate"] == 0.1 and extra["student_init"] is None
+    assert extra["student"] == "vfl_net_nano" and extra["drop_path_rate"] == 0.1 and extra["student_init"] == str(start)
     assert extra["official_config"] == {"file": cfg, "opts": opts, "world_size": 1}
     data = extra["data"]
     assert (data["dataset"], data["num_frames"], data["image_size"]) == ("list", 4, 32)
