@@ -87,3 +87,12 @@ def subprocess_env():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
     env["PYTHONPATH"] = repo + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+@pytest.fixture(scope="session")
+def official_configs_dir():
+    """The authors' config files (../shared/official_configs; DVFL_OFFICIAL_CONFIGS_DIR overrides)."""
+    path = pathlib.Path(os.environ.get("DVFL_OFFICIAL_CONFIGS_DIR", REPO_ROOT.parent / "shared" / "official_configs"))
+    if not (path / "video_focalnets" / "config_defaults.json").exists():
+        pytest.fail(f"Official config files not found at {path} (set DVFL_OFFICIAL_CONFIGS_DIR)")
+    return path

@@ -121,3 +121,37 @@ def test_evaluate_checkpoint_options_are_checked(parity_dir, tiny_config, tmp_pa
     result = runner.invoke(main, ["evaluate", checkpoint, "--preset", "vfl_net_nano", "--image-size", "64", *output])
     assert result.exit_code == 1 and "Checkpoint does not fit the model" in result.output
     assert not (tmp_path / "evaluation").exists()
+
+
+def test_evaluate_official_pth_with_its_config_file_and_test_opts(
+    parity_dir, official_configs_dir, tiny_config, five_class_videos, tmp_path, monkeypatch
+):
+    """The official evaluation in one command: `evaluate ckpt.pth --cfg FILE --opts TEST.NUM_CLIP 4 TEST.NUM_CROP 3`
+    on official list files; the views and the official view protocol come from the file."""
+    import shutil
+
+    from dvfl_tf.data import load_index
+
+    monkeypatch.chdir(tmp_path)
+    index = load_index("synthetic", five_class_videos)
+    lines = []
+    for record in index.records("test"):
+        relative = f"{index.class_names[record.label]}/{record.path.rsplit('/', 1)[-1]}"
+        (tmp_path / "videos" / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(record.path, tmp_path / "videos" / relative)
+        lines.append(f"{relative},{record.label}\n")
+    (tmp_path / "val.csv").write_text("".join(lines))
+    (tmp_path / "labels.csv").write_text("id,name\n" + "".join(f"{i},{n}\n" for i, n in enumerate(index.class_names)))
+    opts = ["DATA.ROOT", "videos", "DATA.TRAIN_FILE", "val.csv", "DATA.VAL_FILE", "val.csv"]
+    opts += ["DATA.LABEL_LIST", "labels.csv", "DATA.NUM_FRAMES", "4", "DATA.IMG_SIZE", "64", "DATA.INPUT_SIZE", "64"]
+    opts += ["DATA.NUM_CLASSES", "5", "MODEL.NUM_CLASSES", "5", "TEST.NUM_CLIP", "4", "TEST.NUM_CROP", "3"]
+    cfg = str(official_configs_dir / "video_focalnets" / "kinetics400" / "video-focalnet_tiny.yaml")
+    checkpoint = str(parity_dir / "tiny" / "checkpoint.pth")
+    # The parity checkpoint is smaller than MODEL.TYPE's architecture: --config gives it (it wins over the file).
+    args = ["evaluate", checkpoint, "--cfg", cfg, "--config", str(tiny_config), "--output", "out", "--opts", *opts]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "evaluation.json").read_text())
+    assert report["views"] == [4, 3] and report["view_protocol"] == "official"
+    assert report["videos"] == len(lines) == 10 and (report["num_frames"], report["image_size"]) == (4, 64)
+    assert sorted(report["per_class"]) == sorted(index.class_names)

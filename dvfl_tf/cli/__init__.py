@@ -166,7 +166,8 @@ def _import_tensorflow_quietly(ctx):
     They are shown again if the import fails, and never hidden with --verbose.
     """
     args = list(getattr(ctx, "protected_args", [])) + list(ctx.args)
-    if not args or FLAGS["verbose"] or "tensorflow" in sys.modules or {"-h", "--help", "--verbose"} & set(args):
+    quick = {"-h", "--help", "--verbose", "--print-config"}  # --print-config reads a config file only
+    if not args or FLAGS["verbose"] or "tensorflow" in sys.modules or quick & set(args):
         return
     _set_log_levels(verbose=False)
     needs = args[0] in TENSORFLOW_COMMANDS or (

@@ -40,3 +40,28 @@ def positive_float():
 def fraction(max_open=False):
     """A float in [0, 1] (or [0, 1) with `max_open`)."""
     return FiniteFloatRange(min=0.0, max=1.0, max_open=max_open)
+
+
+class VariadicOption(click.Option):
+    """An option that takes every token after it up to the next `--option`, as the official
+    `--opts KEY VALUE KEY VALUE ...` (argparse `nargs='+'`). Its value is a tuple of strings."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("type", click.UNPROCESSED)
+        super().__init__(*args, **kwargs)
+
+    def add_to_parser(self, parser, ctx):
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            parser_option = parser._long_opt.get(name)
+            if parser_option is None:
+                continue
+            take_one = parser_option.process
+
+            def process(value, state, take_one=take_one):
+                values = [value]
+                while state.rargs and not state.rargs[0].startswith("--"):
+                    values.append(state.rargs.pop(0))
+                take_one(tuple(values), state)
+
+            parser_option.process = process

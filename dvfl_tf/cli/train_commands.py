@@ -7,6 +7,14 @@ import sys
 import click
 
 from dvfl_tf.cli.checkpoint_options import official_checkpoint_options
+from dvfl_tf.cli.config_options import (
+    augment_and_mixup,
+    config_options,
+    print_config,
+    recipe_options,
+    report_unused,
+    resolve_cli_settings,
+)
 from dvfl_tf.cli.options import fraction, non_negative_float, non_negative_int, positive_float, positive_int
 
 
@@ -37,7 +45,7 @@ def _common_data_options(function):
 
 def _common_training_options(function):
     options = [
-        click.option("--output", required=True, help="Run directory (run the same command again to resume)."),
+        click.option("--output", default=None, help="Run directory (run the same command again to resume). Required."),
         click.option("--epochs", type=positive_int(), default=60, show_default=True),
         click.option("--steps-per-epoch", type=non_negative_int(), default=0, help="Batches per epoch (0: one pass)."),
         click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True),
@@ -88,40 +96,129 @@ def _common_training_options(function):
     ]
     for option in reversed(options):
         function = option(function)
-    return function
+    return recipe_options(config_options(function))
 
 
-def _split_options(kwargs):
+_MIXUP_OPTIONS = ("mixup", "cutmix", "mixup_prob", "mixup_switch_prob", "label_smoothing")
+_AUGMENT_OPTIONS = ("flip_ratio", "color_jitter", "gray_scale")
+
+
+def _data_options(kwargs, resolved, explicit):
+    """The `DataOptions` of the run: the official list files of --cfg (unless --dataset is given), or the
+    dataset options; the recipe settings that were resolved or given."""
     from dvfl_tf.data.data_options import DataOptions
-    from dvfl_tf.training.run import TrainConfig
 
-    data = DataOptions(
-        dataset=kwargs.pop("dataset"),
-        data_root=kwargs.pop("data_root"),
-        split=kwargs.pop("split"),
-        split_dir=kwargs.pop("split_dir"),
-        num_frames=kwargs.pop("num_frames"),
-        image_size=kwargs.pop("image_size"),
-        augment=kwargs.pop("augment"),
-        mixup=kwargs.pop("mixup"),
+    settings = resolved["settings"]
+    data = {name: kwargs.pop(name) for name in ("dataset", "data_root", "split", "split_dir")}
+    from_lists = resolved["config_file"] is not None and settings["dataset"] == "list"
+    if from_lists:
+        data = {
+            "dataset": "list",
+            "data_root": settings["data_root"],
+            "index_options": {
+                "lists": {"train": settings["train_file"], "val": settings["val_file"]},
+                "class_names_file": settings["label_list"],
+                "name": settings["dataset_name"],
+            },
+            "eval_split": "val",
+        }
+    augment, mixup = kwargs.pop("augment"), kwargs.pop("mixup")
+    if resolved["config_file"] is not None:
+        official_augment, official_mixup = augment_and_mixup(settings)
+        augment = official_augment if augment else False
+        mixup = official_mixup
+    else:  # dvfl-tf's defaults, changed only by the options given
+        given = [name for name in _AUGMENT_OPTIONS if name in explicit]
+        official_augment, official_mixup = augment_and_mixup(settings, given)
+        if augment and given:
+            augment = official_augment
+        if any(name in explicit for name in _MIXUP_OPTIONS if name != "mixup") or isinstance(
+            explicit.get("mixup"), float
+        ):
+            mixup = official_mixup
+    for name in ("num_frames", "image_size"):
+        kwargs.pop(name)
+    return DataOptions(
+        **data,
+        num_frames=settings["num_frames"],
+        image_size=settings["image_size"],
+        sampling=settings["sampling"],
+        frame_interval=settings["frame_interval"],
+        augment=augment,
+        mixup=mixup,
         allow_empty_classes=kwargs.pop("allow_empty_classes"),
     )
+
+
+def _split_options(ctx, kwargs, job):
+    from dvfl_tf.cli.config_options import explicit_options
+
+    resolved = resolve_cli_settings(ctx, kwargs, job)
+    if kwargs.pop("print_config"):
+        print_config(resolved)  # before TensorFlow is imported: no data, model or folder is needed
+        ctx.exit(0)
+    from dvfl_tf.training.run import TrainConfig
+
+    if not kwargs.get("output"):
+        raise click.UsageError("Missing option '--output'.")
+    report_unused(resolved)
+    settings = resolved["settings"]
+    explicit = explicit_options(ctx, kwargs)
+    data = _data_options(kwargs, resolved, explicit)
     overrides_text = kwargs.pop("backbone_overrides")
     try:
         overrides = json.loads(overrides_text) if overrides_text else None
     except json.JSONDecodeError as error:
         raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None
+    if settings.get("backbone_overrides"):
+        overrides = {**settings["backbone_overrides"], **(overrides or {})}
     if kwargs.pop("causal"):
         # The teacher of `distill` stays as given: a causal student learns from an ordinary teacher.
         overrides = {**(overrides or {}), "causal": True}
-    drop_path_rate = kwargs.pop("drop_path_rate")
+    kwargs.pop("drop_path_rate")
+    drop_path_rate = settings.get("drop_path_rate")
     validate = not kwargs.pop("no_validation")
+    for name in ("cfg", "opts", "world_size", "sampling", "frame_interval") + _AUGMENT_OPTIONS:
+        kwargs.pop(name, None)
+    for name in ("mixup_alpha", "cutmix_alpha", "mixup_prob", "mixup_switch_prob", "label_smoothing"):
+        kwargs.pop(name, None)
+    # The resolved training settings (with --cfg: the file's, LR scaled; else the options' values).
+    for name in (
+        "epochs",
+        "warmup_epochs",
+        "base_lr",
+        "min_lr",
+        "warmup_lr",
+        "weight_decay",
+        "optimizer",
+        "clipnorm",
+        "seed",
+        "momentum",
+        "temperature",
+        "alpha",
+    ):
+        if name in settings:
+            kwargs[name] = settings[name]
+    kwargs["batch_size"] = settings["global_batch_size"]
+    kwargs["lr"] = settings["lr"] if resolved["config_file"] is not None else kwargs["lr"]
+    for name in ("model", "student", "teacher", "init_checkpoint", "student_init", "teacher_preset"):
+        if name == "teacher" and "teacher_logits" in explicit:
+            continue  # the cached logits stand for the file's teacher
+        if name in settings and name in kwargs and name not in explicit:
+            kwargs[name] = settings[name]
     config_fields = set(TrainConfig.__dataclass_fields__)
     # Keras progress bars on a terminal; one plain line per epoch in a redirected log.
     kwargs["verbose"] = 1 if sys.stdout.isatty() else 2
     config = TrainConfig(**{k: v for k, v in kwargs.items() if k in config_fields})
     _prepare_cluster(config.strategy, kwargs.pop("peer_timeout"))
+    if resolved["config_file"] is not None:
+        config.extra["official_config"] = {
+            "file": resolved["config_file"],
+            "opts": resolved["opts"],
+            "world_size": settings["world_size"],
+        }
     rest = {k: v for k, v in kwargs.items() if k not in config_fields}
+    rest["num_classes"] = settings.get("num_classes")
     return config, data, overrides, drop_path_rate, validate, rest
 
 
@@ -162,11 +259,12 @@ def _run_job(job, **kwargs):
     "shape differs, deeper blocks dropped, missing weights left at initialisation.",
 )
 @_common_training_options
-def train(**kwargs):
+@click.pass_context
+def train(ctx, **kwargs):
     """Train a model on labels (teacher fine-tuning, or a student from scratch)."""
+    config, data, overrides, drop_path_rate, validate, rest = _split_options(ctx, kwargs, "train")
     from dvfl_tf.training.workflows import train as train_job
 
-    config, data, overrides, drop_path_rate, validate, rest = _split_options(kwargs)
     _run_job(
         train_job,
         config=config,
@@ -176,6 +274,7 @@ def train(**kwargs):
         drop_path_rate=drop_path_rate,
         overrides=overrides,
         validate=validate,
+        num_classes=rest["num_classes"],
     )
 
 
@@ -208,12 +307,13 @@ def train(**kwargs):
 @click.option("--alpha", type=fraction(), default=0.2, show_default=True, help="Weight of the distillation term.")
 @click.option("--divergence", type=click.Choice(["forward", "reverse", "js"]), default="forward", show_default=True)
 @_common_training_options
-def distill(**kwargs):
+@click.pass_context
+def distill(ctx, **kwargs):
     """Distil a teacher into a student (forward KL, as the paper)."""
+    config, data, overrides, drop_path_rate, validate, rest = _split_options(ctx, kwargs, "distill")
     from dvfl_tf.training.workflows import distill as distill_job
     from dvfl_tf.training.workflows import distill_offline
 
-    config, data, overrides, drop_path_rate, validate, rest = _split_options(kwargs)
     if bool(rest["teacher"]) == bool(rest["teacher_logits"]):
         raise click.UsageError("Give exactly one of --teacher and --teacher-logits.")
     if rest["teacher_logits"]:
@@ -240,6 +340,7 @@ def distill(**kwargs):
         overrides=overrides,
         validate=validate,
         student_init=rest["student_init"],
+        num_classes=rest["num_classes"],
     )
 
 
@@ -261,7 +362,7 @@ def _parse_views(ctx, param, text):
 
 
 @click.command("evaluate")
-@click.argument("model")
+@click.argument("model", required=False)
 @_common_data_options
 @click.option(
     "--views", default="1x1", show_default=True, callback=_parse_views, help="Temporal clips x spatial crops, e.g. 4x3."
@@ -279,13 +380,64 @@ def _parse_views(ctx, param, text):
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 @click.option("--overwrite", is_flag=True, help="Replace an evaluation.json / confusion_matrix.png already there.")
 @official_checkpoint_options
-def evaluate(model, views, view_protocol, eval_split, output, as_json, overwrite, **kwargs):
+@config_options
+@click.pass_context
+def evaluate(ctx, model, views, view_protocol, eval_split, output, as_json, overwrite, **kwargs):
     """Evaluate MODEL (.keras, .tflite, or an official .pth with --preset or --config): top-1/top-5,
-    per-class accuracy, confusion matrix."""
+    per-class accuracy, confusion matrix.
+
+    With --cfg, the data are the file's DATA.VAL_FILE list and the views TEST.NUM_CLIP x TEST.NUM_CROP,
+    taken as the official code takes them (--view-protocol official unless given).
+    """
+    resolved = resolve_cli_settings(ctx, {**kwargs, "views": views}, "evaluate")
+    if kwargs.pop("print_config"):
+        print_config(resolved)
+        ctx.exit(0)
+    cfg = kwargs.pop("cfg")
+    kwargs.pop("opts")
+    settings = resolved["settings"]
+    model = model or settings.get("resume")
+    if not model:
+        raise click.UsageError("Missing argument 'MODEL' (or MODEL.RESUME in --cfg).")
+    if cfg:
+        report_unused(resolved)
+        views = tuple(settings["views"])
+        if settings["dataset"] == "list":
+            for name in ("dataset", "data_root", "split", "split_dir"):
+                kwargs.pop(name)
+            kwargs.update(
+                dataset="list",
+                data_root=settings["data_root"],
+                index_options={
+                    "lists": {"train": settings["train_file"], "val": settings["val_file"]},
+                    "class_names_file": settings["label_list"],
+                    "name": settings["dataset_name"],
+                },
+            )
+            eval_split = (
+                "val"
+                if ctx.get_parameter_source("eval_split") != click.core.ParameterSource.COMMANDLINE
+                else eval_split
+            )
+        if ctx.get_parameter_source("view_protocol") != click.core.ParameterSource.COMMANDLINE:
+            view_protocol = "official"
+        # The official single-view sampling; several clips are spread by segment sampling.
+        kwargs.update(
+            num_frames=settings["num_frames"],
+            image_size=settings["image_size"],
+            sampling="official" if views == (1, 1) else "segment",
+            frame_interval=settings["frame_interval"],
+        )
     from dvfl_tf.data.data_options import DataOptions
     from dvfl_tf.evaluation.evaluate import evaluate as evaluate_model
 
     checkpoint = {name: kwargs.pop(name) for name in ("preset", "official_config", "num_classes", "trust_checkpoint")}
+    from dvfl_tf.evaluation.classifier_loading import is_checkpoint
+
+    if cfg and is_checkpoint(model) and checkpoint["preset"] is None and checkpoint["official_config"] is None:
+        # An official .pth evaluated with its config file: MODEL.* gives its architecture, as in the official code.
+        checkpoint.update(preset=settings["preset"], backbone_overrides=settings["backbone_overrides"])
+        checkpoint["num_classes"] = checkpoint["num_classes"] or settings["num_classes"]
     batch_size = kwargs.pop("batch_size")
     data = DataOptions(eval_split=eval_split, **kwargs)
     if output is None:

@@ -335,7 +335,9 @@ def resolve_settings(config, job, explicit=None, world_size=1):
     if dataset not in SUPPORTED_DATASETS:
         r.fail("DATA.DATASET", f"{dataset!r} is not supported. Expected one of {list(SUPPORTED_DATASETS)}")
 
-    # Data: the official list files, relative to the working directory.
+    # Data: the official list files, relative to the working directory (an explicit --dataset reads that
+    # layout instead, under --data-root).
+    r.set("dataset", "list", ["DATA.TRAIN_FILE", "DATA.VAL_FILE"])
     r.set("dataset_name", dataset, ["DATA.DATASET"])
     r.set("data_root", _path(c["DATA.ROOT"] or os.curdir), ["DATA.ROOT"])
     r.set("train_file", _path(c["DATA.TRAIN_FILE"]), ["DATA.TRAIN_FILE"])
@@ -422,13 +424,13 @@ def _training(r, c, world_size):
     per_replica = c["DATA.BATCH_SIZE"]
     if "batch_size" in r.explicit:  # dvfl-tf's --batch-size is the global batch
         global_batch = r.explicit["batch_size"]
-        r.settings["global_batch_size"], r.sources["global_batch_size"] = global_batch, "option"
-        r.settings["batch_size"], r.sources["batch_size"] = global_batch / world_size, "option"
         if global_batch % world_size:
             raise OfficialConfigError(
-                f"--batch-size {global_batch} is not a multiple of --world-size {world_size}. Received: both"
+                f"--batch-size (the global batch) must be a multiple of --world-size {world_size}. "
+                f"Received: --batch-size {global_batch}"
             )
-        r.settings["batch_size"] = global_batch // world_size
+        r.settings["global_batch_size"], r.sources["global_batch_size"] = global_batch, "option"
+        r.settings["batch_size"], r.sources["batch_size"] = global_batch // world_size, "option"
     else:
         r.settings["batch_size"], r.sources["batch_size"] = per_replica, r.source_of(["DATA.BATCH_SIZE"])
         global_batch = per_replica * world_size

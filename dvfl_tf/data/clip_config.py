@@ -110,6 +110,11 @@ class ClipDatasetConfig:
             raise ValueError(
                 f"views must be (clips in 1..{MAX_VIEW_CLIPS}, crops in {{1, 3}}). Received: views={views}"
             )
+        if self.sampling == "official" and views[0] != 1:
+            raise ValueError(
+                f"sampling='official' takes one clip per video; several clips are sampled with 'segment' or "
+                f"'dense'. Received: sampling='official', views={views}"
+            )
         if self.training and views != (1, 1):
             raise ValueError(f"Multi-view clips are an evaluation protocol. Received: training=True, views={views}")
         if self.view_protocol not in VIEW_PROTOCOLS:
