@@ -6,13 +6,8 @@ import keras
 import keras_hub
 from keras_hub.src.utils.preset_utils import register_presets
 
-from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
-    LAYER_NORM_EPSILON,
-    FrameNormalization,
-    LayerNorm,
-    PatchEmbedding,
-    VideoFocalNetBlock,
-)
+from dvfl_tf.models.video_focalnet.video_focalnet_embedding import FrameNormalization, PatchEmbedding
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import LAYER_NORM_EPSILON, LayerNorm
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import (
     PRESETS,
     check_preset_location,
@@ -20,6 +15,7 @@ from dvfl_tf.models.video_focalnet.video_focalnet_presets import (
     preset_backbone_config,
     save_preset_folder,
 )
+from dvfl_tf.models.video_focalnet.video_focalnet_stage import drop_path_rates, stage_blocks, stage_downsample
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +114,7 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
             raise ValueError(
                 f"`image_size` must be at least {min_size} for {len(depths)} stages. Received: image_size={image_size}"
             )
-        frames_after_stem = num_frames // tubelet_size
-        total_blocks = sum(depths)
-        # Official stochastic-depth rule: torch.linspace(0, drop_path_rate, sum(depths)).
-        drop_path_rates = [
-            drop_path_rate * i / (total_blocks - 1) if total_blocks > 1 else 0.0 for i in range(total_blocks)
-        ]
+        stage_drop_paths = drop_path_rates(drop_path_rate, depths)
 
         inputs = keras.Input(shape=(height, width, 3), name="folded_frames")
         x = FrameNormalization(dtype=dtype, name="frame_normalization")(inputs)
@@ -138,40 +129,31 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
             name="patch_embed",
         )(x)
         x = keras.layers.Dropout(dropout, dtype=dtype, name="pos_drop")(x)
-        block_index = 0
-        for stage, depth in enumerate(depths):
+        for stage in range(len(depths)):
             dim = embed_dim * 2**stage
-            for block in range(depth):
-                x = VideoFocalNetBlock(
-                    dim,
-                    num_frames=frames_after_stem,
-                    focal_level=focal_levels[stage],
-                    focal_window=focal_windows[stage],
-                    focal_factor=focal_factor,
-                    mlp_ratio=mlp_ratio,
-                    dropout=dropout,
-                    drop_path=drop_path_rates[block_index],
-                    use_layerscale=use_layerscale,
-                    layerscale_value=layerscale_value,
-                    use_postln=use_postln,
-                    use_postln_in_modulation=use_postln_in_modulation,
-                    normalize_modulator=normalize_modulator,
-                    activation=activation,
-                    causal=causal,
-                    temporal_conv=temporal_conv,
-                    dtype=dtype,
-                    name=f"layers_{stage}_blocks_{block}",
-                )(x)
-                block_index += 1
+            x = stage_blocks(
+                x,
+                stage,
+                dim,
+                stage_drop_paths[stage],
+                num_frames=num_frames // tubelet_size,
+                focal_level=focal_levels[stage],
+                focal_window=focal_windows[stage],
+                focal_factor=focal_factor,
+                mlp_ratio=mlp_ratio,
+                dropout=dropout,
+                use_layerscale=use_layerscale,
+                layerscale_value=layerscale_value,
+                use_postln=use_postln,
+                use_postln_in_modulation=use_postln_in_modulation,
+                normalize_modulator=normalize_modulator,
+                activation=activation,
+                causal=causal,
+                temporal_conv=temporal_conv,
+                dtype=dtype,
+            )
             if stage < len(depths) - 1:
-                x = PatchEmbedding(
-                    dim * 2,
-                    patch_size=2,
-                    use_conv_embed=use_conv_embed,
-                    is_stem=False,
-                    dtype=dtype,
-                    name=f"layers_{stage}_downsample",
-                )(x)
+                x = stage_downsample(x, stage, dim * 2, use_conv_embed=use_conv_embed, dtype=dtype)
         outputs = LayerNorm(epsilon=LAYER_NORM_EPSILON, dtype=dtype, name="norm")(x)
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
