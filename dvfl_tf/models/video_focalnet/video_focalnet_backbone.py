@@ -3,7 +3,7 @@
 import logging
 
 import keras
-import keras_hub
+from keras_hub.models import FeaturePyramidBackbone
 from keras_hub.src.utils.preset_utils import register_presets
 
 from dvfl_tf.models.video_focalnet.video_focalnet_embedding import FrameNormalization, PatchEmbedding
@@ -20,6 +20,14 @@ from dvfl_tf.models.video_focalnet.video_focalnet_stage import drop_path_rates, 
 logger = logging.getLogger(__name__)
 
 
+def _pyramid_level(stride):
+    """keras-hub's level of a feature map `stride` times smaller than the input: P{level}, 2**level = stride.
+
+    The level below for a stride that is not a power of two (patch_size 3 or 6), so levels still count up by stage.
+    """
+    return int(stride).bit_length() - 1
+
+
 def _as_pair(value, name):
     if isinstance(value, int):
         return (value, value)
@@ -30,7 +38,7 @@ def _as_pair(value, name):
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
-class VideoFocalNetBackbone(keras_hub.models.Backbone):
+class VideoFocalNetBackbone(FeaturePyramidBackbone):
     """Video-FocalNet feature extractor (the official `VideoFocalNet` without its head).
 
     Input `folded_frames`: the frames of clips folded into the batch axis,
@@ -41,6 +49,10 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
     mean and std happens inside (`frame_normalization`).
     Output: the final LayerNorm-ed token map (batch * num_frames / tubelet_size,
     height / 32, width / 32, embed_dim * 2 ** (num_stages - 1)).
+    `pyramid_outputs` (keras-hub's `FeaturePyramidBackbone`): each stage's output before
+    its downsample, keyed `P{level}` for a map 2**level times smaller than the frame
+    (`P2` to `P5` for the official 4 stages on 4x4 patches); `feature_model()` adds the
+    official `patch_embed` / `layers.i` features.
 
     Every tensor inside is at most 4-D and no Conv3D is used (see the layers).
     Sublayer names follow the official state_dict (`patch_embed`,
@@ -129,6 +141,8 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
             name="patch_embed",
         )(x)
         x = keras.layers.Dropout(dropout, dtype=dtype, name="pos_drop")(x)
+        pyramid_outputs = {}
+        first_level = _pyramid_level(4 if use_conv_embed else patch_size)
         for stage in range(len(depths)):
             dim = embed_dim * 2**stage
             x = stage_blocks(
@@ -152,10 +166,12 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
                 temporal_conv=temporal_conv,
                 dtype=dtype,
             )
+            pyramid_outputs[f"P{first_level + stage}"] = x
             if stage < len(depths) - 1:
                 x = stage_downsample(x, stage, dim * 2, use_conv_embed=use_conv_embed, dtype=dtype)
         outputs = LayerNorm(epsilon=LAYER_NORM_EPSILON, dtype=dtype, name="norm")(x)
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
+        self.pyramid_outputs = pyramid_outputs
 
         self.embed_dim = embed_dim
         self.depths = depths
@@ -194,20 +210,19 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
         """(height, width) of one input frame."""
         return _as_pair(self.image_size, "image_size")
 
-    def stage_output_names(self):
-        """Names of the layers whose outputs are the official `patch_embed` and `layers.i` features."""
-        names = {"patch_embed": "patch_embed"}
-        last = len(self.depths) - 1
-        for stage, depth in enumerate(self.depths):
-            if stage < last:
-                names[f"layers.{stage}"] = f"layers_{stage}_downsample"
-            else:
-                names[f"layers.{stage}"] = f"layers_{stage}_blocks_{depth - 1}"
-        return names
-
     def feature_model(self):
-        """A model giving {official feature name: (batch*frames', H, W, C) tensor}."""
-        outputs = {key: self.get_layer(name).output for key, name in self.stage_output_names().items()}
+        """A model giving {official feature name: (batch*frames', H, W, C) tensor}, built on `pyramid_outputs`.
+
+        The official `patch_embed`, and `layers.i`: stage i's output after its downsample, i.e. the
+        output of `layers_{i}_downsample` on pyramid level i; for the last stage (no downsample),
+        that level itself.
+        """
+        outputs = {"patch_embed": self.get_layer("patch_embed").output}
+        stages = list(self.pyramid_outputs.values())
+        for stage, stage_output in enumerate(stages):
+            if stage < len(stages) - 1:
+                stage_output = self.get_layer(f"layers_{stage}_downsample").output
+            outputs[f"layers.{stage}"] = stage_output
         return keras.Model(self.input, outputs, name=f"{self.name}_features")
 
     @classmethod
