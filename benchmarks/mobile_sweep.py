@@ -100,7 +100,7 @@ def _trained_like_layer_norms(model, seed=0):
     """
     import numpy as np
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_layers import LayerNorm
+    from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import LayerNorm
 
     rng = np.random.default_rng(seed)
     for layer in model._flatten_layers():  # noqa: SLF001 (keras has no public recursive layer walk)

@@ -15,7 +15,11 @@ import sys
 
 # In dependency order: a module comes after the ones it imports from.
 SERIALIZABLE_MODULES = (
-    "dvfl_tf.models.video_focalnet.video_focalnet_layers",
+    "dvfl_tf.models.video_focalnet.video_focalnet_layer_norm",
+    "dvfl_tf.models.video_focalnet.video_focalnet_embedding",
+    "dvfl_tf.models.video_focalnet.video_focalnet_modulation",
+    "dvfl_tf.models.video_focalnet.video_focalnet_block",
+    "dvfl_tf.models.video_focalnet.video_focalnet_pooling",
     "dvfl_tf.models.video_focalnet.video_focalnet_backbone",
     "dvfl_tf.models.video_focalnet.video_focalnet_preprocessor",
     "dvfl_tf.models.video_focalnet.video_focalnet_classifier",

@@ -42,10 +42,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--output", default="runs/benchmark_models")
     args = parser.parse_args()
-    from dvfl_tf.models.video_focalnet import video_focalnet_layers
+    from dvfl_tf.models.video_focalnet import video_focalnet_block, video_focalnet_embedding, video_focalnet_modulation
     from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
 
-    video_focalnet_layers._layer_norm = lambda name: SubMulLayerNorm(name=name)
+    # Every LayerNorm inside the blocks, the modulations and the patch embeddings (not the final `norm`).
+    for module in (video_focalnet_block, video_focalnet_embedding, video_focalnet_modulation):
+        module.layer_norm = lambda name, dtype=None: SubMulLayerNorm(name=name)
     model = build_model("vfl_net_nano", num_classes=400)
     os.makedirs(args.output, exist_ok=True)
     for mode in ("float32", "int8"):

@@ -105,7 +105,7 @@ def test_visualize_reproduces_the_official_modulators(official_modulators_dir, t
 def test_a_video_gives_the_pictures_of_its_clip(tiny_files, tmp_path):
     from dvfl_tf.data.video_io import write_video
     from dvfl_tf.evaluation.visualize import load_classifier, visualize
-    from dvfl_tf.models.video_focalnet.video_focalnet_layers import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
+    from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
     from dvfl_tf.runtime.preprocessing import clip_from_video, short_side_for
 
     _, _, keras_file = tiny_files

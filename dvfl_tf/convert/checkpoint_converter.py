@@ -11,7 +11,7 @@ from dvfl_tf.convert.official_config import build_from_official_config
 from dvfl_tf.convert.pretrained import read_official_state_dict, start_from_pretrained
 from dvfl_tf.core.io_safety import atomic_path
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
-from dvfl_tf.models.video_focalnet.video_focalnet_layers import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
+from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import IMAGENET_MEAN_RGB, IMAGENET_STD_RGB
 
 # Tolerance for the converter's own checks: float32 rounding of a different
 # operation order, as in the parity fixtures.

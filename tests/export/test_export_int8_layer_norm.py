@@ -25,7 +25,7 @@ def _tokens_with_an_outlier_channel(rng, count):
 def test_int8_layer_norm_keeps_ordinary_tokens_next_to_outlier_tokens():
     import keras
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_layers import LayerNorm
+    from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import LayerNorm
 
     rng = np.random.default_rng(0)
     inputs = keras.Input((1, TOKENS, CHANNELS), batch_size=1)

@@ -3,16 +3,11 @@
 import logging
 
 import keras
-import keras_hub
+from keras_hub.models import FeaturePyramidBackbone
 from keras_hub.src.utils.preset_utils import register_presets
 
-from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
-    LAYER_NORM_EPSILON,
-    FrameNormalization,
-    LayerNorm,
-    PatchEmbedding,
-    VideoFocalNetBlock,
-)
+from dvfl_tf.models.video_focalnet.video_focalnet_embedding import FrameNormalization, PatchEmbedding
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import LAYER_NORM_EPSILON, LayerNorm
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import (
     PRESETS,
     check_preset_location,
@@ -20,8 +15,17 @@ from dvfl_tf.models.video_focalnet.video_focalnet_presets import (
     preset_backbone_config,
     save_preset_folder,
 )
+from dvfl_tf.models.video_focalnet.video_focalnet_stage import drop_path_rates, stage_blocks, stage_downsample
 
 logger = logging.getLogger(__name__)
+
+
+def _pyramid_level(stride):
+    """keras-hub's level of a feature map `stride` times smaller than the input: P{level}, 2**level = stride.
+
+    The level below for a stride that is not a power of two (patch_size 3 or 6), so levels still count up by stage.
+    """
+    return int(stride).bit_length() - 1
 
 
 def _as_pair(value, name):
@@ -34,7 +38,7 @@ def _as_pair(value, name):
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
-class VideoFocalNetBackbone(keras_hub.models.Backbone):
+class VideoFocalNetBackbone(FeaturePyramidBackbone):
     """Video-FocalNet feature extractor (the official `VideoFocalNet` without its head).
 
     Input `folded_frames`: the frames of clips folded into the batch axis,
@@ -45,6 +49,10 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
     mean and std happens inside (`frame_normalization`).
     Output: the final LayerNorm-ed token map (batch * num_frames / tubelet_size,
     height / 32, width / 32, embed_dim * 2 ** (num_stages - 1)).
+    `pyramid_outputs` (keras-hub's `FeaturePyramidBackbone`): each stage's output before
+    its downsample, keyed `P{level}` for a map 2**level times smaller than the frame
+    (`P2` to `P5` for the official 4 stages on 4x4 patches); `feature_model()` adds the
+    official `patch_embed` / `layers.i` features.
 
     Every tensor inside is at most 4-D and no Conv3D is used (see the layers).
     Sublayer names follow the official state_dict (`patch_embed`,
@@ -118,12 +126,7 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
             raise ValueError(
                 f"`image_size` must be at least {min_size} for {len(depths)} stages. Received: image_size={image_size}"
             )
-        frames_after_stem = num_frames // tubelet_size
-        total_blocks = sum(depths)
-        # Official stochastic-depth rule: torch.linspace(0, drop_path_rate, sum(depths)).
-        drop_path_rates = [
-            drop_path_rate * i / (total_blocks - 1) if total_blocks > 1 else 0.0 for i in range(total_blocks)
-        ]
+        stage_drop_paths = drop_path_rates(drop_path_rate, depths)
 
         inputs = keras.Input(shape=(height, width, 3), name="folded_frames")
         x = FrameNormalization(dtype=dtype, name="frame_normalization")(inputs)
@@ -138,42 +141,37 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
             name="patch_embed",
         )(x)
         x = keras.layers.Dropout(dropout, dtype=dtype, name="pos_drop")(x)
-        block_index = 0
-        for stage, depth in enumerate(depths):
+        pyramid_outputs = {}
+        first_level = _pyramid_level(4 if use_conv_embed else patch_size)
+        for stage in range(len(depths)):
             dim = embed_dim * 2**stage
-            for block in range(depth):
-                x = VideoFocalNetBlock(
-                    dim,
-                    num_frames=frames_after_stem,
-                    focal_level=focal_levels[stage],
-                    focal_window=focal_windows[stage],
-                    focal_factor=focal_factor,
-                    mlp_ratio=mlp_ratio,
-                    dropout=dropout,
-                    drop_path=drop_path_rates[block_index],
-                    use_layerscale=use_layerscale,
-                    layerscale_value=layerscale_value,
-                    use_postln=use_postln,
-                    use_postln_in_modulation=use_postln_in_modulation,
-                    normalize_modulator=normalize_modulator,
-                    activation=activation,
-                    causal=causal,
-                    temporal_conv=temporal_conv,
-                    dtype=dtype,
-                    name=f"layers_{stage}_blocks_{block}",
-                )(x)
-                block_index += 1
+            x = stage_blocks(
+                x,
+                stage,
+                dim,
+                stage_drop_paths[stage],
+                num_frames=num_frames // tubelet_size,
+                focal_level=focal_levels[stage],
+                focal_window=focal_windows[stage],
+                focal_factor=focal_factor,
+                mlp_ratio=mlp_ratio,
+                dropout=dropout,
+                use_layerscale=use_layerscale,
+                layerscale_value=layerscale_value,
+                use_postln=use_postln,
+                use_postln_in_modulation=use_postln_in_modulation,
+                normalize_modulator=normalize_modulator,
+                activation=activation,
+                causal=causal,
+                temporal_conv=temporal_conv,
+                dtype=dtype,
+            )
+            pyramid_outputs[f"P{first_level + stage}"] = x
             if stage < len(depths) - 1:
-                x = PatchEmbedding(
-                    dim * 2,
-                    patch_size=2,
-                    use_conv_embed=use_conv_embed,
-                    is_stem=False,
-                    dtype=dtype,
-                    name=f"layers_{stage}_downsample",
-                )(x)
+                x = stage_downsample(x, stage, dim * 2, use_conv_embed=use_conv_embed, dtype=dtype)
         outputs = LayerNorm(epsilon=LAYER_NORM_EPSILON, dtype=dtype, name="norm")(x)
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
+        self.pyramid_outputs = pyramid_outputs
 
         self.embed_dim = embed_dim
         self.depths = depths
@@ -212,20 +210,19 @@ class VideoFocalNetBackbone(keras_hub.models.Backbone):
         """(height, width) of one input frame."""
         return _as_pair(self.image_size, "image_size")
 
-    def stage_output_names(self):
-        """Names of the layers whose outputs are the official `patch_embed` and `layers.i` features."""
-        names = {"patch_embed": "patch_embed"}
-        last = len(self.depths) - 1
-        for stage, depth in enumerate(self.depths):
-            if stage < last:
-                names[f"layers.{stage}"] = f"layers_{stage}_downsample"
-            else:
-                names[f"layers.{stage}"] = f"layers_{stage}_blocks_{depth - 1}"
-        return names
-
     def feature_model(self):
-        """A model giving {official feature name: (batch*frames', H, W, C) tensor}."""
-        outputs = {key: self.get_layer(name).output for key, name in self.stage_output_names().items()}
+        """A model giving {official feature name: (batch*frames', H, W, C) tensor}, built on `pyramid_outputs`.
+
+        The official `patch_embed`, and `layers.i`: stage i's output after its downsample, i.e. the
+        output of `layers_{i}_downsample` on pyramid level i; for the last stage (no downsample),
+        that level itself.
+        """
+        outputs = {"patch_embed": self.get_layer("patch_embed").output}
+        stages = list(self.pyramid_outputs.values())
+        for stage, stage_output in enumerate(stages):
+            if stage < len(stages) - 1:
+                stage_output = self.get_layer(f"layers_{stage}_downsample").output
+            outputs[f"layers.{stage}"] = stage_output
         return keras.Model(self.input, outputs, name=f"{self.name}_features")
 
     @classmethod

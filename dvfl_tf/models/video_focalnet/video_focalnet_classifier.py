@@ -4,7 +4,8 @@ import keras
 import keras_hub
 
 from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
-from dvfl_tf.models.video_focalnet.video_focalnet_layers import ClipPooling, FoldFrames
+from dvfl_tf.models.video_focalnet.video_focalnet_embedding import FoldFrames
+from dvfl_tf.models.video_focalnet.video_focalnet_pooling import ClipPooling
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import (
     VideoFocalNetPreprocessor,
     preprocessor_for_backbone,

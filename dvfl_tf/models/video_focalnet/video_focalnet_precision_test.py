@@ -12,12 +12,10 @@ import keras
 import numpy as np
 import pytest
 
-from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
-    LayerNorm,
-    PatchEmbedding,
-    SpatioTemporalFocalModulation,
-    VideoFocalNetBlock,
-)
+from dvfl_tf.models.video_focalnet.video_focalnet_block import VideoFocalNetBlock
+from dvfl_tf.models.video_focalnet.video_focalnet_embedding import PatchEmbedding
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import LayerNorm
+from dvfl_tf.models.video_focalnet.video_focalnet_modulation import SpatioTemporalFocalModulation
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import VideoFocalNetPreprocessor
 from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
 

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from dvfl_tf.models.video_focalnet.video_focalnet_layers import FrameNormalization
+from dvfl_tf.models.video_focalnet.video_focalnet_embedding import FrameNormalization
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import (
     IMAGENET_MEAN_RGB,
     IMAGENET_STD_RGB,

@@ -18,11 +18,9 @@ model's own (shared, not copied).
 import keras
 from keras import ops
 
-from dvfl_tf.models.video_focalnet.video_focalnet_layers import (
-    PatchEmbedding,
-    VideoFocalNetBlock,
-    update_running_mean,
-)
+from dvfl_tf.models.video_focalnet.video_focalnet_block import VideoFocalNetBlock
+from dvfl_tf.models.video_focalnet.video_focalnet_embedding import PatchEmbedding
+from dvfl_tf.models.video_focalnet.video_focalnet_streaming_ops import update_running_mean
 
 FRAMES_INPUT = "frames"
 WEIGHT_INPUT = "frame_weight"

@@ -87,7 +87,7 @@ def test_a_non_causal_model_sees_the_future_and_refuses_to_stream():
 def test_running_mean_over_frames_matches_numpy():
     import keras
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_layers import running_mean_over_frames
+    from dvfl_tf.models.video_focalnet.video_focalnet_streaming_ops import running_mean_over_frames
 
     x = np.random.default_rng(0).normal(size=(2, 5, 3, 4)).astype(np.float32)
     expected = np.cumsum(x, axis=1) / np.arange(1, 6, dtype=np.float32)[None, :, None, None]
@@ -118,7 +118,7 @@ def test_causal_config_round_trips_and_streaming_shapes_are_mobile(tmp_path):
 
 
 def test_causal_must_be_a_bool():
-    from dvfl_tf.models.video_focalnet.video_focalnet_layers import SpatioTemporalFocalModulation
+    from dvfl_tf.models.video_focalnet.video_focalnet_modulation import SpatioTemporalFocalModulation
 
     with pytest.raises(ValueError, match="Received: causal='yes'"):
         SpatioTemporalFocalModulation(16, num_frames=4, causal="yes")

@@ -1,0 +1,42 @@
+"""Activations and argument checks shared by the Video-FocalNet layers."""
+
+import keras
+from keras import ops
+
+
+def _gelu_exact(x):
+    # Exact (erf) GELU, as torch.nn.GELU(); TFLite has a builtin GELU op for it.
+    return keras.activations.gelu(x, approximate=False)
+
+
+def _gelu_tanh(x):
+    # tanh approximation written with MUL/ADD/TANH only (keras' version uses POW,
+    # which the Edge TPU lacks).
+    inner = 0.7978845608028654 * (x + 0.044715 * x * x * x)
+    return 0.5 * x * (1.0 + ops.tanh(inner))
+
+
+def _gelu_sigmoid(x):
+    # x * sigmoid(1.702 x): MUL + LOGISTIC, both Edge TPU ops.
+    return x * ops.sigmoid(1.702 * x)
+
+
+# `activation` values: the official model uses exact GELU; the approximations
+# exist for accelerators without a GELU op (the Edge TPU).
+ACTIVATIONS = {"gelu": _gelu_exact, "gelu_tanh": _gelu_tanh, "gelu_sigmoid": _gelu_sigmoid}
+
+
+def get_activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"`activation` must be one of {sorted(ACTIVATIONS)}. Received: activation={name!r}")
+    return ACTIVATIONS[name]
+
+
+def check_positive_int(name, value):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+
+
+def check_rate(name, value):
+    if not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")

@@ -1,0 +1,52 @@
+"""keras-hub-style tests of the LayerNorm."""
+
+import numpy as np
+import pytest
+
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import LayerNorm
+from dvfl_tf.models.video_focalnet.video_focalnet_testing import run_layer_test
+
+RNG = np.random.default_rng(0)
+
+
+def _features(leading, size, channels):
+    return RNG.normal(size=(leading, size, size, channels)).astype("float32")
+
+
+def test_layer_norm_equals_keras_layer_normalization():
+    import keras
+
+    x = _features(3, 4, 8) * 5.0 + 2.0
+    run_layer_test(LayerNorm, {"epsilon": 1e-5}, x, (3, 4, 4, 8), batch_sizes=[1, 6])
+    ours, reference = LayerNorm(epsilon=1e-5), keras.layers.LayerNormalization(epsilon=1e-5)
+    ours.build(x.shape)
+    reference.build(x.shape)
+    gamma, beta = RNG.normal(size=(2, 8)).astype("float32")
+    for layer in (ours, reference):
+        layer.gamma.assign(gamma)
+        layer.beta.assign(beta)
+    np.testing.assert_allclose(np.asarray(ours(x)), np.asarray(reference(x)), atol=1e-5)
+    with pytest.raises(ValueError, match="Received: epsilon=0"):
+        LayerNorm(epsilon=0)
+
+
+def test_layer_norm_prescale_changes_nothing_for_quiet_loud_and_constant_tokens():
+    import keras
+    import tensorflow as tf
+
+    # Token spreads from 1e-4 to 1e3 and one constant token (spread 0): the
+    # per-token prescale must cancel in every case and keep gradients finite.
+    x = _features(1, 4, 8) * np.logspace(-4, 3, 16, dtype="float32").reshape(1, 4, 4, 1)
+    x[0, 0, 0] = 7.0
+    ours, reference = LayerNorm(epsilon=1e-5), keras.layers.LayerNormalization(epsilon=1e-5)
+    for layer in (ours, reference):
+        layer.build(x.shape)
+    expected = np.asarray(reference(x))
+    np.testing.assert_allclose(np.asarray(ours(x)), expected, atol=1e-5, rtol=1e-5)
+    np.testing.assert_array_equal(np.asarray(ours(x))[0, 0, 0], 0.0)  # constant token -> beta
+    inputs = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        loss = tf.reduce_sum(ours(inputs) * tf.constant(RNG.normal(size=x.shape).astype("float32")))
+    gradient = tape.gradient(loss, inputs).numpy()
+    assert np.all(np.isfinite(gradient))
