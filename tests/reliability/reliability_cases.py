@@ -40,6 +40,26 @@ class Case:
     env: tuple = ()  # (name, value) environment variables of the case (value None: unset)
 
 
+# A one-stage student of 2 frames of 16x16 (the workspace's data and models), one step.
+_TINY_RUN = (
+    "--model",
+    "vfl_net_nano",
+    "--backbone-overrides",
+    '{"embed_dim": 8, "depths": [1], "focal_levels": [2], "focal_windows": [3]}',
+    "--num-frames",
+    "2",
+    "--image-size",
+    "16",
+    "--batch-size",
+    "2",
+    "--epochs",
+    "1",
+    "--steps-per-epoch",
+    "1",
+    "--no-validation",
+)
+
+
 def _tf_config(workers, task_type, index):
     return json.dumps({"cluster": {"worker": workers}, "task": {"type": task_type, "index": index}})
 
@@ -1291,6 +1311,43 @@ CASES = [
         argv=("make-synthetic", "--output", "data", "--num-classes", "2"),
         exit_code=0,
         unchanged=("data/synthetic.json",),
+    ),
+    Case(
+        "quiet-prepare",
+        "prepare",
+        "a frame cache of a dataset (common path)",
+        "cache */cache: 6 videos in 1 shards (0 shards were already done)",
+        argv=("prepare", "--dataset", "hmdb51", "--data-root", "data", "--output", "cache"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-train",
+        "train",
+        "one step of a one-stage model on the dataset (common path)",
+        "Run run: 1 epochs, best *; student in best.keras / last.keras.",
+        argv=("train", "--dataset", "hmdb51", "--data-root", "data", *_TINY_RUN, "--output", "run"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-distill",
+        "distill",
+        "one step of distillation from a `.keras` teacher (common path)",
+        "Run run: 1 epochs, best *; student in best.keras / last.keras.",
+        argv=(
+            "distill",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            "data",
+            "--teacher",
+            "model2.keras",
+            "--student",
+            "vfl_net_nano",
+            *_TINY_RUN[2:],
+            "--output",
+            "run",
+        ),
+        exit_code=0,
     ),
 ]
 
