@@ -35,8 +35,9 @@ COMMANDS = {
     "visualize": "visualize_commands:visualize",
 }
 
-# Commands that import TensorFlow (predict and benchmark only for a .keras model).
+# Commands that import TensorFlow (predict only for a .keras model; benchmark's harness always does).
 TENSORFLOW_COMMANDS = {
+    "benchmark",
     "convert-checkpoint",
     "profile",
     "export-tflite",
@@ -86,6 +87,7 @@ def _set_log_levels(verbose):
     Set before TensorFlow is imported (commands import it lazily), so the
     start-up banners never print; the Python side is lowered again if it was.
     """
+    _set_warning_filters(verbose)
     if verbose:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
         os.environ["DVFL_TF_VERBOSE"] = "1"  # read by the library (converter output)
@@ -95,6 +97,32 @@ def _set_log_levels(verbose):
         import logging
 
         logging.getLogger("tensorflow").setLevel(logging.INFO if verbose else logging.ERROR)
+
+
+def _set_warning_filters(verbose):
+    """Python warnings of other packages (TensorFlow's converter, Keras) only with --verbose; dvfl-tf's own always.
+
+    A filter the user set (`python -W`, PYTHONWARNINGS) wins.
+    """
+    if sys.warnoptions:
+        return
+    import warnings
+
+    warnings.simplefilter("default" if verbose else "ignore")
+    warnings.filterwarnings("default", module="dvfl_tf")
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """dvfl-tf's own warnings as one line, `Warning: ...`; others as Python shows them (with --verbose)."""
+    import warnings
+
+    from dvfl_tf.core.errors import OneLineWarning
+
+    if issubclass(category, OneLineWarning):
+        (file or sys.stderr).write(f"Warning: {message}\n")
+    else:
+        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 class LazyGroup(click.Group):
@@ -171,7 +199,7 @@ def _import_tensorflow_quietly(ctx):
         return
     _set_log_levels(verbose=False)
     needs = args[0] in TENSORFLOW_COMMANDS or (
-        args[0] in ("predict", "benchmark") and any(str(a).endswith(".keras") for a in args[1:])
+        args[0] == "predict" and any(str(a).endswith(".keras") for a in args[1:])
     )
     if not needs:
         return

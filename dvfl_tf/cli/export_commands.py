@@ -245,8 +245,12 @@ def _predict_stream(source, model_path, labels_path, as_json, stride, horizon, m
         raise click.UsageError(f"No such model file: {model_path}")
     if not model_path.endswith(".tflite"):
         raise click.UsageError(f"--stream needs a stream .tflite file (export-tflite --stream). Received: {model_path}")
+    from dvfl_tf.core.errors import ModelFileError
+
     try:
         classifier = TFLiteStreamClassifier(model_path, labels_path=labels_path, horizon=horizon)
+    except ModelFileError:
+        raise  # a damaged file: the one line and status 1, as without --stream
     except (NotAStreamModelError, ValueError) as error:
         raise click.UsageError(str(error)) from None
     steps = 0

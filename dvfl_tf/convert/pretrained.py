@@ -196,8 +196,17 @@ def read_official_state_dict(checkpoint, trust_checkpoint=False):
     """({official key: array}, format description) from a path: official `.pth` or timm `.safetensors`."""
     state_dict, container = read_checkpoint(checkpoint, trust_checkpoint)
     if is_timm_focalnet(state_dict):
-        return timm_to_official(state_dict), f"{container}, timm FocalNet naming"
-    return state_dict, f"{container}, official naming"
+        state_dict, naming = timm_to_official(state_dict), f"{container}, timm FocalNet naming"
+    else:
+        naming = f"{container}, official naming"
+    if not any(".modulation." in key for key in state_dict):
+        # Another architecture (a ResNet, a ViT...): one line, not a list of every tensor that does not fit.
+        sample = ", ".join(sorted(state_dict)[:3])
+        raise CheckpointError(
+            f"{checkpoint}: not a Video-FocalNet or FocalNet checkpoint (none of its {len(state_dict)} tensors is a "
+            f"focal modulation, layers.N.blocks.M.modulation.*; it holds {sample}, ...)"
+        )
+    return state_dict, naming
 
 
 def start_from_pretrained(model, checkpoint, trust_checkpoint=False, require_complete=False, verbose=True):

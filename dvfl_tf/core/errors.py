@@ -47,3 +47,7 @@ class StopSignal(KeyboardInterrupt):
 
     The CLI prints its message as one line and exits non-zero.
     """
+
+
+class OneLineWarning(UserWarning):
+    """A warning the CLI prints as one line, `Warning: ...` (what is unusual, and what was done about it)."""

@@ -28,6 +28,10 @@ def check_exists(path, what="model file"):
 def check_keras_file(path):
     """Raises `ModelFileError` unless `path` is a whole `.keras` archive (zip with config.json and weights)."""
     path = check_exists(path)
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head[4:8] == TFLITE_IDENTIFIER:
+        raise ModelFileError(f"{path}: a .tflite model, not a .keras model; give the .keras model it was exported from")
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path}: not a .keras model (not a zip archive: truncated or corrupt)")
     try:

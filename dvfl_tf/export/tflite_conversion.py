@@ -22,6 +22,7 @@ import re
 import tensorflow as tf
 
 from dvfl_tf.core.errors import UserError
+from dvfl_tf.core.quiet import native_stderr_hidden
 
 MODES = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
 CALIBRATED_MODES = ("int8", "int16x8")
@@ -72,14 +73,15 @@ def make_converter(model, mode, calibration_clips=None, uint8_io=False):
 
 @contextlib.contextmanager
 def quiet_converter():
-    """Hides what the converter prints on stdout (a SavedModel "Captures" list, ~110 lines for the nano).
+    """Hides what the converter prints: a SavedModel "Captures" list on stdout (~110 lines for the nano), and
+    the quantizer's native "fully_quantize: 0, inference_type: 6, ..." line on stderr (replayed on an error).
 
     Shown when `DVFL_TF_VERBOSE` is set (`dvfl-tf --verbose`).
     """
     if os.environ.get("DVFL_TF_VERBOSE"):
         yield
         return
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), native_stderr_hidden():
         yield
 
 

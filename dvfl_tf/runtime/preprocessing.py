@@ -5,8 +5,11 @@ short side resized, centre crop. The decoding, sampling and cropping are the
 data package's TF-free `dvfl_tf.data.video_io`, so edge and evaluation agree.
 """
 
+import warnings
+
 import numpy as np
 
+from dvfl_tf.core.errors import OneLineWarning
 from dvfl_tf.data.video_io import center_crop_clip, read_video, segment_indices
 
 # The numbers are the model's (defined once, in a TF-free module of the models layer).
@@ -36,10 +39,21 @@ def clip_from_frames(frames, num_frames, image_size, short_side=None):
     return center_crop_clip(frames[indices], image_size, short_side=short_side)
 
 
+class ShortVideoWarning(OneLineWarning):
+    """A video (or an image) with fewer frames than a clip: classified, with frames repeated."""
+
+
 def clip_from_video(path, num_frames, image_size, short_side=None):
     """Evaluation clip of the video file at `path` (raises `VideoDecodeError` for unusable files)."""
     short_side = short_side or short_side_for(image_size)
     frames = read_video(path, short_side=short_side)
+    if len(frames) < num_frames:
+        warnings.warn(
+            f"{path}: {len(frames)} frame(s), fewer than the {num_frames} of the model's clip; frames are repeated "
+            "to fill it, so the prediction sees less motion than the model was trained on.",
+            ShortVideoWarning,
+            stacklevel=2,
+        )
     return clip_from_frames(frames, num_frames, image_size, short_side)
 
 

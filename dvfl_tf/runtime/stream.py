@@ -13,13 +13,14 @@ import time
 import cv2
 import numpy as np
 
+from dvfl_tf.core.errors import ModelFileError, first_line
+from dvfl_tf.core.model_files import check_tflite_file
+from dvfl_tf.core.quiet import native_stderr_hidden
 from dvfl_tf.data.video_io import center_crop_clip
-from dvfl_tf.runtime.interpreter import dequantize_from, make_interpreter, quantize_to
+from dvfl_tf.runtime.interpreter import RuntimeNotFoundError, dequantize_from, make_interpreter, quantize_to
 from dvfl_tf.runtime.model_metadata import load_metadata
 from dvfl_tf.runtime.preprocessing import resize_size_from_metadata, softmax
-from dvfl_tf.runtime.tflite_classifier import VideoClassifier
-
-STREAM_FORMAT = "dvfl_tf.video_stream_classifier"
+from dvfl_tf.runtime.tflite_classifier import STREAM_FORMAT, VideoClassifier
 
 
 class NotAStreamModelError(ValueError):
@@ -53,14 +54,22 @@ class TFLiteStreamClassifier(VideoClassifier):
             raise FileNotFoundError(f"No such model file: {path}")
         if horizon is not None and (int(horizon) != horizon or horizon < 1):
             raise ValueError(f"`horizon` must be a positive integer or None. Received: horizon={horizon!r}")
-        self.path = path
+        self.path = check_tflite_file(path)
         self.horizon = horizon
-        self.metadata = load_metadata(path)
+        try:
+            self.metadata = load_metadata(path)
+        except Exception as error:  # a truncated flatbuffer fails while its metadata is read
+            raise ModelFileError(f"{path}: damaged .tflite model ({first_line(error)})") from error
         if self.metadata.get("format") != STREAM_FORMAT:
             raise NotAStreamModelError(
                 f"{path} is not a stream model (export one with `dvfl-tf export-tflite --stream`)."
             )
-        self.interpreter = make_interpreter(model_path=path, num_threads=num_threads)
+        try:
+            self.interpreter = make_interpreter(model_path=path, num_threads=num_threads)
+        except RuntimeNotFoundError:
+            raise
+        except Exception as error:  # LiteRT raises ValueError/RuntimeError for a damaged flatbuffer
+            raise ModelFileError(f"{path}: damaged .tflite model ({first_line(error)})") from error
         inputs = _details_by_name(self.interpreter.get_input_details())
         outputs = _details_by_name(self.interpreter.get_output_details())
         try:
@@ -155,7 +164,8 @@ def open_source(source):
     camera = isinstance(source, int) or (isinstance(source, str) and source.isdigit())
     if not camera and not os.path.exists(source):
         raise FileNotFoundError(f"No such video file: {source}")
-    capture = cv2.VideoCapture(int(source) if camera else source)
+    with native_stderr_hidden():  # OpenCV's "[ WARN:0] ... can't open camera by index" (shown with --verbose)
+        capture = cv2.VideoCapture(int(source) if camera else source)
     if not capture.isOpened():
         capture.release()
         raise OSError(f"Cannot open {'camera ' + str(source) if camera else 'video ' + source}")

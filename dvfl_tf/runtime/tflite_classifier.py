@@ -17,6 +17,8 @@ from dvfl_tf.runtime.preprocessing import (
     top_k,
 )
 
+STREAM_FORMAT = "dvfl_tf.video_stream_classifier"  # the metadata `format` of a stream file (runtime/stream.py)
+
 
 class NonFiniteOutputError(ValueError):
     """The model answered NaN or inf: its weights (or its quantization) are broken."""
@@ -101,6 +103,11 @@ class TFLiteVideoClassifier(VideoClassifier):
             raise
         except Exception as error:  # LiteRT raises ValueError/RuntimeError for a damaged flatbuffer
             raise ModelFileError(f"{path}: damaged .tflite model ({first_line(error)})") from error
+        if self.metadata.get("format") == STREAM_FORMAT:
+            raise ModelFileError(
+                f"{path}: a stream model (export-tflite --stream), which takes frames as they arrive; run it with "
+                "`dvfl-tf predict VIDEO --model ... --stream`"
+            )
         self.backend = interpreter_module()[1]
         input_detail = self.interpreter.get_input_details()[0]
         output_detail = self.interpreter.get_output_details()[0]

@@ -48,6 +48,8 @@ def cache_teacher_logits(teacher, data_options, output_path, views=(2, 3), batch
     steps = -(-len(records) // batch_size)
     for clips, targets in tqdm(dataset, total=steps, desc="teacher logits", unit="batch", disable=None):
         clips = np.asarray(clips)
+        if clips.ndim == 5:  # views 1x1: one clip per video, without a views axis
+            clips = clips[:, None]
         batch, count = clips.shape[:2]
         out = np.asarray(teacher.predict_on_batch(clips.reshape((batch * count,) + clips.shape[2:])))
         logits.append(out.reshape(batch, count, -1).astype("float32"))
@@ -120,6 +122,8 @@ def offline_training_dataset(cache_path, batch_size, seed=0):
     def pick_view(step, video_and_cache):
         (views, targets), (view_logits, label) = video_and_cache
         views, targets = views[0], targets[0]
+        if views.shape.rank == 4:  # views 1x1: one clip per video, without a views axis
+            views = views[None]
         # Guards the alignment of videos and cached logits.
         tf.debugging.assert_equal(tf.argmax(targets, output_type=tf.int64), label, "teacher cache out of step")
         choice = tf.random.stateless_uniform((), [seed, step], 0, tf.shape(views)[0], dtype=tf.int32)

@@ -16,6 +16,7 @@ Regenerate the docs table after editing: python tests/reliability/reliability_ca
 """
 
 import dataclasses
+import json
 import os
 import sys
 
@@ -36,6 +37,31 @@ class Case:
     unchanged_dirs: tuple = ()  # folders whose listing must stay the same
     absent: tuple = ()  # files that must not be created
     test: str = ""  # for faults backed by a dedicated test instead of `argv`
+    env: tuple = ()  # (name, value) environment variables of the case (value None: unset)
+
+
+# A one-stage student of 2 frames of 16x16 (the workspace's data and models), one step.
+_TINY_RUN = (
+    "--model",
+    "vfl_net_nano",
+    "--backbone-overrides",
+    '{"embed_dim": 8, "depths": [1], "focal_levels": [2], "focal_windows": [3]}',
+    "--num-frames",
+    "2",
+    "--image-size",
+    "16",
+    "--batch-size",
+    "2",
+    "--epochs",
+    "1",
+    "--steps-per-epoch",
+    "1",
+    "--no-validation",
+)
+
+
+def _tf_config(workers, task_type, index):
+    return json.dumps({"cluster": {"worker": workers}, "task": {"type": task_type, "index": index}})
 
 
 def _range(option, text):
@@ -751,6 +777,577 @@ CASES = [
         _range("--frames", "-4 is not in the range x>=1."),
         argv=("profile", "--preset", "vfl_net_nano", "--frames", "-4"),
         exit_code=2,
+    ),
+    # --- multi-worker start-up: TF_CONFIG checked before anything starts, bounded wait, prompt stop ----------
+    Case(
+        "multi-worker-no-tf-config",
+        "distill",
+        "`--strategy multi_worker` without TF_CONFIG",
+        "Error: --strategy multi_worker needs TF_CONFIG (the cluster's addresses and this worker's task); it is not "
+        "set. On one machine, use --strategy auto or mirrored.",
+        argv=("distill", "--teacher", "model.keras", "--strategy", "multi_worker", "--output", "run"),
+        env=(("TF_CONFIG", None),),
+        absent=("run",),
+    ),
+    Case(
+        "multi-worker-tf-config-json",
+        "distill",
+        "TF_CONFIG is not valid JSON (a missing comma)",
+        "Error: TF_CONFIG: not valid JSON (Expecting ',' delimiter: *).",
+        argv=("distill", "--teacher", "model.keras", "--strategy", "multi_worker", "--output", "run"),
+        env=(("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1" "127.0.0.1:2"]}}'),),
+        absent=("run",),
+    ),
+    Case(
+        "multi-worker-index",
+        "train",
+        "TF_CONFIG's task index is outside the cluster",
+        "Error: TF_CONFIG: task index 2 is outside the 2 worker address(es) (0..1).",
+        argv=("train", "--strategy", "multi_worker", "--output", "run"),
+        env=(("TF_CONFIG", _tf_config(["127.0.0.1:1", "127.0.0.1:2"], "worker", 2)),),
+        absent=("run",),
+    ),
+    Case(
+        "multi-worker-address",
+        "train",
+        "a TF_CONFIG address without a port",
+        "Error: TF_CONFIG: worker 1 address '127.0.0.1' is not \"host:port\".",
+        argv=("train", "--strategy", "multi_worker", "--output", "run"),
+        env=(("TF_CONFIG", _tf_config(["127.0.0.1:1", "127.0.0.1"], "worker", 0)),),
+        absent=("run",),
+    ),
+    Case(
+        "multi-worker-task-type",
+        "train",
+        "TF_CONFIG's task type is not a job of the cluster",
+        "Error: TF_CONFIG: task type 'ps' is not a job of \"cluster\" (worker); multi-worker training uses "
+        '"chief" and "worker".',
+        argv=("train", "--strategy", "multi_worker", "--output", "run"),
+        env=(("TF_CONFIG", _tf_config(["127.0.0.1:1", "127.0.0.1:2"], "ps", 0)),),
+        absent=("run",),
+    ),
+    Case(
+        "multi-worker-duplicate",
+        "train",
+        "TF_CONFIG lists one address twice",
+        "Error: TF_CONFIG: address 127.0.0.1:1 is listed twice.",
+        argv=("train", "--strategy", "multi_worker", "--output", "run"),
+        env=(("TF_CONFIG", _tf_config(["127.0.0.1:1", "127.0.0.1:1"], "worker", 0)),),
+        absent=("run",),
+    ),
+    Case(
+        "multi-worker-no-task",
+        "train",
+        'TF_CONFIG without a "task"',
+        'Error: TF_CONFIG: needs a "task" object with "type" and "index", e.g. {"type": "worker", "index": 0}.',
+        argv=("train", "--strategy", "multi_worker", "--output", "run"),
+        env=(("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]}}'),),
+        absent=("run",),
+    ),
+    Case(
+        "peer-timeout-without-multi-worker",
+        "train",
+        "`--peer-timeout` without `--strategy multi_worker` (it would be ignored)",
+        "Error: --peer-timeout applies to --strategy multi_worker only.",
+        argv=("train", "--peer-timeout", "5", "--output", "run"),
+        exit_code=2,
+        absent=("run",),
+    ),
+    Case(
+        "multi-worker-peer-never-comes",
+        "distill",
+        "`--strategy multi_worker`, the other worker of TF_CONFIG never starts",
+        "Waiting for worker 1 (…) of TF_CONFIG: 10 s of 12 s. / Error: --peer-timeout 12: worker 1 (…) of TF_CONFIG "
+        "did not answer within 12 s; start it (the same command, its own TF_CONFIG task) or correct its address.",
+        test="tests/reliability/test_reliability_multi_worker_start.py::"
+        "test_a_worker_whose_peer_never_comes_exits_with_one_line_within_the_bound",
+    ),
+    Case(
+        "multi-worker-sigterm-waiting",
+        "distill",
+        "SIGTERM or SIGINT while a worker waits for its peers",
+        "Error: stopped by SIGTERM; the run folder (if any) resumes when the same command is run again. (within 10 s)",
+        test="tests/reliability/test_reliability_multi_worker_start.py::test_a_signal_ends_a_waiting_worker_within_10_seconds",
+    ),
+    # --- writers honour the write rules -------------------------------------------------------------------
+    Case(
+        "synthetic-other-options",
+        "make-synthetic",
+        "`--output` holds a synthetic dataset made with other options (2 classes; 3 asked)",
+        "Error: --output data: holds a synthetic dataset made with other options (num_classes 2, not 3); pass "
+        "--overwrite to make it again with these, or choose another folder",
+        argv=("make-synthetic", "--output", "data", "--num-classes", "3"),
+        unchanged=("data/synthetic.json",),
+        unchanged_dirs=("data",),
+    ),
+    Case(
+        "synthetic-overwrite",
+        "make-synthetic",
+        'the same with `--overwrite` (not an error): made again, then "ready"',
+        "synthetic dataset ready: … (synthetic.json now says 4 classes)",
+        exit_code=0,
+        test="tests/data/test_data_cli_and_synthetic.py::"
+        "test_make_synthetic_refuses_a_dataset_made_with_other_options_unless_overwrite",
+    ),
+    Case(
+        "save-to-preset-own-files",
+        "save_to_preset",
+        "the folder holds the user's own config.json, weights and notes, or an earlier preset",
+        "PresetError: …: folder holds files; pass overwrite=True to replace them.",
+        test="dvfl_tf/models/video_focalnet/video_focalnet_presets_registry_test.py::"
+        "test_save_to_preset_refuses_a_folder_holding_files_unless_overwrite",
+    ),
+    # --- sizes bounded, options that conflict with the model refused ------------------------------------
+    Case(
+        "evaluate-views-huge",
+        "evaluate",
+        "`--views 100000x3` (every view of a video is held in memory at once)",
+        _range(
+            "--views",
+            "at most 10 clips (each video's views are held in memory at once), and 1 or 3 crops. Received: '100000x3'",
+        ),
+        argv=("evaluate", "model.keras", "--dataset", "hmdb51", "--data-root", "data", "--views", "100000x3"),
+        exit_code=2,
+    ),
+    Case(
+        "evaluate-views-crops",
+        "evaluate",
+        "`--views 4x2` (only 1 or 3 crops exist)",
+        _range(
+            "--views",
+            "at most 10 clips (each video's views are held in memory at once), and 1 or 3 crops. Received: '4x2'",
+        ),
+        argv=("evaluate", "model.keras", "--dataset", "hmdb51", "--data-root", "data", "--views", "4x2"),
+        exit_code=2,
+    ),
+    Case(
+        "cache-teacher-views-huge",
+        "cache-teacher",
+        "`--views 11x3`",
+        _range(
+            "--views",
+            "at most 10 clips (each video's views are held in memory at once), and 1 or 3 crops. Received: '11x3'",
+        ),
+        argv=(
+            "cache-teacher",
+            "model.keras",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            "data",
+            "--views",
+            "11x3",
+            "--output",
+            "t.npz",
+        ),
+        exit_code=2,
+        absent=("t.npz",),
+    ),
+    Case(
+        "evaluate-num-frames-differ",
+        "evaluate",
+        "`--num-frames 8` for a model of 2-frame clips",
+        "Error: --num-frames 8: model.keras takes clips of 2 frames of 16x16; leave --num-frames out (the model's "
+        "value applies), or evaluate a model made for 8.",
+        argv=(
+            "evaluate",
+            "model.keras",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            "data",
+            "--num-frames",
+            "8",
+            "--output",
+            "ev",
+        ),
+        absent=("ev",),
+    ),
+    Case(
+        "evaluate-image-size-differ",
+        "evaluate",
+        "`--image-size 32` for a model of 16x16 frames",
+        "Error: --image-size 32: model.keras takes clips of 2 frames of 16x16; leave --image-size out (the model's "
+        "value applies), or evaluate a model made for 32.",
+        argv=(
+            "evaluate",
+            "model.keras",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            "data",
+            "--image-size",
+            "32",
+            "--output",
+            "ev",
+        ),
+        absent=("ev",),
+    ),
+    Case(
+        "evaluate-tflite-num-frames-differ",
+        "evaluate",
+        "`--num-frames 4` for a .tflite file of 2-frame clips",
+        "Error: --num-frames 4: model.tflite takes clips of 2 frames of 16x16; leave --num-frames out (the model's "
+        "value applies), or evaluate a model made for 4.",
+        argv=(
+            "evaluate",
+            "model.tflite",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            "data",
+            "--num-frames",
+            "4",
+            "--output",
+            "ev",
+        ),
+        absent=("ev",),
+    ),
+    # --- presets: our own line, with a close match -------------------------------------------------------
+    Case(
+        "train-mistyped-preset",
+        "train",
+        "`--model vfl_net_nan` (a typo), no `--image-size`",
+        "Error: Unknown preset 'vfl_net_nan'; did you mean 'vfl_net_nano'? Built-in presets: vfl_net_mobile, "
+        "vfl_net_nano, video_focalnet_base, video_focalnet_small, video_focalnet_tiny (or a .keras file).",
+        argv=("train", "--model", "vfl_net_nan", "--output", "run"),
+        absent=("run",),
+    ),
+    Case(
+        "distill-mistyped-student",
+        "distill",
+        "`--student video_focalnet_tiy`",
+        "Error: Unknown preset 'video_focalnet_tiy'; did you mean 'video_focalnet_tiny'? Built-in presets: *",
+        argv=("distill", "--teacher", "model.keras", "--student", "video_focalnet_tiy", "--output", "run"),
+        absent=("run",),
+    ),
+    Case(
+        "train-unknown-model",
+        "train",
+        "`--model resnet50` (nothing close)",
+        "Error: Unknown preset 'resnet50'. Built-in presets: vfl_net_mobile, vfl_net_nano, video_focalnet_base, "
+        "video_focalnet_small, video_focalnet_tiny (or a .keras file).",
+        argv=("train", "--model", "resnet50", "--output", "run"),
+        absent=("run",),
+    ),
+    Case(
+        "export-mistyped-preset",
+        "export-tflite",
+        "`--preset vfl_net_nan`",
+        "Error: Unknown preset 'vfl_net_nan'; did you mean 'vfl_net_nano'? Built-in presets: *",
+        argv=("export-tflite", "--preset", "vfl_net_nan", "--num-classes", "3", "-o", "new.tflite"),
+        exit_code=2,
+        absent=("new.tflite",),
+    ),
+    Case(
+        "from-preset-unknown",
+        "from_preset",
+        '`VideoFocalNetClassifier.from_preset("vfl_net_nan")` (and the backbone\'s)',
+        "PresetError: Unknown preset 'vfl_net_nan'; did you mean 'vfl_net_nano'? Built-in presets: … "
+        "(or a folder written by save_to_preset).",
+        test="dvfl_tf/models/video_focalnet/video_focalnet_presets_registry_test.py::"
+        "test_unknown_preset_name_is_one_line_with_a_close_match",
+    ),
+    Case(
+        "from-preset-damaged",
+        "from_preset",
+        "a preset folder with a truncated or garbage model.weights.h5, task.weights.h5, task.json, config.json "
+        "or preprocessor.json",
+        "PresetError: …/model.weights.h5: damaged preset weights file, truncated or corrupt (…).",
+        test="dvfl_tf/models/video_focalnet/video_focalnet_presets_registry_test.py::"
+        "test_damaged_preset_file_is_named_in_one_line",
+    ),
+    Case(
+        "presets-listed",
+        "VideoFocalNetClassifier.presets",
+        "keras-hub's preset listing (not an error)",
+        "{'video_focalnet_tiny': …, 'vfl_net_nano': …, 'vfl_net_mobile': …} (every built-in preset)",
+        exit_code=0,
+        test="dvfl_tf/models/video_focalnet/video_focalnet_presets_registry_test.py::"
+        "test_classifier_and_backbone_list_every_builtin_preset",
+    ),
+    # --- stream files -----------------------------------------------------------------------------------
+    Case(
+        "predict-stream-truncated",
+        "predict --stream",
+        "a truncated stream `.tflite`",
+        "Error: truncated_stream.tflite: damaged .tflite model (*)",
+        argv=("predict", "clip.avi", "--model", "truncated_stream.tflite", "--stream"),
+    ),
+    Case(
+        "predict-stream-random",
+        "predict --stream",
+        "4 KB of random bytes named `.tflite`",
+        "Error: random.tflite: not a .tflite model (no TFL3 flatbuffer identifier)",
+        argv=("predict", "clip.avi", "--model", "random.tflite", "--stream"),
+    ),
+    Case(
+        "predict-stream-file-without-flag",
+        "predict",
+        "a stream `.tflite` without `--stream`",
+        "Error: stream.tflite: a stream model (export-tflite --stream), which takes frames as they arrive; run it "
+        "with `dvfl-tf predict VIDEO --model ... --stream`",
+        argv=("predict", "clip.avi", "--model", "stream.tflite"),
+    ),
+    Case(
+        "evaluate-stream-file",
+        "evaluate",
+        "a stream `.tflite` (it takes frames, not clips)",
+        "Error: stream.tflite: a stream model (export-tflite --stream), *",
+        argv=("evaluate", "stream.tflite", "--dataset", "hmdb51", "--data-root", "data", "--output", "ev"),
+        absent=("ev",),
+    ),
+    Case(
+        "export-given-tflite",
+        "export-tflite",
+        "a valid `.tflite` given as the model to export",
+        "Error: model.tflite: a .tflite model, not a .keras model; give the .keras model it was exported from",
+        argv=("export-tflite", "model.tflite", "-o", "new.tflite"),
+        unchanged=("model.tflite",),
+        absent=("new.tflite",),
+    ),
+    Case(
+        "predict-stream-no-camera",
+        "predict --stream",
+        "camera 97 (none there): OpenCV's own warnings hidden",
+        "Error: Cannot open camera 97",
+        argv=("predict", "97", "--model", "stream.tflite", "--stream"),
+        exit_code=2,
+    ),
+    Case(
+        "stream-class-names",
+        "export-tflite --stream",
+        "a causal `.keras` with class names, exported without `--labels` (not an error)",
+        "predict --stream prints walk / run / jump, as the .keras model does (not class_1)",
+        exit_code=0,
+        test="tests/export/test_export_stream.py::"
+        "test_class_names_saved_with_the_model_travel_into_the_stream_file_and_predict",
+    ),
+    # --- checkpoints of another architecture ---------------------------------------------------------------
+    Case(
+        "convert-resnet-pth",
+        "convert-checkpoint",
+        "a `.pth` of another architecture (ResNet names)",
+        "Error: resnet.pth: not a Video-FocalNet or FocalNet checkpoint (none of its 3 tensors is a focal "
+        "modulation, layers.N.blocks.M.modulation.*; it holds conv1.weight, fc.bias, fc.weight, ...)",
+        argv=("convert-checkpoint", "resnet.pth", "--preset", "vfl_net_nano", "--output", "new.keras"),
+        absent=("new.keras",),
+    ),
+    Case(
+        "convert-vit-safetensors",
+        "convert-checkpoint",
+        "a `.safetensors` of another architecture (ViT names)",
+        "Error: vit.safetensors: not a Video-FocalNet or FocalNet checkpoint (none of its 2 tensors is a focal "
+        "modulation, *; it holds head.weight, patch_embed.proj.weight, ...)",
+        argv=("convert-checkpoint", "vit.safetensors", "--preset", "vfl_net_nano", "--output", "new.keras"),
+        absent=("new.keras",),
+    ),
+    Case(
+        "convert-pretrained-other-architecture",
+        "convert-checkpoint --pretrained",
+        "a `.pth` of another architecture as a pretrained start (no advice to pass --num-classes)",
+        "Error: resnet.pth: not a Video-FocalNet or FocalNet checkpoint (*)",
+        argv=(
+            "convert-checkpoint",
+            "resnet.pth",
+            "--preset",
+            "vfl_net_nano",
+            "--pretrained",
+            "--output",
+            "new.keras",
+        ),
+        absent=("new.keras",),
+    ),
+    # --- common paths, quiet: what each command prints by default, and no TensorFlow/converter/warning/OpenCV
+    # lines (exit status 0; `message` is a line the output must hold) ----------------------------------------
+    Case(
+        "quiet-predict-tflite",
+        "predict",
+        "a video and a `.tflite` model (common path)",
+        " *%  [jrw]*",
+        argv=("predict", "clip.avi", "--model", "model.tflite", "--top-k", "1"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-predict-keras",
+        "predict",
+        "a video and a `.keras` model (common path)",
+        " *%  [jrw]*",
+        argv=("predict", "clip.avi", "--model", "model.keras", "--top-k", "1"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-predict-stream",
+        "predict --stream",
+        "a video and a stream `.tflite` (common path): the class names of the model",
+        "frame *t=*s  [jrw]*",
+        argv=("predict", "clip.avi", "--model", "stream.tflite", "--stream"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-predict-short-video",
+        "predict",
+        "a video of 1 frame, for a model of 2-frame clips (classified, with one line)",
+        "Warning: short.avi: 1 frame(s), fewer than the 2 of the model's clip; frames are repeated to fill it, so "
+        "the prediction sees less motion than the model was trained on.",
+        argv=("predict", "short.avi", "--model", "model.tflite", "--top-k", "1"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-predict-image",
+        "predict",
+        "an image (`.jpg`), for a model of 2-frame clips (classified, with one line)",
+        "Warning: frame.jpg: 1 frame(s), fewer than the 2 of the model's clip; *",
+        argv=("predict", "frame.jpg", "--model", "model.keras", "--top-k", "1"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-export-int8",
+        "export-tflite --int8",
+        "a full-integer export (common path)",
+        "new.tflite*",
+        argv=("export-tflite", "model.keras", "--int8", "--num-calibration", "2", "-o", "new.tflite"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-export-int8-stream",
+        "export-tflite --stream --int8",
+        "an int8 stream export (common path; the converter's fully_quantize line hidden)",
+        "s8.tflite: stream model, int8",
+        argv=("export-tflite", "causal.keras", "--stream", "--int8", "--num-calibration", "2", "-o", "s8.tflite"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-evaluate-views",
+        "evaluate",
+        "a `.keras` model on its dataset with `--views 2x3` (common path)",
+        "model2.keras: top-1 * (2 videos, views 2x3); report in ev",
+        argv=(
+            "evaluate",
+            "model2.keras",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            "data",
+            "--views",
+            "2x3",
+            "--output",
+            "ev",
+        ),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-cache-teacher",
+        "cache-teacher",
+        "a `.keras` teacher on its dataset (common path)",
+        "Teacher logits written to t.npz",
+        argv=(
+            "cache-teacher",
+            "model2.keras",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            "data",
+            "--views",
+            "1x1",
+            "--output",
+            "t.npz",
+        ),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-benchmark",
+        "benchmark",
+        "a `.tflite` model on this machine (common path)",
+        "model.tflite *float32*host*",
+        argv=("benchmark", "model.tflite", "--threads", "1"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-profile",
+        "profile",
+        "a preset (common path)",
+        "vfl_net_mobile: 0.88M parameters, 0.20 GMACs per 8x160x160 clip",
+        argv=("profile", "--preset", "vfl_net_mobile"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-check-data",
+        "check-data",
+        "a dataset (common path)",
+        "dataset synthetic: 2 classes, 6 videos",
+        argv=("check-data", "--dataset", "hmdb51", "--data-root", "data"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-make-synthetic",
+        "make-synthetic",
+        "a small synthetic dataset (common path)",
+        "synthetic dataset ready: *",
+        argv=(
+            "make-synthetic",
+            "--output",
+            "syn",
+            "--num-classes",
+            "2",
+            "--train-per-class",
+            "1",
+            "--test-per-class",
+            "1",
+            "--unused-per-class",
+            "0",
+            "--image-size",
+            "16",
+            "--num-frames",
+            "2",
+        ),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-make-synthetic-again",
+        "make-synthetic",
+        'the same dataset asked for again (nothing made: not "ready")',
+        "synthetic dataset already there, made with these options: *",
+        argv=("make-synthetic", "--output", "data", "--num-classes", "2"),
+        exit_code=0,
+        unchanged=("data/synthetic.json",),
+    ),
+    Case(
+        "quiet-prepare",
+        "prepare",
+        "a frame cache of a dataset (common path)",
+        "cache */cache: 6 videos in 1 shards (0 shards were already done)",
+        argv=("prepare", "--dataset", "hmdb51", "--data-root", "data", "--output", "cache"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-train",
+        "train",
+        "one step of a one-stage model on the dataset (common path)",
+        "Run run: 1 epochs, best *; student in best.keras / last.keras.",
+        argv=("train", "--dataset", "hmdb51", "--data-root", "data", *_TINY_RUN, "--output", "run"),
+        exit_code=0,
+    ),
+    Case(
+        "quiet-distill",
+        "distill",
+        "one step of distillation from a `.keras` teacher (common path)",
+        "Run run: 1 epochs, best *; student in best.keras / last.keras.",
+        argv=(
+            "distill",
+            "--dataset",
+            "hmdb51",
+            "--data-root",
+            "data",
+            "--teacher",
+            "model2.keras",
+            "--student",
+            "vfl_net_nano",
+            *_TINY_RUN[2:],
+            "--output",
+            "run",
+        ),
+        exit_code=0,
     ),
 ]
 

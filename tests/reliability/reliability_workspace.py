@@ -25,6 +25,7 @@ def _models(folder):
     import keras
 
     from dvfl_tf.export import export_tflite
+    from dvfl_tf.export.stream_exporter import export_stream_tflite
     from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 
     keras.utils.set_random_seed(0)
@@ -32,6 +33,20 @@ def _models(folder):
     model.set_class_names(CLASS_NAMES)
     model.save(os.path.join(folder, "model.keras"))
     export_tflite(model, os.path.join(folder, "model.tflite"), mode="float32")
+
+    # A causal twin (it streams frame by frame) and its stream file: the class names travel with them.
+    keras.utils.set_random_seed(0)
+    causal = tiny_classifier(num_classes=len(CLASS_NAMES), **MINI, causal=True)
+    causal.set_class_names(CLASS_NAMES)
+    causal.save(os.path.join(folder, "causal.keras"))
+    export_stream_tflite(causal, os.path.join(folder, "stream.tflite"), mode="float32")
+    stream_bytes = open(os.path.join(folder, "stream.tflite"), "rb").read()
+    _write(os.path.join(folder, "truncated_stream.tflite"), stream_bytes[: len(stream_bytes) // 2])
+
+    # Two classes, as the workspace's dataset: the common paths of evaluate and cache-teacher run on it.
+    keras.utils.set_random_seed(1)
+    two = tiny_classifier(num_classes=2, **MINI)
+    two.save(os.path.join(folder, "model2.keras"))
 
     keras_bytes = open(os.path.join(folder, "model.keras"), "rb").read()
     tflite_bytes = open(os.path.join(folder, "model.tflite"), "rb").read()
@@ -73,6 +88,11 @@ def _checkpoints(folder):
     tensors = open(os.path.join(folder, "good.safetensors"), "rb").read()
     _write(os.path.join(folder, "truncated.safetensors"), tensors[:-20])
     _write(os.path.join(folder, "random.safetensors"), rng.bytes(4096))
+    # Checkpoints of other architectures: a ResNet-like .pth, a ViT-like .safetensors.
+    resnet = {"conv1.weight": torch.zeros(4, 3, 3, 3), "fc.weight": torch.zeros(3, 4), "fc.bias": torch.zeros(3)}
+    torch.save({"state_dict": resnet}, os.path.join(folder, "resnet.pth"))
+    vit = {"patch_embed.proj.weight": np.zeros((8, 3, 4, 4), np.float32), "head.weight": np.zeros((3, 8), np.float32)}
+    save_file(vit, os.path.join(folder, "vit.safetensors"))
     with zipfile.ZipFile(os.path.join(folder, "nopickle.pth"), "w") as archive:
         archive.writestr("weights.txt", "not a torch archive\n")
 
@@ -96,6 +116,10 @@ def _videos_and_folders(folder):
     rng = np.random.default_rng(2)
     write_video(os.path.join(folder, "clip.avi"), rng.integers(0, 255, (8, 24, 24, 3), dtype=np.uint8))
     _write(os.path.join(folder, "corrupt.avi"), rng.bytes(2048))
+    write_video(os.path.join(folder, "short.avi"), rng.integers(0, 255, (1, 24, 24, 3), dtype=np.uint8))
+    import cv2
+
+    cv2.imwrite(os.path.join(folder, "frame.jpg"), rng.integers(0, 255, (24, 24, 3), dtype=np.uint8))
     ensure_synthetic(
         os.path.join(folder, "data"),
         num_classes=2,

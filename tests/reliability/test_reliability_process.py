@@ -20,6 +20,9 @@ TF_NOISE = (
     "Captures:",
     "Saved artifact",
     "XNNPACK delegate",
+    "fully_quantize",
+    "Warning: ",  # Python's "path:line: UserWarning: ..." (dvfl-tf's own one-line warnings are not expected here)
+    "[ WARN:",  # OpenCV
 )
 
 
