@@ -2,13 +2,12 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-tf = pytest.importorskip("tensorflow")
-
-from dvfl_tf.data.cache import prepare_cache  # noqa: E402
-from dvfl_tf.data.clip_config import ClipDatasetConfig  # noqa: E402
-from dvfl_tf.data.datasets import load_index  # noqa: E402
-from dvfl_tf.data.pipeline import clip_dataset, skipped_videos  # noqa: E402
+from dvfl_tf.data.cache import prepare_cache
+from dvfl_tf.data.clip_config import ClipDatasetConfig
+from dvfl_tf.data.datasets import load_index
+from dvfl_tf.data.pipeline import clip_dataset, skipped_videos
 
 SMALL = dict(num_frames=4, image_size=24, short_side=32)
 
