@@ -2,11 +2,14 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
+import keras
+import numpy as np
 from run_files import epochs_done
 from tiny_student import STUDENT_OVERRIDES
 
@@ -67,6 +70,7 @@ def test_killed_distill_resumes_and_keeps_finished_epochs(
     killed_at = epochs_done(output)
     assert 2 <= killed_at < EPOCHS, (killed_at, (tmp_path / "first.log").read_text()[-2000:])
     before = {row["epoch"]: row["loss"] for row in read_history(os.path.join(output, "history.csv"))}
+    shutil.copy(os.path.join(output, "last.keras"), tmp_path / "at_kill.keras")
 
     second = subprocess.run(command, env=subprocess_env, capture_output=True, text=True, timeout=900)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
@@ -85,3 +89,9 @@ def test_killed_distill_resumes_and_keeps_finished_epochs(
     assert [name for name in os.listdir(os.path.join(output, "backup")) if name.endswith(".h5")] == [
         f"epoch{EPOCHS:04d}.weights.h5"
     ]
+    # The epochs after the restart trained: the student moved from the one saved at the kill.
+    at_kill, final = (
+        keras.saving.load_model(path, compile=False).get_weights()
+        for path in (str(tmp_path / "at_kill.keras"), os.path.join(output, "last.keras"))
+    )
+    assert max(float(np.max(np.abs(a - b))) for a, b in zip(at_kill, final)) > 1e-3
