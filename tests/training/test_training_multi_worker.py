@@ -170,6 +170,9 @@ def test_two_workers_equal_one_process_and_resume_after_a_kill(
         log.close()
     killed_at = epochs_done(killed)
     assert 1 <= killed_at < EPOCHS, (killed_at, (tmp_path / "first_0.log").read_text()[-3000:])
+    at_kill = _student_weights(os.path.join(killed, "last.keras"))
+    # The epochs after the first trained: the uninterrupted runs' weights moved far from those of epoch 1.
+    assert max(float(np.max(np.abs(a - b))) for a, b in zip(at_kill, ours)) > 100 * WEIGHT_ATOL
 
     processes, logs = _start_workers(command, subprocess_env, str(tmp_path / "restart"))
     codes = _wait(processes, logs, 900)
