@@ -185,3 +185,8 @@ def test_two_workers_equal_one_process_and_resume_after_a_kill(
     assert [row["epoch"] for row in read_history(os.path.join(killed, "history.csv"))] == list(range(EPOCHS))
     # The backup is kept (RunBackup), at the last epoch, so that a larger --epochs can extend the run.
     assert read_backup(os.path.join(killed, "backup"))["epoch"] == EPOCHS
+    # The restarted cluster read on where the killed one stopped: it ends at the uninterrupted runs' weights.
+    worst = max(
+        float(np.max(np.abs(a - b))) for a, b in zip(_student_weights(os.path.join(killed, "last.keras")), reference)
+    )
+    assert worst <= WEIGHT_ATOL, worst
