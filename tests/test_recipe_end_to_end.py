@@ -10,6 +10,7 @@ One epoch each: this checks the flow, not accuracy.
 import json
 import pathlib
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -27,6 +28,24 @@ def _run(args, stdout_only=False):
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output[-3000:]
     return result.stdout if stdout_only else result.output  # stdout alone: without the progress bars
+
+
+def _logits_of_both(keras_path, tflite_path, video_paths):
+    """(Keras logits, int8 file logits, the file's output step) on each video's evaluation clip (runtime decoding)."""
+    from dvfl_tf.models.model_loading import load_keras_model
+    from dvfl_tf.runtime import TFLiteVideoClassifier
+    from dvfl_tf.runtime.preprocessing import clip_from_video
+
+    classifier = TFLiteVideoClassifier(tflite_path)
+    model = load_keras_model(keras_path)
+    clips = np.stack(
+        [
+            clip_from_video(str(v), classifier.num_frames, classifier.image_size, classifier.resize_size)
+            for v in video_paths
+        ]
+    )
+    step, _ = classifier.interpreter.get_output_details()[0]["quantization"]
+    return np.asarray(model.predict_on_batch(clips)), np.stack([classifier.predict_logits(c) for c in clips]), step
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +123,10 @@ def test_dvfl_net_recipe_from_official_checkpoints(videos, official_flows_dir, t
 
     # 3. Evaluation with 4 clips x 3 crops per video.
     report = json.loads(_run(["evaluate", student, *data, *CLIPS, "--views", "4x3", "--json"], stdout_only=True))
-    assert report["videos"] == 7 and 0.0 <= report["top1"] <= 1.0
+    assert report["videos"] == 7 and report["views"] == [4, 3]
+    # One test video per class, in class order: the figures follow from the predictions.
+    assert report["top1"] == pytest.approx(np.mean(np.array(report["predictions"]) == np.arange(7)))
+    assert report["confusion_matrix"] == [[int(p == j) for j in range(7)] for p in report["predictions"]]
 
     # 4. Full-integer int8 TFLite, calibrated on the training videos, checked against Keras.
     tflite = tmp_path / "student_int8.tflite"
@@ -125,7 +147,15 @@ def test_dvfl_net_recipe_from_official_checkpoints(videos, official_flows_dir, t
             str(tflite),
         ]
     )
-    assert tflite.stat().st_size > 0
+    # The file against the Keras student on the same decoded frames (all 14 videos), in steps of the file's
+    # output. The student of one epoch has logits of spread ~0.05 (step ~0.0008): its int8 logits differ by
+    # ~4.5 steps on average, ~10 at the 95th percentile.
+    keras_logits, int8_logits, step = _logits_of_both(student, tflite, sorted(pathlib.Path(videos).glob("*/*.avi")))
+    diff = np.abs(int8_logits - keras_logits)
+    assert diff.mean() <= 8 * step and np.percentile(diff, 95) <= 16 * step, (diff / step).round(1)
+    # The guard: zeros, or another video's logits, are farther than the bound on the mean (~40-55 steps).
+    assert np.abs(keras_logits).mean() > 16 * step
+    assert np.abs(np.roll(keras_logits, 1, axis=0) - keras_logits).mean() > 16 * step
 
     # 5. predict on a video with the TensorFlow-free runtime.
     video = sorted(pathlib.Path(videos).glob("*/*.avi"))[0]

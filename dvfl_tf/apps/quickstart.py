@@ -70,11 +70,11 @@ def _config(output, recipe, seed, **extra):
     return TrainConfig(output=output, seed=seed, verbose=2, **recipe, **extra)
 
 
-def train_teacher(output, seed=0, recipe=None):
+def train_teacher(output, seed=0, recipe=None, options=None):
     run = os.path.join(output, "teacher")
     train(
         _config(run, recipe or TEACHER_RECIPE, seed),
-        _data_options(),
+        options or _data_options(),
         model=PRESET,
         overrides=TEACHER_OVERRIDES,
         validate=False,
@@ -82,20 +82,21 @@ def train_teacher(output, seed=0, recipe=None):
     return os.path.join(run, "last.keras")
 
 
-def train_students(output, teacher_path, seed=0, recipe=None, distillation=None):
+def train_students(output, teacher_path, seed=0, recipe=None, distillation=None, options=None):
     """(distilled run dir, scratch run dir): the same student and budget, with and without the teacher."""
     recipe = recipe or STUDENT_RECIPE
+    options = options or _data_options()
     distilled = os.path.join(output, f"student_distilled_seed{seed}")
     distill(
         _config(distilled, recipe, seed, **(distillation or DISTILLATION)),
-        _data_options(),
+        options,
         teacher=teacher_path,
         student=PRESET,
         overrides=STUDENT_OVERRIDES,
         validate=False,
     )
     scratch = os.path.join(output, f"student_scratch_seed{seed}")
-    train(_config(scratch, recipe, seed), _data_options(), model=PRESET, overrides=STUDENT_OVERRIDES, validate=False)
+    train(_config(scratch, recipe, seed), options, model=PRESET, overrides=STUDENT_OVERRIDES, validate=False)
     return distilled, scratch
 
 
@@ -117,7 +118,9 @@ def export_int8_student(model_path, output_path, num_calibration=64, options=Non
     (of `options`' dataset, default the quickstart's).
     """
     options = options or _data_options()
-    clips = dataset_clips(options.dataset, options.data_root, NUM_FRAMES, IMAGE_SIZE, num_calibration, num_verify=8)
+    clips = dataset_clips(
+        options.dataset, options.data_root, options.num_frames, options.image_size, num_calibration, num_verify=8
+    )
     export_tflite(
         load_keras_model(model_path),
         output_path,
@@ -157,29 +160,45 @@ def make_deterministic(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def run_quickstart(output="runs/quickstart", seed=0, deterministic=True, teacher_recipe=None, student_recipe=None):
+def run_quickstart(
+    output="runs/quickstart",
+    seed=0,
+    deterministic=True,
+    teacher_recipe=None,
+    student_recipe=None,
+    data_options=None,
+    num_calibration=64,
+):
     """Runs the whole comparison; writes and returns `output/quickstart.json`.
 
     The recipes default to TEACHER_RECIPE / STUDENT_RECIPE (shorter ones serve
-    benchmarks/quickstart_determinism.py).
+    benchmarks/quickstart_determinism.py), the data to the built-in synthetic
+    motion dataset of 8 frames of 64x64 (`data_options`: a `DataOptions` with
+    `num_frames` and `image_size` set), the int8 calibration to 64 training clips.
     """
+    options = data_options or _data_options()
     start = time.time()
     claim_folder(output, earlier_output="quickstart.json")
     if deterministic:
         make_deterministic(seed)
     print("1/4 Teacher (embed 32, depths [1,1,2,1]) on the synthetic motion dataset")
-    teacher = train_teacher(output, seed, recipe=teacher_recipe)
+    teacher = train_teacher(output, seed, recipe=teacher_recipe, options=options)
     print("2/4 Student (embed 16, depths [1,1,1,1]): distilled, then from scratch with the same budget")
-    distilled, scratch = train_students(output, teacher, seed, recipe=student_recipe)
+    distilled, scratch = train_students(output, teacher, seed, recipe=student_recipe, options=options)
     print("3/4 Evaluating on the synthetic test split")
     reports = {
-        "teacher": evaluate_run(teacher),
-        "student_distilled": evaluate_run(os.path.join(distilled, "last.keras")),
-        "student_scratch": evaluate_run(os.path.join(scratch, "last.keras")),
+        "teacher": evaluate_run(teacher, options=options),
+        "student_distilled": evaluate_run(os.path.join(distilled, "last.keras"), options=options),
+        "student_scratch": evaluate_run(os.path.join(scratch, "last.keras"), options=options),
     }
     print("4/4 int8 TFLite export of the distilled student")
-    tflite = export_int8_student(os.path.join(distilled, "last.keras"), os.path.join(output, "student_int8.tflite"))
-    reports["student_int8_tflite"] = evaluate_run(tflite)
+    tflite = export_int8_student(
+        os.path.join(distilled, "last.keras"),
+        os.path.join(output, "student_int8.tflite"),
+        num_calibration=num_calibration,
+        options=options,
+    )
+    reports["student_int8_tflite"] = evaluate_run(tflite, options=options)
     float_predictions = reports["student_distilled"]["predictions"]
     int8_predictions = reports["student_int8_tflite"]["predictions"]
     agreement = sum(a == b for a, b in zip(float_predictions, int8_predictions, strict=True)) / len(float_predictions)
@@ -197,8 +216,8 @@ def run_quickstart(output="runs/quickstart", seed=0, deterministic=True, teacher
             "teacher": TEACHER_OVERRIDES,
             "student": STUDENT_OVERRIDES,
             "preset": PRESET,
-            "num_frames": NUM_FRAMES,
-            "image_size": IMAGE_SIZE,
+            "num_frames": options.num_frames,
+            "image_size": options.image_size,
         },
         "recipe": {
             "teacher": teacher_recipe or TEACHER_RECIPE,

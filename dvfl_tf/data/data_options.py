@@ -92,8 +92,11 @@ def load_dataset_index(options, check=True, required_split=None):
     return index
 
 
-def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=True, input_context=None):
-    """(index, repeated training dataset, validation dataset or None, steps per epoch, validation steps)."""
+def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=True, input_context=None, start_epoch=0):
+    """(index, repeated training dataset, validation dataset or None, steps per epoch, validation steps).
+
+    `start_epoch`: the training stream starts after that many epochs (a resumed run).
+    """
     index = load_dataset_index(options, required_split=options.train_split)
     train_records = index.records(options.train_split)
     if len(train_records) < batch_size:
@@ -101,8 +104,10 @@ def training_datasets(options, batch_size, seed, steps_per_epoch=0, validate=Tru
             f"The training split has {len(train_records)} videos, fewer than one batch. Received: batch_size={batch_size}"
         )
     config = options.clip_config(index, training=True, batch_size=batch_size, seed=seed, repeat=True)
-    train = clip_dataset(train_records, index.num_classes, config, input_context=input_context)
     steps = steps_per_epoch or max(1, len(train_records) // batch_size)
+    train = clip_dataset(
+        train_records, index.num_classes, config, input_context=input_context, start_batch=start_epoch * steps
+    )
     validation, validation_steps = None, None
     if validate:
         # Repeated, and read `validation_steps` batches (one pass) per epoch.

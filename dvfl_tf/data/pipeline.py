@@ -161,7 +161,7 @@ class ClipLoader:
         return clip.astype(np.float32), self.labels[index], True
 
 
-def clip_dataset(records, num_classes, config, *, input_context=None):
+def clip_dataset(records, num_classes, config, *, input_context=None, start_batch=0):
     """A `tf.data.Dataset` of `(clips, targets)` batches of `records` as `config` (a `ClipDatasetConfig`) says.
 
     clips: float32 (B, T, S, S, 3) RGB in [0, 255], or (B, C*K, T, S, S, 3) for
@@ -174,6 +174,10 @@ def clip_dataset(records, num_classes, config, *, input_context=None):
 
     Each pass over a non-repeating dataset is a new epoch (new order and
     augmentation), and the sequence of epochs is fixed by `config.seed`.
+
+    `start_batch` (training): the stream starts at that batch, as if that many
+    had been read, without decoding them (a resumed run reads the batches the
+    uninterrupted run would have read next).
     """
     if not isinstance(config, ClipDatasetConfig):
         raise TypeError(f"config must be a ClipDatasetConfig. Received: config={config!r}")
@@ -182,6 +186,8 @@ def clip_dataset(records, num_classes, config, *, input_context=None):
         raise ValueError("clip_dataset needs at least one video record. Received: records=[]")
     if not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive integer. Received: num_classes={num_classes!r}")
+    if not isinstance(start_batch, (int, np.integer)) or start_batch < 0:
+        raise ValueError(f"start_batch must be a non-negative integer. Received: start_batch={start_batch!r}")
     indices, batch_size = _shard(len(records), config.batch_size, input_context)
     one_pass = functools.partial(
         _one_pass,
@@ -191,7 +197,13 @@ def clip_dataset(records, num_classes, config, *, input_context=None):
         batch_size=batch_size,
         mixup=config.mixup_config(),
     )
-    ds = _epoch_salts(config).flat_map(one_pass)
+    per_pass = len(indices) // batch_size if config.drops_remainder else -(-len(indices) // batch_size)
+    passes_done, first_batch = divmod(int(start_batch), max(per_pass, 1)) if config.training else (0, 0)
+    salts = _epoch_salts(config).skip(passes_done)
+    # The first pass read starts at `first_batch` of its pass; the others whole.
+    ds = salts.enumerate().flat_map(
+        lambda number, salt: one_pass(salt, first_batch=tf.where(number == 0, first_batch, 0))
+    )
     ds = ds.with_options(_pipeline_options(input_context))
     return ds.prefetch(config.prefetch or tf.data.AUTOTUNE)
 
@@ -228,8 +240,8 @@ def _pipeline_options(input_context):
     return options
 
 
-def _one_pass(salt, *, loader, indices, num_classes, batch_size, mixup):
-    """The batches of one pass over the videos, in the (shuffled) order of that pass."""
+def _one_pass(salt, *, loader, indices, num_classes, batch_size, mixup, first_batch=0):
+    """The batches of one pass over the videos, in the (shuffled) order of that pass, from `first_batch` on."""
     config = loader.config
     order = indices
     if config.shuffles:
@@ -238,6 +250,8 @@ def _one_pass(salt, *, loader, indices, num_classes, batch_size, mixup):
         )
     # -1 marks the end of the pass; the filter runs in order, so when it sees the
     # marker every video of the pass has been loaded and the summary is complete.
+    first_batch = tf.cast(first_batch, tf.int64)
+    order = order[first_batch * batch_size :]
     order = tf.concat([order, tf.constant([-1], tf.int64)], axis=0)
     ds = tf.data.Dataset.from_tensor_slices(order)
     ds = ds.map(
@@ -250,7 +264,7 @@ def _one_pass(salt, *, loader, indices, num_classes, batch_size, mixup):
     ds = ds.batch(batch_size, drop_remainder=config.drops_remainder)
     if mixup is not None:
         mix = functools.partial(_mix_numpy, seed=int(config.seed), mixup=mixup)
-        ds = ds.enumerate().map(functools.partial(_mix_batch, mix=mix, salt=salt))
+        ds = ds.enumerate(start=first_batch).map(functools.partial(_mix_batch, mix=mix, salt=salt))
     return ds
 
 

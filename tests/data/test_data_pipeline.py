@@ -2,13 +2,12 @@ import os
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
-tf = pytest.importorskip("tensorflow")
-
-from dvfl_tf.data.cache import prepare_cache  # noqa: E402
-from dvfl_tf.data.clip_config import ClipDatasetConfig  # noqa: E402
-from dvfl_tf.data.datasets import load_index  # noqa: E402
-from dvfl_tf.data.pipeline import clip_dataset, skipped_videos  # noqa: E402
+from dvfl_tf.data.cache import prepare_cache
+from dvfl_tf.data.clip_config import ClipDatasetConfig
+from dvfl_tf.data.datasets import load_index
+from dvfl_tf.data.pipeline import clip_dataset, skipped_videos
 
 SMALL = dict(num_frames=4, image_size=24, short_side=32)
 
@@ -165,3 +164,25 @@ def test_input_context_shards_videos_and_splits_the_batch(hmdb51_tree):
         assert max(len(c) for c, _ in batches) == 2
         seen.append(sum(len(c) for c, _ in batches))
     assert seen == [3, 3]
+
+
+@pytest.mark.parametrize("mixup", [None, True], ids=["plain", "mixup"])
+def test_a_stream_started_at_a_batch_reads_on_as_the_whole_stream(hmdb51_tree, mixup):
+    """A resumed run's stream (start_batch) gives the batches the uninterrupted stream gives from there on."""
+    index = load_index("hmdb51", hmdb51_tree)
+    records = index.records("train")  # 6 videos, batch 2: 3 batches per pass
+
+    def make(start_batch=0):
+        config = ClipDatasetConfig(training=True, batch_size=2, seed=3, repeat=True, mixup=mixup, **SMALL)
+        return clip_dataset(records, index.num_classes, config, start_batch=start_batch)
+
+    whole = _epoch(make().take(9))
+    for start in (1, 4):  # inside the first pass; inside the second
+        resumed = _epoch(make(start).take(9 - start))
+        for (clips, targets), (expected_clips, expected_targets) in zip(resumed, whole[start:], strict=True):
+            np.testing.assert_array_equal(clips, expected_clips)
+            np.testing.assert_array_equal(targets, expected_targets)
+    # The guard: the batches differ from one another (a stream that restarted would not match).
+    assert not np.array_equal(whole[0][0], whole[4][0]) and not np.array_equal(whole[1][0], whole[4][0])
+    with pytest.raises(ValueError, match="Received: start_batch=-1"):
+        make(-1)

@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+from dvfl_tf.models.video_focalnet.video_focalnet_testing import give_real_scale, tiny_classifier
 
 # One stage, one block: every layer type of the model (LayerNorm, GELU,
 # spatial and temporal focal modulation, clip pooling, head) in ~4 s per conversion.
@@ -24,6 +24,15 @@ def make_mini_classifier(seed=0, **overrides):
 
     keras.utils.set_random_seed(seed)
     return tiny_classifier(num_classes=len(CLASS_NAMES), **{**MINI, **overrides})
+
+
+def make_real_scale_classifier(seed=0, **overrides):
+    """`make_mini_classifier` with logits of a real scale on synthetic motion clips (`give_real_scale`)."""
+    from dvfl_tf.export import synthetic_motion_clips
+
+    model = make_mini_classifier(seed, **overrides)
+    config = {**MINI, **overrides}
+    return give_real_scale(model, synthetic_motion_clips(96, config["num_frames"], config["image_size"], seed=101))
 
 
 def write_test_video(path, num_frames=12, size=(40, 48), seed=0):
@@ -48,8 +57,15 @@ def class_names():
 
 
 @pytest.fixture(scope="session")
+def real_scale_classifier():
+    """`make_real_scale_classifier(seed=0, **overrides)`, for tests that need another architecture."""
+    return make_real_scale_classifier
+
+
+@pytest.fixture(scope="session")
 def mini_classifier():
-    return make_mini_classifier()
+    """The classifier of the shared exports, its logits of a real scale (`give_real_scale`)."""
+    return make_real_scale_classifier()
 
 
 @pytest.fixture(scope="session")

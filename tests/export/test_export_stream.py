@@ -34,7 +34,10 @@ def _causal_classifier(**overrides):
 
 @pytest.fixture(scope="session")
 def causal_classifier():
-    return _causal_classifier()
+    """The causal classifier, its logits of a real scale (spread ~3) on random clips (`give_real_scale`)."""
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import give_real_scale
+
+    return give_real_scale(_causal_classifier(), random_clips(64, 4, 32, seed=11))
 
 
 @pytest.fixture(scope="session")
@@ -129,9 +132,22 @@ def test_int8_states_feed_back_unchanged_and_reset(stream_exports):
     np.testing.assert_array_equal(first, again)
     probabilities = classifier.predict_clip(clip)
     assert probabilities.shape == (3,) and np.isclose(probabilities.sum(), 1.0, atol=1e-5)
-    # int8 follows the float stream closely on this random model.
-    float_report = stream_exports["int8"][1].verification
-    assert float_report["mean_abs_logit_diff"] < 0.1
+
+
+def test_int8_stream_follows_the_keras_model_at_the_logits_scale(stream_exports, causal_classifier):
+    from dvfl_tf.runtime import TFLiteStreamClassifier
+
+    clips = random_clips(16, 4, 32, seed=12)
+    reference = np.asarray(causal_classifier(clips), np.float64)
+    assert reference.std() > 1.0  # logits of a real scale: zeros or another clip's are ~3 away
+    classifier = TFLiteStreamClassifier(stream_exports["int8"][0])
+    streamed = np.stack([classifier.stream_clip_logits(clip)[-1] for clip in clips])  # after the last frame
+    # int8 states carried over 4 steps: the last step's logits are within ~8% of the spread (measured ~0.25).
+    bound = 0.15 * reference.std()
+    assert np.abs(streamed - reference).mean() < bound
+    assert stream_exports["int8"][1].verification["mean_abs_logit_diff"] < bound
+    # The guard: zeros, or another clip's logits, break the same bound.
+    assert np.abs(reference).mean() > bound and np.abs(np.roll(reference, 1, axis=0) - reference).mean() > bound
 
 
 def test_metadata_names_inputs_states_and_outputs_in_order(stream_exports):

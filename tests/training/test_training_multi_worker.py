@@ -170,6 +170,9 @@ def test_two_workers_equal_one_process_and_resume_after_a_kill(
         log.close()
     killed_at = epochs_done(killed)
     assert 1 <= killed_at < EPOCHS, (killed_at, (tmp_path / "first_0.log").read_text()[-3000:])
+    at_kill = _student_weights(os.path.join(killed, "last.keras"))
+    # The epochs after the first trained: the uninterrupted runs' weights moved far from those of epoch 1.
+    assert max(float(np.max(np.abs(a - b))) for a, b in zip(at_kill, ours)) > 100 * WEIGHT_ATOL
 
     processes, logs = _start_workers(command, subprocess_env, str(tmp_path / "restart"))
     codes = _wait(processes, logs, 900)
@@ -182,3 +185,8 @@ def test_two_workers_equal_one_process_and_resume_after_a_kill(
     assert [row["epoch"] for row in read_history(os.path.join(killed, "history.csv"))] == list(range(EPOCHS))
     # The backup is kept (RunBackup), at the last epoch, so that a larger --epochs can extend the run.
     assert read_backup(os.path.join(killed, "backup"))["epoch"] == EPOCHS
+    # The restarted cluster read on where the killed one stopped: it ends at the uninterrupted runs' weights.
+    worst = max(
+        float(np.max(np.abs(a - b))) for a, b in zip(_student_weights(os.path.join(killed, "last.keras")), reference)
+    )
+    assert worst <= WEIGHT_ATOL, worst
