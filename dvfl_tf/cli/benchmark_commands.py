@@ -102,6 +102,8 @@ def benchmark(
             raise click.UsageError("--int8-speedup is measured on the host (--target host) only.")
         if csv_path:
             raise click.UsageError("--int8-speedup writes a JSON report: use --save-json or --json, not --csv.")
+        if delegates and set(delegates) != {"xnnpack"}:
+            raise click.UsageError("--int8-speedup times the files with XNNPACK (the default delegate) only.")
         import json
 
         from dvfl_tf.core.io_safety import atomic_write_json

@@ -15,6 +15,7 @@ import os
 import statistics
 import tempfile
 
+from dvfl_tf.core.errors import UserError
 from dvfl_tf.latency.cpu_features import host_cpu_features, load_average
 from dvfl_tf.latency.host import run_worker
 from dvfl_tf.latency.model_info import inspect_tflite
@@ -61,7 +62,10 @@ def measure_int8_speedup(model_paths, threads=(2,), runs=30, warmup=2, profile_r
             raise BenchmarkError(f"No such model file: {path}")
         if not path.endswith(".tflite"):
             raise BenchmarkError(f"--int8-speedup times .tflite files only. Received: {path}")
-        info = inspect_tflite(path)
+        try:
+            info = inspect_tflite(path)
+        except (UserError, ValueError) as error:  # e.g. not a TFLite flatbuffer: name the file
+            raise BenchmarkError(f"{path}: {error}") from None
         if not info.macs:
             raise BenchmarkError(f"{path}: no FULLY_CONNECTED/CONV layers, so no dense reference of its MACs.")
         facts[path] = info

@@ -143,3 +143,11 @@ def test_cli_refuses_other_targets_and_csv(tiny_models, tmp_path):
     csv_path = str(tmp_path / "x.csv")
     result = CliRunner().invoke(main, ["benchmark", tiny_models["float32"], "--int8-speedup", "--csv", csv_path])
     assert result.exit_code == 2 and "--save-json" in result.output
+    result = CliRunner().invoke(main, ["benchmark", tiny_models["float32"], "--int8-speedup", "--delegate", "builtin"])
+    assert result.exit_code == 2 and "XNNPACK" in result.output
+    not_tflite = tmp_path / "broken.tflite"
+    not_tflite.write_bytes(b"not a flatbuffer")
+    result = CliRunner().invoke(main, ["benchmark", str(not_tflite), "--int8-speedup"])
+    assert result.exit_code == 1 and f"{not_tflite}: " in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(main, ["benchmark", tiny_models["keras"], "--int8-speedup"])
+    assert result.exit_code == 1 and ".tflite files only" in result.output
