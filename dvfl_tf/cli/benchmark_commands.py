@@ -26,6 +26,13 @@ def _int_list(ctx, param, value):
 @click.option("--runs", default=10, show_default=True, type=click.IntRange(min=1), help="Timed runs.")
 @click.option("--warmup", default=2, show_default=True, type=click.IntRange(min=0), help="Warm-up runs before timing.")
 @click.option("--roofline", is_flag=True, help="Also time a dense-only model of the same MACs; report the fraction.")
+@click.option(
+    "--int8-speedup",
+    is_flag=True,
+    help="host: time all files and an int8 and a float32 dense reference per MAC count in one process; "
+    "report each quantized file's speed-up over its float32 twin (same MACs) next to the dense one, "
+    "its time share in XNNPACK-delegated ops and its XNNPACK partitions.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the records as a JSON list.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Also write the records to this CSV file.")
 @click.option("--save-json", "json_path", type=click.Path(dir_okay=False), help="Also write the records as JSON.")
@@ -49,6 +56,7 @@ def benchmark(
     runs,
     warmup,
     roofline,
+    int8_speedup,
     as_json,
     csv_path,
     json_path,
@@ -88,6 +96,25 @@ def benchmark(
         click.echo(table)
         for path in plots:
             click.echo(f"wrote {path}")
+        return
+    if int8_speedup:
+        if target != "host":
+            raise click.UsageError("--int8-speedup is measured on the host (--target host) only.")
+        if csv_path:
+            raise click.UsageError("--int8-speedup writes a JSON report: use --save-json or --json, not --csv.")
+        if delegates and set(delegates) != {"xnnpack"}:
+            raise click.UsageError("--int8-speedup times the files with XNNPACK (the default delegate) only.")
+        import json
+
+        from dvfl_tf.core.io_safety import atomic_write_json
+        from dvfl_tf.latency.int8_speedup import format_int8_speedup, measure_int8_speedup
+
+        report = measure_int8_speedup(
+            list(models), threads=threads, runs=runs, warmup=warmup, log=lambda line: click.echo(line, err=True)
+        )
+        if json_path:
+            atomic_write_json(json_path, report)
+        click.echo(json.dumps(report, indent=2) if as_json else format_int8_speedup(report))
         return
     if op_profile:
         from dvfl_tf.latency.op_profile import format_profile, profile_ops

@@ -8,11 +8,17 @@ import click
 from dvfl_tf.cli.options import positive_int
 
 
-def _mode(int8, fp16, dynamic_range, int16x8, edgetpu):
-    flags = (("int8", int8), ("fp16", fp16), ("dynamic_range", dynamic_range), ("int16x8", int16x8))
+def _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed=False):
+    flags = (
+        ("int8", int8),
+        ("fp16", fp16),
+        ("dynamic_range", dynamic_range),
+        ("int16x8", int16x8),
+        ("int8_mixed", int8_mixed),
+    )
     chosen = [name for name, flag in flags if flag]
     if len(chosen) > 1:
-        raise click.UsageError("Choose at most one of --int8, --fp16, --dynamic-range, --int16x8.")
+        raise click.UsageError("Choose at most one of --int8, --fp16, --dynamic-range, --int16x8, --int8-mixed.")
     if edgetpu:
         if chosen and chosen != ["int8"]:
             raise click.UsageError(
@@ -35,6 +41,12 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu):
     "--int16x8",
     is_flag=True,
     help="int16 activations, int8 weights, float I/O (CPU): when int8 activations lose accuracy.",
+)
+@click.option(
+    "--int8-mixed",
+    is_flag=True,
+    help="int8 GEMMs and convolutions, LayerNorm and exact GELU on float kernels, float I/O: "
+    "the fastest int8 file on CPUs (XNNPACK runs all of it).",
 )
 @click.option("--uint8-io", is_flag=True, help="With --int8: uint8 input/output instead of int8.")
 @click.option(
@@ -82,6 +94,7 @@ def export_tflite_command(
     fp16,
     dynamic_range,
     int16x8,
+    int8_mixed,
     uint8_io,
     edgetpu,
     calibration_dataset,
@@ -96,13 +109,15 @@ def export_tflite_command(
     overwrite,
 ):
     """Export MODEL_PATH (.keras) or --preset to TFLite, check it for mobile use and verify it against Keras."""
-    mode = _mode(int8, fp16, dynamic_range, int16x8, edgetpu)
-    if stream and (edgetpu or uint8_io or keep_float or int16x8):
-        raise click.UsageError("--stream cannot be combined with --edgetpu, --uint8-io, --keep-float or --int16x8.")
+    mode = _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed)
+    if stream and (edgetpu or uint8_io or keep_float or int16x8 or int8_mixed):
+        raise click.UsageError(
+            "--stream cannot be combined with --edgetpu, --uint8-io, --keep-float, --int16x8 or --int8-mixed."
+        )
     if uint8_io and mode != "int8":
         raise click.UsageError("--uint8-io needs --int8.")
-    if keep_float and mode != "int8":
-        raise click.UsageError("--keep-float needs --int8.")
+    if keep_float and mode not in ("int8", "int8_mixed"):
+        raise click.UsageError("--keep-float needs --int8 or --int8-mixed.")
     if (model_path is None) == (preset is None):
         raise click.UsageError("Give either MODEL_PATH or --preset (exactly one).")
     if preset is not None and num_classes is None:
@@ -140,7 +155,7 @@ def export_tflite_command(
             model, calibration_dataset, data_root, num_calibration, num_verify
         )
         class_names = class_names or dataset_classes
-    elif mode in ("int8", "int16x8"):
+    elif mode in ("int8", "int16x8", "int8_mixed"):
         click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
 
     options = ExportOptions(mode=mode, uint8_io=uint8_io, edgetpu=edgetpu, keep_float=keep_float, stream=stream)

@@ -23,7 +23,7 @@ from dvfl_tf.export.edgetpu_compat import edgetpu_report, edgetpu_variant
 from dvfl_tf.export.export_report import CalibrationInfo, ExportReport, format_summary
 from dvfl_tf.export.input_folding import fold_input_normalization
 from dvfl_tf.export.quantization_debug import selective_int8
-from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODES, convert
+from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODE_TABLE, MODES, convert
 from dvfl_tf.export.verification import verify
 from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
@@ -55,8 +55,10 @@ class ExportOptions:
     """How to export; checked when made (a `ValueError` names the option).
 
     Attributes:
-        mode: "float32", "int8", "fp16", "dynamic_range" or "int16x8" (int16
-            activations, int8 weights, float I/O: when int8 activations lose accuracy).
+        mode: "float32", "int8", "fp16", "dynamic_range", "int16x8" (int16
+            activations, int8 weights, float I/O: when int8 activations lose accuracy)
+            or "int8_mixed" (int8 GEMMs, LayerNorm and exact GELU on float kernels,
+            float I/O: the fastest int8 file on CPUs; `tflite_conversion.MODE_TABLE`).
         uint8_io: int8 export with uint8 input/output instead of int8.
         edgetpu: Edge TPU profile: int8, GELU replaced by an Edge TPU form,
             op list checked against the Edge TPU's supported set, and
@@ -86,8 +88,8 @@ class ExportOptions:
             )
         if self.uint8_io and self.mode != "int8":
             raise ValueError(f"`uint8_io` needs mode='int8'. Received: mode={self.mode!r}")
-        if self.keep_float and self.mode != "int8":
-            raise ValueError(f"`keep_float` needs mode='int8'. Received: mode={self.mode!r}")
+        if self.keep_float and self.mode not in ("int8", "int8_mixed"):
+            raise ValueError(f"`keep_float` needs mode='int8' or 'int8_mixed'. Received: mode={self.mode!r}")
         if self.stream and (self.edgetpu or self.uint8_io or self.keep_float):
             raise ValueError("A stream export cannot use `edgetpu`, `uint8_io` or `keep_float`.")
 
@@ -207,9 +209,10 @@ def convert_and_check(prepared, options):
         ExportRefusedError: the result holds a Flex/custom op, CONV_3D, a tensor
             above rank 4, or (stream files) an activation whose outer dimension is not 1.
     """
-    if options.keep_float:
+    keep_float = kept_in_float(options)
+    if keep_float:
         model_bytes = selective_int8(
-            prepared.graph_model, prepared.calibration_data, options.keep_float, uint8_io=options.uint8_io
+            prepared.graph_model, prepared.calibration_data, keep_float, uint8_io=options.uint8_io
         )
     else:
         model_bytes = convert(prepared.graph_model, options.mode, prepared.calibration_data, options.uint8_io)
@@ -220,6 +223,11 @@ def convert_and_check(prepared, options):
     if problems:
         raise tflite_graph.ExportRefusedError("Refusing to export: " + "; ".join(problems))
     return model_bytes, graph
+
+
+def kept_in_float(options):
+    """What the file keeps in float: the mode's parts (`MODE_TABLE`) and the caller's `keep_float`."""
+    return tuple(dict.fromkeys(MODE_TABLE[options.mode].keep_float + options.keep_float))
 
 
 def build_metadata(prepared, options):
@@ -272,7 +280,7 @@ def export_model(model, output_path, options=None, **clips_and_names):
         edgetpu=options.edgetpu,
         edgetpu_activation=prepared.edgetpu_activation,
         calibration=prepared.calibration,
-        kept_float=list(options.keep_float) or None,
+        kept_float=list(kept_in_float(options)) or None,
         class_names=prepared.class_names,
         verification_source=prepared.verification_source,
         **graph_facts(model_bytes, graph),

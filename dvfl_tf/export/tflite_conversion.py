@@ -10,11 +10,19 @@ Modes:
 - "int16x8": integer with int16 activations and int8 weights (TFLite's 16x8
   scheme), float input/output; for models whose activations do not survive
   int8 (see docs/export.md). CPU only: no GPU delegate or Edge TPU runs it.
+- "int8_mixed": the int8 GEMMs and convolutions of "int8", with each LayerNorm
+  (and the exact GELU) on float kernels between DEQUANTIZE and QUANTIZE, which
+  XNNPACK runs (its int8 kernels lack RSQRT and GELU and refuse the LayerNorm's
+  small-scale SUBs and ADDs, so those fell to slow reference kernels and split
+  the graph); float input/output. For CPUs, not the Edge TPU.
+
+A mode is one entry of `MODE_TABLE`.
 
 Only TFLite builtin ops are ever allowed: no Flex (Select TF ops) fallback.
 """
 
 import contextlib
+import dataclasses
 import io
 import os
 import re
@@ -24,8 +32,38 @@ import tensorflow as tf
 from dvfl_tf.core.errors import UserError
 from dvfl_tf.core.quiet import native_stderr_hidden
 
-MODES = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
-CALIBRATED_MODES = ("int8", "int16x8")
+# What "int8_mixed" leaves in float: every LayerNorm (quantization_debug.PARTS) and the exact GELU op.
+MIXED_KEEP_FLOAT = ("layer_norm", "GELU")
+
+
+@dataclasses.dataclass(frozen=True)
+class PrecisionMode:
+    """How the converter quantizes in one mode: one entry of `MODE_TABLE`."""
+
+    optimize: bool = False  # tf.lite.Optimize.DEFAULT
+    supported_types: tuple = ()  # e.g. ("float16",)
+    calibrated: bool = False  # needs representative clips
+    ops_set: str = "TFLITE_BUILTINS"  # a tf.lite.OpsSet member
+    integer_io: bool = False  # int8 (or uint8) input and output
+    # Parts ("layer_norm", "gelu", ...; see quantization_debug.PARTS) or op types left in float.
+    keep_float: tuple = ()
+
+
+MODE_TABLE = {
+    "float32": PrecisionMode(),
+    "fp16": PrecisionMode(optimize=True, supported_types=("float16",)),
+    "dynamic_range": PrecisionMode(optimize=True),
+    "int8": PrecisionMode(optimize=True, calibrated=True, ops_set="TFLITE_BUILTINS_INT8", integer_io=True),
+    "int16x8": PrecisionMode(
+        optimize=True, calibrated=True, ops_set="EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"
+    ),
+    # int8 GEMMs and convolutions, the normalization on float kernels: see docs/export.md.
+    "int8_mixed": PrecisionMode(
+        optimize=True, calibrated=True, ops_set="TFLITE_BUILTINS_INT8", keep_float=MIXED_KEEP_FLOAT
+    ),
+}
+MODES = tuple(MODE_TABLE)
+CALIBRATED_MODES = tuple(name for name, mode in MODE_TABLE.items() if mode.calibrated)
 
 
 class ConversionError(UserError, ValueError):
@@ -33,17 +71,21 @@ class ConversionError(UserError, ValueError):
 
 
 def make_converter(model, mode, calibration_clips=None, uint8_io=False):
-    """A configured `tf.lite.TFLiteConverter` for a Keras model with a static input shape."""
+    """A configured `tf.lite.TFLiteConverter` for a Keras model with a static input shape.
+
+    A mode with `keep_float` gets the converter of its integer quantization; the
+    exporter leaves those parts in float (`quantization_debug.selective_int8`).
+    """
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {MODES}. Received: mode={mode!r}")
+    spec = MODE_TABLE[mode]
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if mode == "fp16":
+    converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, spec.ops_set)]
+    if spec.optimize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-    elif mode == "dynamic_range":
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    elif mode in CALIBRATED_MODES:
+    if spec.supported_types:
+        converter.target_spec.supported_types = [getattr(tf, name) for name in spec.supported_types]
+    if spec.calibrated:
         if calibration_clips is None:
             raise ValueError(f"{mode} export needs `calibration_clips` (representative input clips).")
         clips = list(calibration_clips)
@@ -57,17 +99,11 @@ def make_converter(model, mode, calibration_clips=None, uint8_io=False):
                 else:
                     yield [tf.constant(clip, dtype=tf.float32)]
 
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative_dataset
-        if mode == "int16x8":
-            converter.target_spec.supported_ops = [
-                tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
-            ]
-        else:
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            io_type = tf.uint8 if uint8_io else tf.int8
-            converter.inference_input_type = io_type
-            converter.inference_output_type = io_type
+    if spec.integer_io:
+        io_type = tf.uint8 if uint8_io else tf.int8
+        converter.inference_input_type = io_type
+        converter.inference_output_type = io_type
     return converter
 
 
@@ -93,6 +129,8 @@ def convert(model, mode="float32", calibration_clips=None, uint8_io=False):
     """
     if uint8_io and mode != "int8":
         raise ValueError(f"`uint8_io` only applies to int8 export. Received: mode={mode!r}")
+    if mode in MODE_TABLE and MODE_TABLE[mode].keep_float:
+        raise ValueError(f"{mode} keeps parts in float: use the exporter (selective_int8). Received: mode={mode!r}")
     converter = make_converter(model, mode, calibration_clips, uint8_io)
     try:
         with quiet_converter():

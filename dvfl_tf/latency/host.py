@@ -41,7 +41,8 @@ def run_worker(spec, timeout=None):
         if line.startswith(_RESULT_PREFIX):
             return json.loads(line[len(_RESULT_PREFIX) :])
     tail = "\n".join((completed.stderr or completed.stdout).strip().splitlines()[-8:])
-    raise BenchmarkError(f"Benchmark of {spec['model']} ({spec['delegate']}) failed:\n{tail}")
+    what = spec.get("model") or ", ".join(spec.get("models", ()))
+    raise BenchmarkError(f"Benchmark of {what} ({spec.get('delegate', 'xnnpack')}) failed:\n{tail}")
 
 
 def record_from_times(model, target, device, threads, delegate, init_ms, times_ms, warmup, peak_memory_mb):

@@ -69,6 +69,24 @@ def _run_tflite(spec):
     return init_ms, warm + times, {"peak_memory_mb": peak_mb, "reference": paired}
 
 
+def _run_round_robin(spec):
+    """Several .tflite files in one process, timed in turn run by run: {"times_ms": [per file], "init_ms": [...]}.
+
+    Every file sees the same machine load, so their ratios hold on a shared machine.
+    """
+    interpreters, init_ms = [], []
+    for path in spec["models"]:
+        interpreter, init = _tflite_interpreter(path, spec["threads"], "xnnpack")
+        interpreters.append(interpreter)
+        init_ms.append(init)
+        _time_invokes(interpreter.invoke, max(spec["warmup"], 1), 0)
+    times = [[] for _ in interpreters]
+    for _ in range(spec["runs"]):
+        for interpreter, timed in zip(interpreters, times):
+            timed += _time_invokes(interpreter.invoke, 0, 1)
+    return {"times_ms": times, "init_ms": init_ms}
+
+
 def _run_keras(spec):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf  # noqa: PLC0415 (each worker loads only its model's runtime, so the peak RSS it reports is that model's)
@@ -101,6 +119,9 @@ def _peak_rss_mb():
 
 def main():
     spec = json.loads(sys.argv[1])
+    if spec.get("models"):
+        print("DVFL_BENCHMARK_RESULT " + json.dumps(_run_round_robin(spec)))
+        return
     runner = _run_keras if spec["delegate"] == "keras-graph" else _run_tflite
     init_ms, times, extra = runner(spec)
     result = {"init_ms": init_ms, "times_ms": times, "peak_memory_mb": _peak_rss_mb()}

@@ -58,7 +58,7 @@ class TfliteModelInfo:
     macs: int
     macs_by_op: dict  # op name -> MACs
     op_counts: dict  # op name -> number of ops
-    precision: str  # "float32", "fp16", "dynamic_range", "int8" or "int16x8"
+    precision: str  # "float32", "fp16", "dynamic_range", "int8" (int8 GEMM outputs) or "int16x8"
     input_details: list  # the graph inputs: {"index", "name", "shape", "dtype", "quantization"}
 
     @property
@@ -69,8 +69,8 @@ class TfliteModelInfo:
 def _precision(input_dtype, weight_dtypes, activation_dtypes):
     if np.dtype(np.int16) in activation_dtypes:
         return "int16x8"  # int16 activations, int8 weights
-    if np.dtype(input_dtype) in (np.int8, np.uint8):
-        return "int8"
+    if np.dtype(input_dtype) in (np.int8, np.uint8) or np.dtype(np.int8) in activation_dtypes:
+        return "int8"  # int8 GEMMs: full integer, or with float input/output and float islands (int8_mixed)
     if np.dtype(np.float16) in weight_dtypes:
         return "fp16"
     if np.dtype(np.int8) in weight_dtypes or np.dtype(np.uint8) in weight_dtypes:

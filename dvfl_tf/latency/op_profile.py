@@ -91,7 +91,11 @@ def median_invoke_ms(interpreter, runs, warmup):
 
 
 def profile_ops(model_path, threads=1, runs=3, warmup=1):
-    """An `OpTiming` for every op of the main subgraph, in execution order."""
+    """An `OpTiming` for every op of the main subgraph, in execution order.
+
+    `delegated` says whether XNNPACK runs the op in the whole model (`xnnpack_partitions`).
+    """
+    _, delegated_ops = xnnpack_partitions(model_path, threads)
     model = flatbuffer_utils.read_model(model_path)
     graph = model.subgraphs[0]
     timings = []
@@ -106,9 +110,46 @@ def profile_ops(model_path, threads=1, runs=3, warmup=1):
         tensor_name = graph.tensors[op.outputs[0]].name
         if isinstance(tensor_name, bytes):
             tensor_name = tensor_name.decode()
-        median_ms, delegated = _time_model_content(content, threads, runs, warmup)
-        timings.append(OpTiming(index, name, tensor_name, output, macs, median_ms, delegated))
+        median_ms, _ = _time_model_content(content, threads, runs, warmup)
+        timings.append(OpTiming(index, name, tensor_name, output, macs, median_ms, index in delegated_ops))
     return timings
+
+
+def xnnpack_partitions(model_path, threads=1):
+    """(number of XNNPACK partitions, indices of the ops they hold) of the whole model, as LiteRT delegates it.
+
+    The interpreter appends one DELEGATE node per partition, whose inputs and
+    outputs are the partition's boundary tensors; the ops of a partition are
+    those reached from its outputs, walking back through producers, until
+    its inputs. The other ops run in TFLite's own kernels.
+    """
+    interpreter = Interpreter(model_path=model_path, num_threads=threads)
+    interpreter.allocate_tensors()
+    nodes = interpreter._get_ops_details()
+    original = [node for node in nodes if node["op_name"] != "DELEGATE"]
+    producer = {int(t): node["index"] for node in original for t in node["outputs"]}
+    inputs_of = {node["index"]: [int(t) for t in node["inputs"]] for node in original}
+    partitions, delegated = 0, set()
+    for node in nodes:
+        if node["op_name"] != "DELEGATE":
+            continue
+        partitions += 1
+        boundary = {int(t) for t in node["inputs"]}
+        stack = [int(t) for t in node["outputs"]]
+        while stack:
+            tensor = stack.pop()
+            op = producer.get(tensor)
+            if op is None or tensor in boundary or op in delegated:
+                continue
+            delegated.add(op)
+            stack.extend(t for t in inputs_of[op] if t >= 0)
+    return partitions, delegated
+
+
+def delegated_share(timings):
+    """The share of the summed per-op time in ops XNNPACK runs (`OpTiming.delegated`)."""
+    total = sum(t.median_ms for t in timings)
+    return sum(t.median_ms for t in timings if t.delegated) / total if total > 0 else None
 
 
 def _builtin_name(code):

@@ -38,6 +38,18 @@ def tiny_models(tmp_path_factory):
     }
 
 
+@pytest.fixture(scope="session")
+def tiny_int8(tiny_models, tmp_path_factory):
+    """A full-integer int8 .tflite of the tiny classifier (its LayerNorm RSQRTs have no int8 XNNPACK kernel)."""
+    from dvfl_tf.export.tflite_conversion import convert
+    from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips
+
+    clip_model = tiny_models["classifier"].single_clip_model()
+    path = tmp_path_factory.mktemp("tiny_int8") / "tiny_int8.tflite"
+    path.write_bytes(convert(clip_model, "int8", list(random_clips(4, 4, 32))))
+    return str(path)
+
+
 def _record(model, precision, median, gmacs, threads=1, roofline_fraction=None):
     return BenchmarkRecord(
         model=model,

@@ -15,6 +15,7 @@ def test_help_lists_modes():
         "--fp16",
         "--dynamic-range",
         "--int16x8",
+        "--int8-mixed",
         "--uint8-io",
         "--edgetpu",
         "--calibration-dataset",
@@ -29,6 +30,15 @@ def test_usage_errors(tmp_path):
         main, ["export-tflite", "--preset", "vfl_net_nano", "--int8", "--fp16", "-o", str(tmp_path / "x.tflite")]
     )
     assert result.exit_code != 0 and "at most one" in result.output
+    result = runner.invoke(
+        main, ["export-tflite", "--preset", "vfl_net_nano", "--int8", "--int8-mixed", "-o", str(tmp_path / "x.tflite")]
+    )
+    assert result.exit_code == 2 and "at most one" in result.output
+    result = runner.invoke(
+        main,
+        ["export-tflite", "--preset", "vfl_net_mobile", "--int8-mixed", "--stream", "-o", str(tmp_path / "x.tflite")],
+    )
+    assert result.exit_code == 2 and "--stream cannot be combined" in result.output
     result = runner.invoke(main, ["export-tflite", "-o", str(tmp_path / "x.tflite")])
     assert result.exit_code != 0 and "MODEL_PATH or --preset" in result.output
     result = runner.invoke(main, ["export-tflite", str(tmp_path / "missing.keras"), "-o", str(tmp_path / "x.tflite")])
