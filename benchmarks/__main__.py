@@ -59,6 +59,11 @@ ENTRIES = {
         "vfl_net_mobile distilled vs trained alone over seeds, with int8",
         "docs/mobile.md",
     ),
+    "int8-speedup": Entry(
+        "benchmarks.int8_speedup",
+        "int8 and int8_mixed vs float32 against the dense int8 reference (results/int8/PRESET_int8_speedup.json)",
+        "docs/benchmark.md",
+    ),
     "plot-mobile": Entry(
         "benchmarks.plot_mobile",
         "the plots of docs/images/ from the records (no model is run)",

@@ -1,7 +1,11 @@
-"""Writes the float32, int8 and int8_mixed files that `dvfl-tf benchmark --int8-speedup` compares (docs/benchmark.md).
+"""The int8 speed-up figures of docs/benchmark.md: float32, int8 and int8_mixed files of a preset, timed.
 
-    python benchmarks/export_int8_models.py --preset vfl_net_mobile --output runs/int8_models
-    python benchmarks/export_int8_models.py --preset vfl_net_nano --output runs/int8_models --calibration-clips 8
+    python -m benchmarks int8-speedup --preset vfl_net_mobile --runs 300
+    python -m benchmarks int8-speedup --preset vfl_net_nano --runs 20 --calibration-clips 8
+
+Writes the three files to --output (kept: a second run times them again without exporting), times them
+with `dvfl-tf benchmark --int8-speedup --threads 2` and writes the report, with the command and commit, to
+`benchmarks/results/int8/PRESET_int8_speedup.json`.
 
 Fresh weights, except every LayerNorm's gamma ~ U(0.5, 1.5) and beta ~ N(0, 0.2)
 (seeded): with a fresh LayerNorm (beta = 0) each token's mean is exactly zero,
@@ -11,7 +15,10 @@ calibrated scales. Calibration on synthetic motion clips.
 """
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -37,8 +44,31 @@ def main():
     parser.add_argument("--output", default="runs/int8_models")
     parser.add_argument("--num-classes", type=int, default=51)
     parser.add_argument("--calibration-clips", type=int, default=32)
-    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--runs", type=int, default=100, help="timed runs per file")
+    parser.add_argument("--results", default="benchmarks/results/int8", help="folder of the JSON report")
     args = parser.parse_args()
+    paths = [os.path.join(args.output, f"{args.preset}_{mode}.tflite") for mode in MODES]
+    if not all(os.path.exists(path) for path in paths):
+        export(args)
+    time_files(args, paths)
+
+
+def time_files(args, paths):
+    os.makedirs(args.results, exist_ok=True)
+    report_path = os.path.join(args.results, f"{args.preset}_int8_speedup.json")
+    command = [sys.executable, "-m", "dvfl_tf", "benchmark", *paths, "--int8-speedup", "--threads", "2"]
+    command += ["--runs", str(args.runs), "--save-json", report_path, "--overwrite"]
+    subprocess.run(command, check=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    with open(report_path) as f:
+        report = json.load(f)
+    shown = " ".join(["python -m dvfl_tf", *command[3:]])
+    with open(report_path, "w") as f:
+        json.dump({"command": shown, "commit": commit, **report}, f, indent=2)
+        f.write("\n")
+
+
+def export(args):
     import keras
 
     from dvfl_tf.export import export_tflite
@@ -50,7 +80,7 @@ def main():
     model = build_model(args.preset, num_classes=args.num_classes)
     trained_like_norms(model)
     calibration = synthetic_motion_clips(args.calibration_clips, model.num_frames, model.frame_shape)
-    for mode in args.modes.split(","):
+    for mode in MODES:
         path = os.path.join(args.output, f"{args.preset}_{mode}.tflite")
         start = time.time()
         report = export_tflite(model, path, mode=mode, calibration_clips=calibration)
