@@ -165,6 +165,7 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx):
         try:
+            _supervise_multi_worker(ctx)
             _import_tensorflow_quietly(ctx)
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
@@ -183,6 +184,20 @@ class LazyGroup(click.Group):
     def _invoked_command(self, ctx):
         name = ctx.invoked_subcommand or (ctx.protected_args[0] if getattr(ctx, "protected_args", None) else None)
         return self.get_command(ctx, name) if name else None
+
+
+def _supervise_multi_worker(ctx):
+    """A multi-worker `train`/`distill` runs in a child process that this one can stop (see `run_supervised`)."""
+    args = [str(a) for a in list(getattr(ctx, "protected_args", [])) + list(ctx.args)]
+    if not args or args[0] not in ("train", "distill") or not any("multi_worker" in a for a in args):
+        return
+    from dvfl_tf.training.cluster import SUPERVISED_ENV, read_tf_config, run_supervised
+
+    if os.environ.get(SUPERVISED_ENV) or {"-h", "--help"} & set(args):
+        return
+    read_tf_config()  # a TF_CONFIG mistake is one line from here, before a run is started
+    flags = [f"--{name}" for name in ("debug", "verbose") if FLAGS[name] and f"--{name}" not in args]
+    sys.exit(run_supervised(args + flags))
 
 
 def _import_tensorflow_quietly(ctx):

@@ -106,9 +106,12 @@ class ClipDatasetConfig:
 
     def _check_views(self):
         views = self.views
-        if len(views) != 2 or not _is_positive_int(views[0]) or views[1] not in (1, 3) or views[0] > MAX_VIEW_CLIPS:
+        if len(views) != 2 or not _is_positive_int(views[0]) or views[1] not in (1, 3):
+            raise ValueError(f"views must be (clips >= 1, crops in {{1, 3}}). Received: views={views}")
+        if views[0] > MAX_VIEW_CLIPS:
             raise ValueError(
-                f"views must be (clips in 1..{MAX_VIEW_CLIPS}, crops in {{1, 3}}). Received: views={views}"
+                f"views must have at most {MAX_VIEW_CLIPS} clips (every view of a video is held in memory at once). "
+                f"Received: views={views}"
             )
         if self.sampling == "official" and views[0] != 1:
             raise ValueError(

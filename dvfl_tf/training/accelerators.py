@@ -30,7 +30,7 @@ def make_strategy(name="auto", tpu_address=None, peer_timeout=PEER_TIMEOUT_S):
     if name == "multi_worker":
         prepare_multi_worker(peer_timeout)
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
-        stop_promptly_on_signals()  # TensorFlow installed its own SIGTERM handler: take SIGTERM back
+        stop_promptly_on_signals()  # again: the Python handlers, after TensorFlow installed its own
         return strategy
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu_address or "")

@@ -12,17 +12,20 @@ killed. Before the strategy is created, `wait_for_peers` therefore:
    with one line naming the missing workers;
 3. releases the port, which TensorFlow's server then binds.
 
-`stop_promptly_on_signals` makes SIGTERM and SIGINT end the process within a
-few seconds at any time: the signal is raised in Python as `StopSignal` where
-Python runs, and a watchdog thread ends the process if the main thread is held
-in native code. Run folders are written by temp-and-rename, so a stopped run
+SIGTERM and SIGINT end a run within seconds at any time: the CLI runs a
+multi-worker `train`/`distill` in a child process (`run_supervised`) that it
+stops on a signal, and inside the run `stop_promptly_on_signals` raises
+`StopSignal` wherever Python runs. Run folders are written by temp-and-rename, so a stopped run
 resumes when the same command is run again. No TensorFlow import here.
 """
 
+import contextlib
+import ctypes
 import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -31,7 +34,7 @@ from dvfl_tf.core.errors import StopSignal, UserError
 
 PEER_TIMEOUT_S = 300.0  # the default of `--peer-timeout`
 PROGRESS_EVERY_S = 10.0
-GRACE_S = 5.0  # after a signal, how long the main thread has to stop by itself
+GRACE_S = 5.0  # after a signal, how long a run has to stop by itself
 
 
 class ClusterError(UserError, ValueError):
@@ -159,7 +162,6 @@ def wait_for_peers(timeout=PEER_TIMEOUT_S, environ=None, out=None):
         holder.close()
 
 
-_WATCHDOG = {}
 _READY = set()  # TF_CONFIG texts whose peers answered in this process
 
 
@@ -171,28 +173,18 @@ def prepare_multi_worker(timeout=PEER_TIMEOUT_S):
         _READY.add(text)
 
 
-def stop_promptly_on_signals(grace=GRACE_S):
-    """SIGTERM and SIGINT end this process within `grace` seconds (plus a little), whatever the main thread does.
+def stop_promptly_on_signals():
+    """SIGTERM and SIGINT raise `StopSignal` in the main thread (the CLI prints it as one line).
 
-    The signal raises `StopSignal` in the main thread where Python runs; if the
-    main thread is held in native code (TensorFlow waiting for a peer), a watchdog
-    thread, woken through `signal.set_wakeup_fd`, prints one line and ends the
-    process after `grace` seconds. Call it again after TensorFlow has installed
-    its own SIGTERM handler (creating the multi-worker strategy does), to take
-    SIGTERM back. Only from the main thread; elsewhere it does nothing.
+    That works where Python runs (the peer wait, the training loop between
+    steps). TensorFlow replaces the SIGTERM handler when it creates the
+    multi-worker strategy and then waits inside C++ holding the GIL, where no
+    handler or thread of this process can run: `run_supervised` covers that.
+    Call it again after the strategy exists. Only from the main thread.
     """
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if "thread" not in _WATCHDOG:
-        reader, writer = socket.socketpair()
-        reader.setblocking(True)
-        writer.setblocking(False)
-        signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
-        thread = threading.Thread(target=_watch, args=(reader, grace), name="dvfl-tf-stop-watchdog", daemon=True)
-        thread.start()
-        _WATCHDOG.update(thread=thread, sockets=(reader, writer))
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _raise_stop)
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, _raise_stop)
 
 
 def _stop_message(signum):
@@ -202,19 +194,63 @@ def _stop_message(signum):
 
 
 def _raise_stop(signum, frame):
+    if _STOPPING:  # one stop: a second signal during the clean-up is not raised again
+        return
+    _STOPPING.append(signum)
     raise StopSignal(_stop_message(signum))
 
 
-def _watch(reader, grace):
-    while True:
-        data = reader.recv(1)
-        if not data:
-            return
-        signum = data[0]
-        if signum not in (signal.SIGTERM, signal.SIGINT):
-            continue
-        time.sleep(grace)  # the main thread stops by itself where Python runs; a daemon thread dies with it
-        try:
-            os.write(2, f"Error: {_stop_message(signum)}\n".encode())
-        finally:
-            os._exit(128 + signum)
+_STOPPING = []
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGKILL when this process dies (a SIGKILLed supervisor leaves no orphan run)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
+
+
+SUPERVISED_ENV = "DVFL_TF_SUPERVISED"  # set in the run that `run_supervised` starts
+
+
+def run_supervised(command, grace=GRACE_S):
+    """Runs `python -m dvfl_tf *command` in a child process and returns its exit status; stops it on a signal.
+
+    A multi-worker run is held inside TensorFlow's C++ while it connects to its
+    peers, where SIGTERM and SIGINT do nothing. This process imports no
+    TensorFlow and stays responsive: it passes SIGTERM or SIGINT on to the run
+    (which stops by itself wherever Python runs, printing one line), and if the
+    run has not ended `grace` seconds later, it kills it and prints the line
+    itself. The run folder, written by temp-and-rename, resumes when the same
+    command is run again.
+    """
+    child = subprocess.Popen(
+        [sys.executable, "-m", "dvfl_tf", *command],
+        env={**os.environ, SUPERVISED_ENV: "1"},
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
+    received = []
+
+    def forward(signum, frame):
+        if not received:
+            received.append((signum, time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                child.send_signal(signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while True:
+            try:
+                code = child.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if received and time.monotonic() - received[0][1] > grace:
+                    child.kill()
+                    child.wait()
+                    print(f"Error: {_stop_message(received[0][0])}", file=sys.stderr, flush=True)
+                    return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received and code < 0:  # the signal ended the run before its handlers were installed: no line yet
+        print(f"Error: {_stop_message(received[0][0])}", file=sys.stderr, flush=True)
+        return 1
+    return code if code >= 0 else 128 - code

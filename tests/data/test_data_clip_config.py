@@ -41,6 +41,7 @@ def test_config_round_trips_through_json_and_resolves_the_same_recipe():
         ({"short_side": 100}, r"short_side must be >= image_size \(224\) or None. Received: short_side=100"),
         ({"sampling": "uniform"}, "sampling must be 'segment', 'dense' or 'official'. Received: sampling='uniform'"),
         ({"views": (2, 2)}, r"views must be \(clips >= 1, crops in \{1, 3\}\). Received: views=\(2, 2\)"),
+        ({"views": (11, 3)}, r"views must have at most 10 clips \(.*\). Received: views=\(11, 3\)"),
         ({"training": True, "views": (2, 3)}, "evaluation protocol. Received: training=True, views=\\(2, 3\\)"),
         ({"augment": {"blur": 1.0}}, r"Unknown augmentation options \['blur'\]. Received: augment="),
         ({"prefetch": 0}, "prefetch must be None, -1 \\(AUTOTUNE\\) or >= 1. Received: prefetch=0"),

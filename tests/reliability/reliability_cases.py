@@ -869,6 +869,15 @@ CASES = [
         "Error: stopped by SIGTERM; the run folder (if any) resumes when the same command is run again. (within 10 s)",
         test="tests/reliability/test_reliability_multi_worker_start.py::test_a_signal_ends_a_waiting_worker_within_10_seconds",
     ),
+    Case(
+        "multi-worker-sigterm-in-tensorflow",
+        "distill",
+        "SIGTERM while TensorFlow's multi-worker set-up waits in C++ for a peer whose port answers but never "
+        "speaks gRPC",
+        "Error: stopped by SIGTERM; the run folder (if any) resumes when the same command is run again. (within 10 s)",
+        test="tests/reliability/test_reliability_multi_worker_start.py::"
+        "test_sigterm_ends_a_worker_held_inside_tensorflow_within_10_seconds",
+    ),
     # --- writers honour the write rules -------------------------------------------------------------------
     Case(
         "synthetic-other-options",

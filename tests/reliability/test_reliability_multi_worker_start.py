@@ -29,7 +29,7 @@ def _free_ports(count):
     return ports
 
 
-def _worker(tmp_path, tf_config, *extra):
+def _worker(tmp_path, tf_config, *extra, teacher=("--teacher-logits", "none.npz")):
     """`dvfl-tf distill --strategy multi_worker` as worker 0 of `tf_config`, output in files (no pipe to fill)."""
     env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), "CUDA_VISIBLE_DEVICES": ""}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
@@ -38,7 +38,7 @@ def _worker(tmp_path, tf_config, *extra):
     else:
         env["TF_CONFIG"] = tf_config if isinstance(tf_config, str) else json.dumps(tf_config)
     out, err = open(tmp_path / "out.log", "w"), open(tmp_path / "err.log", "w")
-    command = [sys.executable, "-m", "dvfl_tf", "distill", "--teacher-logits", "none.npz"]
+    command = [sys.executable, "-m", "dvfl_tf", "distill", *teacher]
     command += ["--strategy", "multi_worker", "--output", str(tmp_path / "run"), *extra]
     return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=out, stderr=err), (out, err)
 
@@ -108,3 +108,26 @@ def test_a_signal_ends_a_waiting_worker_within_10_seconds(tmp_path, signum):
         f"Error: stopped by {name}; the run folder (if any) resumes when the same command is run again."
     ]
     assert not (tmp_path / "run").exists()
+
+
+def test_sigterm_ends_a_worker_held_inside_tensorflow_within_10_seconds(tmp_path):
+    # The peer's port answers (a plain socket of this test), so the worker goes on into TensorFlow's
+    # multi-worker set-up, which then waits in C++ for a peer that never speaks gRPC: SIGTERM still ends it.
+    mine, peer = _free_ports(2)
+    with socket.socket() as fake_peer:
+        fake_peer.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        fake_peer.bind(("127.0.0.1", peer))
+        fake_peer.listen(64)
+        (tmp_path / "teacher.keras").write_bytes(b"")  # the job checks that it exists, then creates the strategy
+        process, logs = _worker(tmp_path, _cluster([mine, peer]), teacher=("--teacher", "teacher.keras"))
+        assert _waiting(mine, process), (tmp_path / "err.log").read_text()[-2000:]
+        time.sleep(15)  # TensorFlow's server takes the port over and waits for the peer
+        assert process.poll() is None, (tmp_path / "err.log").read_text()[-2000:]
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = _finish(process, logs, timeout=60)
+    assert time.monotonic() - started <= 10
+    assert code != 0
+    assert _lines(tmp_path / "err.log") == [
+        "Error: stopped by SIGTERM; the run folder (if any) resumes when the same command is run again."
+    ]
