@@ -14,6 +14,8 @@ _LAZY_EXPORTS = {
     "DatasetIndex": "dvfl_tf.data.datasets",
     "DatasetError": "dvfl_tf.data.datasets",
     "DATASETS": "dvfl_tf.data.datasets",
+    "DATASET_LAYOUTS": "dvfl_tf.data.datasets",
+    "DatasetLayout": "dvfl_tf.data.datasets",
     "load_index": "dvfl_tf.data.datasets",
     "ensure_synthetic": "dvfl_tf.data.synthetic",
     "make_synthetic": "dvfl_tf.data.synthetic",
