@@ -13,7 +13,7 @@ import time
 import cv2
 import numpy as np
 
-from dvfl_tf.data.video_io import center_crop_clip
+from dvfl_tf.data.clip_views import center_crop_clip
 from dvfl_tf.runtime.interpreter import dequantize_from, make_interpreter, quantize_to
 from dvfl_tf.runtime.model_metadata import load_metadata
 from dvfl_tf.runtime.preprocessing import resize_size_from_metadata, softmax
