@@ -23,7 +23,9 @@ import numpy as np
 
 
 def load_split(records, num_frames, image_size, training=False, rng=None):
-    from dvfl_tf.data.video_io import center_crop_clip, read_video, segment_indices
+    from dvfl_tf.data.clip_views import center_crop_clip
+    from dvfl_tf.data.frame_sampling import segment_indices
+    from dvfl_tf.data.video_io import read_video
     from dvfl_tf.runtime.preprocessing import short_side_for
 
     clips, labels = [], []

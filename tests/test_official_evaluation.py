@@ -71,8 +71,10 @@ def test_evaluate_official_pth_with_4_clips_x_3_crops(parity_dir, tiny_config, f
 def test_evaluate_official_pth_with_the_official_view_protocol(parity_dir, tiny_config, five_class_videos, tmp_path):
     from dvfl_tf.convert import model_from_checkpoint
     from dvfl_tf.data import load_index
+    from dvfl_tf.data.clip_views import official_views_from_frames
     from dvfl_tf.data.data_options import DataOptions
-    from dvfl_tf.data.video_io import official_test_indices, official_views_from_frames, read_video
+    from dvfl_tf.data.frame_sampling import official_test_indices
+    from dvfl_tf.data.video_io import read_video
     from dvfl_tf.evaluation.evaluate import evaluate
 
     checkpoint = str(parity_dir / "tiny" / "checkpoint.pth")

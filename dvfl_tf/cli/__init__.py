@@ -29,7 +29,7 @@ COMMANDS = {
     "prepare": "data_commands:prepare_command",
     "train": "train_commands:train",
     "distill": "train_commands:distill",
-    "evaluate": "train_commands:evaluate",
+    "evaluate": "evaluate_commands:evaluate",
     "quickstart": "train_commands:quickstart",
     "cache-teacher": "train_commands:cache_teacher",
     "visualize": "visualize_commands:visualize",

@@ -137,7 +137,8 @@ def _dvfl_defaults(kwargs, job):
 
 def resolve_cli_settings(ctx, kwargs, job):
     """The resolved settings of a `train` / `distill` / `evaluate` command line (see the module docstring)."""
-    from dvfl_tf.convert.official_run_config import load_official_config, resolve_settings
+    from dvfl_tf.convert.official_config_file import load_official_config
+    from dvfl_tf.convert.official_run_config import resolve_settings
 
     explicit = explicit_options(ctx, kwargs)
     if "mixup" in explicit and explicit["mixup"] is False:

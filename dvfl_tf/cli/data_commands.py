@@ -1,107 +1,12 @@
-"""Data commands: `make-synthetic`, `check-data`, `prepare`.
-
-`dataset_options` and `dataset_kwargs` are shared with other commands that read
-a dataset (`distill`, `evaluate`, ...): decorate the command with
-`@dataset_options` and pass `**dataset_kwargs(options)` to `load_index`.
-"""
+"""Data commands: `make-synthetic`, `check-data`, `prepare` (their dataset options: `cli.dataset_options`)."""
 
 import json
 import os
 
 import click
 
+from dvfl_tf.cli.dataset_options import dataset_kwargs, dataset_options
 from dvfl_tf.cli.options import non_negative_int, positive_int
-from dvfl_tf.data.datasets import DATASETS
-
-
-def _parse_lists(values):
-    lists = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or not name or not path:
-            raise click.BadParameter(
-                f"expected NAME=PATH (e.g. train=lists/train.csv). Received: {value!r}", param_hint="--list"
-            )
-        lists[name] = path
-    return lists
-
-
-def dataset_options(command):
-    """Add --dataset, --data-root, --split, --split-dir, --list, --class-names, --label-offset, --annotations."""
-    decorators = [
-        click.option("--dataset", type=click.Choice(DATASETS), required=True, help="Dataset layout to read."),
-        click.option(
-            "--data-root",
-            type=click.Path(file_okay=False),
-            default=None,
-            help="Folder holding the dataset (optional for 'synthetic': a cached copy is generated).",
-        ),
-        click.option(
-            "--split",
-            type=positive_int(),
-            default=None,
-            help="Official split number (hmdb51/ucf101: 1-3; ucf50: held-out group 1-25). Default 1.",
-        ),
-        click.option(
-            "--split-dir",
-            type=click.Path(file_okay=False),
-            default=None,
-            help="Folder with the split/annotation files when not in the default place.",
-        ),
-        click.option(
-            "--list",
-            "lists",
-            multiple=True,
-            metavar="NAME=PATH",
-            help="For --dataset list: a split's list file (repeatable), e.g. train=train.csv.",
-        ),
-        click.option(
-            "--class-names",
-            "class_names_file",
-            type=click.Path(dir_okay=False),
-            default=None,
-            help="For --dataset list: file of class names, one a line.",
-        ),
-        click.option(
-            "--label-offset",
-            type=non_negative_int(),
-            default=0,
-            show_default=True,
-            help="For --dataset list: subtract from integer labels (2 for DVFL-Net's csv_writer.py CSVs).",
-        ),
-        click.option(
-            "--annotations",
-            multiple=True,
-            type=click.Path(dir_okay=False),
-            help="For --dataset kinetics400: annotation CSV(s) (default: *.csv in the root or annotations/).",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
-
-
-def dataset_kwargs(options):
-    """Keyword arguments for `load_index` from the values of `dataset_options` (pops them from `options`)."""
-    kwargs = {
-        "dataset": options.pop("dataset"),
-        "data_root": options.pop("data_root"),
-        "split": options.pop("split"),
-        "split_dir": options.pop("split_dir"),
-    }
-    lists = options.pop("lists", ())
-    class_names_file = options.pop("class_names_file", None)
-    annotations = options.pop("annotations", ())
-    label_offset = options.pop("label_offset", 0)
-    if label_offset:
-        kwargs["label_offset"] = label_offset
-    if lists:
-        kwargs["lists"] = _parse_lists(lists)
-    if class_names_file:
-        kwargs["class_names_file"] = class_names_file
-    if annotations:
-        kwargs["annotations"] = list(annotations)
-    return kwargs
 
 
 @click.command("make-synthetic")
@@ -138,7 +43,7 @@ def make_synthetic_command(output, overwrite, **size_options):
 
 
 @click.command("check-data")
-@dataset_options
+@dataset_options(required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (num_classes, splits, problems).")
 @click.option("--no-decode", is_flag=True, help="Only check the layout and that listed files exist.")
 @click.option("--workers", type=positive_int(), default=2, show_default=True, help="Parallel decoding threads.")
@@ -159,7 +64,7 @@ def check_data_command(as_json, no_decode, workers, strict, **options):
 
 
 @click.command("prepare")
-@dataset_options
+@dataset_options(required=True)
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Cache folder to write.")
 @click.option(
     "--short-side", type=positive_int(), default=256, show_default=True, help="Frames stored with this short side."

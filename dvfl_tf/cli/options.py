@@ -65,3 +65,21 @@ class VariadicOption(click.Option):
                 take_one(tuple(values), state)
 
             parser_option.process = process
+
+
+def parse_views(ctx, param, text):
+    """The callback of --views: CLIPSxCROPS as (clips, crops)."""
+    try:
+        clips, crops = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"expected CLIPSxCROPS such as 4x3. Received: {text!r}") from None
+    from dvfl_tf.data.clip_config import MAX_VIEW_CLIPS
+
+    if clips < 1 or crops < 1:
+        raise click.BadParameter(f"clips and crops must be at least 1. Received: {text!r}")
+    if clips > MAX_VIEW_CLIPS or crops not in (1, 3):
+        raise click.BadParameter(
+            f"at most {MAX_VIEW_CLIPS} clips (each video's views are held in memory at once), and 1 or 3 crops. "
+            f"Received: {text!r}"
+        )
+    return clips, crops

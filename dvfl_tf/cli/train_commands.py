@@ -1,12 +1,10 @@
-"""`dvfl-tf train`, `distill`, `evaluate`, `cache-teacher` and `quickstart`: thin wrappers over dvfl_tf.training."""
+"""`dvfl-tf train`, `distill`, `cache-teacher` and `quickstart`: thin wrappers over dvfl_tf.training."""
 
 import json
-import os
 import sys
 
 import click
 
-from dvfl_tf.cli.checkpoint_options import official_checkpoint_options
 from dvfl_tf.cli.config_options import (
     augment_and_mixup,
     config_options,
@@ -15,32 +13,15 @@ from dvfl_tf.cli.config_options import (
     report_unused,
     resolve_cli_settings,
 )
-from dvfl_tf.cli.options import fraction, non_negative_float, non_negative_int, positive_float, positive_int
-
-
-def _common_data_options(function):
-    options = [
-        click.option(
-            "--dataset",
-            default="synthetic",
-            show_default=True,
-            help="hmdb51, ucf101, ucf50, ssv2, kinetics400, list, folder or synthetic.",
-        ),
-        click.option("--data-root", default=None, help="Dataset folder (not needed for synthetic)."),
-        click.option("--split", type=positive_int(), default=None, help="Official split number (HMDB51/UCF101: 1-3)."),
-        click.option("--split-dir", default=None, help="Folder of the split files, if not under --data-root."),
-        click.option("--num-frames", type=positive_int(), default=None, help="Frames per clip (default: the model's)."),
-        click.option("--image-size", type=positive_int(), default=None, help="Frame size (default: the model's)."),
-        click.option("--batch-size", type=positive_int(), default=8, show_default=True, help="Global batch size."),
-        click.option(
-            "--allow-empty-classes",
-            is_flag=True,
-            help="Go on although a class has no usable training video (the summary names it).",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+from dvfl_tf.cli.dataset_options import clip_options, data_option_values
+from dvfl_tf.cli.options import (
+    fraction,
+    non_negative_float,
+    non_negative_int,
+    parse_views,
+    positive_float,
+    positive_int,
+)
 
 
 def _common_training_options(function):
@@ -109,7 +90,7 @@ def _data_options(kwargs, resolved, explicit):
     from dvfl_tf.data.data_options import DataOptions
 
     settings = resolved["settings"]
-    data = {name: kwargs.pop(name) for name in ("dataset", "data_root", "split", "split_dir")}
+    data = data_option_values(kwargs)
     from_lists = resolved["config_file"] is not None and settings["dataset"] == "list"
     if from_lists:
         data = {
@@ -250,7 +231,7 @@ def _run_job(job, **kwargs):
 
 
 @click.command("train")
-@_common_data_options
+@clip_options
 @click.option("--model", default="vfl_net_nano", show_default=True, help="Preset name or a .keras file.")
 @click.option(
     "--init-checkpoint",
@@ -279,7 +260,7 @@ def train(ctx, **kwargs):
 
 
 @click.command("distill")
-@_common_data_options
+@clip_options
 @click.option(
     "--teacher",
     default=None,
@@ -344,136 +325,14 @@ def distill(ctx, **kwargs):
     )
 
 
-def _parse_views(ctx, param, text):
-    try:
-        clips, crops = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise click.BadParameter(f"expected CLIPSxCROPS such as 4x3. Received: {text!r}") from None
-    from dvfl_tf.data.clip_config import MAX_VIEW_CLIPS
-
-    if clips < 1 or crops < 1:
-        raise click.BadParameter(f"clips and crops must be at least 1. Received: {text!r}")
-    if clips > MAX_VIEW_CLIPS or crops not in (1, 3):
-        raise click.BadParameter(
-            f"at most {MAX_VIEW_CLIPS} clips (each video's views are held in memory at once), and 1 or 3 crops. "
-            f"Received: {text!r}"
-        )
-    return clips, crops
-
-
-@click.command("evaluate")
-@click.argument("model", required=False)
-@_common_data_options
-@click.option(
-    "--views", default="1x1", show_default=True, callback=_parse_views, help="Temporal clips x spatial crops, e.g. 4x3."
-)
-@click.option(
-    "--view-protocol",
-    type=click.Choice(["dvfl-tf", "official"]),
-    default="dvfl-tf",
-    show_default=True,
-    help="official: the official code's test views for --views (TEST.NUM_CLIP x TEST.NUM_CROP): its frame choice "
-    "(random frames per clip when CLIPS > 1, seeded), resize and crops (docs/training.md).",
-)
-@click.option("--eval-split", default="test", show_default=True)
-@click.option("--output", default=None, help="Folder for evaluation.json and confusion_matrix.png.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
-@click.option("--overwrite", is_flag=True, help="Replace an evaluation.json / confusion_matrix.png already there.")
-@official_checkpoint_options
-@config_options
-@click.pass_context
-def evaluate(ctx, model, views, view_protocol, eval_split, output, as_json, overwrite, **kwargs):
-    """Evaluate MODEL (.keras, .tflite, or an official .pth with --preset or --config): top-1/top-5,
-    per-class accuracy, confusion matrix.
-
-    With --cfg, the data are the file's DATA.VAL_FILE list and the views TEST.NUM_CLIP x TEST.NUM_CROP,
-    taken as the official code takes them (--view-protocol official unless given).
-    """
-    resolved = resolve_cli_settings(ctx, {**kwargs, "views": views}, "evaluate")
-    if kwargs.pop("print_config"):
-        print_config(resolved)
-        ctx.exit(0)
-    cfg = kwargs.pop("cfg")
-    kwargs.pop("opts")
-    settings = resolved["settings"]
-    model = model or settings.get("resume")
-    if not model:
-        raise click.UsageError("Missing argument 'MODEL' (or MODEL.RESUME in --cfg).")
-    if cfg:
-        report_unused(resolved)
-        views = tuple(settings["views"])
-        if settings["dataset"] == "list":
-            for name in ("dataset", "data_root", "split", "split_dir"):
-                kwargs.pop(name)
-            kwargs.update(
-                dataset="list",
-                data_root=settings["data_root"],
-                index_options={
-                    "lists": {"train": settings["train_file"], "val": settings["val_file"]},
-                    "class_names_file": settings["label_list"],
-                    "name": settings["dataset_name"],
-                },
-            )
-            eval_split = (
-                "val"
-                if ctx.get_parameter_source("eval_split") != click.core.ParameterSource.COMMANDLINE
-                else eval_split
-            )
-        if ctx.get_parameter_source("view_protocol") != click.core.ParameterSource.COMMANDLINE:
-            view_protocol = "official"
-        # The official single-view sampling; several clips are spread by segment sampling.
-        kwargs.update(
-            num_frames=settings["num_frames"],
-            image_size=settings["image_size"],
-            sampling="official" if views == (1, 1) else "segment",
-            frame_interval=settings["frame_interval"],
-        )
-    from dvfl_tf.data.data_options import DataOptions
-    from dvfl_tf.evaluation.evaluate import evaluate as evaluate_model
-
-    checkpoint = {name: kwargs.pop(name) for name in ("preset", "official_config", "num_classes", "trust_checkpoint")}
-    from dvfl_tf.evaluation.classifier_loading import is_checkpoint
-
-    if cfg and is_checkpoint(model) and checkpoint["preset"] is None and checkpoint["official_config"] is None:
-        # An official .pth evaluated with its config file: MODEL.* gives its architecture, as in the official code.
-        checkpoint.update(preset=settings["preset"], backbone_overrides=settings["backbone_overrides"])
-        checkpoint["num_classes"] = checkpoint["num_classes"] or settings["num_classes"]
-    batch_size = kwargs.pop("batch_size")
-    data = DataOptions(eval_split=eval_split, **kwargs)
-    if output is None:
-        output = os.path.join(
-            os.path.dirname(os.path.abspath(model)), "evaluation_" + os.path.basename(model).split(".")[0]
-        )
-    from dvfl_tf.core.io_safety import check_output
-
-    for name in ("evaluation.json", "confusion_matrix.png"):
-        check_output(os.path.join(output, name), overwrite=overwrite, inputs=(model,), option="--output")
-    report = evaluate_model(
-        model,
-        data,
-        views=views,
-        batch_size=batch_size,
-        output_dir=output,
-        checkpoint=checkpoint,
-        view_protocol=view_protocol,
-    )
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-    else:
-        click.echo(
-            f"{model}: top-1 {report['top1']:.4f}  top-5 {report['top5']:.4f}  ({report['videos']} videos, "
-            f"views {views[0]}x{views[1]}, {view_protocol}); report in {output}"
-        )
-
-
 @click.command("cache-teacher")
 @click.argument("teacher")
-@_common_data_options
+@clip_options
 @click.option(
     "--views",
     default="2x3",
     show_default=True,
-    callback=_parse_views,
+    callback=parse_views,
     help="Fixed views per training video (clips x crops).",
 )
 @click.option("--output", required=True, help="The cache file (.npz) to write.")
@@ -486,7 +345,8 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
 
     check_output(output, overwrite=overwrite, inputs=(teacher,), suffixes=(".npz",))
     batch_size = kwargs.pop("batch_size")
-    path = cache_teacher_logits(teacher, DataOptions(**kwargs), output, views=views, batch_size=batch_size)
+    data = DataOptions(**data_option_values(kwargs), **kwargs)
+    path = cache_teacher_logits(teacher, data, output, views=views, batch_size=batch_size)
     click.echo(f"Teacher logits written to {path}")
 
 

@@ -1,10 +1,7 @@
 """The authors' config files (`main.py` / `main_KD.py --cfg FILE --opts KEY VALUE ...`) as dvfl-tf settings.
 
-`load_official_config(path, opts)` layers the values as the official `config.py` does (yacs):
-the defaults of every key (`official_config_defaults`), then the file (after the files its `BASE`
-list names, relative to the file), then the `--opts` pairs. A key that is not an official key, a
-value of the wrong type, or an odd `--opts` list is an `OfficialConfigError` naming the file or
-`--opts` and the key.
+`load_official_config(path, opts)` (`official_config_file`) layers the values as the official
+`config.py` does (yacs); the key tables are in `official_run_keys`.
 
 `resolve_settings(config, job, explicit)` maps the official keys that the official training reads
 to dvfl-tf settings (`settings`), says where each came from (`sources`: default / file / opts /
@@ -20,236 +17,20 @@ relative to the working directory, as for the official scripts; the settings hol
 Nothing here reads the data or a checkpoint: `--print-config` needs none of them.
 """
 
-import ast
-import copy
 import os
 
-from dvfl_tf.convert.official_config_defaults import OFFICIAL_DEFAULTS
-from dvfl_tf.core.errors import UserError
-
-SOURCES = ("default", "file", "opts", "option")
-# DATA.DATASET only names the official output folder; these are the datasets dvfl-tf knows.
-SUPPORTED_DATASETS = ("hmdb51", "ucf101", "ucf50", "kinetics400", "ssv2")
-# Official MODEL.TYPE (timm model name; it alone fixes depths and width) -> dvfl-tf preset.
-MODEL_TYPES = {
-    "videofocalnet_nano": "vfl_net_nano",
-    "videofocalnet_tiny": "video_focalnet_tiny",
-    "videofocalnet_small": "video_focalnet_small",
-    "videofocalnet_base": "video_focalnet_base",
-}
-# The architecture of each MODEL.TYPE (the official registered models), to say when FOCAL.EMBED_DIM /
-# DEPTHS in a file disagree with it (the official build_model never reads them).
-_TYPE_ARCHITECTURE = {
-    "videofocalnet_nano": (96, [1, 1, 2, 1]),
-    "videofocalnet_tiny": (96, [2, 2, 6, 2]),
-    "videofocalnet_small": (96, [2, 2, 18, 2]),
-    "videofocalnet_base": (128, [2, 2, 18, 2]),
-}
-# MODEL.FOCAL.* keys the official build_model passes to the model -> backbone argument.
-_FOCAL_ARGUMENTS = {
-    "FOCAL_LEVELS": "focal_levels",
-    "FOCAL_WINDOWS": "focal_windows",
-    "USE_CONV_EMBED": "use_conv_embed",
-    "USE_LAYERSCALE": "use_layerscale",
-    "USE_POSTLN": "use_postln",
-    "USE_POSTLN_IN_MODULATION": "use_postln_in_modulation",
-    "NORMALIZE_MODULATOR": "normalize_modulator",
-}
-_FOCAL_UNUSED = ("EMBED_DIM", "DEPTHS", "PATCH_SIZE", "IN_CHANS", "MLP_RATIO", "PATCH_NORM", "FOCAL_FACTORS")
-REFERENCE_BATCH_SIZE = 512
-
-# Keys with no effect on a dvfl-tf run, and why. Keys that act, or that dvfl-tf refuses, are not here.
-NO_EFFECT = {
-    "KD.BETA": "the official KD loss (classification/criterion.py, loss_fn_kd) reads KD.ALPHA and KD.TEMPERATURE only",
-    "KD.GAMMA": "the official KD loss (classification/criterion.py, loss_fn_kd) reads KD.ALPHA and KD.TEMPERATURE only",
-    "DATA.NUM_WORKERS": "data-loader threads (the official loader uses 16 whatever the value; dvfl-tf: tf.data AUTOTUNE)",
-    "DATA.PIN_MEMORY": "PyTorch data-loader memory pinning",
-    "DATA.DATASET": "names the official output folder only (OUTPUT/DATASET/MODEL.NAME/TAG); the lists carry the data",
-    "DATA.DATA_PATH": "not read by the official video pipeline",
-    "DATA.ZIP_MODE": "not read by the official video pipeline",
-    "DATA.CACHE_MODE": "not read by the official video pipeline",
-    "DATA.INTERPOLATION": "not read by the official video pipeline",
-    "MODEL.NAME": "names the official output folder only",
-    "MODEL.DROP_RATE": "the official build_model does not pass it to the model",
-    "AUG.MIXUP_PROB": "the official main.py builds CutmixMixupBlending without it: every batch is mixed",
-    "AUG.MIXUP_MODE": "the official CutmixMixupBlending mixes per batch whatever the value",
-    "AUG.CUTMIX_MINMAX": "the official CutmixMixupBlending does not take it",
-    "AUG.AUTO_AUGMENT": "not in the official training pipeline (datasets/build.py)",
-    "AUG.REPROB": "not in the official training pipeline (datasets/build.py)",
-    "AUG.REMODE": "not in the official training pipeline (datasets/build.py)",
-    "AUG.RECOUNT": "not in the official training pipeline (datasets/build.py)",
-    "TEST.CROP": "not read by the official test pipeline",
-    "TEST.ONLY_TEST": "not read by the official scripts",
-    "TRAIN.USE_CHECKPOINT": "gradient checkpointing saves memory only; the result is the same",
-    "TRAIN.AUTO_RESUME": "dvfl-tf always resumes a run from its --output folder",
-    "TRAIN.LR_SCHEDULER.DECAY_EPOCHS": "used by the 'step' schedule only (this run: cosine)",
-    "TRAIN.LR_SCHEDULER.DECAY_RATE": "used by the 'step' schedule only (this run: cosine)",
-    "SAVE_FREQ": "how often the official script keeps a checkpoint; dvfl-tf backs up every epoch",
-    "PRINT_FREQ": "logging only",
-    "OUTPUT": "dvfl-tf writes the run to --output",
-    "TAG": "names the official output folder only",
-    "AMP_OPT_LEVEL": "apex mixed precision (the official main.py runs O1 whatever the file says); dvfl-tf computes "
-    "in float32 unless --mixed-precision",
-    "EVAL_MODE": "set by the official --eval flag",
-    "THROUGHPUT_MODE": "set by the official command line",
-    "DEBUG_MODE": "set by the official command line",
-    "LOCAL_RANK": "set by torchrun",
-    "MODEL.PRETRAINED": "timm's own weights; the official runs start from TRAIN.PRETRAINED_PATH",
-    "TEACHER_MODEL.NAME": "names nothing in the official code",
-    "TEACHER_MODEL.PRETRAINED": "timm's own weights; the teacher loads TEACHER_MODEL.PRETRAINED_PATH",
-    "TEACHER_MODEL.DROP_PATH_RATE": "the teacher runs in inference mode, where drop path is off",
-}
-for _key in _FOCAL_UNUSED:
-    NO_EFFECT["MODEL.FOCAL." + _key] = "the official build_model does not read it: MODEL.TYPE fixes the architecture"
-    NO_EFFECT["TEACHER_MODEL.FOCAL." + _key] = (
-        "the official build_teacher_model does not read it: TEACHER_MODEL.TYPE fixes the architecture"
-    )
-# Read by distillation only (main_KD.py).
-_KD_ONLY = ("KD.", "TEACHER_MODEL.")
-_PATH_KEYS = (
-    "DATA.ROOT",
-    "DATA.TRAIN_FILE",
-    "DATA.VAL_FILE",
-    "DATA.LABEL_LIST",
-    "TRAIN.PRETRAINED_PATH",
-    "TEACHER_MODEL.PRETRAINED_PATH",
-    "MODEL.RESUME",
+from dvfl_tf.convert.official_config_file import OfficialConfigError
+from dvfl_tf.convert.official_run_keys import (
+    FOCAL_ARGUMENTS,
+    JOBS,
+    KD_ONLY,
+    MODEL_TYPES,
+    NO_EFFECT,
+    REFERENCE_BATCH_SIZE,
+    SOURCES,
+    SUPPORTED_DATASETS,
+    TYPE_ARCHITECTURE,
 )
-JOBS = ("train", "distill", "evaluate")
-
-
-class OfficialConfigError(UserError, ValueError):
-    """A config file or --opts value the official code would refuse, or one dvfl-tf cannot run."""
-
-
-class OfficialConfig:
-    """The flattened official values (`values`) and where each came from (`sources`: default/file/opts)."""
-
-    def __init__(self, path, values, sources):
-        self.path = path
-        self.values = values
-        self.sources = sources
-
-    def __getitem__(self, key):
-        return self.values[key]
-
-    def set_keys(self):
-        """The keys that the file or --opts set (not left at their default)."""
-        return [key for key in sorted(self.values) if self.sources[key] != "default"]
-
-
-# ---------------------------------------------------------------------------
-# Layering (yacs semantics)
-# ---------------------------------------------------------------------------
-
-
-def _decode(value):
-    """yacs `_decode_cfg_value`: a string that is a Python literal becomes it ('1e-4' -> 0.0001)."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return value
-
-
-def _coerce(value, default, key, where):
-    """yacs `_check_and_coerce_cfg_value_type`, also taking an int where a float is expected."""
-    value = _decode(value)
-    if isinstance(value, tuple):
-        value = list(value)
-    if default is None or value is None:
-        if default is None and value is not None and not isinstance(value, list):
-            raise OfficialConfigError(f"{where}: {key} expects a list or None. Received: {value!r}")
-        return value
-    if isinstance(default, bool) or isinstance(value, bool):
-        if type(value) is not type(default):
-            raise OfficialConfigError(f"{where}: {key} expects true or false. Received: {value!r}")
-        return value
-    if isinstance(default, float) and isinstance(value, int):
-        return float(value)
-    if isinstance(default, list) and isinstance(value, list):
-        return value
-    if type(value) is not type(default):
-        raise OfficialConfigError(
-            f"{where}: {key} expects {type(default).__name__} (like {default!r}). Received: {value!r}"
-        )
-    return value
-
-
-def _known(key):
-    return key in OFFICIAL_DEFAULTS or key.startswith("MODEL.SPEC.")
-
-
-def _flatten(tree, where, prefix=""):
-    flat = {}
-    if not isinstance(tree, dict):
-        raise OfficialConfigError(f"{where}: expected a mapping of config sections. Received: {tree!r}")
-    for name, value in tree.items():
-        key = f"{prefix}{name}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, where, key + "."))
-        else:
-            flat[key] = value
-    return flat
-
-
-def _read_yaml(path):
-    import yaml  # noqa: PLC0415 (only the config commands need it)
-
-    if not os.path.isfile(path):
-        raise OfficialConfigError(f"{path}: config file not found")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            tree = yaml.safe_load(handle)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise OfficialConfigError(f"{path}: not valid YAML{line}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise OfficialConfigError(f"{path}: cannot read the config file ({error})") from None
-    return tree or {}
-
-
-def _merge_file(values, sources, path, seen):
-    real = os.path.realpath(path)
-    if real in seen:
-        raise OfficialConfigError(f"{path}: BASE files include each other")
-    seen = seen | {real}
-    tree = _read_yaml(path)
-    flat = _flatten(tree, path)
-    for base in flat.pop("BASE", None) or [""]:
-        if base:
-            _merge_file(values, sources, os.path.join(os.path.dirname(path), base), seen)
-    for key, value in flat.items():
-        if not _known(key):
-            raise OfficialConfigError(f"{path}: unknown key {key} (not a key of the official config)")
-        values[key] = _coerce(value, OFFICIAL_DEFAULTS.get(key, value), key, path)
-        sources[key] = "file"
-
-
-def load_official_config(path=None, opts=()):
-    """The official config: defaults, then `path` (with its BASE files), then the `opts` KEY VALUE pairs."""
-    values = copy.deepcopy(OFFICIAL_DEFAULTS)
-    sources = dict.fromkeys(values, "default")
-    if path:
-        _merge_file(values, sources, path, frozenset())
-    opts = list(opts or ())
-    if len(opts) % 2:
-        raise OfficialConfigError(f"--opts: expected KEY VALUE pairs. Received an odd list: {' '.join(opts)}")
-    for key, text in zip(opts[::2], opts[1::2]):
-        if not _known(key):
-            raise OfficialConfigError(f"--opts: unknown key {key} (not a key of the official config)")
-        values[key] = _coerce(text, OFFICIAL_DEFAULTS.get(key, text), key, "--opts")
-        sources[key] = "opts"
-    values.pop("BASE", None)
-    sources.pop("BASE", None)
-    return OfficialConfig(path, values, sources)
-
-
-# ---------------------------------------------------------------------------
-# Mapping to dvfl-tf settings
-# ---------------------------------------------------------------------------
 
 
 def _path(value):
@@ -296,21 +77,21 @@ def _model(resolver, prefix):
     from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS  # noqa: PLC0415
 
     backbone = PRESETS[preset]["backbone"]
-    for key, argument in _FOCAL_ARGUMENTS.items():
+    for key, argument in FOCAL_ARGUMENTS.items():
         value = config[f"{prefix}.FOCAL.{key}"]
         if backbone.get(argument, _default_backbone_argument(argument)) != value:
             overrides[argument] = value
     tubelet = config[f"{prefix}.TUBELET_SIZE"]
     if tubelet != backbone.get("tubelet_size", 1):
         overrides["tubelet_size"] = tubelet
-    embed_dim, depths = _TYPE_ARCHITECTURE[model_type]
+    embed_dim, depths = TYPE_ARCHITECTURE[model_type]
     if config[f"{prefix}.FOCAL.EMBED_DIM"] != embed_dim or list(config[f"{prefix}.FOCAL.DEPTHS"]) != depths:
         resolver.notes.append(
             f"{prefix}.FOCAL.EMBED_DIM/DEPTHS ({config[f'{prefix}.FOCAL.EMBED_DIM']}, "
             f"{config[f'{prefix}.FOCAL.DEPTHS']}) differ from {model_type} ({embed_dim}, {depths}); the official "
             f"code builds {model_type} whatever they say, and so does dvfl-tf"
         )
-    focal_keys = [f"{prefix}.FOCAL.{key}" for key in _FOCAL_ARGUMENTS] + [f"{prefix}.TUBELET_SIZE"]
+    focal_keys = [f"{prefix}.FOCAL.{key}" for key in FOCAL_ARGUMENTS] + [f"{prefix}.TUBELET_SIZE"]
     return preset, overrides, focal_keys
 
 
@@ -387,7 +168,7 @@ def resolve_settings(config, job, explicit=None, world_size=1):
         reason = r.no_effect.get(key) or NO_EFFECT.get(key)
         if key.startswith("MODEL.SPEC."):
             reason = "MODEL.SPEC is not read by the Video-FocalNet models"
-        if job != "distill" and key.startswith(_KD_ONLY):
+        if job != "distill" and key.startswith(KD_ONLY):
             reason = "read by distillation (main_KD.py) only"
         if job == "evaluate" and key.startswith(("TRAIN.", "AUG.")) and key != "AUG.FRAME_INTERVAL":
             reason = reason or "a training setting; evaluate does not train"

@@ -3,8 +3,8 @@
 Importing this package is light (its names load on first use). TensorFlow is
 imported only with `dvfl_tf.data.pipeline` (`clip_dataset`, `ClipLoader`,
 `skipped_videos`) and `dvfl_tf.data.cache` (`prepare_cache`, `FrameCache`);
-`ClipDatasetConfig`, `check_data` and the dataset parsers are TensorFlow-free. `dvfl_tf.data.video_io` never imports it (the
-edge runtime reuses it without TensorFlow).
+`ClipDatasetConfig`, `check_data` and the dataset parsers are TensorFlow-free. `dvfl_tf.data.video_io`, `frame_sampling` and `clip_views` never import it
+(the edge runtime reuses them without TensorFlow).
 """
 
 from dvfl_tf.core.lazy import lazy_getattr
@@ -14,6 +14,8 @@ _LAZY_EXPORTS = {
     "DatasetIndex": "dvfl_tf.data.datasets",
     "DatasetError": "dvfl_tf.data.datasets",
     "DATASETS": "dvfl_tf.data.datasets",
+    "DATASET_LAYOUTS": "dvfl_tf.data.datasets",
+    "DatasetLayout": "dvfl_tf.data.datasets",
     "load_index": "dvfl_tf.data.datasets",
     "ensure_synthetic": "dvfl_tf.data.synthetic",
     "make_synthetic": "dvfl_tf.data.synthetic",
@@ -30,10 +32,10 @@ _LAZY_EXPORTS = {
     "VideoDecodeError": "dvfl_tf.data.video_io",
     "read_video": "dvfl_tf.data.video_io",
     "read_frames": "dvfl_tf.data.video_io",
-    "segment_indices": "dvfl_tf.data.video_io",
-    "dense_indices": "dvfl_tf.data.video_io",
-    "center_crop_clip": "dvfl_tf.data.video_io",
-    "three_crop_views": "dvfl_tf.data.video_io",
+    "segment_indices": "dvfl_tf.data.frame_sampling",
+    "dense_indices": "dvfl_tf.data.frame_sampling",
+    "center_crop_clip": "dvfl_tf.data.clip_views",
+    "three_crop_views": "dvfl_tf.data.clip_views",
     "video_to_clip": "dvfl_tf.data.video_io",
 }
 

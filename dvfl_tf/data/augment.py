@@ -12,9 +12,7 @@ import math
 import cv2
 import numpy as np
 
-# Datasets whose labels depend on left/right ("pushing something from left to right",
-# the synthetic "move_000deg"): a horizontal flip would change the class.
-NO_FLIP_DATASETS = ("ssv2", "synthetic")
+from dvfl_tf.data.datasets import registry
 
 
 @dataclasses.dataclass
@@ -33,14 +31,14 @@ class AugmentConfig:
 
     @classmethod
     def official(cls, dataset_name=None):
-        """The official recipe; flipping is off for datasets whose labels know left from right.
+        """The official recipe, with the flip policy and crop area of the dataset's registry entry.
 
-        The tiny synthetic videos keep at least 40% of the frame per crop: at 64x64 an 8%
-        crop often loses the moving shape, and the quickstart has few epochs to learn.
+        Flipping is off for datasets whose labels know left from right (ssv2, synthetic). The tiny
+        synthetic videos keep at least 40% of the frame per crop: at 64x64 an 8% crop often loses
+        the moving shape, and the quickstart has few epochs to learn.
         """
-        config = cls(flip=dataset_name not in NO_FLIP_DATASETS)
-        if dataset_name == "synthetic":
-            config.crop_area = (0.4, 1.0)
+        config = cls(flip=registry.flips(dataset_name))
+        config.crop_area = registry.crop_area(dataset_name, config.crop_area)
         return config
 
     @classmethod

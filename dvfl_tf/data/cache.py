@@ -20,8 +20,9 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from dvfl_tf.data.clip_views import resize_short_side
 from dvfl_tf.data.datasets import load_index
-from dvfl_tf.data.video_io import VideoDecodeError, read_video, resize_short_side
+from dvfl_tf.data.video_io import VideoDecodeError, read_video
 
 FORMAT_VERSION = 1
 _TFRECORD_HEADER = 12  # uint64 length + uint32 masked CRC before each record's data

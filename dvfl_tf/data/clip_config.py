@@ -46,7 +46,8 @@ class ClipDatasetConfig:
 
     `augment`: None = the official recipe when training and none when
     evaluating; True/False; a dict of `AugmentConfig` fields or an
-    `AugmentConfig`. Flipping is off for `dataset_name` "ssv2" / "synthetic".
+    `AugmentConfig`. Flipping follows the registry entry of `dataset_name`
+    (off for "ssv2" / "synthetic": `dvfl_tf.data.datasets.registry`).
     `mixup` (training only): None/False, True, a dict or a `MixupConfig`.
 
     `batch_size` is the global batch. `seed` fixes order and augmentation of

@@ -26,7 +26,9 @@ class DataOptions:
     short_side: int = None  # None: the model's resize-then-crop rule (256 for 224; short_side_for)
     sampling: str = "segment"  # "segment", "dense" or "official" (dvfl_tf.data.ClipDatasetConfig)
     frame_interval: int = 4
-    # Further `load_index` arguments of the layout: for "list", `lists` {split: file} and `class_names_file`.
+    # The layout options of the dataset's registry entry (`dvfl_tf.data.datasets.LAYOUT_OPTIONS`: for "list",
+    # `lists` {split: file}, `class_names_file`, `label_offset`; for "kinetics400", `annotations`), and `name`
+    # (the index's name, e.g. the official DATA.DATASET of a list): further `load_index` arguments.
     index_options: dict = None
     synthetic_options: dict = None  # size options of the synthetic dataset (dvfl_tf.data.ensure_synthetic)
     # Train although a class has no usable training video (not part of the run's configuration).

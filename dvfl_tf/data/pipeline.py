@@ -21,14 +21,9 @@ import tensorflow as tf
 from dvfl_tf.data.augment import augment_clip, draw_clip_params, mix_batch
 from dvfl_tf.data.cache import FrameCache
 from dvfl_tf.data.clip_config import ClipDatasetConfig
-from dvfl_tf.data.video_io import (
-    VideoDecodeError,
-    official_test_indices,
-    official_views_from_frames,
-    read_frames,
-    sample_indices,
-    views_from_frames,
-)
+from dvfl_tf.data.clip_views import official_views_from_frames, views_from_frames
+from dvfl_tf.data.frame_sampling import official_test_indices, sample_indices
+from dvfl_tf.data.video_io import VideoDecodeError, read_frames
 
 _skipped = {}
 _skipped_lock = threading.Lock()

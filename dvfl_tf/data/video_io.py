@@ -1,7 +1,8 @@
-"""Video decoding, frame sampling and deterministic crops with NumPy and OpenCV only.
+"""Video decoding and writing with NumPy and OpenCV only, and `video_to_clip` (file -> the model's input).
 
-This module must not import TensorFlow: the TF-free edge runtime reuses it to
-turn a video file into the model's input clip exactly as evaluation does.
+This module, `frame_sampling` (which frames) and `clip_views` (resize and crops)
+must not import TensorFlow: the TF-free edge runtime reuses them to turn a video
+file into the model's input clip exactly as evaluation does.
 
 Conventions: frames are uint8 RGB arrays (N, H, W, 3); clips handed to the
 model are float32 (T, S, S, 3) in [0, 255].
@@ -13,6 +14,8 @@ import cv2
 import numpy as np
 
 from dvfl_tf.core.errors import UserError
+from dvfl_tf.data.clip_views import resize_frame_short_side, views_from_frames
+from dvfl_tf.data.frame_sampling import sample_indices
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".webm", ".mkv", ".mov", ".m4v", ".mpg", ".mpeg")
 
@@ -24,148 +27,6 @@ class VideoDecodeError(UserError):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
-
-
-# ---------------------------------------------------------------------------
-# Resizing and cropping
-# ---------------------------------------------------------------------------
-
-
-def short_side_size(height, width, short_side):
-    """(new_height, new_width) with the shorter side equal to `short_side`, aspect kept."""
-    if height <= width:
-        return short_side, max(1, int(round(width * short_side / height)))
-    return max(1, int(round(height * short_side / width))), short_side
-
-
-def resize_frame_short_side(frame, short_side):
-    """One (H, W, C) frame with its short side resized to `short_side` (no-op if already so)."""
-    height, width = frame.shape[:2]
-    if short_side is None or min(height, width) == short_side:
-        return frame
-    new_h, new_w = short_side_size(height, width, short_side)
-    # INTER_AREA avoids aliasing when shrinking; bilinear is right for enlarging.
-    interpolation = cv2.INTER_AREA if short_side < min(height, width) else cv2.INTER_LINEAR
-    return cv2.resize(frame, (new_w, new_h), interpolation=interpolation)
-
-
-def resize_short_side(frames, short_side):
-    """(N, H, W, 3) frames with the short side resized to `short_side`."""
-    if short_side is None or min(frames.shape[1:3]) == short_side:
-        return frames
-    return np.stack([resize_frame_short_side(frame, short_side) for frame in frames])
-
-
-def center_crop_clip(frames, image_size, short_side=256):
-    """Evaluation view: short side to `short_side`, centre `image_size` crop, float32 (T, S, S, 3)."""
-    frames = resize_short_side(np.asarray(frames), short_side if short_side else None)
-    height, width = frames.shape[1:3]
-    if min(height, width) < image_size:
-        frames = resize_short_side(frames, image_size)
-        height, width = frames.shape[1:3]
-    top = (height - image_size) // 2
-    left = (width - image_size) // 2
-    return frames[:, top : top + image_size, left : left + image_size].astype(np.float32)
-
-
-def three_crop_views(frames, image_size):
-    """The official 3-crop test views: short side to `image_size`, then three square crops
-    (start, centre, end) along the long side. Returns float32 (3, T, S, S, 3)."""
-    frames = resize_short_side(np.asarray(frames), image_size)
-    height, width = frames.shape[1:3]
-    long_extent = max(height, width) - image_size
-    views = []
-    for start in (0, long_extent // 2, long_extent):
-        if width >= height:
-            views.append(frames[:, :image_size, start : start + image_size])
-        else:
-            views.append(frames[:, start : start + image_size, :image_size])
-    return np.stack(views).astype(np.float32)
-
-
-# ---------------------------------------------------------------------------
-# Frame sampling
-# ---------------------------------------------------------------------------
-
-
-def _as_rng(rng):
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
-def segment_indices(num_video_frames, num_frames, training, rng=None, view=0, num_views=1):
-    """TSN-style segment sampling of `num_frames` indices.
-
-    The video is cut into `num_frames` equal segments; training takes one random
-    frame in each segment, evaluation takes each segment's centre (with
-    `num_views` > 1, view `v` takes the point at (v + 0.5) / num_views of each
-    segment). A video shorter than the clip loops its frames instead.
-    """
-    if num_video_frames < 1:
-        raise ValueError(f"A video needs at least one frame. Received: num_video_frames={num_video_frames}")
-    if num_frames < 1:
-        raise ValueError(f"num_frames must be >= 1. Received: num_frames={num_frames}")
-    if num_video_frames < num_frames:
-        if training:
-            start = int(_as_rng(rng).integers(0, num_video_frames))
-        else:
-            start = (view * num_video_frames) // max(num_views, 1)
-        return (np.arange(start, start + num_frames) % num_video_frames).astype(np.int64)
-    # Integer segment bounds: segment i is frames [bounds[i], bounds[i + 1]).
-    bounds = np.floor(np.linspace(0, num_video_frames, num_frames + 1)).astype(np.int64)
-    starts, lengths = bounds[:-1], np.maximum(bounds[1:] - bounds[:-1], 1)
-    if training:
-        offsets = np.floor(_as_rng(rng).uniform(0.0, 1.0, size=num_frames) * lengths).astype(np.int64)
-    else:
-        offsets = np.floor(lengths * (view + 0.5) / num_views).astype(np.int64)
-    return np.minimum(starts + offsets, num_video_frames - 1).astype(np.int64)
-
-
-def dense_indices(num_video_frames, clip_len, frame_interval, training, rng=None, view=0, num_views=1):
-    """Dense sampling: `clip_len` frames `frame_interval` apart from one start.
-
-    Training picks a random start; evaluation spreads `num_views` clips evenly
-    over the video (the centre clip for one view). Short videos loop.
-    """
-    if num_video_frames < 1:
-        raise ValueError(f"A video needs at least one frame. Received: num_video_frames={num_video_frames}")
-    span = (clip_len - 1) * frame_interval + 1
-    free = max(num_video_frames - span, 0)
-    if training:
-        start = int(_as_rng(rng).integers(0, free + 1))
-    else:
-        start = int((view + 0.5) * (free + 1) / num_views) if free > 0 else 0
-    return ((start + np.arange(clip_len) * frame_interval) % num_video_frames).astype(np.int64)
-
-
-def official_indices(num_video_frames, num_frames, frame_interval, training, rng=None):
-    """The official sampling: mmaction's `SampleFrames(clip_len=1, frame_interval, num_clips=num_frames)`.
-
-    As the official training and single-view test pipelines (`datasets/build.py`) call it: TSN
-    segments over the first `num_video_frames - frame_interval + 1` frames (the interval only
-    shortens the span), a random offset in each segment when training, each segment's middle
-    otherwise; indices beyond the video loop (`np.mod`).
-    """
-    if num_video_frames < 1:
-        raise ValueError(f"A video needs at least one frame. Received: num_video_frames={num_video_frames}")
-    span = num_video_frames - frame_interval + 1
-    if training:
-        rng = _as_rng(rng)
-        average = span // num_frames
-        if average > 0:
-            offsets = np.arange(num_frames) * average + rng.integers(0, average, size=num_frames)
-        elif num_video_frames > max(num_frames, frame_interval):
-            offsets = np.sort(rng.integers(0, span, size=num_frames))
-        elif average == 0:
-            offsets = np.around(np.arange(num_frames) * (span / num_frames))
-        else:
-            offsets = np.zeros(num_frames)
-    else:
-        average = span / float(num_frames)
-        if num_video_frames > frame_interval - 1:
-            offsets = (np.arange(num_frames) * average + average / 2.0).astype(np.int64)
-        else:
-            offsets = np.zeros(num_frames)
-    return np.mod(offsets.astype(np.int64), num_video_frames)
 
 
 # ---------------------------------------------------------------------------
@@ -349,75 +210,6 @@ def write_video(path, frames_rgb, fps=25.0, fourcc=None):
     return path
 
 
-# ---------------------------------------------------------------------------
-# The official test views (Video-FocalNets / DVFL-Net `datasets/build.py`)
-# ---------------------------------------------------------------------------
-
-
-def official_test_indices(num_video_frames, num_frames, num_clips=1, frame_interval=4, rng=None):
-    """The frames of the official test views: `num_clips` clips of `num_frames` indices, back to back.
-
-    As the official `build_dataloader` samples them (mmaction's `SampleFrames`,
-    `clip_len=1`, `num_clips=num_frames`):
-    - TEST.NUM_CLIP 1 (test mode): avg = (n - frame_interval + 1) / T, frame i is
-      int(i * avg + avg / 2) (all 0 when n < frame_interval - 1);
-    - TEST.NUM_CLIP > 1 (`multiview`, sampled as in training with frame interval 1):
-      each clip takes one random frame in each of T segments of n // T frames,
-      or round(i * n / T) when n < T. `rng` (a numpy Generator or a seed) draws them.
-    Indices wrap around the video (`out_of_bound_opt='loop'`).
-    """
-    if num_clips == 1:
-        return official_indices(num_video_frames, num_frames, frame_interval, training=False)
-    # `multiview`: each clip is a training draw with frame interval 1 (the official test pipeline's own call).
-    rng = _as_rng(rng)
-    return np.concatenate(
-        [official_indices(num_video_frames, num_frames, 1, training=True, rng=rng) for _ in range(num_clips)]
-    )
-
-
-def official_resize_short_side(frames, short_side):
-    """mmaction's `Resize(scale=(-1, short_side))`: factor short_side / min(h, w), size int(x * factor + 0.5),
-    bilinear (OpenCV INTER_LINEAR, as `mmcv.imresize`)."""
-    frames = np.asarray(frames)
-    height, width = frames.shape[1:3]
-    factor = short_side / min(height, width)
-    size = (int(width * factor + 0.5), int(height * factor + 0.5))
-    return np.stack([cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR) for frame in frames])
-
-
-def official_views_from_frames(frames, num_frames, image_size, views):
-    """The official test crops of full-size frames holding C clips of T frames back to back.
-
-    TEST.NUM_CROP 1: short side to int(256 / 224 * S), centre S x S crop
-    (offset (size - S) // 2). TEST.NUM_CROP 3: short side to S, then mmaction's
-    `ThreeCrop` along the long side at offsets 0, 2 * step and step, step =
-    (long - S) // 2. Views in the official order (crop-major, then clip):
-    float32 (C*K, T, S, S, 3), or (T, S, S, 3) for views (1, 1).
-    """
-    num_clips, num_crops = views
-    if num_crops not in (1, 3):
-        raise ValueError(f"The official test crops are 1 or 3. Received: views={views}")
-    frames = np.asarray(frames)
-    if num_crops == 1:
-        frames = official_resize_short_side(frames, int(256 / 224 * image_size))
-        height, width = frames.shape[1:3]
-        offsets = [((width - image_size) // 2, (height - image_size) // 2)]
-    else:
-        frames = official_resize_short_side(frames, image_size)
-        height, width = frames.shape[1:3]
-        if height == image_size:
-            step = (width - image_size) // 2
-            offsets = [(0, 0), (2 * step, 0), (step, 0)]
-        else:
-            step = (height - image_size) // 2
-            offsets = [(0, 0), (0, 2 * step), (0, step)]
-    clips = frames.reshape((num_clips, num_frames) + frames.shape[1:])
-    out = [clip[:, y : y + image_size, x : x + image_size] for x, y in offsets for clip in clips]
-    if views == (1, 1):
-        return out[0].astype(np.float32)
-    return np.stack(out).astype(np.float32)
-
-
 def video_to_clip(
     path, num_frames=8, image_size=224, short_side=256, views=(1, 1), sampling="segment", frame_interval=4
 ):
@@ -439,36 +231,3 @@ def video_to_clip(
 
     frames, _, _ = read_frames(path, choose, short_side=short_side)
     return views_from_frames(frames, num_frames, image_size, short_side, views)
-
-
-def sample_indices(
-    num_video_frames, num_frames, training, rng, sampling="segment", frame_interval=4, view=0, num_views=1
-):
-    """Dispatch to `segment_indices`, `dense_indices` or `official_indices` (one view)."""
-    if sampling == "official":
-        if num_views != 1:
-            raise ValueError(
-                f"sampling='official' takes one clip per video; multi-view evaluation samples with 'segment' or "
-                f"'dense'. Received: num_views={num_views}"
-            )
-        return official_indices(num_video_frames, num_frames, frame_interval, training, rng)
-    if sampling == "segment":
-        return segment_indices(num_video_frames, num_frames, training, rng, view, num_views)
-    if sampling == "dense":
-        return dense_indices(num_video_frames, num_frames, frame_interval, training, rng, view, num_views)
-    raise ValueError(f"sampling must be 'segment', 'dense' or 'official'. Received: sampling={sampling!r}")
-
-
-def views_from_frames(frames, num_frames, image_size, short_side, views):
-    """Evaluation crops of frames holding C clips of T frames back to back."""
-    num_clips, num_crops = views
-    clips = frames.reshape((num_clips, num_frames) + frames.shape[1:])
-    if views == (1, 1):
-        return center_crop_clip(clips[0], image_size, short_side)
-    out = []
-    for clip in clips:
-        if num_crops == 3:
-            out.extend(three_crop_views(clip, image_size))
-        else:
-            out.append(center_crop_clip(clip, image_size, short_side))
-    return np.stack(out)

@@ -2,7 +2,7 @@
 
 Same steps as evaluation: uniform segment sampling of `num_frames` frames,
 short side resized, centre crop. The decoding, sampling and cropping are the
-data package's TF-free `dvfl_tf.data.video_io`, so edge and evaluation agree.
+data package's TF-free `video_io`, `frame_sampling` and `clip_views`, so edge and evaluation agree.
 """
 
 import warnings
@@ -10,7 +10,9 @@ import warnings
 import numpy as np
 
 from dvfl_tf.core.errors import OneLineWarning
-from dvfl_tf.data.video_io import center_crop_clip, read_video, segment_indices
+from dvfl_tf.data.clip_views import center_crop_clip
+from dvfl_tf.data.frame_sampling import segment_indices
+from dvfl_tf.data.video_io import read_video
 
 # The numbers are the model's (defined once, in a TF-free module of the models layer).
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import short_side_for

@@ -16,7 +16,7 @@ import numpy as np
 from dvfl_tf.core.errors import ModelFileError, first_line
 from dvfl_tf.core.model_files import check_tflite_file
 from dvfl_tf.core.quiet import native_stderr_hidden
-from dvfl_tf.data.video_io import center_crop_clip
+from dvfl_tf.data.clip_views import center_crop_clip
 from dvfl_tf.runtime.interpreter import RuntimeNotFoundError, dequantize_from, make_interpreter, quantize_to
 from dvfl_tf.runtime.model_metadata import load_metadata
 from dvfl_tf.runtime.preprocessing import resize_size_from_metadata, softmax

@@ -6,12 +6,8 @@ import numpy as np
 import pytest
 
 from dvfl_tf.data.clip_config import ClipDatasetConfig
-from dvfl_tf.data.video_io import (
-    official_resize_short_side,
-    official_test_indices,
-    official_views_from_frames,
-    segment_indices,
-)
+from dvfl_tf.data.clip_views import official_resize_short_side, official_views_from_frames
+from dvfl_tf.data.frame_sampling import official_test_indices, segment_indices
 
 
 def test_one_clip_takes_the_official_test_mode_frames():

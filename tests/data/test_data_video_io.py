@@ -6,20 +6,13 @@ import numpy as np
 import pytest
 
 from dvfl_tf.data import video_io
-from dvfl_tf.data.video_io import (
-    VideoDecodeError,
-    center_crop_clip,
-    dense_indices,
-    read_frames,
-    read_video,
-    segment_indices,
-    three_crop_views,
-    video_to_clip,
-)
+from dvfl_tf.data.clip_views import center_crop_clip, three_crop_views
+from dvfl_tf.data.frame_sampling import dense_indices, segment_indices
+from dvfl_tf.data.video_io import VideoDecodeError, read_frames, read_video, video_to_clip
 
 
 def test_video_io_does_not_import_tensorflow():
-    code = "import sys, dvfl_tf.data.video_io, dvfl_tf.data.datasets, dvfl_tf.data.augment; print('tensorflow' in sys.modules)"
+    code = "import sys, dvfl_tf.data.video_io, dvfl_tf.data.frame_sampling, dvfl_tf.data.clip_views, dvfl_tf.data.datasets, dvfl_tf.data.augment; print('tensorflow' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

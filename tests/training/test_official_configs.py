@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from dvfl_tf.cli import main
 from dvfl_tf.convert.official_config_defaults import VIDEO_FOCALNETS_DEFAULTS
-from dvfl_tf.convert.official_run_config import load_official_config, resolve_settings
-from dvfl_tf.data.video_io import official_indices
+from dvfl_tf.convert.official_config_file import load_official_config
+from dvfl_tf.convert.official_run_config import resolve_settings
+from dvfl_tf.data.frame_sampling import official_indices
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 KD_FILES = ("dvfl_net/hmdb51/video-focalnet_nano_kd.yaml", "dvfl_net/ucf101/video-focalnet_nano_kd.yaml")

@@ -16,7 +16,7 @@ IMAGENET_STD_RGB = (58.395, 57.12, 57.375)
 # other crop sizes keep the same ratio.
 SHORT_SIDE_RATIO = 256 / 224
 
-# How evaluation picks frames and the crop (see `dvfl_tf.data.video_io`): one frame from
+# How evaluation picks frames and the crop (see `dvfl_tf.data.frame_sampling`): one frame from
 # the middle of each of `num_frames` equal segments, then a centre crop.
 EVAL_SAMPLING = "segment"
 EVAL_CROP = "center"
