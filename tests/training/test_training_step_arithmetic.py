@@ -11,9 +11,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from dvfl_tf.models.distiller import Distiller
 
 from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
+from dvfl_tf.training.distillation_losses import LogitsDistillation
+from dvfl_tf.training.distiller import Distiller
 
 NUM_CLASSES = 4
 TEMPERATURE, ALPHA = 3.0, 0.4
@@ -125,10 +126,20 @@ def test_train_step_equals_the_hand_written_step(optimizer, cached_teacher):
     assert np.ptp(teacher_logits) > 1.0  # a teacher whose logits carry information
     make_keras, make_hand = OPTIMIZERS[optimizer]
     if cached_teacher:
-        distiller = Distiller(teacher=None, student=student, temperature=TEMPERATURE, alpha=ALPHA)
+        distiller = Distiller(
+            teacher=None,
+            student=student,
+            distillation_losses=LogitsDistillation(TEMPERATURE),
+            student_loss_weight=1.0 - ALPHA,
+        )
         y = {"labels": targets, "teacher_logits": teacher_logits}
     else:
-        distiller = Distiller(teacher=teacher, student=student, temperature=TEMPERATURE, alpha=ALPHA)
+        distiller = Distiller(
+            teacher=teacher,
+            student=student,
+            distillation_losses=LogitsDistillation(TEMPERATURE),
+            student_loss_weight=1.0 - ALPHA,
+        )
         y = targets
     distiller.compile(optimizer=make_keras())
     hand = make_hand()
@@ -159,7 +170,12 @@ def test_train_step_equals_the_hand_written_step(optimizer, cached_teacher):
 def test_a_few_steps_on_a_fixed_batch_lower_the_loss(optimizer):
     student, teacher, _, clips = _models()
     targets = _batch(clips)
-    distiller = Distiller(teacher=teacher, student=student, temperature=TEMPERATURE, alpha=ALPHA)
+    distiller = Distiller(
+        teacher=teacher,
+        student=student,
+        distillation_losses=LogitsDistillation(TEMPERATURE),
+        student_loss_weight=1.0 - ALPHA,
+    )
     distiller.compile(optimizer=FAST[optimizer]())
     before = float(distiller.compute_loss(clips, targets, training=False))
     for _ in range(8):
