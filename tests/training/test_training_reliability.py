@@ -151,7 +151,7 @@ def test_rejected_start_writes_nothing_then_the_corrected_command_runs_and_exten
     )
 
 
-def test_nan_stop_keeps_the_last_finite_epoch_and_a_rerun_resumes_without_duplicate_rows(
+def test_nan_stop_keeps_the_last_finite_epoch_and_the_same_command_resumes_without_duplicate_rows(
     tiny_video_dataset, tmp_path, subprocess_env
 ):
     output = tmp_path / "nan"
@@ -249,11 +249,13 @@ def test_data_problems_are_summarised_and_an_empty_training_class_is_refused(
 
 
 # Every epoch saves last.keras, best.keras and the backup: from epoch 2 on, each is a chance to catch a save
-# in progress (the first one is nearly always caught); the rerun trains the epochs left after the kill.
+# in progress (the first one is nearly always caught); the same command again trains the epochs left after the kill.
 SIGKILL_EPOCHS = 8
 
 
-def test_sigkill_during_a_save_leaves_whole_files_and_the_rerun_finishes(tiny_video_dataset, tmp_path, subprocess_env):
+def test_sigkill_during_a_save_leaves_whole_files_and_the_same_command_finishes(
+    tiny_video_dataset, tmp_path, subprocess_env
+):
     output = tmp_path / "run"
     epochs = str(SIGKILL_EPOCHS)
     command = [
@@ -283,8 +285,8 @@ def test_sigkill_during_a_save_leaves_whole_files_and_the_rerun_finishes(tiny_vi
     backup = json.loads((output / "backup" / "backup.json").read_text())
     assert os.path.isfile(output / "backup" / backup["weights"])
 
-    rerun = _cli(_train(tiny_video_dataset, output, "--epochs", epochs, "--no-validation"), subprocess_env)
-    assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-3000:]
-    assert "Resuming" in rerun.stdout
+    again = _cli(_train(tiny_video_dataset, output, "--epochs", epochs, "--no-validation"), subprocess_env)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-3000:]
+    assert "Resuming" in again.stdout
     assert [row["epoch"] for row in read_history(str(output / "history.csv"))] == list(range(SIGKILL_EPOCHS))
     assert not [name for name in os.listdir(output) + os.listdir(output / "backup") if "saving" in name]
