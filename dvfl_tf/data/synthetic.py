@@ -355,34 +355,13 @@ def ensure_synthetic(root=None, progress=False, overwrite=False, **size_options)
     staging = tempfile.mkdtemp(prefix=".synthetic-tmp-", dir=parent)
     try:
         make_synthetic(staging, progress=progress, **size_options)
-        if os.path.isfile(
-            os.path.join(root, "synthetic.json")
-        ):  # overwrite: the old dataset goes once the new is whole
+        if os.path.isfile(os.path.join(root, "synthetic.json")):
+            # overwrite: the old dataset goes once the new one is whole
             old = tempfile.mkdtemp(prefix=".synthetic-old-", dir=parent)
             os.rename(root, os.path.join(old, "dataset"))
             os.rename(staging, root)
             shutil.rmtree(old, ignore_errors=True)
             return root
-        if os.path.isdir(root) and not os.listdir(root):
-            os.rmdir(root)
-        try:
-            os.rename(staging, root)
-        except OSError:
-            if not os.path.isfile(os.path.join(root, "synthetic.json")):
-                raise
-    finally:
-        if os.path.isdir(staging):
-            shutil.rmtree(staging, ignore_errors=True)
-    return root
-    parent = os.path.dirname(root)
-    os.makedirs(parent, exist_ok=True)
-    if os.path.isdir(root) and os.listdir(root):
-        raise FileExistsError(
-            f"{root} exists and is not a synthetic dataset (no synthetic.json); choose another folder"
-        )
-    staging = tempfile.mkdtemp(prefix=".synthetic-tmp-", dir=parent)
-    try:
-        make_synthetic(staging, progress=progress, **size_options)
         if os.path.isdir(root) and not os.listdir(root):
             os.rmdir(root)
         try:
