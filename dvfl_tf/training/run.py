@@ -112,113 +112,40 @@ def train_run(
     of the run is in `best.keras` / `last.keras`.
     """
     # Built before anything runs: they check the temperature, divergence and alpha.
-    distillation_losses = LogitsDistillation(config.temperature, config.divergence)
-    student_loss_weight = validate_student_loss_weight(1.0 - config.alpha)
+    losses = {
+        "distillation_losses": LogitsDistillation(config.temperature, config.divergence),
+        "student_loss_weight": validate_student_loss_weight(1.0 - config.alpha),
+    }
     if strategy is None:
         strategy = make_strategy(config.strategy, config.tpu_address or None)
     chief = is_chief(strategy)  # only the chief writes the run directory
-    if strategy.num_replicas_in_sync > 1:
-        print(
-            f"{config.strategy} ({type(strategy).__name__}): {strategy.num_replicas_in_sync} replicas in sync, "
-            f"this worker is {'the' if chief else 'not the'} chief.",
-            flush=True,
-        )
-    state_path = os.path.join(config.output, "state.json")
-    backup_dir = os.path.join(config.output, "backup")
-    state = read_state(config.output)
-    backup = read_backup(backup_dir)
-    epochs_done = int(backup["epoch"]) if backup else 0
+    _say_replicas(config, strategy, chief)
+    run = _RunFolder(config)
     # Read-only: a foreign folder, another configuration, or a smaller --epochs is refused here.
-    extension = check_run_dir(config.output, config.to_dict(), epochs_done)
-    if extension is None and state.get("status") == "complete" and state.get("epochs_done", 0) >= config.epochs:
-        print(
-            f"{config.output}: this run finished already ({state.get('epochs_done')} epochs); nothing to do. "
-            "Give a larger --epochs to extend it."
-        )
-        return state
-    if extension is None and epochs_done >= config.epochs:
-        # Killed after the last epoch was saved but before the run was marked complete.
-        state["status"] = "complete"
-        if chief:
-            write_json(state_path, state)
-        return state
+    extension = check_run_dir(config.output, config.to_dict(), run.epochs_done)
+    if extension is None and run.finished(config.epochs, chief):
+        return run.state
 
     keras.utils.set_random_seed(config.seed)
     set_mixed_precision(config.mixed_precision, config.strategy)
     train_data = shard_by_data(train_data, strategy)
     validation_data = shard_by_data(validation_data, strategy)
-    total_steps = max(1, config.epochs * steps_per_epoch)
-    warmup_steps = min(total_steps, int(round(config.warmup_epochs * steps_per_epoch)))
     with strategy.scope():
-        student, teacher = build_models()
-        distiller = Distiller(
-            teacher, student, distillation_losses=distillation_losses, student_loss_weight=student_loss_weight
-        )
-        schedule = WarmupCosine(
-            config.peak_lr(),
-            total_steps,
-            warmup_steps,
-            min_lr=min(config.min_lr, config.peak_lr()),
-            warmup_lr=None if config.warmup_lr is None else min(config.warmup_lr, config.peak_lr()),
-        )
-        optimizer = build_optimizer(
-            student,
-            schedule,
-            optimizer=config.optimizer,
-            momentum=config.momentum,
-            nesterov=config.nesterov,
-            weight_decay=config.weight_decay,
-            clipnorm=config.clipnorm,
-        )
-        distiller.compile(optimizer=optimizer, jit_compile=bool(config.xla))
-        # BackupAndRestore restores into a built model and optimizer.
-        distiller(keras.ops.zeros(clip_geometry(student).batch_shape(1)))
-        distiller.optimizer.build(student.trainable_variables)
+        distiller = _compiled_distiller(config, build_models, losses, steps_per_epoch)
 
     # The models are built and agree with the data: only now is anything written (by the chief).
-    history_csv = os.path.join(config.output, "history.csv")
     if chief:
         create_run_dir(config.output, config.to_dict(), extension)
-        truncate_history(history_csv, epochs_done)
-    if extension:
-        print(
-            f"Extending {config.output} from {extension['epochs'][0]} to {extension['epochs'][1]} epochs "
-            f"(the schedule change is recorded in config.json)."
-        )
-    if epochs_done:
-        note = ""
-        if state.get("status") == "nan":
-            note = " (the last finite epoch; the previous attempt stopped on a non-finite loss)"
-        print(
-            f"Resuming {config.output} from epoch {epochs_done + 1} of {config.epochs}: epochs 1-{epochs_done} "
-            f"are done{note}."
-        )
-
-    monitor = "val_top1" if validation_data is not None else "top1"
+        truncate_history(run.history_csv, run.epochs_done)
+    run.say_start(config.epochs, extension)
     guard = FiniteGuard()
-    callbacks = [
-        # First, so that the savers know whether the epoch is finite.
-        guard,
-        # Restores first, so that a resumed run starts at the epoch after the last saved one (every worker
-        # restores; the chief writes).
-        RunBackup(backup_dir, guard, chief=chief),
-    ]
-    if chief:
-        callbacks += [
-            keras.callbacks.CSVLogger(history_csv, append=True),
-            keras.callbacks.TensorBoard(os.path.join(config.output, "tensorboard"), profile_batch=0),
-            StudentCheckpoints(config.output, monitor, state_path, guard),
-            TrainingCurves(history_csv, config.output),
-        ]
-        state.update(status="running")
-        write_json(state_path, state)
     distiller.fit(
         train_data,
         epochs=config.epochs,
         steps_per_epoch=steps_per_epoch,
         validation_data=validation_data,
         validation_steps=validation_steps,
-        callbacks=callbacks,
+        callbacks=run.callbacks(guard, chief, monitor="val_top1" if validation_data is not None else "top1"),
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=config.verbose,
     )
@@ -228,18 +155,123 @@ def train_run(
             "status": "nan" if guard.stopped is not None else "complete",
             "epochs_done": config.epochs if guard.stopped is None else None,
         }
-    state = read_state(config.output)
-    if guard.stopped is not None:
-        # The CSV logged the rejected epoch: keep one row per saved epoch, so a rerun appends after them.
-        truncate_history(history_csv, state.get("epochs_done", 0))
-        state.update(status="nan", stopped=guard.stopped)
-        print(nan_message(config.output, guard.stopped, state.get("epochs_done", 0)))
-    else:
-        state["status"] = "complete"
-        state.pop("stopped", None)
-    write_json(state_path, state)
-    plot_history(history_csv, config.output)
-    return state
+    return run.close(guard)
+
+
+def _say_replicas(config, strategy, chief):
+    if strategy.num_replicas_in_sync > 1:
+        print(
+            f"{config.strategy} ({type(strategy).__name__}): {strategy.num_replicas_in_sync} replicas in sync, "
+            f"this worker is {'the' if chief else 'not the'} chief.",
+            flush=True,
+        )
+
+
+def _compiled_distiller(config, build_models, losses, steps_per_epoch):
+    """The Distiller of the run's models, compiled with its optimizer and schedule, built (inside the strategy)."""
+    total_steps = max(1, config.epochs * steps_per_epoch)
+    warmup_steps = min(total_steps, int(round(config.warmup_epochs * steps_per_epoch)))
+    student, teacher = build_models()
+    distiller = Distiller(teacher, student, **losses)
+    schedule = WarmupCosine(
+        config.peak_lr(),
+        total_steps,
+        warmup_steps,
+        min_lr=min(config.min_lr, config.peak_lr()),
+        warmup_lr=None if config.warmup_lr is None else min(config.warmup_lr, config.peak_lr()),
+    )
+    optimizer = build_optimizer(
+        student,
+        schedule,
+        optimizer=config.optimizer,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
+        clipnorm=config.clipnorm,
+    )
+    distiller.compile(optimizer=optimizer, jit_compile=bool(config.xla))
+    # BackupAndRestore restores into a built model and optimizer.
+    distiller(keras.ops.zeros(clip_geometry(student).batch_shape(1)))
+    distiller.optimizer.build(student.trainable_variables)
+    return distiller
+
+
+class _RunFolder:
+    """The run directory's files as one run reads and writes them: state, backup, history."""
+
+    def __init__(self, config):
+        self.output = config.output
+        self.state_path = os.path.join(config.output, "state.json")
+        self.backup_dir = os.path.join(config.output, "backup")
+        self.history_csv = os.path.join(config.output, "history.csv")
+        self.state = read_state(config.output)
+        backup = read_backup(self.backup_dir)
+        self.epochs_done = int(backup["epoch"]) if backup else 0
+
+    def finished(self, epochs, chief):
+        """True (having said so) when the run holds `epochs` epochs already."""
+        if self.state.get("status") == "complete" and self.state.get("epochs_done", 0) >= epochs:
+            print(
+                f"{self.output}: this run finished already ({self.state.get('epochs_done')} epochs); nothing to do. "
+                "Give a larger --epochs to extend it."
+            )
+            return True
+        if self.epochs_done >= epochs:
+            # Killed after the last epoch was saved but before the run was marked complete.
+            self.state["status"] = "complete"
+            if chief:
+                write_json(self.state_path, self.state)
+            return True
+        return False
+
+    def say_start(self, epochs, extension):
+        if extension:
+            print(
+                f"Extending {self.output} from {extension['epochs'][0]} to {extension['epochs'][1]} epochs "
+                f"(the schedule change is recorded in config.json)."
+            )
+        if self.epochs_done:
+            note = ""
+            if self.state.get("status") == "nan":
+                note = " (the last finite epoch; the previous attempt stopped on a non-finite loss)"
+            print(
+                f"Resuming {self.output} from epoch {self.epochs_done + 1} of {epochs}: epochs 1-{self.epochs_done} "
+                f"are done{note}."
+            )
+
+    def callbacks(self, guard, chief, monitor):
+        callbacks = [
+            # First, so that the savers know whether the epoch is finite.
+            guard,
+            # Restores first, so that a resumed run starts at the epoch after the last saved one (every worker
+            # restores; the chief writes).
+            RunBackup(self.backup_dir, guard, chief=chief),
+        ]
+        if chief:
+            callbacks += [
+                keras.callbacks.CSVLogger(self.history_csv, append=True),
+                keras.callbacks.TensorBoard(os.path.join(self.output, "tensorboard"), profile_batch=0),
+                StudentCheckpoints(self.output, monitor, self.state_path, guard),
+                TrainingCurves(self.history_csv, self.output),
+            ]
+            self.state.update(status="running")
+            write_json(self.state_path, self.state)
+        return callbacks
+
+    def close(self, guard):
+        """The final state (complete, or stopped on a non-finite loss), written with the curves."""
+        state = read_state(self.output)
+        if guard.stopped is not None:
+            # The CSV logged the rejected epoch: keep one row per saved epoch, so the next run appends after them.
+            truncate_history(self.history_csv, state.get("epochs_done", 0))
+            state.update(status="nan", stopped=guard.stopped)
+            print(nan_message(self.output, guard.stopped, state.get("epochs_done", 0)))
+        else:
+            state["status"] = "complete"
+            state.pop("stopped", None)
+        write_json(self.state_path, state)
+        plot_history(self.history_csv, self.output)
+        return state
 
 
 def nan_message(output, stopped, epochs_done):
