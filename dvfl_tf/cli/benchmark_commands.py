@@ -48,110 +48,101 @@ def _int_list(ctx, param, value):
 )
 @click.option("--plots-dir", type=click.Path(file_okay=False), help="--compare: where to write the PNG plots.")
 @click.option("--overwrite", is_flag=True, help="Replace existing --csv / --save-json files.")
-def benchmark(
-    models,
-    target,
-    threads,
-    delegates,
-    runs,
-    warmup,
-    roofline,
-    int8_speedup,
-    as_json,
-    csv_path,
-    json_path,
-    serial,
-    adb,
-    benchmark_binary,
-    benchmark_apk,
-    taskset,
-    op_profile,
-    compare,
-    eval_reports,
-    plots_dir,
-    overwrite,
-):
+def benchmark(models, **options):
     """Benchmark MODELS (.tflite, or .keras on the host) on --target; or --compare result files.
 
     One record per (model, target, threads, delegate): init, first, mean,
     median, p90, min and std latency in ms, peak memory in MB.
     """
-    from dvfl_tf.latency.records import records_to_json, save_csv, save_json
-
     if not models:
         raise click.UsageError("Give at least one model file (or result files with --compare).")
+    _check_outputs(models, options)
+    if options["compare"]:
+        _compare(models, options)
+    elif options["int8_speedup"]:
+        _int8_speedup(models, options)
+    elif options["op_profile"]:
+        _op_profile(models, options)
+    else:
+        _latency(models, options)
+
+
+def _check_outputs(models, o):
+    """The files and folder the run will write, checked before any timing."""
     from dvfl_tf.core.io_safety import check_output, check_writable_dir
 
-    inputs = tuple(models) + tuple(eval_reports)
-    if csv_path:
-        check_output(csv_path, overwrite=overwrite, inputs=inputs, suffixes=(".csv",), option="--csv")
-    if json_path:
-        check_output(json_path, overwrite=overwrite, inputs=inputs, suffixes=(".json",), option="--save-json")
-    if plots_dir:
-        check_writable_dir(plots_dir, shown=f"--plots-dir {plots_dir}")
-    if compare:
-        from dvfl_tf.latency.compare import compare_results
+    inputs = tuple(models) + tuple(o["eval_reports"])
+    if o["csv_path"]:
+        check_output(o["csv_path"], overwrite=o["overwrite"], inputs=inputs, suffixes=(".csv",), option="--csv")
+    if o["json_path"]:
+        check_output(o["json_path"], overwrite=o["overwrite"], inputs=inputs, suffixes=(".json",), option="--save-json")
+    if o["plots_dir"]:
+        check_writable_dir(o["plots_dir"], shown=f"--plots-dir {o['plots_dir']}")
 
-        table, plots = compare_results(list(models), eval_reports=list(eval_reports), plots_dir=plots_dir)
-        click.echo(table)
-        for path in plots:
-            click.echo(f"wrote {path}")
-        return
-    if int8_speedup:
-        if target != "host":
-            raise click.UsageError("--int8-speedup is measured on the host (--target host) only.")
-        if csv_path:
-            raise click.UsageError("--int8-speedup writes a JSON report: use --save-json or --json, not --csv.")
-        if delegates and set(delegates) != {"xnnpack"}:
-            raise click.UsageError("--int8-speedup times the files with XNNPACK (the default delegate) only.")
-        import json
 
-        from dvfl_tf.core.io_safety import atomic_write_json
-        from dvfl_tf.latency.int8_speedup import format_int8_speedup, measure_int8_speedup
+def _compare(models, o):
+    from dvfl_tf.latency.compare import compare_results
 
-        report = measure_int8_speedup(
-            list(models), threads=threads, runs=runs, warmup=warmup, log=lambda line: click.echo(line, err=True)
-        )
-        if json_path:
-            atomic_write_json(json_path, report)
-        click.echo(json.dumps(report, indent=2) if as_json else format_int8_speedup(report))
-        return
-    if op_profile:
-        from dvfl_tf.latency.op_profile import format_profile, profile_ops
+    table, plots = compare_results(list(models), eval_reports=list(o["eval_reports"]), plots_dir=o["plots_dir"])
+    click.echo(table)
+    for path in plots:
+        click.echo(f"wrote {path}")
 
-        for path in models:
-            for count in threads:
-                click.echo(f"== {path}, {count} thread(s), XNNPACK ==")
-                click.echo(format_profile(profile_ops(path, threads=count, runs=runs, warmup=warmup)))
-        return
-    options = {}
-    if target == "android":
-        options = {
-            "benchmark_binary": benchmark_binary,
-            "benchmark_apk": benchmark_apk,
-            "serial": serial,
-            "adb": adb,
-            "taskset": taskset,
-        }
+
+def _int8_speedup(models, o):
+    if o["target"] != "host":
+        raise click.UsageError("--int8-speedup is measured on the host (--target host) only.")
+    if o["csv_path"]:
+        raise click.UsageError("--int8-speedup writes a JSON report: use --save-json or --json, not --csv.")
+    if o["delegates"] and set(o["delegates"]) != {"xnnpack"}:
+        raise click.UsageError("--int8-speedup times the files with XNNPACK (the default delegate) only.")
+    import json
+
+    from dvfl_tf.core.io_safety import atomic_write_json
+    from dvfl_tf.latency.int8_speedup import format_int8_speedup, measure_int8_speedup
+
+    report = measure_int8_speedup(
+        list(models),
+        threads=o["threads"],
+        runs=o["runs"],
+        warmup=o["warmup"],
+        log=lambda line: click.echo(line, err=True),
+    )
+    if o["json_path"]:
+        atomic_write_json(o["json_path"], report)
+    click.echo(json.dumps(report, indent=2) if o["as_json"] else format_int8_speedup(report))
+
+
+def _op_profile(models, o):
+    from dvfl_tf.latency.op_profile import format_profile, profile_ops
+
+    for path in models:
+        for count in o["threads"]:
+            click.echo(f"== {path}, {count} thread(s), XNNPACK ==")
+            click.echo(format_profile(profile_ops(path, threads=count, runs=o["runs"], warmup=o["warmup"])))
+
+
+ANDROID_OPTIONS = ("benchmark_binary", "benchmark_apk", "serial", "adb", "taskset")
+
+
+def _latency(models, o):
+    from dvfl_tf.latency.compare import format_table
     from dvfl_tf.latency.harness import run_benchmarks
+    from dvfl_tf.latency.records import records_to_json, save_csv, save_json
 
+    android = {name: o[name] for name in ANDROID_OPTIONS} if o["target"] == "android" else {}
     records = run_benchmarks(
         list(models),
-        target=target,
-        threads=threads,
-        delegates=tuple(delegates) or None,
-        runs=runs,
-        warmup=warmup,
-        roofline=roofline,
-        **options,
+        target=o["target"],
+        threads=o["threads"],
+        delegates=tuple(o["delegates"]) or None,
+        runs=o["runs"],
+        warmup=o["warmup"],
+        roofline=o["roofline"],
+        **android,
     )
-    if csv_path:
-        save_csv(records, csv_path)
-    if json_path:
-        save_json(records, json_path)
-    if as_json:
-        click.echo(records_to_json(records))
-    else:
-        from dvfl_tf.latency.compare import format_table
-
-        click.echo(format_table(records))
+    if o["csv_path"]:
+        save_csv(records, o["csv_path"])
+    if o["json_path"]:
+        save_json(records, o["json_path"])
+    click.echo(records_to_json(records) if o["as_json"] else format_table(records))
