@@ -84,88 +84,25 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed=False):
     "--report", "report_path", type=click.Path(dir_okay=False), help="Write the verification report (JSON) here."
 )
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input model).")
-def export_tflite_command(
-    model_path,
-    preset,
-    num_classes,
-    frames,
-    image_size,
-    int8,
-    fp16,
-    dynamic_range,
-    int16x8,
-    int8_mixed,
-    uint8_io,
-    edgetpu,
-    calibration_dataset,
-    data_root,
-    num_calibration,
-    num_verify,
-    keep_float,
-    labels_path,
-    stream,
-    output,
-    report_path,
-    overwrite,
-):
+def export_tflite_command(model_path, preset, num_classes, frames, image_size, output, report_path, overwrite, **o):
     """Export MODEL_PATH (.keras) or --preset to TFLite, check it for mobile use and verify it against Keras."""
-    mode = _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed)
-    if stream and (edgetpu or uint8_io or keep_float or int16x8 or int8_mixed):
-        raise click.UsageError(
-            "--stream cannot be combined with --edgetpu, --uint8-io, --keep-float, --int16x8 or --int8-mixed."
-        )
-    if uint8_io and mode != "int8":
-        raise click.UsageError("--uint8-io needs --int8.")
-    if keep_float and mode not in ("int8", "int8_mixed"):
-        raise click.UsageError("--keep-float needs --int8 or --int8-mixed.")
+    mode = _mode(o["int8"], o["fp16"], o["dynamic_range"], o["int16x8"], o["edgetpu"], o["int8_mixed"])
+    _check_combination(mode, o)
     if (model_path is None) == (preset is None):
         raise click.UsageError("Give either MODEL_PATH or --preset (exactly one).")
     if preset is not None and num_classes is None:
         raise click.UsageError("--preset needs --num-classes.")
-    _check_outputs(output, report_path, overwrite, inputs=(model_path, labels_path))
+    _check_outputs(output, report_path, overwrite, inputs=(model_path, o["labels_path"]))
 
     from dvfl_tf.export.export_report import format_summary
     from dvfl_tf.export.exporter import ExportOptions, export_model
-    from dvfl_tf.runtime.model_metadata import LabelsError, load_labels
 
-    if preset is not None:
-        from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
-
-        # A stream model needs a causal backbone: --stream builds the preset causal.
-        causal = {"causal": True} if stream else {}
-        try:
-            model = build_model(preset, num_classes=num_classes, num_frames=frames, image_size=image_size, **causal)
-        except ValueError as error:
-            raise click.UsageError(str(error)) from None
-    else:
-        from dvfl_tf.models.model_loading import load_keras_model
-
-        model = load_keras_model(model_path)
-
-    class_names = load_labels(labels_path) if labels_path else None
-    if class_names is not None:
-        outputs = int(
-            (model.single_clip_model() if hasattr(model, "single_clip_model") else model).outputs[0].shape[-1]
-        )
-        if len(class_names) != outputs:
-            raise LabelsError(f"{labels_path}: {len(class_names)} class names for a model with {outputs} outputs")
-    calibration_clips = verify_clips = calibration_source = None
-    if calibration_dataset:
-        calibration_clips, verify_clips, calibration_source, dataset_classes = _dataset_clips(
-            model, calibration_dataset, data_root, num_calibration, num_verify
-        )
-        class_names = class_names or dataset_classes
-    elif mode in ("int8", "int16x8", "int8_mixed"):
-        click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
-
-    options = ExportOptions(mode=mode, uint8_io=uint8_io, edgetpu=edgetpu, keep_float=keep_float, stream=stream)
-    clips_and_names = {
-        "class_names": class_names,
-        "calibration_clips": calibration_clips,
-        "calibration_source": calibration_source,
-        "verify_clips": verify_clips,
-    }
-    if stream:
+    model = _model(model_path, preset, num_classes, frames, image_size, o["stream"])
+    clips_and_names = _clips_and_names(model, mode, o)
+    options = ExportOptions(
+        mode=mode, uint8_io=o["uint8_io"], edgetpu=o["edgetpu"], keep_float=o["keep_float"], stream=o["stream"]
+    )
+    if o["stream"]:
         from dvfl_tf.export.stream_exporter import export_stream_model
 
         report = export_stream_model(model, output, options, **clips_and_names)
@@ -174,6 +111,62 @@ def export_tflite_command(
     if report_path is not None:
         report.write(report_path)
     click.echo(format_summary(report))
+
+
+def _check_combination(mode, o):
+    """Options that only make sense together (or not at all), refused before anything is loaded."""
+    if o["stream"] and (o["edgetpu"] or o["uint8_io"] or o["keep_float"] or o["int16x8"] or o["int8_mixed"]):
+        raise click.UsageError(
+            "--stream cannot be combined with --edgetpu, --uint8-io, --keep-float, --int16x8 or --int8-mixed."
+        )
+    if o["uint8_io"] and mode != "int8":
+        raise click.UsageError("--uint8-io needs --int8.")
+    if o["keep_float"] and mode not in ("int8", "int8_mixed"):
+        raise click.UsageError("--keep-float needs --int8 or --int8-mixed.")
+
+
+def _model(model_path, preset, num_classes, frames, image_size, stream):
+    """The Keras model to export: the file, or the preset with fresh weights (causal for --stream)."""
+    if preset is None:
+        from dvfl_tf.models.model_loading import load_keras_model
+
+        return load_keras_model(model_path)
+    from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
+
+    # A stream model needs a causal backbone: --stream builds the preset causal.
+    causal = {"causal": True} if stream else {}
+    try:
+        return build_model(preset, num_classes=num_classes, num_frames=frames, image_size=image_size, **causal)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _clips_and_names(model, mode, o):
+    """Class names (--labels, else the calibration dataset's) and the calibration and verification clips."""
+    from dvfl_tf.runtime.model_metadata import LabelsError, load_labels
+
+    labels_path = o["labels_path"]
+    class_names = load_labels(labels_path) if labels_path else None
+    if class_names is not None:
+        outputs = int(
+            (model.single_clip_model() if hasattr(model, "single_clip_model") else model).outputs[0].shape[-1]
+        )
+        if len(class_names) != outputs:
+            raise LabelsError(f"{labels_path}: {len(class_names)} class names for a model with {outputs} outputs")
+    calibration_clips = verify_clips = calibration_source = None
+    if o["calibration_dataset"]:
+        calibration_clips, verify_clips, calibration_source, dataset_classes = _dataset_clips(
+            model, o["calibration_dataset"], o["data_root"], o["num_calibration"], o["num_verify"]
+        )
+        class_names = class_names or dataset_classes
+    elif mode in ("int8", "int16x8", "int8_mixed"):
+        click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
+    return {
+        "class_names": class_names,
+        "calibration_clips": calibration_clips,
+        "calibration_source": calibration_source,
+        "verify_clips": verify_clips,
+    }
 
 
 def _check_outputs(output, report_path, overwrite, inputs):

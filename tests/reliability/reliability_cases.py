@@ -1230,7 +1230,7 @@ CASES = [
         "quiet-evaluate-views",
         "evaluate",
         "a `.keras` model on its dataset with `--views 2x3` (common path)",
-        "model2.keras: top-1 * (2 videos, views 2x3); report in ev",
+        "model2.keras: top-1 * (2 videos, views 2x3, dvfl-tf); report in ev",
         argv=(
             "evaluate",
             "model2.keras",
