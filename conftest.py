@@ -22,6 +22,12 @@ LONGEST_FILES = (
     "tests/training/test_training_distributed.py",
     "tests/reliability/test_reliability_process.py",
     "tests/training/test_training_resume.py",
+    "tests/training/test_quickstart_run.py",
+    "tests/training/test_training_step_arithmetic.py",
+    "tests/test_visualize.py",
+    "tests/reliability/test_reliability_multi_worker_start.py",
+    "tests/test_official_evaluation.py",
+    "tests/training/test_official_configs.py",
 )
 
 
