@@ -14,6 +14,7 @@ converter logs through (hidden by default).
 import importlib
 import os
 import sys
+import warnings
 
 import click
 
@@ -106,8 +107,6 @@ def _set_warning_filters(verbose):
     """
     if sys.warnoptions:
         return
-    import warnings
-
     warnings.simplefilter("default" if verbose else "ignore")
     warnings.filterwarnings("default", module="dvfl_tf")
     warnings.showwarning = _show_warning
@@ -115,8 +114,6 @@ def _set_warning_filters(verbose):
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """dvfl-tf's own warnings as one line, `Warning: ...`; others as Python shows them (with --verbose)."""
-    import warnings
-
     from dvfl_tf.core.errors import OneLineWarning
 
     if issubclass(category, OneLineWarning):
@@ -182,13 +179,24 @@ class LazyGroup(click.Group):
             raise click.ClickException(_one_line(error, self._invoked_command(ctx))) from None
 
     def _invoked_command(self, ctx):
-        name = ctx.invoked_subcommand or (ctx.protected_args[0] if getattr(ctx, "protected_args", None) else None)
+        name = ctx.invoked_subcommand or next(iter(_command_line(ctx)), None)
         return self.get_command(ctx, name) if name else None
+
+
+def _command_line(ctx):
+    """The group's unparsed tokens: the subcommand's name, then its arguments.
+
+    Click 8.2 keeps the name in `protected_args`, which it marks deprecated (Click 9 folds it into `args`):
+    read without the DeprecationWarning, which would otherwise reach the user's terminal.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return [str(a) for a in list(getattr(ctx, "protected_args", [])) + list(ctx.args)]
 
 
 def _supervise_multi_worker(ctx):
     """A multi-worker `train`/`distill` runs in a child process that this one can stop (see `run_supervised`)."""
-    args = [str(a) for a in list(getattr(ctx, "protected_args", [])) + list(ctx.args)]
+    args = _command_line(ctx)
     if not args or args[0] not in ("train", "distill") or not any("multi_worker" in a for a in args):
         return
     from dvfl_tf.training.cluster import SUPERVISED_ENV, read_tf_config, run_supervised
@@ -208,7 +216,7 @@ def _import_tensorflow_quietly(ctx):
     any log level applies, so they are caught at the file-descriptor level.
     They are shown again if the import fails, and never hidden with --verbose.
     """
-    args = list(getattr(ctx, "protected_args", [])) + list(ctx.args)
+    args = _command_line(ctx)
     quick = {"-h", "--help", "--verbose", "--print-config"}  # --print-config reads a config file only
     if not args or FLAGS["verbose"] or "tensorflow" in sys.modules or quick & set(args):
         return
