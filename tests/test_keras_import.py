@@ -18,9 +18,9 @@ for path in sys.argv[1:]:
 @pytest.fixture(scope="module")
 def keras_files(tmp_path_factory):
     """One file of each kind the project writes: classifier (a student), backbone, Distiller."""
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
     from dvfl_tf.training.distillation_losses import LogitsDistillation
     from dvfl_tf.training.distiller import Distiller
+    from tests.model_testing import tiny_classifier
 
     folder = tmp_path_factory.mktemp("keras_files")
     keras.utils.set_random_seed(0)

@@ -6,7 +6,7 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import build_model
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips
+from tests.model_testing import random_clips
 
 
 @pytest.fixture(scope="module")

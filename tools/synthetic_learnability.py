@@ -1,7 +1,7 @@
 """How quickly a tiny Video-FocalNet learns the synthetic motion dataset.
 
 Generates the synthetic dataset (real .avi files) with the given size options,
-trains `dvfl_tf.models.video_focalnet.video_focalnet_testing.tiny_classifier` with plain `keras.Model.fit` through
+trains `tests.model_testing.tiny_classifier` with plain `keras.Model.fit` through
 the real `clip_dataset` pipeline (official synthetic augmentation), and prints
 per-epoch train / test top-1 and wall time. Used to choose the generator's
 defaults (figures in docs/data.md).
@@ -40,7 +40,7 @@ def main():
     from dvfl_tf.data.datasets import load_index
     from dvfl_tf.data.pipeline import clip_dataset
     from dvfl_tf.data.synthetic import DEFAULTS
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from tests.model_testing import tiny_classifier
 
     size_options = {
         "num_classes": args.num_classes,

@@ -2,7 +2,7 @@ import keras
 import pytest
 
 from dvfl_tf.models.clip_geometry import ClipGeometry, clip_geometry
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+from tests.model_testing import tiny_classifier
 
 
 def test_classifier_and_single_clip_graph_share_one_geometry():

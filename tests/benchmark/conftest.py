@@ -23,7 +23,7 @@ def _convert(keras_model, path, dynamic_range=False):
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
     """{"keras": path, "classifier": model, "float32": path, "dynamic_range": path} of one tiny classifier."""
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from tests.model_testing import tiny_classifier
 
     directory = tmp_path_factory.mktemp("tiny_models")
     classifier = tiny_classifier()
@@ -42,7 +42,7 @@ def tiny_models(tmp_path_factory):
 def tiny_int8(tiny_models, tmp_path_factory):
     """A full-integer int8 .tflite of the tiny classifier (its LayerNorm RSQRTs have no int8 XNNPACK kernel)."""
     from dvfl_tf.export.tflite_conversion import convert
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips
+    from tests.model_testing import random_clips
 
     clip_model = tiny_models["classifier"].single_clip_model()
     path = tmp_path_factory.mktemp("tiny_int8") / "tiny_int8.tflite"

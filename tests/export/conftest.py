@@ -11,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import give_real_scale, tiny_classifier
+from tests.model_testing import give_real_scale, tiny_classifier
 
 # One stage, one block: every layer type of the model (LayerNorm, GELU,
 # spatial and temporal focal modulation, clip pooling, head) in ~4 s per conversion.

@@ -6,7 +6,7 @@ from dvfl_tf.export import export_tflite, inspect_graph
 from dvfl_tf.export.calibration import synthetic_motion_clips
 from dvfl_tf.export.input_folding import can_fold_input_normalization, fold_input_normalization
 from dvfl_tf.export.verification import keras_logits
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+from tests.model_testing import tiny_classifier
 
 CLASS_NAMES = ["walk", "run", "jump"]
 

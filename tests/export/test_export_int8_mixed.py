@@ -23,7 +23,7 @@ def _model_with_real_logits():
     spread over several units between clips (centred on the calibration clips' mean feature)."""
     import keras
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from tests.model_testing import tiny_classifier
 
     keras.utils.set_random_seed(0)
     model = tiny_classifier(num_classes=CLASSES)

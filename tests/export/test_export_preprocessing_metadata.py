@@ -8,10 +8,10 @@ import numpy as np
 from dvfl_tf.evaluation.keras_classifier import KerasVideoClassifier
 from dvfl_tf.export import export_tflite
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 from dvfl_tf.runtime import TFLiteVideoClassifier, read_metadata
 from dvfl_tf.runtime.model_metadata import embed_metadata
 from dvfl_tf.runtime.preprocessing import clip_from_video
+from tests.model_testing import tiny_classifier
 
 CLASS_NAMES = ["walk", "run", "jump"]
 # The export tests' mini classifier (tests/export/conftest.py): one stage, 2 frames of 16x16.

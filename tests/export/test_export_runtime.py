@@ -42,7 +42,7 @@ def _run_python(code):
 def test_predict_clip_matches_keras(exports, mini_classifier):
     import keras
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips
+    from tests.model_testing import random_clips
 
     classifier = TFLiteVideoClassifier(exports["float32"][0])
     clip = random_clips(1, 2, 16, seed=3)[0]

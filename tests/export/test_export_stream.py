@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips
+from tests.model_testing import random_clips
 
 # dim 16, 32x32, 4 frames, two stages: both temporal kernels (3, 5), downsampling, pooling.
 STREAM_CONFIG = {
@@ -26,7 +26,7 @@ CLASS_NAMES = ["walk", "run", "jump"]
 def _causal_classifier(**overrides):
     import keras
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from tests.model_testing import tiny_classifier
 
     keras.utils.set_random_seed(0)
     return tiny_classifier(num_classes=len(CLASS_NAMES), **{**STREAM_CONFIG, **overrides})
@@ -35,7 +35,7 @@ def _causal_classifier(**overrides):
 @pytest.fixture(scope="session")
 def causal_classifier():
     """The causal classifier, its logits of a real scale (spread ~3) on random clips (`give_real_scale`)."""
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import give_real_scale
+    from tests.model_testing import give_real_scale
 
     return give_real_scale(_causal_classifier(), random_clips(64, 4, 32, seed=11))
 

@@ -8,7 +8,7 @@ import pytest
 
 from dvfl_tf.export import export_tflite, inspect_graph
 from dvfl_tf.export.tflite_graph import mobile_violations
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+from tests.model_testing import tiny_classifier
 
 CLASS_NAMES = ["walk", "run", "jump"]
 

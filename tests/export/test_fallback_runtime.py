@@ -49,7 +49,7 @@ def _run(python, code, extra_path=()):
 
 
 def test_real_tflite_runtime_runs_the_exports_like_litert(fallback_python, exports, tmp_path):
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips
+    from tests.model_testing import random_clips
 
     clip = random_clips(1, 2, 16, seed=5)[0]
     np.save(tmp_path / "clip.npy", clip)

@@ -26,7 +26,7 @@ def _models(folder):
 
     from dvfl_tf.export import export_tflite
     from dvfl_tf.export.stream_exporter import export_stream_tflite
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from tests.model_testing import tiny_classifier
 
     keras.utils.set_random_seed(0)
     model = tiny_classifier(num_classes=len(CLASS_NAMES), **MINI)

@@ -89,7 +89,7 @@ def test_every_numeric_option_of_every_command_has_a_range():
 def test_classifier_saves_its_class_names(tmp_path):
     import keras
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from tests.model_testing import tiny_classifier
 
     model = tiny_classifier(
         3, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3], image_size=16, num_frames=2

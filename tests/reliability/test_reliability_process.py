@@ -41,7 +41,7 @@ def _sha(path):
 
 @pytest.fixture(scope="module")
 def saved_model(tmp_path_factory):
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from tests.model_testing import tiny_classifier
 
     folder = tmp_path_factory.mktemp("own_input")
     tiny_classifier(3, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3], image_size=16, num_frames=2).save(

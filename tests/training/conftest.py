@@ -16,7 +16,7 @@ def tiny_teacher_file(tmp_path_factory):
     with the student; its depth is not what the tests that use it are about)."""
     import keras
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from tests.model_testing import tiny_classifier
 
     keras.utils.set_random_seed(0)
     path = str(tmp_path_factory.mktemp("teacher") / "teacher.keras")

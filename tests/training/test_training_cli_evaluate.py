@@ -110,7 +110,7 @@ def test_evaluate_tflite_file_matches_its_keras_model(tiny_video_dataset, tiny_t
 def test_evaluate_int8_tflite_file_agrees_with_its_keras_model(tiny_video_dataset, tiny_teacher_file, tmp_path):
     """An int8 file of a classifier whose logits have a real scale answers as its Keras model on every video."""
     from dvfl_tf.export import export_tflite
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import give_real_scale
+    from tests.model_testing import give_real_scale
 
     options = DataOptions(dataset="synthetic", data_root=tiny_video_dataset, num_frames=4, image_size=32)
     index = load_dataset_index(options)

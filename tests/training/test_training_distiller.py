@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
 from dvfl_tf.training.distillation_losses import LogitsDistillation, distillation_loss
 from dvfl_tf.training.distiller import Distiller
+from tests.model_testing import random_clips, tiny_classifier
 
 NUM_CLASSES = 5
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures"

@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
     import keras
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
+    from tests.model_testing import random_clips, tiny_classifier
     from dvfl_tf.training.distillation_losses import LogitsDistillation
     from dvfl_tf.training.distiller import Distiller
 

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
 from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, no_decay_variables, scaled_learning_rate
+from tests.model_testing import tiny_classifier
 
 
 def test_learning_rate_is_scaled_by_batch_over_512():

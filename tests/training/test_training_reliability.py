@@ -96,7 +96,7 @@ def test_rejected_start_writes_nothing_then_the_corrected_command_runs_and_exten
     # Three classes in the data, a .keras model with five: refused after the data and model were checked.
     import keras
 
-    from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+    from tests.model_testing import tiny_classifier
 
     wrong = str(tmp_path / "five_classes.keras")
     tiny_classifier(5, embed_dim=8, depths=[1], focal_levels=[2], focal_windows=[3]).save(wrong)

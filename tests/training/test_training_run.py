@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
 from dvfl_tf.training.callbacks import read_history
 from dvfl_tf.training.run import RunConfigMismatch, TrainConfig, train_run
+from tests.model_testing import random_clips, tiny_classifier
 
 NUM_CLASSES = 3
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
 from dvfl_tf.training.distillation_losses import LogitsDistillation
 from dvfl_tf.training.distiller import Distiller
+from tests.model_testing import random_clips, tiny_classifier
 
 NUM_CLASSES = 4
 TEMPERATURE, ALPHA = 3.0, 0.4

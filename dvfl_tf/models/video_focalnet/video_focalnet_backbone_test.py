@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import TINY_BACKBONE_CONFIG, random_clips
+from tests.model_testing import TINY_BACKBONE_CONFIG, random_clips
 
 
 @pytest.mark.parametrize(

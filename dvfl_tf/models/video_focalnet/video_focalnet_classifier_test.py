@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import TINY_BACKBONE_CONFIG, random_clips, tiny_classifier
+from tests.model_testing import TINY_BACKBONE_CONFIG, random_clips, tiny_classifier
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import LayerNorm
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import run_layer_test
+from tests.model_testing import run_layer_test
 
 RNG = np.random.default_rng(0)
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from dvfl_tf.models.video_focalnet.video_focalnet_pooling import ClipPooling
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import run_layer_test
+from tests.model_testing import run_layer_test
 
 RNG = np.random.default_rng(0)
 

@@ -17,7 +17,7 @@ from dvfl_tf.models.video_focalnet.video_focalnet_embedding import PatchEmbeddin
 from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import LayerNorm
 from dvfl_tf.models.video_focalnet.video_focalnet_modulation import SpatioTemporalFocalModulation
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import VideoFocalNetPreprocessor
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import give_real_scale, random_clips, tiny_classifier
+from tests.model_testing import give_real_scale, random_clips, tiny_classifier
 
 POLICIES = ["float16", "bfloat16", "mixed_float16", "mixed_bfloat16"]
 

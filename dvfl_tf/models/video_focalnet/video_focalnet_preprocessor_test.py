@@ -14,7 +14,7 @@ from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import (
     VideoFocalNetPreprocessor,
     preprocessing_metadata,
 )
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
+from tests.model_testing import random_clips, tiny_classifier
 
 
 def test_official_numbers_by_default():

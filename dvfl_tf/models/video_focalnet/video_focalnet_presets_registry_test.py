@@ -10,7 +10,7 @@ import pytest
 from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, PresetError, preset_table
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import tiny_classifier
+from tests.model_testing import tiny_classifier
 
 README = os.path.join(os.path.dirname(__file__), "..", "..", "..", "README.md")
 

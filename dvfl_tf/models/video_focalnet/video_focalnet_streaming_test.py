@@ -7,7 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from dvfl_tf.models.video_focalnet.video_focalnet_testing import random_clips, tiny_classifier
+from tests.model_testing import random_clips, tiny_classifier
 
 # dim 16, 32x32, 4 frames: every block type and stage, in a few seconds.
 CAUSAL = {"embed_dim": 16, "num_frames": 4, "image_size": 32, "causal": True}
