@@ -6,8 +6,8 @@ the real `clip_dataset` pipeline (official synthetic augmentation), and prints
 per-epoch train / test top-1 and wall time. Used to choose the generator's
 defaults (figures in docs/data.md).
 
-    python tools/synthetic_learnability.py --epochs 8
-    python tools/synthetic_learnability.py --train-per-class 48 --image-size 48 --no-augment
+    PYTHONPATH=. python tools/synthetic_learnability.py --epochs 8
+    PYTHONPATH=. python tools/synthetic_learnability.py --train-per-class 48 --image-size 48 --no-augment
 """
 
 import argparse
