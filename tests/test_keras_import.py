@@ -63,3 +63,25 @@ def test_import_dvfl_tf_does_not_import_tensorflow(subprocess_env):
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert completed.stdout.strip() == "[]"
+
+
+def test_registration_list_names_every_module_that_registers_a_keras_class_in_dependency_order():
+    """`import dvfl_tf` registers the classes by importing SERIALIZABLE_MODULES: a module that registers a class
+    and is missing there would make its `.keras` files unloadable in a fresh process."""
+    import ast
+    import pathlib
+
+    from dvfl_tf._keras_registration import SERIALIZABLE_MODULES
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    registering = set()
+    for path in (root / "dvfl_tf").rglob("*.py"):
+        if not path.name.endswith("_test.py") and "register_keras_serializable" in path.read_text():
+            registering.add(".".join(path.relative_to(root).with_suffix("").parts))
+    registering.discard("dvfl_tf._keras_registration")
+    assert set(SERIALIZABLE_MODULES) == registering
+    for position, name in enumerate(SERIALIZABLE_MODULES):
+        tree = ast.parse((root / (name.replace(".", "/") + ".py")).read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        later = set(SERIALIZABLE_MODULES[position + 1 :])
+        assert not imported & later, f"{name} imports {sorted(imported & later)}, listed after it"
