@@ -23,7 +23,7 @@ SERIALIZABLE_MODULES = (
     "dvfl_tf.models.video_focalnet.video_focalnet_backbone",
     "dvfl_tf.models.video_focalnet.video_focalnet_preprocessor",
     "dvfl_tf.models.video_focalnet.video_focalnet_classifier",
-    "dvfl_tf.training.recipe",
+    "dvfl_tf.training.optimization",
     "dvfl_tf.training.distiller",
 )
 

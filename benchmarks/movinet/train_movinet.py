@@ -50,9 +50,9 @@ import export_movinet  # noqa: E402 (next to this file)
 
 
 def _dvfl_recipe():
-    """dvfl_tf/training/recipe.py, loaded by path: it needs only Keras 3 (here too), while `import dvfl_tf`
+    """dvfl_tf/training/optimization.py, loaded by path: it needs only Keras 3 (here too), while `import dvfl_tf`
     registers its models with Keras, which needs keras-hub (not in this venv)."""
-    path = os.path.join(HERE, "..", "..", "dvfl_tf", "training", "recipe.py")
+    path = os.path.join(HERE, "..", "..", "dvfl_tf", "training", "optimization.py")
     spec = importlib.util.spec_from_file_location("dvfl_recipe", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

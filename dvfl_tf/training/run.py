@@ -36,7 +36,7 @@ from dvfl_tf.training.callbacks import (
 )
 from dvfl_tf.training.distillation_losses import LogitsDistillation
 from dvfl_tf.training.distiller import Distiller, validate_student_loss_weight
-from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, scaled_learning_rate
+from dvfl_tf.training.optimization import WarmupCosine, build_optimizer, scaled_learning_rate
 from dvfl_tf.training.run_dir import RunDirError, check_run_dir, create_run_dir, truncate_history
 
 

@@ -187,7 +187,7 @@ def test_official_sampling_is_mmaction_sample_frames():
 
 
 def test_official_schedule_is_timm_cosine_stepped_as_the_official_loop():
-    from dvfl_tf.training.recipe import WarmupCosine
+    from dvfl_tf.training.optimization import WarmupCosine
 
     peak, warmup_lr, min_lr, total, warmup = 0.0046875, 4.6875e-05, 4.6875e-05, 120, 20
     schedule = WarmupCosine(peak, total, warmup, min_lr=min_lr, warmup_lr=warmup_lr)

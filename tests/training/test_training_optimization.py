@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from dvfl_tf.training.recipe import WarmupCosine, build_optimizer, no_decay_variables, scaled_learning_rate
+from dvfl_tf.training.optimization import WarmupCosine, build_optimizer, no_decay_variables, scaled_learning_rate
 from tests.model_testing import tiny_classifier
 
 

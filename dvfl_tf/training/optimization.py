@@ -1,4 +1,4 @@
-"""The training recipe of the official scripts: SGD + Nesterov, decoupled weight decay
+"""The optimizer and learning-rate schedule of the official scripts: SGD + Nesterov, decoupled weight decay
 kept off norms and biases, batch-scaled LR, linear warmup then cosine, global-norm clipping."""
 
 import math
