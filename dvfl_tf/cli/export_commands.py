@@ -143,6 +143,7 @@ def _model(model_path, preset, num_classes, frames, image_size, stream):
 
 def _clips_and_names(model, mode, o):
     """Class names (--labels, else the calibration dataset's) and the calibration and verification clips."""
+    from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES
     from dvfl_tf.runtime.model_metadata import LabelsError, load_labels
 
     labels_path = o["labels_path"]
@@ -159,7 +160,7 @@ def _clips_and_names(model, mode, o):
             model, o["calibration_dataset"], o["data_root"], o["num_calibration"], o["num_verify"]
         )
         class_names = class_names or dataset_classes
-    elif mode in ("int8", "int16x8", "int8_mixed"):
+    elif mode in CALIBRATED_MODES:
         click.echo("No --calibration-dataset: calibrating on synthetic motion clips.", err=True)
     return {
         "class_names": class_names,
