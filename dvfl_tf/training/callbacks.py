@@ -109,6 +109,12 @@ def read_backup(backup_dir):
     return metadata
 
 
+def backup_epochs(backup_dir):
+    """The epochs held by the last complete backup in `backup_dir` (0: none): where a resumed run goes on."""
+    backup = read_backup(backup_dir)
+    return int(backup["epoch"]) if backup else 0
+
+
 def _keras_backup(backup_dir):
     """The backup of a run started before `RunBackup` (Keras BackupAndRestore's files), or None."""
     try:

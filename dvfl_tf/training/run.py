@@ -30,8 +30,8 @@ from dvfl_tf.training.callbacks import (
     RunBackup,
     StudentCheckpoints,
     TrainingCurves,
+    backup_epochs,
     plot_history,
-    read_backup,
     write_json,
 )
 from dvfl_tf.training.distillation_losses import LogitsDistillation
@@ -205,8 +205,7 @@ class _RunFolder:
         self.backup_dir = os.path.join(config.output, "backup")
         self.history_csv = os.path.join(config.output, "history.csv")
         self.state = read_state(config.output)
-        backup = read_backup(self.backup_dir)
-        self.epochs_done = int(backup["epoch"]) if backup else 0
+        self.epochs_done = backup_epochs(self.backup_dir)
 
     def finished(self, epochs, chief):
         """True (having said so) when the run holds `epochs` epochs already."""

@@ -10,7 +10,7 @@ from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.model_loading import load_keras_model
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS, unknown_preset_message
 from dvfl_tf.training.accelerators import make_strategy
-from dvfl_tf.training.callbacks import read_backup
+from dvfl_tf.training.callbacks import backup_epochs
 from dvfl_tf.training.model_setup import ModelSpecError, build_or_load, load_teacher
 from dvfl_tf.training.run import train_run
 from dvfl_tf.training.run_dir import refuse_foreign
@@ -44,8 +44,7 @@ def seeded_training_datasets(config, data_options, validate):
     """
     keras.utils.set_random_seed(config.seed)
     # A resumed run reads on from where the saved epochs stopped, as the uninterrupted run does.
-    backup = read_backup(os.path.join(config.output, "backup"))
-    start_epoch = int(backup["epoch"]) if backup else 0
+    start_epoch = backup_epochs(os.path.join(config.output, "backup"))
     return training_datasets(
         data_options, config.batch_size, config.seed, config.steps_per_epoch, validate, start_epoch=start_epoch
     )
