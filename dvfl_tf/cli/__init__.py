@@ -194,14 +194,21 @@ def _command_line(ctx):
         return [str(a) for a in list(getattr(ctx, "protected_args", [])) + list(ctx.args)]
 
 
+def _asks_multi_worker(args):
+    """True when the options say `--strategy multi_worker` (a path or value merely containing the word does not)."""
+    return "--strategy=multi_worker" in args or any(
+        name == "--strategy" and value == "multi_worker" for name, value in zip(args, args[1:])
+    )
+
+
 def _supervise_multi_worker(ctx):
     """A multi-worker `train`/`distill` runs in a child process that this one can stop (see `run_supervised`)."""
     args = _command_line(ctx)
-    if not args or args[0] not in ("train", "distill") or not any("multi_worker" in a for a in args):
+    if not args or args[0] not in ("train", "distill") or not _asks_multi_worker(args[1:]):
         return
     from dvfl_tf.training.cluster import SUPERVISED_ENV, read_tf_config, run_supervised
 
-    if os.environ.get(SUPERVISED_ENV) or {"-h", "--help"} & set(args):
+    if os.environ.get(SUPERVISED_ENV) or {"-h", "--help", "--print-config"} & set(args):
         return
     read_tf_config()  # a TF_CONFIG mistake is one line from here, before a run is started
     flags = [f"--{name}" for name in ("debug", "verbose") if FLAGS[name] and f"--{name}" not in args]

@@ -539,6 +539,14 @@ CASES = [
         argv=("check-data", "--dataset", "hmdb51", "--data-root", "nowhere"),
     ),
     Case(
+        "multi-worker-word-in-a-path",
+        "train",
+        "an `--output` whose name holds `multi_worker`, without `--strategy multi_worker` (not a multi-worker run)",
+        "Error: Data root of 'hmdb51' not found: expected a folder at */nowhere",
+        argv=("train", "--dataset", "hmdb51", "--data-root", "nowhere", "--output", "multi_worker_run"),
+        absent=("multi_worker_run",),
+    ),
+    Case(
         "predict-missing-video",
         "predict",
         "the video does not exist",
