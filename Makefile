@@ -21,7 +21,7 @@ TEST_FALLBACK := $(FALLBACK_STAMP)
 TEST_ENV := DVFL_TF_FALLBACK_PYTHON=$(abspath $(FALLBACK_VENV))/bin/python
 endif
 
-.PHONY: quickstart test lint install install-dev fallback-runtime cli-reference clean
+.PHONY: quickstart test lint install install-dev fallback-runtime cli-reference figures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ test: lint $(TEST_FALLBACK)
 # docs/cli.md from the commands' own --help (tests/test_cli_reference.py keeps the two equal).
 cli-reference: $(STAMP)
 	$(BIN)/python tools/make_cli_reference.py
+
+# The figure tables of the docs from the records in benchmarks/results/ (tests/test_docs_figures.py keeps them equal).
+figures: $(STAMP)
+	$(BIN)/python tools/make_figures.py
 
 clean:
 	rm -rf $(VENV) $(FALLBACK_VENV) runs
