@@ -1,133 +1,119 @@
-"""The figures the docs state are the figures of the records they cite (benchmarks/results)."""
+"""The figures the docs state are the figures of the records they cite (benchmarks/results/).
 
-import glob
+Every figure table of README.md, docs/*.md and benchmarks/README.md is a block that tools/make_figures.py
+writes from its records (`make figures`); these tests keep the pages equal to its output, and every record a
+table cites complete: command, commit, date and CPU (model and int8-relevant flags), or "not recorded".
+"""
+
+import importlib.util
 import json
 import pathlib
 
+import pytest
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
-RESULTS = REPO / "benchmarks" / "results"
 
 
-def _text(path):
-    return (REPO / path).read_text()
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_figures", REPO / "tools" / "make_figures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _record(path):
-    return json.loads((RESULTS / path).read_text())
+def test_every_figure_block_of_the_docs_equals_the_generator_output():
+    problems = _generator().update(check=True)
+    assert not problems, "\n".join(problems)
 
 
-def _mean_std(summary):
-    return f"{summary['mean']:.3f} +- {summary['std']:.3f}"
+def test_check_mode_names_the_block_that_differs(tmp_path):
+    generator = _generator()
+    page = (REPO / "docs" / "mobile.md").read_text()
+    assert "| 6.08 / 9.58 ms |" in page
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "mobile.md").write_text(page.replace("| 6.08 / 9.58 ms |", "| 6.00 / 9.58 ms |"))
+    problems = generator.update(repo=tmp_path, check=True)
+    assert "docs/mobile.md: block figures:mobile-results differs from its records (run `make figures`)" in problems
+    assert (tmp_path / "docs" / "mobile.md").read_text().count("6.00 / 9.58") == 1  # check mode writes nothing
+    generator.update(repo=tmp_path)
+    assert (tmp_path / "docs" / "mobile.md").read_text() == page
 
 
-def test_readme_quickstart_table_equals_its_records():
-    readme = _text("README.md")
-    for name, int8_key in (
-        ("avx512_vnni_2026-11-30.json", "int8_after_input_normalization_fold"),
-        ("avx2_2026-12-03.json", None),
-    ):
-        record = _record(f"quickstart/{name}")
-        accuracy = record["accuracy"]
-        int8 = record[int8_key] if int8_key else record
-        int8_top1 = int8["student_int8_tflite"] if int8_key else accuracy["student_int8_tflite"]
-        figures = [
-            accuracy["teacher"],
-            accuracy["student_distilled"],
-            accuracy["student_scratch"],
-            int8_top1,
-            int8["int8_top1_agreement"],
-        ]
-        row = " | ".join(f"{value:.3f}" for value in figures) + f" | [{name}](benchmarks/results/quickstart/{name})"
-        assert row in readme, row
+def test_a_block_without_a_table_is_named(tmp_path):
+    (tmp_path / "README.md").write_text("<!-- figures:no-such-table -->\n| 1 |\n<!-- /figures:no-such-table -->\n")
+    problems = _generator().update(repo=tmp_path, check=True)
+    assert "README.md: block figures:no-such-table has no table in tools/make_figures.py" in problems
 
 
-def test_mobile_results_table_equals_its_records():
-    page = " ".join(_text("docs/mobile.md").split())
-    latency = {row["model"]: row for row in _record("mobile/stream_latency_quiet.json")["records"]}
+def _cited_records():
+    generator = _generator()
+    return sorted({path for spec in generator.TABLES.values() for path in generator.table_records(spec)})
 
-    def ms(model):
-        return latency[model]["median_ms"]
 
-    def per_frame(model):
-        return latency[model]["ms_per_frame"]
+@pytest.mark.parametrize("path", _cited_records())
+def test_each_cited_record_names_its_command_commit_date_and_cpu(path):
+    generator = _generator()
+    assert (generator.RESULTS / path).is_file(), path
+    info = generator.provenance(path)
+    for key in ("command", "commit", "date", "cpu", "load_average"):
+        assert info.get(key), f"{path}: no {key}"
+    cpu = info["cpu"]
+    assert isinstance(cpu, dict), f"{path}: cpu is {cpu!r}, not {{cpu_model, int8_flags, ...}}"
+    assert cpu.get("cpu_model"), f"{path}: cpu has no cpu_model"
+    flags = cpu.get("int8_flags")
+    assert flags == "not recorded" or (isinstance(flags, list) and flags), f"{path}: int8_flags {flags!r}"
 
-    expected = [
-        f"| {ms('clip_float32.tflite'):.2f} / {ms('clip_int8.tflite'):.2f} ms | `stream_latency_quiet.json` |",
-        f"| {ms('stream_float32.tflite'):.2f} / {ms('stream_int8.tflite'):.2f} ms "
-        f"({per_frame('stream_float32.tflite'):.2f} / {per_frame('stream_int8.tflite'):.2f} ms per frame) |",
-        f"| {ms('movinet_a0_base_8x172_float32.tflite'):.2f} / {ms('movinet_a0_base_8x160_float32.tflite'):.2f} ms |",
-        f"| {per_frame('movinet_a0_stream_160_float32.tflite'):.2f} ms per frame |",
+
+def _quickstart_record(cpu_model, flags, accuracies, seconds):
+    names = ("teacher", "student_distilled", "student_scratch", "student_int8_tflite")
+    seeds = [
+        {
+            "seed": seed,
+            "accuracy": dict(zip(names, values[:4], strict=True)),
+            "int8_top1_agreement": values[4],
+            "seconds": second,
+        }
+        for seed, (values, second) in enumerate(zip(accuracies, seconds, strict=True))
     ]
-    params = {model["params"] for model in _record("mobile/stream_latency_quiet.json")["movinet_models"].values()}
-    assert len(params) == 1
-    expected.append(f"600 classes, {params.pop():,} parameters")
-    # The ratios the text reads from the table.
-    expected.append(f"({ms('clip_int8.tflite') / ms('clip_float32.tflite'):.1f}x clip, ")
-    expected.append(f"{ms('stream_int8.tflite') / ms('stream_float32.tflite'):.1f}x stream")
-    expected.append(f"takes {ms('clip_int8.tflite') / ms('movinet_a0_base_8x172_float32.tflite'):.2f}x the time")
-    ratio = per_frame("stream_int8.tflite") / per_frame("movinet_a0_stream_160_float32.tflite")
-    expected.append(f"our int8 stream {ratio:.2f}x MoViNet-A0")
-    clip_int8 = ms("clip_int8.tflite")
-    stream_frame = per_frame("stream_int8.tflite")
-    expected.append(
-        f"costs {stream_frame / clip_int8:.3f} of re-running the int8 clip model ({stream_frame:.2f} ms in the int8 "
-        f"stream against {clip_int8:.2f} ms)"
-    )
-
-    stream = _record("mobile/stream_accuracy_mobile.json")
-    assert stream["stream_float32_top1_last_frame"] == stream["stream_int8_top1_last_frame"]
-    expected.append(
-        f"| {stream['int8_vs_float_agreement_last_frame']:.3f} (top-1 {stream['stream_int8_top1_last_frame']:.3f} both) |"
-    )
-    for name in ("distill_fine_pan16_e6_T4.json", "distill_fine_pan16_e12_T4.json"):
-        record = _record(f"mobile/{name}")
-        expected.append(f"| {_mean_std(record['distilled'])} vs {_mean_std(record['scratch'])} | `{name}` |")
-    movinet = _record("mobile/movinet_trained_e12.json")
-    expected.append(f"| {_mean_std(movinet['top1'])} (chance 0.125) | `movinet_trained_e12.json` |")
-    for text in expected:
-        assert text in page, text
-
-
-def test_export_page_input_fold_figures_equal_their_record():
-    page = " ".join(_text("docs/export.md").split())
-    latency = {row["model"]: row["median_ms"] for row in _record("mobile/stream_latency_quiet.json")["records"]}
-    assert (
-        f"{latency['clip_float32.tflite']:.2f} ms folded vs {latency['unfolded_clip_float32.tflite']:.2f} ms unfolded "
-        f"in float32, {latency['clip_int8.tflite']:.2f} vs {latency['unfolded_clip_int8.tflite']:.2f} ms in int8"
-    ) in page
-
-
-def test_benchmarks_readme_nano_tables_equal_their_records():
-    page = _text("benchmarks/README.md")
-    labels = {
-        ("vfl_net_nano.keras", "keras-graph"): "Keras float32, graph mode",
-        ("vfl_net_nano_float32.tflite", "xnnpack"): "TFLite float32",
-        ("vfl_net_nano_float32.tflite", "builtin"): "TFLite float32, XNNPACK off",
-        ("vfl_net_nano_fp16.tflite", "xnnpack"): "TFLite fp16 weights",
-        ("vfl_net_nano_dynamic_range.tflite", "xnnpack"): "TFLite dynamic range",
-        ("vfl_net_nano_int8.tflite", "xnnpack"): "TFLite int8",
+    return {
+        "what": "a test record",
+        "command": "make quickstart",
+        "commit": "abc1234",
+        "date": "2026-12-03",
+        "cpu": {"cpu_model": cpu_model, "machine": "x86_64", "int8_flags": flags, "cores": 2},
+        "load_average_before": [0.1, 0.2, 0.3],
+        "seeds": seeds,
+        "determinism": {"runs": 2, "seed": 0, "bit_identical": True, "digests": {}},
+        "seconds": {"median": sorted(seconds)[len(seconds) // 2]},
     }
-    rows = 0
-    for path in sorted(glob.glob(str(RESULTS / "nano_*.json"))):
-        for record in json.loads(pathlib.Path(path).read_text()):
-            if record["model"].startswith("dense_reference"):
-                continue
-            label = labels[(record["model"], record["delegate"])]
-            row = (
-                f"| {label} | {record['threads']} | {record['median_ms']:.1f} | {record['min_ms']:.1f} | "
-                f"{record['p90_ms']:.1f} | {round(record['peak_memory_mb'])} | {record['gmacs_per_s']:.1f} |"
-            )
-            assert row in page, row
-            rows += 1
-    after = _record("after_layernorm_change/nano_float32_int8.json")
-    for record in after:
-        if record["model"].startswith("dense_reference"):
-            continue
-        label = labels[(record["model"], record["delegate"])]
-        row = (
-            f"| {label} | {record['threads']} | {record['median_ms']:.1f} | {record['min_ms']:.1f} | "
-            f"{round(record['peak_memory_mb'])} |"
-        )
-        assert row in page, row
-        rows += 1
-    assert rows == 16
+
+
+def test_quickstart_table_shows_mean_spread_and_median_time_of_each_record(tmp_path):
+    folder = tmp_path / "quickstart"
+    folder.mkdir()
+    record = _quickstart_record(
+        "AMD EPYC",
+        ["AVX2", "FMA"],
+        [(0.99, 0.95, 0.60, 0.95, 0.995), (0.97, 0.91, 0.40, 0.90, 0.985), (0.98, 0.93, 0.50, 0.94, 0.990)],
+        [540.0, 560.0, 520.0],
+    )
+    (folder / "avx2_2026-12-04.json").write_text(json.dumps(record))
+    # A record of the older recipe (no per-seed figures) stays out of the table.
+    (folder / "avx2_2026-12-03.json").write_text(json.dumps({"command": "make quickstart", "accuracy": {}}))
+    body = _generator().render("quickstart", results=tmp_path)
+    row = (
+        "| AMD EPYC (x86_64, 2 cores), int8 flags: AVX2, FMA | 0, 1, 2 | 0.980 (0.020) | 0.930 (0.040) | "
+        "0.500 (0.200) | 0.930 (0.050) | 0.990 (0.010) | 540 s | "
+        "[avx2_2026-12-04.json](benchmarks/results/quickstart/avx2_2026-12-04.json); "
+        "seed 0 run 2 times: bit-identical |"
+    )
+    assert row in body.splitlines(), body
+    assert "avx2_2026-12-03.json" not in body
+    assert "- `quickstart/avx2_2026-12-04.json`: commit abc1234; date 2026-12-03;" in body
+    assert "load average 0.10 0.20 0.30." in body
+
+
+def test_quickstart_table_without_a_record_of_the_current_recipe_says_so(tmp_path):
+    (tmp_path / "quickstart").mkdir()
+    body = _generator().render("quickstart", results=tmp_path)
+    assert body.startswith("No record of the current recipe yet")

@@ -172,7 +172,10 @@ QUICKSTART_FIGURES = ("teacher", "student_distilled", "student_scratch", "studen
 @table("quickstart", "README.md", quickstart_records)
 def quickstart_table(records):
     if not records.paths:
-        return ["No record of the current recipe yet: `make quickstart`, a record, then `make figures`."]
+        return [
+            "No record of the current recipe yet (records: `benchmarks/results/quickstart/`, "
+            "[benchmarks/README.md](benchmarks/README.md#quickstart-records))."
+        ]
     lines = _header(
         "CPU",
         "seeds",
@@ -263,7 +266,7 @@ def mobile_results_table(records):
             lat,
         ),
         _row(
-            "a new frame in the int8 stream over re-running the int8 clip model",
+            "a new frame in the int8 stream over one more run of the int8 clip model",
             f"{frame('stream_int8.tflite') / ms('clip_int8.tflite'):.3f}",
             lat,
         ),
