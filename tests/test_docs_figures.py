@@ -8,6 +8,7 @@ table cites complete: command, commit, date and CPU (model and int8-relevant fla
 import importlib.util
 import json
 import pathlib
+import re
 
 import pytest
 
@@ -117,3 +118,14 @@ def test_quickstart_table_without_a_record_of_the_current_recipe_says_so(tmp_pat
     (tmp_path / "quickstart").mkdir()
     body = _generator().render("quickstart", results=tmp_path)
     assert body.startswith("No record of the current recipe yet")
+
+
+def test_each_record_benchmarks_readme_names_exists():
+    page = (REPO / "benchmarks" / "README.md").read_text()
+    results = REPO / "benchmarks" / "results"
+    named = set(re.findall(r"`results/([\w/.*-]+)`", page))
+    assert named
+    for path in sorted(named):
+        if re.search(r"[A-Z]{3,}", path):  # a placeholder: PRESET, CPU_DATE
+            continue
+        assert list(results.glob(path)), f"benchmarks/README.md names results/{path}, which does not exist"
