@@ -63,7 +63,7 @@ cli-reference: $(STAMP)
 	$(BIN)/python tools/make_cli_reference.py
 
 # The figure tables of the docs from the records in benchmarks/results/ (tests/test_docs_figures.py keeps them equal).
-figures: $(STAMP)
+figures: $(BIN)/python
 	$(BIN)/python tools/make_figures.py
 
 clean:
