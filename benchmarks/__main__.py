@@ -74,6 +74,11 @@ ENTRIES = {
         "quickstart runs side by side and digests of their models (bit-identical check)",
         "docs/training.md",
     ),
+    "quickstart-record": Entry(
+        "benchmarks.quickstart_record",
+        "the quickstart over seeds and its bit-identical check (results/quickstart/CPU_DATE.json)",
+        "README.md",
+    ),
 }
 
 USAGE = "usage: python -m benchmarks {list,NAME} [options]   (python -m benchmarks NAME --help: its options)"

@@ -104,12 +104,21 @@ def test_quickstart_table_shows_mean_spread_and_median_time_of_each_record(tmp_p
     body = _generator().render("quickstart", results=tmp_path)
     row = (
         "| AMD EPYC (x86_64, 2 cores), int8 flags: AVX2, FMA | 0, 1, 2 | 0.980 (0.020) | 0.930 (0.040) | "
-        "0.500 (0.200) | 0.930 (0.050) | 0.990 (0.010) | 540 s | "
+        "0.500 (0.200) | 0.930 (0.050) | 0.990 (0.010) | 540 s a run (1 at a time) | "
         "[avx2_2026-12-04.json](benchmarks/results/quickstart/avx2_2026-12-04.json); "
         "seed 0 run 2 times: bit-identical |"
     )
     assert row in body.splitlines(), body
     assert "avx2_2026-12-03.json" not in body
+    # Timed on a fresh clone: the table states the commands' times instead.
+    record["fresh_clone"] = {
+        "make_install": {"seconds": 150.0},
+        "make_quickstart": {"seconds": 480.0},
+        "make_test": {"seconds": 690.0},
+    }
+    (folder / "avx2_2026-12-04.json").write_text(json.dumps(record))
+    body = _generator().render("quickstart", results=tmp_path)
+    assert "| make quickstart 8.0 min (install 2.5 min); make test 11.5 min |" in body, body
     assert "- `quickstart/avx2_2026-12-04.json`: commit abc1234; date 2026-12-03;" in body
     assert "load average 0.10 0.20 0.30." in body
 
