@@ -57,6 +57,97 @@ def _video_example(tf, key, label, frames, image_format, quality):
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
+def _videos_by_key(index):
+    """Every video of every split, keyed by its cache key (a video listed in two splits is cached once)."""
+    videos = {}
+    for records in index.splits.values():
+        for record in records:
+            videos[cache_key(record.path)] = record
+    return videos
+
+
+def _write_manifest(output, settings, index, shard_names):
+    """Write manifest.json; refuse a folder that holds a cache made with other settings."""
+    manifest_path = os.path.join(output, "manifest.json")
+    if os.path.isfile(manifest_path):
+        with open(manifest_path, encoding="utf-8") as handle:
+            previous = json.load(handle)
+        mismatched = {k: (previous.get(k), v) for k, v in settings.items() if previous.get(k) != v}
+        if mismatched:
+            raise ValueError(
+                f"{output} holds a cache made with other settings {mismatched} (old, new); "
+                "use another --output or delete it"
+            )
+    with open(manifest_path, "w", encoding="utf-8") as handle:
+        json.dump(
+            {**settings, "dataset": index.name, "class_names": index.class_names, "shards": shard_names},
+            handle,
+            indent=1,
+        )
+
+
+def _write_shard(output, shard_name, shard_keys, videos, decoded, bar, image_format, quality):
+    """Write one shard's .tfrecord, then its .json index (each renamed into place when complete).
+
+    `decoded` yields (frames, problem) for `shard_keys` in order. Returns (videos written, problems).
+    """
+    record_path = os.path.join(output, shard_name + ".tfrecord")
+    index_path = os.path.join(output, shard_name + ".json")
+    partial_path = record_path + ".partial"
+    entries, shard_problems, offset = {}, [], 0
+    with tf.io.TFRecordWriter(partial_path) as writer:
+        for key, (frames, problem) in zip(shard_keys, decoded, strict=True):
+            bar.update(1)
+            if problem is not None:
+                shard_problems.append(problem)
+                continue
+            data = _video_example(tf, key, videos[key].label, frames, image_format, quality)
+            writer.write(data)
+            entries[key] = {
+                "offset": offset + _TFRECORD_HEADER,
+                "length": len(data),
+                "num_frames": len(frames),
+                "label": videos[key].label,
+            }
+            offset += _TFRECORD_HEADER + len(data) + _TFRECORD_FOOTER
+    os.replace(partial_path, record_path)
+    with open(index_path + ".partial", "w", encoding="utf-8") as handle:
+        json.dump({"videos": entries, "problems": shard_problems}, handle)
+    os.replace(index_path + ".partial", index_path)
+    return len(entries), shard_problems
+
+
+def _fill_shards(output, shard_names, keys, videos, bar, short_side, image_format, quality, videos_per_shard, workers):
+    """Write the shards an earlier run did not finish. Returns (shards already done, videos written, problems)."""
+    done_shards = written = 0
+    problems = []
+
+    def decode(key):
+        try:
+            return read_video(videos[key].path, short_side=short_side), None
+        except VideoDecodeError as error:
+            return None, {"path": videos[key].path, "reason": error.reason}
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for shard_id, shard_name in enumerate(shard_names):
+            shard_keys = keys[shard_id * videos_per_shard : (shard_id + 1) * videos_per_shard]
+            index_path = os.path.join(output, shard_name + ".json")
+            if os.path.isfile(index_path):  # finished by an earlier run
+                with open(index_path, encoding="utf-8") as handle:
+                    problems.extend(json.load(handle)["problems"])
+                done_shards += 1
+                bar.update(len(shard_keys))
+                continue
+            # cv2 releases the GIL while decoding, so threads overlap the decodes.
+            decoded = pool.map(decode, shard_keys)
+            shard_written, shard_problems = _write_shard(
+                output, shard_name, shard_keys, videos, decoded, bar, image_format, quality
+            )
+            written += shard_written
+            problems.extend(shard_problems)
+    return done_shards, written, problems
+
+
 def prepare_cache(
     dataset,
     data_root,
@@ -79,10 +170,7 @@ def prepare_cache(
         raise ValueError(f"videos_per_shard must be >= 1. Received: videos_per_shard={videos_per_shard}")
     if index is None:
         index = load_index(dataset, data_root, split=split, split_dir=split_dir, **index_kwargs)
-    videos = {}
-    for records in index.splits.values():
-        for record in records:
-            videos[cache_key(record.path)] = record
+    videos = _videos_by_key(index)
     keys = sorted(videos)
     num_shards = max(1, -(-len(keys) // videos_per_shard))
     os.makedirs(output, exist_ok=True)
@@ -95,69 +183,13 @@ def prepare_cache(
         "num_shards": num_shards,
         "num_videos": len(keys),
     }
-    manifest_path = os.path.join(output, "manifest.json")
-    if os.path.isfile(manifest_path):
-        with open(manifest_path, encoding="utf-8") as handle:
-            previous = json.load(handle)
-        mismatched = {k: (previous.get(k), v) for k, v in settings.items() if previous.get(k) != v}
-        if mismatched:
-            raise ValueError(
-                f"{output} holds a cache made with other settings {mismatched} (old, new); "
-                "use another --output or delete it"
-            )
     shard_names = [f"shard-{i:05d}-of-{num_shards:05d}" for i in range(num_shards)]
-    with open(manifest_path, "w", encoding="utf-8") as handle:
-        json.dump(
-            {**settings, "dataset": index.name, "class_names": index.class_names, "shards": shard_names},
-            handle,
-            indent=1,
-        )
+    _write_manifest(output, settings, index, shard_names)
 
     bar = tqdm(total=len(keys), desc="prepare", unit="video", disable=None if progress else True)  # None: terminal only
-    done_shards = written = 0
-    problems = []
-
-    def decode(key):
-        try:
-            return read_video(videos[key].path, short_side=short_side), None
-        except VideoDecodeError as error:
-            return None, {"path": videos[key].path, "reason": error.reason}
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for shard_id, shard_name in enumerate(shard_names):
-            shard_keys = keys[shard_id * videos_per_shard : (shard_id + 1) * videos_per_shard]
-            index_path = os.path.join(output, shard_name + ".json")
-            if os.path.isfile(index_path):  # finished by an earlier run
-                with open(index_path, encoding="utf-8") as handle:
-                    problems.extend(json.load(handle)["problems"])
-                done_shards += 1
-                bar.update(len(shard_keys))
-                continue
-            record_path = os.path.join(output, shard_name + ".tfrecord")
-            partial_path = record_path + ".partial"
-            entries, shard_problems, offset = {}, [], 0
-            with tf.io.TFRecordWriter(partial_path) as writer:
-                # cv2 releases the GIL while decoding, so threads overlap the decodes.
-                for key, (frames, problem) in zip(shard_keys, pool.map(decode, shard_keys), strict=True):
-                    bar.update(1)
-                    if problem is not None:
-                        shard_problems.append(problem)
-                        continue
-                    data = _video_example(tf, key, videos[key].label, frames, image_format, quality)
-                    writer.write(data)
-                    entries[key] = {
-                        "offset": offset + _TFRECORD_HEADER,
-                        "length": len(data),
-                        "num_frames": len(frames),
-                        "label": videos[key].label,
-                    }
-                    offset += _TFRECORD_HEADER + len(data) + _TFRECORD_FOOTER
-                    written += 1
-            os.replace(partial_path, record_path)
-            with open(index_path + ".partial", "w", encoding="utf-8") as handle:
-                json.dump({"videos": entries, "problems": shard_problems}, handle)
-            os.replace(index_path + ".partial", index_path)
-            problems.extend(shard_problems)
+    done_shards, written, problems = _fill_shards(
+        output, shard_names, keys, videos, bar, short_side, image_format, quality, videos_per_shard, workers
+    )
     bar.close()
     return {
         "output": output,
