@@ -4,7 +4,7 @@ import json
 
 import click
 
-from dvfl_tf.cli.options import positive_int
+from dvfl_tf.cli.options import parse_backbone_overrides, positive_int
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 
 
@@ -63,10 +63,7 @@ def convert_checkpoint(
 
     if (preset is None) == (config_path is None):
         raise click.UsageError("Give exactly one of --preset or --config.")
-    try:
-        overrides = json.loads(backbone_overrides) if backbone_overrides else None
-    except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None
+    overrides = parse_backbone_overrides(backbone_overrides)
     check_output(
         output, overwrite=overwrite, suffixes=(".keras",), inputs=(checkpoint, config_path, verify_input, verify_logits)
     )
@@ -84,6 +81,11 @@ def convert_checkpoint(
         image_size=image_size,
         backbone_overrides=overrides,
     )
+    _print_conversion(report)
+
+
+def _print_conversion(report):
+    """What was converted, and against what the saved file was checked."""
     if "pretrained_start" in report:
         click.echo(report["pretrained_start"].summary())
     click.echo(

@@ -4,6 +4,7 @@ click's `FloatRange` lets `nan` and `inf` through (comparisons with NaN are
 false); `FiniteFloatRange` refuses them.
 """
 
+import json
 import math
 
 import click
@@ -83,3 +84,11 @@ def parse_views(ctx, param, text):
             f"Received: {text!r}"
         )
     return clips, crops
+
+
+def parse_backbone_overrides(text):
+    """--backbone-overrides: a JSON object of backbone arguments, or None when not given."""
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None

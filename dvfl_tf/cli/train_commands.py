@@ -18,6 +18,7 @@ from dvfl_tf.cli.options import (
     fraction,
     non_negative_float,
     non_negative_int,
+    parse_backbone_overrides,
     parse_views,
     positive_float,
     positive_int,
@@ -131,6 +132,49 @@ def _data_options(kwargs, resolved, explicit):
     )
 
 
+def _backbone_overrides(kwargs, settings):
+    """--backbone-overrides (JSON) over the config file's MODEL.FOCAL, and --causal (pops both from `kwargs`)."""
+    overrides = parse_backbone_overrides(kwargs.pop("backbone_overrides"))
+    if settings.get("backbone_overrides"):
+        overrides = {**settings["backbone_overrides"], **(overrides or {})}
+    if kwargs.pop("causal"):
+        # The teacher of `distill` stays as given: a causal student learns from an ordinary teacher.
+        overrides = {**(overrides or {}), "causal": True}
+    return overrides
+
+
+# The training settings a run takes from the resolved settings (with --cfg: the file's, LR scaled).
+_RESOLVED_TRAINING_SETTINGS = (
+    "epochs",
+    "warmup_epochs",
+    "base_lr",
+    "min_lr",
+    "warmup_lr",
+    "weight_decay",
+    "optimizer",
+    "clipnorm",
+    "seed",
+    "momentum",
+    "temperature",
+    "alpha",
+)
+
+
+def _take_resolved_settings(kwargs, resolved, explicit):
+    """The resolved settings into `kwargs`: the training settings, and the models unless given on the command line."""
+    settings = resolved["settings"]
+    for name in _RESOLVED_TRAINING_SETTINGS:
+        if name in settings:
+            kwargs[name] = settings[name]
+    kwargs["batch_size"] = settings["global_batch_size"]
+    kwargs["lr"] = settings["lr"] if resolved["config_file"] is not None else kwargs["lr"]
+    for name in ("model", "student", "teacher", "init_checkpoint", "student_init", "teacher_preset"):
+        if name == "teacher" and "teacher_logits" in explicit:
+            continue  # the cached logits stand for the file's teacher
+        if name in settings and name in kwargs and name not in explicit:
+            kwargs[name] = settings[name]
+
+
 def _split_options(ctx, kwargs, job):
     from dvfl_tf.cli.config_options import explicit_options
 
@@ -146,16 +190,7 @@ def _split_options(ctx, kwargs, job):
     settings = resolved["settings"]
     explicit = explicit_options(ctx, kwargs)
     data = _data_options(kwargs, resolved, explicit)
-    overrides_text = kwargs.pop("backbone_overrides")
-    try:
-        overrides = json.loads(overrides_text) if overrides_text else None
-    except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None
-    if settings.get("backbone_overrides"):
-        overrides = {**settings["backbone_overrides"], **(overrides or {})}
-    if kwargs.pop("causal"):
-        # The teacher of `distill` stays as given: a causal student learns from an ordinary teacher.
-        overrides = {**(overrides or {}), "causal": True}
+    overrides = _backbone_overrides(kwargs, settings)
     kwargs.pop("drop_path_rate")
     drop_path_rate = settings.get("drop_path_rate")
     validate = not kwargs.pop("no_validation")
@@ -163,30 +198,7 @@ def _split_options(ctx, kwargs, job):
         kwargs.pop(name, None)
     for name in ("mixup_alpha", "cutmix_alpha", "mixup_prob", "mixup_switch_prob", "label_smoothing"):
         kwargs.pop(name, None)
-    # The resolved training settings (with --cfg: the file's, LR scaled; else the options' values).
-    for name in (
-        "epochs",
-        "warmup_epochs",
-        "base_lr",
-        "min_lr",
-        "warmup_lr",
-        "weight_decay",
-        "optimizer",
-        "clipnorm",
-        "seed",
-        "momentum",
-        "temperature",
-        "alpha",
-    ):
-        if name in settings:
-            kwargs[name] = settings[name]
-    kwargs["batch_size"] = settings["global_batch_size"]
-    kwargs["lr"] = settings["lr"] if resolved["config_file"] is not None else kwargs["lr"]
-    for name in ("model", "student", "teacher", "init_checkpoint", "student_init", "teacher_preset"):
-        if name == "teacher" and "teacher_logits" in explicit:
-            continue  # the cached logits stand for the file's teacher
-        if name in settings and name in kwargs and name not in explicit:
-            kwargs[name] = settings[name]
+    _take_resolved_settings(kwargs, resolved, explicit)
     config_fields = set(TrainConfig.__dataclass_fields__)
     # Keras progress bars on a terminal; one plain line per epoch in a redirected log.
     kwargs["verbose"] = 1 if sys.stdout.isatty() else 2

@@ -138,6 +138,11 @@ def train_run(
         create_run_dir(config.output, config.to_dict(), extension)
         truncate_history(run.history_csv, run.epochs_done)
     run.say_start(config.epochs, extension)
+    return _fit(distiller, run, config, chief, train_data, steps_per_epoch, validation_data, validation_steps)
+
+
+def _fit(distiller, run, config, chief, train_data, steps_per_epoch, validation_data, validation_steps):
+    """Run the epochs; the state of the run (a worker's short state when not the chief)."""
     guard = FiniteGuard()
     distiller.fit(
         train_data,
