@@ -6,26 +6,40 @@ import os
 import click
 
 from dvfl_tf.cli.options import positive_int
+from dvfl_tf.core.export_modes import CALIBRATED_MODES, DEFAULT_MODE, FLAG_MODES, MODE_TABLE, STREAM_MODES, mode_flag
+
+# The modes that take --uint8-io and --keep-float (the rules of `MODE_TABLE`, which `ExportOptions` applies).
+_INTEGER_IO_MODES = tuple(name for name in FLAG_MODES if MODE_TABLE[name].integer_io)
+_KEEP_FLOAT_MODES = tuple(name for name in FLAG_MODES if MODE_TABLE[name].takes_keep_float)
 
 
-def _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed=False):
-    flags = (
-        ("int8", int8),
-        ("fp16", fp16),
-        ("dynamic_range", dynamic_range),
-        ("int16x8", int16x8),
-        ("int8_mixed", int8_mixed),
-    )
-    chosen = [name for name, flag in flags if flag]
+# The mode of --edgetpu: the Edge TPU runs full-integer models only.
+_EDGETPU_MODE = "int8"
+
+
+def _flags(modes):
+    return [mode_flag(name) for name in modes]
+
+
+def _mode_flags(function):
+    """One flag per export mode of `MODE_TABLE` (--int8, --fp16, ...), its help from the table."""
+    for name in reversed(FLAG_MODES):
+        function = click.option(mode_flag(name), name, is_flag=True, help=MODE_TABLE[name].help)(function)
+    return function
+
+
+def _mode(o):
+    """The mode the flags choose (the default without one); --edgetpu implies its mode."""
+    chosen = [name for name in FLAG_MODES if o[name]]
     if len(chosen) > 1:
-        raise click.UsageError("Choose at most one of --int8, --fp16, --dynamic-range, --int16x8, --int8-mixed.")
-    if edgetpu:
-        if chosen and chosen != ["int8"]:
+        raise click.UsageError(f"Choose at most one of {', '.join(_flags(FLAG_MODES))}.")
+    if o["edgetpu"]:
+        if chosen and chosen != [_EDGETPU_MODE]:
             raise click.UsageError(
-                "--edgetpu produces a full-integer model; it cannot be combined with --fp16/--dynamic-range."
+                f"--edgetpu produces a full-integer model; it cannot be combined with {mode_flag(chosen[0])}."
             )
-        return "int8"
-    return chosen[0] if chosen else "float32"
+        return _EDGETPU_MODE
+    return chosen[0] if chosen else DEFAULT_MODE
 
 
 @click.command("export-tflite")
@@ -34,21 +48,12 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed=False):
 @click.option("--num-classes", type=positive_int(), help="Classes for --preset.")
 @click.option("--frames", type=positive_int(), help="Frames per clip for --preset (default: the preset's).")
 @click.option("--image-size", type=positive_int(), help="Frame size for --preset (default: the preset's).")
-@click.option("--int8", is_flag=True, help="Full-integer: int8 weights, activations, input and output.")
-@click.option("--fp16", is_flag=True, help="float16 weights.")
-@click.option("--dynamic-range", is_flag=True, help="int8 weights, float activations.")
+@_mode_flags
 @click.option(
-    "--int16x8",
+    "--uint8-io",
     is_flag=True,
-    help="int16 activations, int8 weights, float I/O (CPU): when int8 activations lose accuracy.",
+    help=f"With {' or '.join(_flags(_INTEGER_IO_MODES))}: uint8 input/output instead of int8.",
 )
-@click.option(
-    "--int8-mixed",
-    is_flag=True,
-    help="int8 GEMMs and convolutions, LayerNorm and exact GELU on float kernels, float I/O: "
-    "the fastest int8 file on CPUs (XNNPACK runs all of it).",
-)
-@click.option("--uint8-io", is_flag=True, help="With --int8: uint8 input/output instead of int8.")
 @click.option(
     "--edgetpu",
     is_flag=True,
@@ -61,12 +66,21 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed=False):
 @click.option(
     "--data-root", type=click.Path(file_okay=False), help="The dataset's root folder (synthetic: default cache)."
 )
-@click.option("--num-calibration", type=positive_int(), default=32, show_default=True, help="Calibration clips (int8).")
+@click.option(
+    "--num-calibration",
+    type=positive_int(),
+    default=32,
+    show_default=True,
+    help="Calibration clips (the calibrated modes: " + ", ".join(_flags(CALIBRATED_MODES)) + ").",
+)
 @click.option(
     "--num-verify", type=positive_int(), default=8, show_default=True, help="Clips to compare TFLite with Keras on."
 )
 @click.option(
-    "--keep-float", multiple=True, help="With --int8: op type (e.g. GELU) or tensor name to keep in float. Repeatable."
+    "--keep-float",
+    multiple=True,
+    help=f"With {' or '.join(_flags(_KEEP_FLOAT_MODES))}: op type (e.g. GELU) or tensor name to keep in float. "
+    "Repeatable.",
 )
 @click.option(
     "--labels",
@@ -86,7 +100,7 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed=False):
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input model).")
 def export_tflite_command(model_path, preset, num_classes, frames, image_size, output, report_path, overwrite, **o):
     """Export MODEL_PATH (.keras) or --preset to TFLite, check it for mobile use and verify it against Keras."""
-    mode = _mode(o["int8"], o["fp16"], o["dynamic_range"], o["int16x8"], o["edgetpu"], o["int8_mixed"])
+    mode = _mode(o)
     _check_combination(mode, o)
     if (model_path is None) == (preset is None):
         raise click.UsageError("Give either MODEL_PATH or --preset (exactly one).")
@@ -115,14 +129,14 @@ def export_tflite_command(model_path, preset, num_classes, frames, image_size, o
 
 def _check_combination(mode, o):
     """Options that only make sense together (or not at all), refused before anything is loaded."""
-    if o["stream"] and (o["edgetpu"] or o["uint8_io"] or o["keep_float"] or o["int16x8"] or o["int8_mixed"]):
-        raise click.UsageError(
-            "--stream cannot be combined with --edgetpu, --uint8-io, --keep-float, --int16x8 or --int8-mixed."
-        )
-    if o["uint8_io"] and mode != "int8":
-        raise click.UsageError("--uint8-io needs --int8.")
-    if o["keep_float"] and mode not in ("int8", "int8_mixed"):
-        raise click.UsageError("--keep-float needs --int8 or --int8-mixed.")
+    not_streamed = [name for name in FLAG_MODES if name not in STREAM_MODES]
+    if o["stream"] and (o["edgetpu"] or o["uint8_io"] or o["keep_float"] or any(o[name] for name in not_streamed)):
+        refused = ["--edgetpu", "--uint8-io", "--keep-float"] + _flags(not_streamed)
+        raise click.UsageError(f"--stream cannot be combined with {', '.join(refused[:-1])} or {refused[-1]}.")
+    if o["uint8_io"] and mode not in _INTEGER_IO_MODES:
+        raise click.UsageError(f"--uint8-io needs {' or '.join(_flags(_INTEGER_IO_MODES))}.")
+    if o["keep_float"] and mode not in _KEEP_FLOAT_MODES:
+        raise click.UsageError(f"--keep-float needs {' or '.join(_flags(_KEEP_FLOAT_MODES))}.")
 
 
 def _model(model_path, preset, num_classes, frames, image_size, stream):
@@ -143,7 +157,6 @@ def _model(model_path, preset, num_classes, frames, image_size, stream):
 
 def _clips_and_names(model, mode, o):
     """Class names (--labels, else the calibration dataset's) and the calibration and verification clips."""
-    from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES
     from dvfl_tf.runtime.model_metadata import LabelsError, load_labels
 
     labels_path = o["labels_path"]

@@ -4,8 +4,8 @@ An entry says which loader indexes the layout, whether training may flip its
 clips left-right, where the loader looks for its split or annotation files when
 none are given, and which layout options (`LAYOUT_OPTIONS`) it takes. The CLI's
 `--dataset` choice, its layout options' help, the augmentation's flip policy and
-`load_index` all read this table: adding a layout is one entry here (and its
-loader and test).
+`load_index` and the official config files' DATA.DATASET check all read this
+table: adding a layout is one entry here (and its loader and test).
 """
 
 import dataclasses
@@ -36,7 +36,8 @@ class DatasetLayout:
     crop where it differs from the official (0.08, 1.0). `default_files`: where
     the split or annotation files are looked for under the data root when
     `--split-dir` (or the layout's option) does not say. `options`: the names of
-    `LAYOUT_OPTIONS` the loader takes.
+    `LAYOUT_OPTIONS` the loader takes. `official`: a dataset of the official code, which an official
+    config file may name in DATA.DATASET (`dvfl_tf.convert.official_run_keys.SUPPORTED_DATASETS`).
     """
 
     name: str
@@ -45,19 +46,23 @@ class DatasetLayout:
     default_files: tuple
     options: frozenset = frozenset()
     crop_area: tuple = None
+    official: bool = False
 
 
 DATASET_LAYOUTS = {
     layout.name: layout
     for layout in (
-        DatasetLayout("hmdb51", load_hmdb51, flip=True, default_files=("testTrainMulti_7030_splits/",)),
-        DatasetLayout("ucf101", load_ucf101, flip=True, default_files=("ucfTrainTestlist/",)),
-        DatasetLayout("ucf50", load_ucf50, flip=True, default_files=()),  # groups come from the file names
+        DatasetLayout("hmdb51", load_hmdb51, flip=True, default_files=("testTrainMulti_7030_splits/",), official=True),
+        DatasetLayout("ucf101", load_ucf101, flip=True, default_files=("ucfTrainTestlist/",), official=True),
+        DatasetLayout(
+            "ucf50", load_ucf50, flip=True, default_files=(), official=True
+        ),  # groups come from the file names
         DatasetLayout(
             "ssv2",
             load_ssv2,
             flip=False,
             default_files=("something-something-v2-labels.json", "labels/something-something-v2-labels.json"),
+            official=True,
         ),
         DatasetLayout(
             "kinetics400",
@@ -65,6 +70,7 @@ DATASET_LAYOUTS = {
             flip=True,
             default_files=("*.csv", "annotations/*.csv"),
             options=frozenset({"annotations"}),
+            official=True,
         ),
         DatasetLayout(
             "list",
@@ -85,6 +91,8 @@ DATASET_LAYOUTS = {
 }
 
 DATASETS = tuple(DATASET_LAYOUTS)
+# The datasets of the official code (what an official config's DATA.DATASET may name).
+OFFICIAL_DATASETS = tuple(name for name, layout in DATASET_LAYOUTS.items() if layout.official)
 
 
 def flips(dataset_name):
