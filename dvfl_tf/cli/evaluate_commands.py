@@ -9,6 +9,7 @@ from dvfl_tf.cli.checkpoint_options import official_checkpoint_options
 from dvfl_tf.cli.config_options import config_options, print_config, report_unused, resolve_cli_settings
 from dvfl_tf.cli.dataset_options import clip_options, data_option_values
 from dvfl_tf.cli.options import parse_views
+from dvfl_tf.data.clip_config import VIEW_PROTOCOLS
 
 
 @click.command("evaluate")
@@ -19,7 +20,7 @@ from dvfl_tf.cli.options import parse_views
 )
 @click.option(
     "--view-protocol",
-    type=click.Choice(["dvfl-tf", "official"]),
+    type=click.Choice(VIEW_PROTOCOLS),
     default="dvfl-tf",
     show_default=True,
     help="official: the official code's test views for --views (TEST.NUM_CLIP x TEST.NUM_CROP): its frame choice "

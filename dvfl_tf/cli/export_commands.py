@@ -5,8 +5,11 @@ import os
 
 import click
 
-from dvfl_tf.cli.options import positive_int
+from dvfl_tf.cli.options import positive_int, range_type
 from dvfl_tf.core.export_modes import CALIBRATED_MODES, DEFAULT_MODE, FLAG_MODES, MODE_TABLE, STREAM_MODES, mode_flag
+from dvfl_tf.export.calibration import CLIP_COUNT, DEFAULT_CALIBRATION_CLIPS, DEFAULT_VERIFY_CLIPS
+from dvfl_tf.runtime.preprocessing import TOP_K
+from dvfl_tf.runtime.stream import STREAM_RANGES
 
 # The modes that take --uint8-io and --keep-float (the rules of `MODE_TABLE`, which `ExportOptions` applies).
 _INTEGER_IO_MODES = tuple(name for name in FLAG_MODES if MODE_TABLE[name].integer_io)
@@ -68,13 +71,17 @@ def _mode(o):
 )
 @click.option(
     "--num-calibration",
-    type=positive_int(),
-    default=32,
+    type=range_type(CLIP_COUNT),
+    default=DEFAULT_CALIBRATION_CLIPS,
     show_default=True,
     help="Calibration clips (the calibrated modes: " + ", ".join(_flags(CALIBRATED_MODES)) + ").",
 )
 @click.option(
-    "--num-verify", type=positive_int(), default=8, show_default=True, help="Clips to compare TFLite with Keras on."
+    "--num-verify",
+    type=range_type(CLIP_COUNT),
+    default=DEFAULT_VERIFY_CLIPS,
+    show_default=True,
+    help="Clips to compare TFLite with Keras on.",
 )
 @click.option(
     "--keep-float",
@@ -218,7 +225,7 @@ def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
 @click.option(
     "--labels", "labels_path", type=click.Path(exists=True, dir_okay=False), help="Class names overriding the model's."
 )
-@click.option("--top-k", type=positive_int(), default=5, show_default=True)
+@click.option("--top-k", type=range_type(TOP_K), default=5, show_default=True)
 @click.option(
     "--json",
     "as_json",
@@ -230,11 +237,21 @@ def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
     is_flag=True,
     help="Run a stream .tflite (export-tflite --stream) frame by frame on VIDEO (a file, or a camera index), printing the action as frames arrive.",
 )
-@click.option("--stride", type=positive_int(), default=1, show_default=True, help="--stream: feed every N-th frame.")
 @click.option(
-    "--horizon", type=positive_int(), help="--stream: average over about the last N steps (default: every step so far)."
+    "--stride",
+    type=range_type(STREAM_RANGES["stride"]),
+    default=1,
+    show_default=True,
+    help="--stream: feed every N-th frame.",
 )
-@click.option("--max-frames", type=positive_int(), help="--stream: stop after this many decoded frames.")
+@click.option(
+    "--horizon",
+    type=range_type(STREAM_RANGES["horizon"]),
+    help="--stream: average over about the last N steps (default: every step so far).",
+)
+@click.option(
+    "--max-frames", type=range_type(STREAM_RANGES["max_frames"]), help="--stream: stop after this many decoded frames."
+)
 def predict_command(video, model_path, labels_path, top_k, as_json, stream, stride, horizon, max_frames):
     """Classify VIDEO and print the top-k labels with probabilities."""
     if stream:

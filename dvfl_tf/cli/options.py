@@ -22,6 +22,24 @@ class FiniteFloatRange(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+def range_type(allowed):
+    """The click type of a library `dvfl_tf.core.checks.Range`: the option refuses what the library refuses."""
+    bounds = {"min": allowed.min, "max": allowed.max, "min_open": allowed.min_open, "max_open": allowed.max_open}
+    return click.IntRange(**bounds) if allowed.integer else FiniteFloatRange(**bounds)
+
+
+def field_option(config_class, name, flag=None, **kwargs):
+    """A click option for the field `name` of a library dataclass: its default the field's (unless `default`
+    says None: resolved later), its type from the class's `RANGES` or `CHOICES`."""
+    field = config_class.__dataclass_fields__[name]
+    if name in getattr(config_class, "RANGES", {}):
+        kwargs.setdefault("type", range_type(config_class.RANGES[name]))
+    elif name in getattr(config_class, "CHOICES", {}):
+        kwargs.setdefault("type", click.Choice(config_class.CHOICES[name]))
+    kwargs.setdefault("default", field.default)
+    return click.option(flag or "--" + name.replace("_", "-"), name, **kwargs)
+
+
 def positive_int():
     return click.IntRange(min=1)
 

@@ -15,35 +15,32 @@ from dvfl_tf.cli.config_options import (
 )
 from dvfl_tf.cli.dataset_options import clip_options, data_option_values
 from dvfl_tf.cli.options import (
+    field_option,
     fraction,
-    non_negative_float,
     non_negative_int,
     parse_backbone_overrides,
     parse_views,
-    positive_float,
-    positive_int,
+    range_type,
 )
+from dvfl_tf.training.cluster import PEER_TIMEOUT
+from dvfl_tf.training.train_config import TrainConfig
 
 
 def _common_training_options(function):
     options = [
         click.option("--output", default=None, help="Run directory (run the same command again to resume). Required."),
-        click.option("--epochs", type=positive_int(), default=60, show_default=True),
-        click.option("--steps-per-epoch", type=non_negative_int(), default=0, help="Batches per epoch (0: one pass)."),
-        click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True),
-        click.option(
-            "--lr", type=non_negative_float(), default=0.0, help="Peak LR (default: --base-lr x batch / 512)."
-        ),
-        click.option("--base-lr", type=positive_float(), default=0.1, show_default=True),
-        click.option("--min-lr", type=non_negative_float(), default=0.0, show_default=True),
-        click.option("--warmup-epochs", type=non_negative_float(), default=5.0, show_default=True),
-        click.option("--weight-decay", type=non_negative_float(), default=1e-4, show_default=True),
-        click.option(
-            "--clipnorm", type=non_negative_float(), default=5.0, show_default=True, help="Global-norm clip (0: off)."
-        ),
+        field_option(TrainConfig, "epochs", show_default=True),
+        field_option(TrainConfig, "steps_per_epoch", help="Batches per epoch (0: one pass)."),
+        field_option(TrainConfig, "optimizer", show_default=True),
+        field_option(TrainConfig, "lr", help="Peak LR (default: --base-lr x batch / 512)."),
+        field_option(TrainConfig, "base_lr", show_default=True),
+        field_option(TrainConfig, "min_lr", show_default=True),
+        field_option(TrainConfig, "warmup_epochs", show_default=True),
+        field_option(TrainConfig, "weight_decay", show_default=True),
+        field_option(TrainConfig, "clipnorm", show_default=True, help="Global-norm clip (0: off)."),
         click.option(
             "--drop-path-rate",
-            type=fraction(max_open=True),
+            type=fraction(max_open=True),  # as the backbone checks it
             default=None,
             help="Stochastic depth (default: the preset's).",
         ),
@@ -58,23 +55,18 @@ def _common_training_options(function):
         click.option("--mixup/--no-mixup", default=False, show_default=True, help="Mixup/CutMix + label smoothing."),
         click.option("--augment/--no-augment", default=True, show_default=True),
         click.option("--no-validation", is_flag=True, help="Skip the per-epoch evaluation on the test split."),
-        click.option("--seed", type=non_negative_int(), default=0, show_default=True),
-        click.option(
-            "--strategy",
-            type=click.Choice(["auto", "mirrored", "multi_worker", "tpu", "one_device"]),
-            default="auto",
-            show_default=True,
-        ),
-        click.option("--tpu-address", default="", help="TPU name or address for --strategy tpu."),
+        field_option(TrainConfig, "seed", show_default=True),
+        field_option(TrainConfig, "strategy", show_default=True),
+        field_option(TrainConfig, "tpu_address", help="TPU name or address for --strategy tpu."),
         click.option(
             "--peer-timeout",
-            type=positive_float(),
+            type=range_type(PEER_TIMEOUT),
             default=None,
             help="--strategy multi_worker: seconds to wait for the other workers of TF_CONFIG before giving up "
             "[default: 300].",
         ),
-        click.option("--mixed-precision", is_flag=True, help="float16 (GPU) / bfloat16 (TPU) compute."),
-        click.option("--xla", is_flag=True, help="Compile the training step with XLA."),
+        field_option(TrainConfig, "mixed_precision", is_flag=True, help="float16 (GPU) / bfloat16 (TPU) compute."),
+        field_option(TrainConfig, "xla", is_flag=True, help="Compile the training step with XLA."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -182,8 +174,6 @@ def _split_options(ctx, kwargs, job):
     if kwargs.pop("print_config"):
         print_config(resolved)  # before TensorFlow is imported: no data, model or folder is needed
         ctx.exit(0)
-    from dvfl_tf.training.run import TrainConfig
-
     if not kwargs.get("output"):
         raise click.UsageError("Missing option '--output'.")
     report_unused(resolved)
@@ -296,9 +286,9 @@ def train(ctx, **kwargs):
     help="Pretrained checkpoint the student starts from (DVFL-Net: ImageNet FocalNet-T srf, .pth or "
     "timm .safetensors).",
 )
-@click.option("--temperature", type=positive_float(), default=10.0, show_default=True)
-@click.option("--alpha", type=fraction(), default=0.2, show_default=True, help="Weight of the distillation term.")
-@click.option("--divergence", type=click.Choice(["forward", "reverse", "js"]), default="forward", show_default=True)
+@field_option(TrainConfig, "temperature", show_default=True)
+@field_option(TrainConfig, "alpha", show_default=True, help="Weight of the distillation term.")
+@field_option(TrainConfig, "divergence", show_default=True)
 @_common_training_options
 @click.pass_context
 def distill(ctx, **kwargs):

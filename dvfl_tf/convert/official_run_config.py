@@ -31,6 +31,7 @@ from dvfl_tf.convert.official_run_keys import (
     SUPPORTED_DATASETS,
     TYPE_ARCHITECTURE,
 )
+from dvfl_tf.core.checks import at_least
 
 
 def _path(value):
@@ -99,6 +100,10 @@ def _default_backbone_argument(argument):
     return {"tubelet_size": 1}.get(argument, False)
 
 
+# GPUs of the official run that the global batch follows.
+WORLD_SIZE = at_least(1)
+
+
 def resolve_settings(config, job, explicit=None, world_size=1):
     """The dvfl-tf settings of `config` (an `OfficialConfig`) for `job` (train, distill or evaluate).
 
@@ -108,6 +113,7 @@ def resolve_settings(config, job, explicit=None, world_size=1):
     """
     if job not in JOBS:
         raise ValueError(f"job must be one of {JOBS}. Received: job={job!r}")
+    WORLD_SIZE.check("world_size", world_size)
     explicit = {key: value for key, value in (explicit or {}).items() if value is not None}
     r = _Resolver(config, job, explicit)
     c = config.values

@@ -20,6 +20,8 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from dvfl_tf.core.checks import check_ranges
+from dvfl_tf.data.cache_settings import CACHE_DEFAULTS, CACHE_RANGES, IMAGE_FORMATS
 from dvfl_tf.data.clip_views import resize_short_side
 from dvfl_tf.data.datasets import load_index
 from dvfl_tf.data.video_io import VideoDecodeError, read_video
@@ -154,20 +156,20 @@ def prepare_cache(
     output,
     split=None,
     split_dir=None,
-    short_side=256,
-    image_format="jpeg",
-    quality=90,
-    videos_per_shard=64,
-    workers=2,
+    short_side=CACHE_DEFAULTS["short_side"],
+    image_format=CACHE_DEFAULTS["image_format"],
+    quality=CACHE_DEFAULTS["quality"],
+    videos_per_shard=CACHE_DEFAULTS["videos_per_shard"],
+    workers=CACHE_DEFAULTS["workers"],
     progress=True,
     index=None,
     **index_kwargs,
 ):
     """Decode every video of every split into `output` (resumable). Returns a summary dict."""
-    if image_format not in ("jpeg", "png"):
-        raise ValueError(f"image_format must be 'jpeg' or 'png'. Received: image_format={image_format!r}")
-    if videos_per_shard < 1:
-        raise ValueError(f"videos_per_shard must be >= 1. Received: videos_per_shard={videos_per_shard}")
+    if image_format not in IMAGE_FORMATS:
+        raise ValueError(f"image_format must be one of {IMAGE_FORMATS}. Received: image_format={image_format!r}")
+    settings = {"short_side": short_side, "quality": quality, "videos_per_shard": videos_per_shard, "workers": workers}
+    check_ranges(settings, CACHE_RANGES)
     if index is None:
         index = load_index(dataset, data_root, split=split, split_dir=split_dir, **index_kwargs)
     videos = _videos_by_key(index)

@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tqdm import tqdm
 
+from dvfl_tf.data.cache_settings import CACHE_DEFAULTS, WORKERS
 from dvfl_tf.data.datasets import load_index
 from dvfl_tf.data.video_io import VideoDecodeError, open_video, probe_video
 
@@ -60,7 +61,15 @@ def _usable_per_split(index, bad):
 
 
 def check_data(
-    dataset, data_root, split=None, split_dir=None, decode=True, workers=2, progress=False, index=None, **index_kwargs
+    dataset,
+    data_root,
+    split=None,
+    split_dir=None,
+    decode=True,
+    workers=CACHE_DEFAULTS["workers"],
+    progress=False,
+    index=None,
+    **index_kwargs,
 ):
     """A JSON-ready report: `num_classes`, per-split video counts, `problems`
     (a list of `{"path", "reason", "kind"}`: videos missing from disk or failing
@@ -72,6 +81,7 @@ def check_data(
     only opens each and reads its first frame (fast enough for the start of a
     run), False checks nothing beyond the index.
     """
+    WORKERS.check("workers", workers)
     if index is None:
         index = load_index(dataset, data_root, split=split, split_dir=split_dir, **index_kwargs)
     problems = list(index.problems)

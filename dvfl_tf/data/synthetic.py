@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from dvfl_tf.core.checks import Range, at_least, check_ranges
 from dvfl_tf.core.errors import UserError
 from dvfl_tf.data.video_io import write_video
 
@@ -60,6 +61,17 @@ DEFAULTS = {
     "image_size": 64,
     "num_frames": 16,
     "seed": 0,
+}
+
+# The allowed values of the size options (make-synthetic's options take their types from them).
+SIZE_RANGES = {
+    "num_classes": Range(min=2, max=MAX_CLASSES, integer=True),
+    "train_per_class": at_least(1),
+    "test_per_class": at_least(1),
+    "unused_per_class": at_least(0),
+    "image_size": at_least(1),
+    "num_frames": at_least(1),
+    "seed": at_least(0),
 }
 
 MOVERS = 3  # shapes moving together in a "move" video
@@ -257,11 +269,7 @@ def _options(**size_options):
     if unknown:
         raise ValueError(f"Unknown synthetic options {sorted(unknown)}. Expected some of {sorted(DEFAULTS)}.")
     options = {**DEFAULTS, **{k: v for k, v in size_options.items() if v is not None}}
-    if not 2 <= options["num_classes"] <= MAX_CLASSES:
-        raise ValueError(f"num_classes must be in [2, {MAX_CLASSES}]. Received: num_classes={options['num_classes']}")
-    for key in ("train_per_class", "test_per_class", "image_size", "num_frames"):
-        if options[key] < 1:
-            raise ValueError(f"{key} must be >= 1. Received: {key}={options[key]}")
+    check_ranges(options, SIZE_RANGES)
     return options
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from dvfl_tf.core.io_safety import atomic_write_bytes, atomic_write_json
 from dvfl_tf.export import tflite_graph
-from dvfl_tf.export.calibration import synthetic_motion_clips
+from dvfl_tf.export.calibration import DEFAULT_CALIBRATION_CLIPS, DEFAULT_VERIFY_CLIPS, synthetic_motion_clips
 from dvfl_tf.export.edgetpu_compat import edgetpu_report, edgetpu_variant
 from dvfl_tf.export.export_report import CalibrationInfo, ExportReport, format_summary
 from dvfl_tf.export.input_folding import fold_input_normalization
@@ -45,8 +45,6 @@ __all__ = [
     "verify_export",
 ]
 
-DEFAULT_CALIBRATION_CLIPS = 32
-DEFAULT_VERIFY_CLIPS = 8
 SYNTHETIC_CALIBRATION = "synthetic motion clips (no dataset given)"
 
 

@@ -3,6 +3,7 @@
 import os
 import tempfile
 
+from dvfl_tf.core.checks import at_least, check_ranges
 from dvfl_tf.latency.android import benchmark_android
 from dvfl_tf.latency.edgetpu_runner import benchmark_edgetpu_model
 from dvfl_tf.latency.host import benchmark_host_model, benchmark_host_pair, host_device_name
@@ -100,12 +101,17 @@ def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=
     return records + references
 
 
+# Timed runs per model and untimed runs before them (benchmark --runs / --warmup).
+TIMING_RANGES = {"runs": at_least(1), "warmup": at_least(0)}
+
+
 def run_benchmarks(
     model_paths, target="host", threads=(1,), delegates=None, runs=10, warmup=2, roofline=False, **target_options
 ):
     """Records for `model_paths` on `target` ("host", "android" or "edgetpu")."""
     if target not in TARGETS:
         raise ValueError(f"`target` must be one of {TARGETS}. Received: target={target!r}")
+    check_ranges({"runs": runs, "warmup": warmup}, TIMING_RANGES)
     if not model_paths:
         raise BenchmarkError("Give at least one model file.")
     allowed = {"host": ("xnnpack", "builtin"), "android": ("xnnpack", "builtin", "gpu", "nnapi"), "edgetpu": ()}[target]

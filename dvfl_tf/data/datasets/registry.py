@@ -12,6 +12,7 @@ import dataclasses
 import os
 from collections.abc import Callable
 
+from dvfl_tf.core.checks import at_least, check_ranges
 from dvfl_tf.data.datasets.annotation_layouts import load_kinetics400, load_ssv2
 from dvfl_tf.data.datasets.dataset_index import DatasetError, require_dir
 from dvfl_tf.data.datasets.generic_layouts import load_folder, load_list, load_synthetic
@@ -24,6 +25,8 @@ LAYOUT_OPTIONS = {
     "label_offset": "--label-offset",
     "annotations": "--annotations",
 }
+# The allowed values of the numeric layout options (checked by `load_index`).
+LAYOUT_OPTION_RANGES = {"label_offset": at_least(0)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +133,7 @@ def load_index(dataset, data_root, split=None, split_dir=None, **kwargs):
     if dataset not in DATASET_LAYOUTS:
         raise DatasetError(f"Unknown dataset. Expected one of {list(DATASETS)}. Received: dataset={dataset!r}")
     _check_layout_options(dataset, kwargs)
+    check_ranges({name: kwargs.get(name) for name in LAYOUT_OPTION_RANGES}, LAYOUT_OPTION_RANGES)
     if split_dir is not None:
         split_dir = os.path.abspath(os.path.expanduser(str(split_dir)))
         require_dir(split_dir, "Split folder")
