@@ -5,8 +5,17 @@ import os
 
 import click
 
-from dvfl_tf.cli.options import positive_int, range_type
-from dvfl_tf.core.export_modes import CALIBRATED_MODES, DEFAULT_MODE, FLAG_MODES, MODE_TABLE, STREAM_MODES, mode_flag
+from dvfl_tf.cli.options import range_type
+from dvfl_tf.core.checks import at_least
+from dvfl_tf.core.export_modes import (
+    CALIBRATED_MODES,
+    DEFAULT_MODE,
+    EDGETPU_MODE,
+    FLAG_MODES,
+    MODE_TABLE,
+    STREAM_MODES,
+    mode_flag,
+)
 from dvfl_tf.export.calibration import CLIP_COUNT, DEFAULT_CALIBRATION_CLIPS, DEFAULT_VERIFY_CLIPS
 from dvfl_tf.runtime.preprocessing import TOP_K
 from dvfl_tf.runtime.stream import STREAM_RANGES
@@ -14,10 +23,6 @@ from dvfl_tf.runtime.stream import STREAM_RANGES
 # The modes that take --uint8-io and --keep-float (the rules of `MODE_TABLE`, which `ExportOptions` applies).
 _INTEGER_IO_MODES = tuple(name for name in FLAG_MODES if MODE_TABLE[name].integer_io)
 _KEEP_FLOAT_MODES = tuple(name for name in FLAG_MODES if MODE_TABLE[name].takes_keep_float)
-
-
-# The mode of --edgetpu: the Edge TPU runs full-integer models only.
-_EDGETPU_MODE = "int8"
 
 
 def _flags(modes):
@@ -37,20 +42,20 @@ def _mode(o):
     if len(chosen) > 1:
         raise click.UsageError(f"Choose at most one of {', '.join(_flags(FLAG_MODES))}.")
     if o["edgetpu"]:
-        if chosen and chosen != [_EDGETPU_MODE]:
+        if chosen and chosen != [EDGETPU_MODE]:
             raise click.UsageError(
                 f"--edgetpu produces a full-integer model; it cannot be combined with {mode_flag(chosen[0])}."
             )
-        return _EDGETPU_MODE
+        return EDGETPU_MODE
     return chosen[0] if chosen else DEFAULT_MODE
 
 
 @click.command("export-tflite")
 @click.argument("model_path", required=False, type=click.Path(dir_okay=False))
 @click.option("--preset", help="Build a preset with fresh weights instead of loading MODEL_PATH.")
-@click.option("--num-classes", type=positive_int(), help="Classes for --preset.")
-@click.option("--frames", type=positive_int(), help="Frames per clip for --preset (default: the preset's).")
-@click.option("--image-size", type=positive_int(), help="Frame size for --preset (default: the preset's).")
+@click.option("--num-classes", type=range_type(at_least(1)), help="Classes for --preset.")
+@click.option("--frames", type=range_type(at_least(1)), help="Frames per clip for --preset (default: the preset's).")
+@click.option("--image-size", type=range_type(at_least(1)), help="Frame size for --preset (default: the preset's).")
 @_mode_flags
 @click.option(
     "--uint8-io",

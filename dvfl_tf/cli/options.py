@@ -40,27 +40,6 @@ def field_option(config_class, name, flag=None, **kwargs):
     return click.option(flag or "--" + name.replace("_", "-"), name, **kwargs)
 
 
-def positive_int():
-    return click.IntRange(min=1)
-
-
-def non_negative_int():
-    return click.IntRange(min=0)
-
-
-def non_negative_float():
-    return FiniteFloatRange(min=0.0)
-
-
-def positive_float():
-    return FiniteFloatRange(min=0.0, min_open=True)
-
-
-def fraction(max_open=False):
-    """A float in [0, 1] (or [0, 1) with `max_open`)."""
-    return FiniteFloatRange(min=0.0, max=1.0, max_open=max_open)
-
-
 class VariadicOption(click.Option):
     """An option that takes every token after it up to the next `--option`, as the official
     `--opts KEY VALUE KEY VALUE ...` (argparse `nargs='+'`). Its value is a tuple of strings."""

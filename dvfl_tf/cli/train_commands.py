@@ -14,14 +14,8 @@ from dvfl_tf.cli.config_options import (
     resolve_cli_settings,
 )
 from dvfl_tf.cli.dataset_options import clip_options, data_option_values
-from dvfl_tf.cli.options import (
-    field_option,
-    fraction,
-    non_negative_int,
-    parse_backbone_overrides,
-    parse_views,
-    range_type,
-)
+from dvfl_tf.cli.options import field_option, parse_backbone_overrides, parse_views, range_type
+from dvfl_tf.core.checks import fraction
 from dvfl_tf.training.cluster import PEER_TIMEOUT
 from dvfl_tf.training.train_config import TrainConfig
 
@@ -40,7 +34,7 @@ def _common_training_options(function):
         field_option(TrainConfig, "clipnorm", show_default=True, help="Global-norm clip (0: off)."),
         click.option(
             "--drop-path-rate",
-            type=fraction(max_open=True),  # as the backbone checks it
+            type=range_type(fraction(max_open=True)),  # as the backbone checks it
             default=None,
             help="Stochastic depth (default: the preset's).",
         ),
@@ -354,7 +348,7 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
 
 @click.command("quickstart")
 @click.option("--output", default="runs/quickstart", show_default=True)
-@click.option("--seed", type=non_negative_int(), default=0, show_default=True)
+@field_option(TrainConfig, "seed", show_default=True)  # the seed of every run of the quickstart
 @click.option(
     "--deterministic/--no-deterministic",
     default=True,

@@ -19,6 +19,8 @@ MIXED_KEEP_FLOAT = ("layer_norm", "GELU")
 
 # The mode of an export given no mode flag.
 DEFAULT_MODE = "float32"
+# The mode of an Edge TPU export: the Edge TPU runs full-integer models only.
+EDGETPU_MODE = "int8"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 
+from dvfl_tf.core.export_modes import EDGETPU_MODE
 from dvfl_tf.core.io_safety import atomic_write_bytes, atomic_write_json
 from dvfl_tf.export import tflite_graph
 from dvfl_tf.export.calibration import DEFAULT_CALIBRATION_CLIPS, DEFAULT_VERIFY_CLIPS, synthetic_motion_clips
@@ -83,9 +84,9 @@ class ExportOptions:
         object.__setattr__(self, "keep_float", tuple(self.keep_float or ()))
         check_mode(self.mode)
         spec = MODE_TABLE[self.mode]
-        if self.edgetpu and self.mode != "int8":
+        if self.edgetpu and self.mode != EDGETPU_MODE:
             raise ValueError(
-                f"The Edge TPU runs only full-integer models: use mode='int8'. Received: mode={self.mode!r}"
+                f"The Edge TPU runs only full-integer models: use mode={EDGETPU_MODE!r}. Received: mode={self.mode!r}"
             )
         if self.uint8_io and not spec.integer_io:
             raise ValueError(f"`uint8_io` needs mode={_modes_where('integer_io')}. Received: mode={self.mode!r}")
