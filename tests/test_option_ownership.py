@@ -39,7 +39,7 @@ CLI_ONLY = {
     "model_path": "the model file the command reads",
     "input_npy": "visualize: a clip file instead of the video",
     "labels_path": "a class-names file the command reads",
-    "stream": "predict: run the stream runner; export-tflite: ExportOptions.stream (checked there)",
+    "stream": "predict: run the stream runner",
     "config_path": "convert-checkpoint: the official constructor arguments file",
     "verify_input": "convert-checkpoint: a reference clip file",
     "verify_logits": "convert-checkpoint: a reference logits file",
@@ -51,7 +51,6 @@ CLI_ONLY = {
     "benchmark_binary": "benchmark --target android: the benchmark program",
     "benchmark_apk": "benchmark --target android: the benchmark app",
     "taskset": "benchmark --target android: the CPU mask",
-    "target": "benchmark: run_benchmarks checks it (TARGETS)",
     "backbone_overrides": "JSON of backbone arguments (the backbone checks each)",
     "init_checkpoint": "train: the checkpoint file to start from",
     "student_init": "distill: the checkpoint file the student starts from",
@@ -61,9 +60,6 @@ CLI_ONLY = {
     "no_validation": "train/distill: the jobs' validate=False",
     "preset": "a preset name (the classifier loading and build_model check it)",
     "official_config": "the official constructor arguments file",
-    "keep_float": "export-tflite: ExportOptions.keep_float (checked there)",
-    "edgetpu": "export-tflite: ExportOptions.edgetpu (checked there)",
-    "uint8_io": "export-tflite: ExportOptions.uint8_io (checked there)",
 }
 
 _NO_DEFAULT = inspect.Parameter.empty
@@ -278,7 +274,11 @@ OWNERS = {
         ),
         bad=0.0,
     ),
+    # The mode flags choose ExportOptions.mode (tests/export/test_export_mode_table.py); off by default.
     **{name: Owner(default=lambda: False) for name in ("fp16", "dynamic_range", "int8", "int16x8", "int8_mixed")},
+    # Combinations (--uint8-io without --int8, ...) are refused by ExportOptions from the mode table.
+    **{name: _field(EXPORT, name) for name in ("uint8_io", "edgetpu", "keep_float")},
+    ("export-tflite", "stream"): _field(EXPORT, "stream"),
     "num_calibration": Owner(
         default=lambda: __import__("dvfl_tf.export.calibration", fromlist=["x"]).DEFAULT_CALIBRATION_CLIPS,
         reject=_range("dvfl_tf.export.calibration:CLIP_COUNT", "num_calibration", 0).reject,
@@ -337,6 +337,12 @@ OWNERS = {
     "videos_per_shard": _cache("videos_per_shard", 0),
     "workers": _cache("workers", 0),
     # benchmark, quickstart.
+    "target": _argument(
+        "dvfl_tf.latency.harness:run_benchmarks",
+        "target",
+        reject=lambda value: __import__("dvfl_tf.latency.harness", fromlist=["x"]).run_benchmarks(["m"], target=value),
+        bad="gpu",
+    ),
     "runs": _argument(
         "dvfl_tf.latency.harness:run_benchmarks",
         "runs",
@@ -410,6 +416,8 @@ def test_each_option_takes_the_library_default(command_name):
         if owner.default is None or param.required:
             continue
         expected, given = owner.default(), _cli_default(command, param)
+        if param.multiple and expected == ():
+            expected = None  # a repeatable option given no value
         assert expected is not _NO_DEFAULT, f"{command_name} --{param.name}: the library has no default"
         assert given == expected, f"{command_name} --{param.name}: {given!r}, the library's {expected!r}"
 

@@ -1,7 +1,8 @@
-"""Parameter types with ranges, so every numeric option is checked when the command line is parsed.
+"""Option types taken from the library, so every numeric option is checked when the command line is parsed
+against the range its library setting declares (`range_type`, `field_option`), with click's messages.
 
 click's `FloatRange` lets `nan` and `inf` through (comparisons with NaN are
-false); `FiniteFloatRange` refuses them.
+false); `FiniteFloatRange` refuses them, as `dvfl_tf.core.checks.Range` does.
 """
 
 import json

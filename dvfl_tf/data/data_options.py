@@ -1,4 +1,4 @@
-"""The datasets of a run, built with `dvfl_tf.data`."""
+"""The datasets of a run, built with `dvfl_tf.data` from its `DataOptions` (defined in `clip_config`)."""
 
 import math
 import sys
