@@ -71,6 +71,13 @@ def fraction(max_open=False):
     return Range(min=0.0, max=1.0, max_open=max_open)
 
 
+def check_choice(name, value, choices):
+    """Raise a `ValueError` naming `name` unless `value` is one of `choices`."""
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {choices}. Received: {name}={value!r}")
+    return value
+
+
 def check_ranges(values, ranges):
     """Check each `ranges` entry {name: Range} against `values` (a mapping, or an object's attributes)."""
     get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)

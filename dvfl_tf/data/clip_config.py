@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from dvfl_tf.core.checks import at_least, check_ranges
+from dvfl_tf.core.checks import at_least, check_choice, check_ranges
 from dvfl_tf.data.augment import AugmentConfig, MixupConfig
 from dvfl_tf.data.datasets.registry import DATASETS
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import short_side_for
@@ -224,9 +224,7 @@ class DataOptions:
     def __post_init__(self):
         check_ranges(self, self.RANGES)
         for name, choices in self.CHOICES.items():
-            value = getattr(self, name)
-            if value not in choices:
-                raise ValueError(f"`{name}` must be one of {choices}. Received: {name}={value!r}")
+            check_choice(name, getattr(self, name), choices)
 
     def resolved_short_side(self):
         return self.short_side or short_side_for(self.image_size)

@@ -3,8 +3,9 @@
 import keras
 import tensorflow as tf
 
+from dvfl_tf.core.checks import check_choice
 from dvfl_tf.training.cluster import PEER_TIMEOUT_S, prepare_multi_worker, stop_promptly_on_signals
-from dvfl_tf.training.train_config import STRATEGIES, check_choice
+from dvfl_tf.training.train_config import STRATEGIES
 
 
 def make_strategy(name="auto", tpu_address=None, peer_timeout=PEER_TIMEOUT_S):

@@ -17,7 +17,8 @@ same thing.
 import keras
 from keras import ops
 
-from dvfl_tf.training.train_config import DIVERGENCES, TrainConfig, check_choice
+from dvfl_tf.core.checks import check_choice
+from dvfl_tf.training.train_config import DIVERGENCES, TrainConfig
 
 
 def _log_softmax(logits, temperature):

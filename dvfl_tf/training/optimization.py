@@ -6,10 +6,11 @@ import math
 import keras
 from keras import ops
 
+from dvfl_tf.core.checks import check_choice
+
 # scaled_learning_rate: the official recipe scales the base LR linearly with the global batch size / 512.
 from dvfl_tf.training.train_config import (  # noqa: F401 (scaled_learning_rate is imported from here too)
     OPTIMIZERS,
-    check_choice,
     scaled_learning_rate,
 )
 

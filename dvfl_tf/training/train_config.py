@@ -10,7 +10,7 @@ import dataclasses
 from typing import ClassVar
 
 from dvfl_tf.convert.official_run_keys import REFERENCE_BATCH_SIZE
-from dvfl_tf.core.checks import at_least, fraction, non_negative, positive
+from dvfl_tf.core.checks import at_least, check_choice, fraction, non_negative, positive
 
 OPTIMIZERS = ("sgd", "adamw")
 DIVERGENCES = ("forward", "reverse", "js")
@@ -20,13 +20,6 @@ STRATEGIES = ("auto", "mirrored", "multi_worker", "tpu", "one_device")
 def scaled_learning_rate(base_lr, global_batch_size):
     """`base_lr * global_batch_size / 512` (linear scaling rule of the official scripts)."""
     return base_lr * global_batch_size / REFERENCE_BATCH_SIZE
-
-
-def check_choice(name, value, choices):
-    """Raise a `ValueError` naming `name` unless `value` is one of `choices`."""
-    if value not in choices:
-        raise ValueError(f"`{name}` must be one of {choices}. Received: {name}={value!r}")
-    return value
 
 
 @dataclasses.dataclass
