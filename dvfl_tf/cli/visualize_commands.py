@@ -6,7 +6,7 @@ import click
 
 from dvfl_tf.cli.checkpoint_options import official_checkpoint_options
 from dvfl_tf.cli.options import range_type
-from dvfl_tf.core.checks import positive
+from dvfl_tf.evaluation.modulator_pictures import DEFAULT_FPS, FPS
 
 
 @click.command("visualize")
@@ -31,7 +31,7 @@ from dvfl_tf.core.checks import positive
     help="Also write modulators.npz: the four tensors of every block, official key names and layouts.",
 )
 @click.option(
-    "--fps", type=range_type(positive()), default=2.0, show_default=True, help="Frames per second of the GIF."
+    "--fps", type=range_type(FPS), default=DEFAULT_FPS, show_default=True, help="Frames per second of the GIF."
 )
 @click.option("--output", required=True, help="Folder for modulators.png, modulators.gif (and modulators.npz).")
 @click.option("--overwrite", is_flag=True, help="Replace files of an earlier run in --output.")

@@ -12,7 +12,6 @@ import os
 import numpy as np
 
 from dvfl_tf.convert import official_input_to_raw
-from dvfl_tf.core.checks import positive
 from dvfl_tf.core.errors import UserError
 from dvfl_tf.core.io_safety import atomic_path
 from dvfl_tf.evaluation import modulator_pictures
@@ -62,11 +61,9 @@ def output_files(output_dir, arrays=False):
     return [os.path.join(os.fspath(output_dir), name) for name in names]
 
 
-# Frames per second of the modulator GIF (visualize --fps).
-FPS = positive()
-
-
-def visualize(model, clips, output_dir=None, blocks="last", arrays=False, fps=2.0, batch_index=0):
+def visualize(
+    model, clips, output_dir=None, blocks="last", arrays=False, fps=modulator_pictures.DEFAULT_FPS, batch_index=0
+):
     """The modulators of `blocks` (see `resolve_blocks`; default the last block) for `clips` (raw RGB,
     (batch, frames, H, W, 3)).
 
@@ -78,7 +75,7 @@ def visualize(model, clips, output_dir=None, blocks="last", arrays=False, fps=2.
     of every block, official names and layouts, all clips: what the official
     model keeps after a forward pass).
     """
-    FPS.check("fps", fps)
+    modulator_pictures.FPS.check("fps", fps)  # before any work
     names = resolve_blocks(backbone_of(model), blocks)
     clips = np.asarray(clips, dtype=np.float32)
     maps = modulator_maps(model, clips, "all" if arrays else names)
