@@ -16,6 +16,12 @@ def _int_list(ctx, param, value):
     return numbers
 
 
+def _timing_option(name, help):
+    """--runs / --warmup: default and range of the library's (`latency.records`)."""
+    allowed = range_type(TIMING_RANGES[name])
+    return click.option(f"--{name}", default=TIMING_DEFAULTS[name], show_default=True, type=allowed, help=help)
+
+
 @click.command("benchmark")
 @click.argument("models", nargs=-1, type=click.Path())
 @click.option("--target", type=click.Choice(TARGETS), default="host", show_default=True)
@@ -26,20 +32,8 @@ def _int_list(ctx, param, value):
     multiple=True,
     help="host: xnnpack (default), builtin (XNNPACK off); android: xnnpack, builtin, gpu, nnapi. Repeatable.",
 )
-@click.option(
-    "--runs",
-    default=TIMING_DEFAULTS["runs"],
-    show_default=True,
-    type=range_type(TIMING_RANGES["runs"]),
-    help="Timed runs.",
-)
-@click.option(
-    "--warmup",
-    default=TIMING_DEFAULTS["warmup"],
-    show_default=True,
-    type=range_type(TIMING_RANGES["warmup"]),
-    help="Warm-up runs before timing.",
-)
+@_timing_option("runs", "Timed runs.")
+@_timing_option("warmup", "Warm-up runs before timing.")
 @click.option("--roofline", is_flag=True, help="Also time a dense-only model of the same MACs; report the fraction.")
 @click.option(
     "--int8-speedup",
