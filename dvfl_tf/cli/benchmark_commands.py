@@ -2,6 +2,9 @@
 
 import click
 
+from dvfl_tf.cli.options import range_type
+from dvfl_tf.latency.records import TARGETS, TIMING_DEFAULTS, TIMING_RANGES
+
 
 def _int_list(ctx, param, value):
     try:
@@ -13,9 +16,15 @@ def _int_list(ctx, param, value):
     return numbers
 
 
+def _timing_option(name, help):
+    """--runs / --warmup: default and range of the library's (`latency.records`)."""
+    allowed = range_type(TIMING_RANGES[name])
+    return click.option(f"--{name}", default=TIMING_DEFAULTS[name], show_default=True, type=allowed, help=help)
+
+
 @click.command("benchmark")
 @click.argument("models", nargs=-1, type=click.Path())
-@click.option("--target", type=click.Choice(["host", "android", "edgetpu"]), default="host", show_default=True)
+@click.option("--target", type=click.Choice(TARGETS), default="host", show_default=True)
 @click.option("--threads", default="1", callback=_int_list, show_default=True, help="Comma-separated, e.g. 1,2,4.")
 @click.option(
     "--delegate",
@@ -23,8 +32,8 @@ def _int_list(ctx, param, value):
     multiple=True,
     help="host: xnnpack (default), builtin (XNNPACK off); android: xnnpack, builtin, gpu, nnapi. Repeatable.",
 )
-@click.option("--runs", default=10, show_default=True, type=click.IntRange(min=1), help="Timed runs.")
-@click.option("--warmup", default=2, show_default=True, type=click.IntRange(min=0), help="Warm-up runs before timing.")
+@_timing_option("runs", "Timed runs.")
+@_timing_option("warmup", "Warm-up runs before timing.")
 @click.option("--roofline", is_flag=True, help="Also time a dense-only model of the same MACs; report the fraction.")
 @click.option(
     "--int8-speedup",

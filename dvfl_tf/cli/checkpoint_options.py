@@ -2,7 +2,8 @@
 
 import click
 
-from dvfl_tf.cli.options import positive_int
+from dvfl_tf.cli.options import range_type
+from dvfl_tf.core.checks import at_least
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 
 
@@ -24,7 +25,7 @@ def official_checkpoint_options(function):
         ),
         click.option(
             "--num-classes",
-            type=positive_int(),
+            type=range_type(at_least(1)),
             default=None,
             help="Classes of the .pth head (default: from the checkpoint).",
         ),

@@ -13,7 +13,11 @@ import sys
 import click
 from click.core import ParameterSource
 
-from dvfl_tf.cli.options import VariadicOption, fraction, non_negative_float, positive_int
+from dvfl_tf.cli.options import VariadicOption, field_option, range_type
+from dvfl_tf.convert.official_run_config import WORLD_SIZE
+from dvfl_tf.data.augment import AugmentConfig, MixupConfig
+from dvfl_tf.data.clip_config import DataOptions
+from dvfl_tf.training.train_config import TrainConfig, scaled_learning_rate
 
 # Command-line parameter -> setting name, where they differ.
 _SETTING_OF_PARAMETER = {"mixup_alpha": "mixup", "cutmix_alpha": "cutmix"}
@@ -46,33 +50,35 @@ def config_options(function):
     return function
 
 
+def _recipe_option(flag, config_class, field, help):
+    """An option for a field of the augmentation or mixup recipe; None (not given) leaves the recipe's value."""
+    return click.option(flag, type=range_type(config_class.RANGES[field]), default=None, help=help)
+
+
 def recipe_options(function):
     """The official recipe's training settings that have no older dvfl-tf option."""
     options = [
         click.option(
             "--world-size",
-            type=positive_int(),
+            type=range_type(WORLD_SIZE),
             default=1,
             show_default=True,
             help="With --cfg: GPUs of the official run to follow (torchrun --nproc_per_node; the paper: 3). The "
             "global batch is DATA.BATCH_SIZE x this, and the learning rates scale with it.",
         ),
-        click.option("--warmup-lr", type=non_negative_float(), default=None, help="Official warm-up start LR."),
-        click.option(
-            "--sampling",
-            type=click.Choice(["segment", "dense", "official"]),
-            default=None,
-            help="Frame sampling (default segment; --cfg: official).",
-        ),
-        click.option("--frame-interval", type=positive_int(), default=None, help="Frame interval (dense/official)."),
-        click.option("--flip-ratio", type=fraction(), default=None, help="Horizontal-flip probability."),
-        click.option("--color-jitter", type=fraction(), default=None, help="Colour-jitter probability."),
-        click.option("--gray-scale", type=fraction(), default=None, help="Grey-scale probability."),
-        click.option("--mixup-alpha", type=non_negative_float(), default=None, help="Mixup alpha (0: no blending)."),
-        click.option("--cutmix-alpha", type=non_negative_float(), default=None, help="CutMix alpha."),
-        click.option("--mixup-prob", type=fraction(), default=None, help="Chance that a batch is blended."),
-        click.option("--mixup-switch-prob", type=fraction(), default=None, help="Chance of CutMix over mixup."),
-        click.option("--label-smoothing", type=fraction(max_open=True), default=None, help="Label smoothing."),
+        field_option(TrainConfig, "warmup_lr", help="Official warm-up start LR."),
+        # None: resolved (segment and 4 without --cfg, the file's with it).
+        field_option(DataOptions, "sampling", default=None, help="Frame sampling (default segment; --cfg: official)."),
+        field_option(DataOptions, "frame_interval", default=None, help="Frame interval (dense/official)."),
+        # None: the official recipe's (AugmentConfig / MixupConfig), or the file's with --cfg.
+        _recipe_option("--flip-ratio", AugmentConfig, "flip_prob", "Horizontal-flip probability."),
+        _recipe_option("--color-jitter", AugmentConfig, "color_jitter_prob", "Colour-jitter probability."),
+        _recipe_option("--gray-scale", AugmentConfig, "grayscale_prob", "Grey-scale probability."),
+        _recipe_option("--mixup-alpha", MixupConfig, "mixup_alpha", "Mixup alpha (0: no blending)."),
+        _recipe_option("--cutmix-alpha", MixupConfig, "cutmix_alpha", "CutMix alpha."),
+        _recipe_option("--mixup-prob", MixupConfig, "prob", "Chance that a batch is blended."),
+        _recipe_option("--mixup-switch-prob", MixupConfig, "switch_prob", "Chance of CutMix over mixup."),
+        _recipe_option("--label-smoothing", MixupConfig, "label_smoothing", "Label smoothing."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -90,7 +96,6 @@ def explicit_options(ctx, kwargs):
 
 def _dvfl_defaults(kwargs, job):
     """dvfl-tf's own settings when no --cfg is given (the values the options hold)."""
-    from dvfl_tf.data.augment import AugmentConfig, MixupConfig
 
     augment, mixup = AugmentConfig(), MixupConfig()
     mixing = bool(kwargs.get("mixup")) or any(
@@ -99,8 +104,8 @@ def _dvfl_defaults(kwargs, job):
     settings = {
         "num_frames": kwargs.get("num_frames"),
         "image_size": kwargs.get("image_size"),
-        "sampling": "segment",
-        "frame_interval": 4,
+        "sampling": DataOptions.sampling,
+        "frame_interval": DataOptions.frame_interval,
         "views": list(kwargs["views"]) if "views" in kwargs else [1, 1],
     }
     if job == "evaluate":
@@ -112,12 +117,12 @@ def _dvfl_defaults(kwargs, job):
         batch_size=kwargs["batch_size"],
         global_batch_size=kwargs["batch_size"],
         base_lr=kwargs["base_lr"],
-        lr=kwargs["lr"] or kwargs["base_lr"] * kwargs["batch_size"] / 512,
+        lr=kwargs["lr"] or scaled_learning_rate(kwargs["base_lr"], kwargs["batch_size"]),
         warmup_lr=None,
         min_lr=kwargs["min_lr"],
         weight_decay=kwargs["weight_decay"],
         optimizer=kwargs["optimizer"],
-        momentum=0.9,
+        momentum=TrainConfig.momentum,
         clipnorm=kwargs["clipnorm"],
         seed=kwargs["seed"],
         flip_ratio=augment.flip_prob,

@@ -6,20 +6,33 @@ import os
 import click
 
 from dvfl_tf.cli.dataset_options import dataset_kwargs, dataset_options
-from dvfl_tf.cli.options import non_negative_int, positive_int
+from dvfl_tf.cli.options import range_type
+from dvfl_tf.data.cache_settings import CACHE_DEFAULTS, CACHE_RANGES, IMAGE_FORMATS
+from dvfl_tf.data.synthetic import DEFAULTS, MAX_CLASSES, SIZE_RANGES
+
+
+def _size_option(flag, help):
+    """A size option of the synthetic dataset: its type from `SIZE_RANGES`; None keeps the generator's default."""
+    return click.option(flag, type=range_type(SIZE_RANGES[flag[2:].replace("-", "_")]), default=None, help=help)
+
+
+def _cache_option(flag, **kwargs):
+    """A setting of the frame cache (and check-data's --workers): type and default from `cache_settings`."""
+    name = flag[2:].replace("-", "_")
+    return click.option(
+        flag, type=range_type(CACHE_RANGES[name]), default=CACHE_DEFAULTS[name], show_default=True, **kwargs
+    )
 
 
 @click.command("make-synthetic")
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder to write (HMDB51 layout).")
-@click.option("--num-classes", type=click.IntRange(2, 26), default=None, help="Motion classes (default 8, at most 26).")
-@click.option("--train-per-class", type=positive_int(), default=None, help="Training videos per class (default 24).")
-@click.option("--test-per-class", type=positive_int(), default=None, help="Test videos per class (default 25).")
-@click.option(
-    "--unused-per-class", type=non_negative_int(), default=None, help="Videos tagged 0 (unused) per class (default 1)."
-)
-@click.option("--image-size", type=positive_int(), default=None, help="Frame width and height in pixels (default 64).")
-@click.option("--num-frames", type=positive_int(), default=None, help="Frames per video (default 16).")
-@click.option("--seed", type=non_negative_int(), default=None, help="Random seed (default 0).")
+@_size_option("--num-classes", f"Motion classes (default {DEFAULTS['num_classes']}, at most {MAX_CLASSES}).")
+@_size_option("--train-per-class", f"Training videos per class (default {DEFAULTS['train_per_class']}).")
+@_size_option("--test-per-class", f"Test videos per class (default {DEFAULTS['test_per_class']}).")
+@_size_option("--unused-per-class", f"Videos tagged 0 (unused) per class (default {DEFAULTS['unused_per_class']}).")
+@_size_option("--image-size", f"Frame width and height in pixels (default {DEFAULTS['image_size']}).")
+@_size_option("--num-frames", f"Frames per video (default {DEFAULTS['num_frames']}).")
+@_size_option("--seed", f"Random seed (default {DEFAULTS['seed']}).")
 @click.option("--overwrite", is_flag=True, help="Make the dataset again if --output holds one with other options.")
 def make_synthetic_command(output, overwrite, **size_options):
     """Write the synthetic motion dataset: real .avi files + official-format HMDB51 split files."""
@@ -46,7 +59,7 @@ def make_synthetic_command(output, overwrite, **size_options):
 @dataset_options(required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (num_classes, splits, problems).")
 @click.option("--no-decode", is_flag=True, help="Only check the layout and that listed files exist.")
-@click.option("--workers", type=positive_int(), default=2, show_default=True, help="Parallel decoding threads.")
+@_cache_option("--workers", help="Parallel decoding threads.")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any problem is found.")
 def check_data_command(as_json, no_decode, workers, strict, **options):
     """Scan a dataset: layout, split membership, and a full decode of every video."""
@@ -66,13 +79,17 @@ def check_data_command(as_json, no_decode, workers, strict, **options):
 @click.command("prepare")
 @dataset_options(required=True)
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Cache folder to write.")
+@_cache_option("--short-side", help="Frames stored with this short side.")
 @click.option(
-    "--short-side", type=positive_int(), default=256, show_default=True, help="Frames stored with this short side."
+    "--format",
+    "image_format",
+    type=click.Choice(IMAGE_FORMATS),
+    default=CACHE_DEFAULTS["image_format"],
+    show_default=True,
 )
-@click.option("--format", "image_format", type=click.Choice(["jpeg", "png"]), default="jpeg", show_default=True)
-@click.option("--quality", type=click.IntRange(0, 100), default=90, show_default=True, help="JPEG quality.")
-@click.option("--videos-per-shard", type=positive_int(), default=64, show_default=True)
-@click.option("--workers", type=positive_int(), default=2, show_default=True, help="Parallel decoding threads.")
+@_cache_option("--quality", help="JPEG quality.")
+@_cache_option("--videos-per-shard")
+@_cache_option("--workers", help="Parallel decoding threads.")
 def prepare_command(output, short_side, image_format, quality, videos_per_shard, workers, **options):
     """Decode every video once into sharded TFRecords (resumable: finished shards are kept)."""
     from dvfl_tf.core.io_safety import check_output_dir

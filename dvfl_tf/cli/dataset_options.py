@@ -14,8 +14,10 @@ import functools
 
 import click
 
-from dvfl_tf.cli.options import non_negative_int, positive_int
-from dvfl_tf.data.datasets.registry import DATASETS, LAYOUT_OPTIONS, datasets_taking
+from dvfl_tf.cli.options import field_option, range_type
+from dvfl_tf.data.clip_config import DataOptions
+from dvfl_tf.data.datasets.registry import LAYOUT_OPTION_RANGES, LAYOUT_OPTIONS, datasets_taking
+from dvfl_tf.training.train_config import TrainConfig
 
 
 def _for(option):
@@ -53,7 +55,7 @@ def _layout_options():
         click.option(
             LAYOUT_OPTIONS["label_offset"],
             "label_offset",
-            type=non_negative_int(),
+            type=range_type(LAYOUT_OPTION_RANGES["label_offset"]),
             default=0,
             show_default=True,
             help=f"{_for('label_offset')} subtract from integer labels (2 for DVFL-Net's csv_writer.py CSVs).",
@@ -76,15 +78,9 @@ def dataset_options(command=None, *, required=False):
     if command is None:
         return functools.partial(dataset_options, required=required)
     dataset = (
-        click.option("--dataset", type=click.Choice(DATASETS), required=True, help="Dataset layout to read.")
+        field_option(DataOptions, "dataset", default=None, required=True, help="Dataset layout to read.")
         if required
-        else click.option(
-            "--dataset",
-            type=click.Choice(DATASETS),
-            default="synthetic",
-            show_default=True,
-            help="Dataset layout to read.",
-        )
+        else field_option(DataOptions, "dataset", show_default=True, help="Dataset layout to read.")
     )
     decorators = [
         dataset,
@@ -94,10 +90,9 @@ def dataset_options(command=None, *, required=False):
             default=None,
             help="Folder holding the dataset (optional for 'synthetic': a cached copy is generated).",
         ),
-        click.option(
-            "--split",
-            type=positive_int(),
-            default=None,
+        field_option(
+            DataOptions,
+            "split",
             help="Official split number (hmdb51/ucf101: 1-3; ucf50: held-out group 1-25). Default 1.",
         ),
         click.option(
@@ -146,9 +141,9 @@ def dataset_kwargs(options):
 def clip_options(function):
     """The dataset options, and how many frames of what size, in batches of what size, are read."""
     options = [
-        click.option("--num-frames", type=positive_int(), default=None, help="Frames per clip (default: the model's)."),
-        click.option("--image-size", type=positive_int(), default=None, help="Frame size (default: the model's)."),
-        click.option("--batch-size", type=positive_int(), default=8, show_default=True, help="Global batch size."),
+        field_option(DataOptions, "num_frames", help="Frames per clip (default: the model's)."),
+        field_option(DataOptions, "image_size", help="Frame size (default: the model's)."),
+        field_option(TrainConfig, "batch_size", show_default=True, help="Global batch size."),
         click.option(
             "--allow-empty-classes",
             is_flag=True,

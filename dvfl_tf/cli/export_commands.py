@@ -5,50 +5,63 @@ import os
 
 import click
 
-from dvfl_tf.cli.options import positive_int
+from dvfl_tf.cli.options import range_type
+from dvfl_tf.core.checks import at_least
+from dvfl_tf.core.export_modes import (
+    CALIBRATED_MODES,
+    DEFAULT_MODE,
+    EDGETPU_MODE,
+    FLAG_MODES,
+    MODE_TABLE,
+    STREAM_MODES,
+    mode_flag,
+)
+from dvfl_tf.export.calibration import CLIP_COUNT, DEFAULT_CALIBRATION_CLIPS, DEFAULT_VERIFY_CLIPS
+from dvfl_tf.runtime.preprocessing import TOP_K
+from dvfl_tf.runtime.stream import STREAM_RANGES
+
+# The modes that take --uint8-io and --keep-float (the rules of `MODE_TABLE`, which `ExportOptions` applies).
+_INTEGER_IO_MODES = tuple(name for name in FLAG_MODES if MODE_TABLE[name].integer_io)
+_KEEP_FLOAT_MODES = tuple(name for name in FLAG_MODES if MODE_TABLE[name].takes_keep_float)
 
 
-def _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed=False):
-    flags = (
-        ("int8", int8),
-        ("fp16", fp16),
-        ("dynamic_range", dynamic_range),
-        ("int16x8", int16x8),
-        ("int8_mixed", int8_mixed),
-    )
-    chosen = [name for name, flag in flags if flag]
+def _flags(modes):
+    return [mode_flag(name) for name in modes]
+
+
+def _mode_flags(function):
+    """One flag per export mode of `MODE_TABLE` (--int8, --fp16, ...), its help from the table."""
+    for name in reversed(FLAG_MODES):
+        function = click.option(mode_flag(name), name, is_flag=True, help=MODE_TABLE[name].help)(function)
+    return function
+
+
+def _mode(o):
+    """The mode the flags choose (the default without one); --edgetpu implies its mode."""
+    chosen = [name for name in FLAG_MODES if o[name]]
     if len(chosen) > 1:
-        raise click.UsageError("Choose at most one of --int8, --fp16, --dynamic-range, --int16x8, --int8-mixed.")
-    if edgetpu:
-        if chosen and chosen != ["int8"]:
+        raise click.UsageError(f"Choose at most one of {', '.join(_flags(FLAG_MODES))}.")
+    if o["edgetpu"]:
+        if chosen and chosen != [EDGETPU_MODE]:
             raise click.UsageError(
-                "--edgetpu produces a full-integer model; it cannot be combined with --fp16/--dynamic-range."
+                f"--edgetpu produces a full-integer model; it cannot be combined with {mode_flag(chosen[0])}."
             )
-        return "int8"
-    return chosen[0] if chosen else "float32"
+        return EDGETPU_MODE
+    return chosen[0] if chosen else DEFAULT_MODE
 
 
 @click.command("export-tflite")
 @click.argument("model_path", required=False, type=click.Path(dir_okay=False))
 @click.option("--preset", help="Build a preset with fresh weights instead of loading MODEL_PATH.")
-@click.option("--num-classes", type=positive_int(), help="Classes for --preset.")
-@click.option("--frames", type=positive_int(), help="Frames per clip for --preset (default: the preset's).")
-@click.option("--image-size", type=positive_int(), help="Frame size for --preset (default: the preset's).")
-@click.option("--int8", is_flag=True, help="Full-integer: int8 weights, activations, input and output.")
-@click.option("--fp16", is_flag=True, help="float16 weights.")
-@click.option("--dynamic-range", is_flag=True, help="int8 weights, float activations.")
+@click.option("--num-classes", type=range_type(at_least(1)), help="Classes for --preset.")
+@click.option("--frames", type=range_type(at_least(1)), help="Frames per clip for --preset (default: the preset's).")
+@click.option("--image-size", type=range_type(at_least(1)), help="Frame size for --preset (default: the preset's).")
+@_mode_flags
 @click.option(
-    "--int16x8",
+    "--uint8-io",
     is_flag=True,
-    help="int16 activations, int8 weights, float I/O (CPU): when int8 activations lose accuracy.",
+    help=f"With {' or '.join(_flags(_INTEGER_IO_MODES))}: uint8 input/output instead of int8.",
 )
-@click.option(
-    "--int8-mixed",
-    is_flag=True,
-    help="int8 GEMMs and convolutions, LayerNorm and exact GELU on float kernels, float I/O: "
-    "the fastest int8 file on CPUs (XNNPACK runs all of it).",
-)
-@click.option("--uint8-io", is_flag=True, help="With --int8: uint8 input/output instead of int8.")
 @click.option(
     "--edgetpu",
     is_flag=True,
@@ -61,12 +74,25 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed=False):
 @click.option(
     "--data-root", type=click.Path(file_okay=False), help="The dataset's root folder (synthetic: default cache)."
 )
-@click.option("--num-calibration", type=positive_int(), default=32, show_default=True, help="Calibration clips (int8).")
 @click.option(
-    "--num-verify", type=positive_int(), default=8, show_default=True, help="Clips to compare TFLite with Keras on."
+    "--num-calibration",
+    type=range_type(CLIP_COUNT),
+    default=DEFAULT_CALIBRATION_CLIPS,
+    show_default=True,
+    help="Calibration clips (the calibrated modes: " + ", ".join(_flags(CALIBRATED_MODES)) + ").",
 )
 @click.option(
-    "--keep-float", multiple=True, help="With --int8: op type (e.g. GELU) or tensor name to keep in float. Repeatable."
+    "--num-verify",
+    type=range_type(CLIP_COUNT),
+    default=DEFAULT_VERIFY_CLIPS,
+    show_default=True,
+    help="Clips to compare TFLite with Keras on.",
+)
+@click.option(
+    "--keep-float",
+    multiple=True,
+    help=f"With {' or '.join(_flags(_KEEP_FLOAT_MODES))}: op type (e.g. GELU) or tensor name to keep in float. "
+    "Repeatable.",
 )
 @click.option(
     "--labels",
@@ -86,7 +112,7 @@ def _mode(int8, fp16, dynamic_range, int16x8, edgetpu, int8_mixed=False):
 @click.option("--overwrite", is_flag=True, help="Replace existing output files (never the input model).")
 def export_tflite_command(model_path, preset, num_classes, frames, image_size, output, report_path, overwrite, **o):
     """Export MODEL_PATH (.keras) or --preset to TFLite, check it for mobile use and verify it against Keras."""
-    mode = _mode(o["int8"], o["fp16"], o["dynamic_range"], o["int16x8"], o["edgetpu"], o["int8_mixed"])
+    mode = _mode(o)
     _check_combination(mode, o)
     if (model_path is None) == (preset is None):
         raise click.UsageError("Give either MODEL_PATH or --preset (exactly one).")
@@ -115,14 +141,14 @@ def export_tflite_command(model_path, preset, num_classes, frames, image_size, o
 
 def _check_combination(mode, o):
     """Options that only make sense together (or not at all), refused before anything is loaded."""
-    if o["stream"] and (o["edgetpu"] or o["uint8_io"] or o["keep_float"] or o["int16x8"] or o["int8_mixed"]):
-        raise click.UsageError(
-            "--stream cannot be combined with --edgetpu, --uint8-io, --keep-float, --int16x8 or --int8-mixed."
-        )
-    if o["uint8_io"] and mode != "int8":
-        raise click.UsageError("--uint8-io needs --int8.")
-    if o["keep_float"] and mode not in ("int8", "int8_mixed"):
-        raise click.UsageError("--keep-float needs --int8 or --int8-mixed.")
+    not_streamed = [name for name in FLAG_MODES if name not in STREAM_MODES]
+    if o["stream"] and (o["edgetpu"] or o["uint8_io"] or o["keep_float"] or any(o[name] for name in not_streamed)):
+        refused = ["--edgetpu", "--uint8-io", "--keep-float"] + _flags(not_streamed)
+        raise click.UsageError(f"--stream cannot be combined with {', '.join(refused[:-1])} or {refused[-1]}.")
+    if o["uint8_io"] and mode not in _INTEGER_IO_MODES:
+        raise click.UsageError(f"--uint8-io needs {' or '.join(_flags(_INTEGER_IO_MODES))}.")
+    if o["keep_float"] and mode not in _KEEP_FLOAT_MODES:
+        raise click.UsageError(f"--keep-float needs {' or '.join(_flags(_KEEP_FLOAT_MODES))}.")
 
 
 def _model(model_path, preset, num_classes, frames, image_size, stream):
@@ -143,7 +169,6 @@ def _model(model_path, preset, num_classes, frames, image_size, stream):
 
 def _clips_and_names(model, mode, o):
     """Class names (--labels, else the calibration dataset's) and the calibration and verification clips."""
-    from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES
     from dvfl_tf.runtime.model_metadata import LabelsError, load_labels
 
     labels_path = o["labels_path"]
@@ -205,7 +230,7 @@ def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
 @click.option(
     "--labels", "labels_path", type=click.Path(exists=True, dir_okay=False), help="Class names overriding the model's."
 )
-@click.option("--top-k", type=positive_int(), default=5, show_default=True)
+@click.option("--top-k", type=range_type(TOP_K), default=5, show_default=True)
 @click.option(
     "--json",
     "as_json",
@@ -217,11 +242,21 @@ def _dataset_clips(model, dataset, data_root, num_calibration, num_verify):
     is_flag=True,
     help="Run a stream .tflite (export-tflite --stream) frame by frame on VIDEO (a file, or a camera index), printing the action as frames arrive.",
 )
-@click.option("--stride", type=positive_int(), default=1, show_default=True, help="--stream: feed every N-th frame.")
 @click.option(
-    "--horizon", type=positive_int(), help="--stream: average over about the last N steps (default: every step so far)."
+    "--stride",
+    type=range_type(STREAM_RANGES["stride"]),
+    default=1,
+    show_default=True,
+    help="--stream: feed every N-th frame.",
 )
-@click.option("--max-frames", type=positive_int(), help="--stream: stop after this many decoded frames.")
+@click.option(
+    "--horizon",
+    type=range_type(STREAM_RANGES["horizon"]),
+    help="--stream: average over about the last N steps (default: every step so far).",
+)
+@click.option(
+    "--max-frames", type=range_type(STREAM_RANGES["max_frames"]), help="--stream: stop after this many decoded frames."
+)
 def predict_command(video, model_path, labels_path, top_k, as_json, stream, stride, horizon, max_frames):
     """Classify VIDEO and print the top-k labels with probabilities."""
     if stream:

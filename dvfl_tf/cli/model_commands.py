@@ -4,7 +4,8 @@ import json
 
 import click
 
-from dvfl_tf.cli.options import positive_int
+from dvfl_tf.cli.options import parse_backbone_overrides, range_type
+from dvfl_tf.core.checks import at_least
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 
 
@@ -17,9 +18,9 @@ from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
     type=click.Path(exists=True, dir_okay=False),
     help="JSON file of the official VideoFocalNet constructor arguments.",
 )
-@click.option("--num-classes", type=positive_int(), help="Classes of the head (default: from the checkpoint).")
-@click.option("--frames", "num_frames", type=positive_int(), help="Override the number of input frames.")
-@click.option("--image-size", type=positive_int(), help="Override the frame size.")
+@click.option("--num-classes", type=range_type(at_least(1)), help="Classes of the head (default: from the checkpoint).")
+@click.option("--frames", "num_frames", type=range_type(at_least(1)), help="Override the number of input frames.")
+@click.option("--image-size", type=range_type(at_least(1)), help="Override the frame size.")
 @click.option(
     "--backbone-overrides",
     default=None,
@@ -63,10 +64,7 @@ def convert_checkpoint(
 
     if (preset is None) == (config_path is None):
         raise click.UsageError("Give exactly one of --preset or --config.")
-    try:
-        overrides = json.loads(backbone_overrides) if backbone_overrides else None
-    except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None
+    overrides = parse_backbone_overrides(backbone_overrides)
     check_output(
         output, overwrite=overwrite, suffixes=(".keras",), inputs=(checkpoint, config_path, verify_input, verify_logits)
     )
@@ -84,6 +82,11 @@ def convert_checkpoint(
         image_size=image_size,
         backbone_overrides=overrides,
     )
+    _print_conversion(report)
+
+
+def _print_conversion(report):
+    """What was converted, and against what the saved file was checked."""
     if "pretrained_start" in report:
         click.echo(report["pretrained_start"].summary())
     click.echo(
@@ -111,9 +114,9 @@ def convert_checkpoint(
 
 @click.command("profile")
 @click.option("--preset", required=True, type=click.Choice(sorted(PRESETS)))
-@click.option("--num-classes", type=positive_int(), default=400, show_default=True)
-@click.option("--frames", "num_frames", type=positive_int(), help="Frames per clip (default: the preset's).")
-@click.option("--image-size", type=positive_int(), help="Frame size (default: the preset's).")
+@click.option("--num-classes", type=range_type(at_least(1)), default=400, show_default=True)
+@click.option("--frames", "num_frames", type=range_type(at_least(1)), help="Frames per clip (default: the preset's).")
+@click.option("--image-size", type=range_type(at_least(1)), help="Frame size (default: the preset's).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line.")
 def profile(preset, num_classes, num_frames, image_size, as_json):
     """Parameters and GMACs (conv + dense multiply-accumulates) of a preset for one clip."""

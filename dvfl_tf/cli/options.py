@@ -1,9 +1,11 @@
-"""Parameter types with ranges, so every numeric option is checked when the command line is parsed.
+"""Option types taken from the library, so every numeric option is checked when the command line is parsed
+against the range its library setting declares (`range_type`, `field_option`), with click's messages.
 
 click's `FloatRange` lets `nan` and `inf` through (comparisons with NaN are
-false); `FiniteFloatRange` refuses them.
+false); `FiniteFloatRange` refuses them, as `dvfl_tf.core.checks.Range` does.
 """
 
+import json
 import math
 
 import click
@@ -21,25 +23,22 @@ class FiniteFloatRange(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
-def positive_int():
-    return click.IntRange(min=1)
+def range_type(allowed):
+    """The click type of a library `dvfl_tf.core.checks.Range`: the option refuses what the library refuses."""
+    bounds = {"min": allowed.min, "max": allowed.max, "min_open": allowed.min_open, "max_open": allowed.max_open}
+    return click.IntRange(**bounds) if allowed.integer else FiniteFloatRange(**bounds)
 
 
-def non_negative_int():
-    return click.IntRange(min=0)
-
-
-def non_negative_float():
-    return FiniteFloatRange(min=0.0)
-
-
-def positive_float():
-    return FiniteFloatRange(min=0.0, min_open=True)
-
-
-def fraction(max_open=False):
-    """A float in [0, 1] (or [0, 1) with `max_open`)."""
-    return FiniteFloatRange(min=0.0, max=1.0, max_open=max_open)
+def field_option(config_class, name, flag=None, **kwargs):
+    """A click option for the field `name` of a library dataclass: its default the field's (unless `default`
+    says None: resolved later), its type from the class's `RANGES` or `CHOICES`."""
+    field = config_class.__dataclass_fields__[name]
+    if name in getattr(config_class, "RANGES", {}):
+        kwargs.setdefault("type", range_type(config_class.RANGES[name]))
+    elif name in getattr(config_class, "CHOICES", {}):
+        kwargs.setdefault("type", click.Choice(config_class.CHOICES[name]))
+    kwargs.setdefault("default", field.default)
+    return click.option(flag or "--" + name.replace("_", "-"), name, **kwargs)
 
 
 class VariadicOption(click.Option):
@@ -83,3 +82,11 @@ def parse_views(ctx, param, text):
             f"Received: {text!r}"
         )
     return clips, crops
+
+
+def parse_backbone_overrides(text):
+    """--backbone-overrides: a JSON object of backbone arguments, or None when not given."""
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None

@@ -14,35 +14,27 @@ from dvfl_tf.cli.config_options import (
     resolve_cli_settings,
 )
 from dvfl_tf.cli.dataset_options import clip_options, data_option_values
-from dvfl_tf.cli.options import (
-    fraction,
-    non_negative_float,
-    non_negative_int,
-    parse_views,
-    positive_float,
-    positive_int,
-)
+from dvfl_tf.cli.options import field_option, parse_backbone_overrides, parse_views, range_type
+from dvfl_tf.core.checks import fraction
+from dvfl_tf.training.cluster import PEER_TIMEOUT
+from dvfl_tf.training.train_config import TrainConfig
 
 
 def _common_training_options(function):
     options = [
         click.option("--output", default=None, help="Run directory (run the same command again to resume). Required."),
-        click.option("--epochs", type=positive_int(), default=60, show_default=True),
-        click.option("--steps-per-epoch", type=non_negative_int(), default=0, help="Batches per epoch (0: one pass)."),
-        click.option("--optimizer", type=click.Choice(["sgd", "adamw"]), default="sgd", show_default=True),
-        click.option(
-            "--lr", type=non_negative_float(), default=0.0, help="Peak LR (default: --base-lr x batch / 512)."
-        ),
-        click.option("--base-lr", type=positive_float(), default=0.1, show_default=True),
-        click.option("--min-lr", type=non_negative_float(), default=0.0, show_default=True),
-        click.option("--warmup-epochs", type=non_negative_float(), default=5.0, show_default=True),
-        click.option("--weight-decay", type=non_negative_float(), default=1e-4, show_default=True),
-        click.option(
-            "--clipnorm", type=non_negative_float(), default=5.0, show_default=True, help="Global-norm clip (0: off)."
-        ),
+        field_option(TrainConfig, "epochs", show_default=True),
+        field_option(TrainConfig, "steps_per_epoch", help="Batches per epoch (0: one pass)."),
+        field_option(TrainConfig, "optimizer", show_default=True),
+        field_option(TrainConfig, "lr", help="Peak LR (default: --base-lr x batch / 512)."),
+        field_option(TrainConfig, "base_lr", show_default=True),
+        field_option(TrainConfig, "min_lr", show_default=True),
+        field_option(TrainConfig, "warmup_epochs", show_default=True),
+        field_option(TrainConfig, "weight_decay", show_default=True),
+        field_option(TrainConfig, "clipnorm", show_default=True, help="Global-norm clip (0: off)."),
         click.option(
             "--drop-path-rate",
-            type=fraction(max_open=True),
+            type=range_type(fraction(max_open=True)),  # as the backbone checks it
             default=None,
             help="Stochastic depth (default: the preset's).",
         ),
@@ -57,23 +49,18 @@ def _common_training_options(function):
         click.option("--mixup/--no-mixup", default=False, show_default=True, help="Mixup/CutMix + label smoothing."),
         click.option("--augment/--no-augment", default=True, show_default=True),
         click.option("--no-validation", is_flag=True, help="Skip the per-epoch evaluation on the test split."),
-        click.option("--seed", type=non_negative_int(), default=0, show_default=True),
-        click.option(
-            "--strategy",
-            type=click.Choice(["auto", "mirrored", "multi_worker", "tpu", "one_device"]),
-            default="auto",
-            show_default=True,
-        ),
-        click.option("--tpu-address", default="", help="TPU name or address for --strategy tpu."),
+        field_option(TrainConfig, "seed", show_default=True),
+        field_option(TrainConfig, "strategy", show_default=True),
+        field_option(TrainConfig, "tpu_address", help="TPU name or address for --strategy tpu."),
         click.option(
             "--peer-timeout",
-            type=positive_float(),
+            type=range_type(PEER_TIMEOUT),
             default=None,
             help="--strategy multi_worker: seconds to wait for the other workers of TF_CONFIG before giving up "
             "[default: 300].",
         ),
-        click.option("--mixed-precision", is_flag=True, help="float16 (GPU) / bfloat16 (TPU) compute."),
-        click.option("--xla", is_flag=True, help="Compile the training step with XLA."),
+        field_option(TrainConfig, "mixed_precision", is_flag=True, help="float16 (GPU) / bfloat16 (TPU) compute."),
+        field_option(TrainConfig, "xla", is_flag=True, help="Compile the training step with XLA."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -131,53 +118,38 @@ def _data_options(kwargs, resolved, explicit):
     )
 
 
-def _split_options(ctx, kwargs, job):
-    from dvfl_tf.cli.config_options import explicit_options
-
-    resolved = resolve_cli_settings(ctx, kwargs, job)
-    if kwargs.pop("print_config"):
-        print_config(resolved)  # before TensorFlow is imported: no data, model or folder is needed
-        ctx.exit(0)
-    from dvfl_tf.training.run import TrainConfig
-
-    if not kwargs.get("output"):
-        raise click.UsageError("Missing option '--output'.")
-    report_unused(resolved)
-    settings = resolved["settings"]
-    explicit = explicit_options(ctx, kwargs)
-    data = _data_options(kwargs, resolved, explicit)
-    overrides_text = kwargs.pop("backbone_overrides")
-    try:
-        overrides = json.loads(overrides_text) if overrides_text else None
-    except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not valid JSON ({error})", param_hint="--backbone-overrides") from None
+def _backbone_overrides(kwargs, settings):
+    """--backbone-overrides (JSON) over the config file's MODEL.FOCAL, and --causal (pops both from `kwargs`)."""
+    overrides = parse_backbone_overrides(kwargs.pop("backbone_overrides"))
     if settings.get("backbone_overrides"):
         overrides = {**settings["backbone_overrides"], **(overrides or {})}
     if kwargs.pop("causal"):
         # The teacher of `distill` stays as given: a causal student learns from an ordinary teacher.
         overrides = {**(overrides or {}), "causal": True}
-    kwargs.pop("drop_path_rate")
-    drop_path_rate = settings.get("drop_path_rate")
-    validate = not kwargs.pop("no_validation")
-    for name in ("cfg", "opts", "world_size", "sampling", "frame_interval") + _AUGMENT_OPTIONS:
-        kwargs.pop(name, None)
-    for name in ("mixup_alpha", "cutmix_alpha", "mixup_prob", "mixup_switch_prob", "label_smoothing"):
-        kwargs.pop(name, None)
-    # The resolved training settings (with --cfg: the file's, LR scaled; else the options' values).
-    for name in (
-        "epochs",
-        "warmup_epochs",
-        "base_lr",
-        "min_lr",
-        "warmup_lr",
-        "weight_decay",
-        "optimizer",
-        "clipnorm",
-        "seed",
-        "momentum",
-        "temperature",
-        "alpha",
-    ):
+    return overrides
+
+
+# The training settings a run takes from the resolved settings (with --cfg: the file's, LR scaled).
+_RESOLVED_TRAINING_SETTINGS = (
+    "epochs",
+    "warmup_epochs",
+    "base_lr",
+    "min_lr",
+    "warmup_lr",
+    "weight_decay",
+    "optimizer",
+    "clipnorm",
+    "seed",
+    "momentum",
+    "temperature",
+    "alpha",
+)
+
+
+def _take_resolved_settings(kwargs, resolved, explicit):
+    """The resolved settings into `kwargs`: the training settings, and the models unless given on the command line."""
+    settings = resolved["settings"]
+    for name in _RESOLVED_TRAINING_SETTINGS:
         if name in settings:
             kwargs[name] = settings[name]
     kwargs["batch_size"] = settings["global_batch_size"]
@@ -187,6 +159,30 @@ def _split_options(ctx, kwargs, job):
             continue  # the cached logits stand for the file's teacher
         if name in settings and name in kwargs and name not in explicit:
             kwargs[name] = settings[name]
+
+
+def _split_options(ctx, kwargs, job):
+    from dvfl_tf.cli.config_options import explicit_options
+
+    resolved = resolve_cli_settings(ctx, kwargs, job)
+    if kwargs.pop("print_config"):
+        print_config(resolved)  # before TensorFlow is imported: no data, model or folder is needed
+        ctx.exit(0)
+    if not kwargs.get("output"):
+        raise click.UsageError("Missing option '--output'.")
+    report_unused(resolved)
+    settings = resolved["settings"]
+    explicit = explicit_options(ctx, kwargs)
+    data = _data_options(kwargs, resolved, explicit)
+    overrides = _backbone_overrides(kwargs, settings)
+    kwargs.pop("drop_path_rate")
+    drop_path_rate = settings.get("drop_path_rate")
+    validate = not kwargs.pop("no_validation")
+    for name in ("cfg", "opts", "world_size", "sampling", "frame_interval") + _AUGMENT_OPTIONS:
+        kwargs.pop(name, None)
+    for name in ("mixup_alpha", "cutmix_alpha", "mixup_prob", "mixup_switch_prob", "label_smoothing"):
+        kwargs.pop(name, None)
+    _take_resolved_settings(kwargs, resolved, explicit)
     config_fields = set(TrainConfig.__dataclass_fields__)
     # Keras progress bars on a terminal; one plain line per epoch in a redirected log.
     kwargs["verbose"] = 1 if sys.stdout.isatty() else 2
@@ -284,9 +280,9 @@ def train(ctx, **kwargs):
     help="Pretrained checkpoint the student starts from (DVFL-Net: ImageNet FocalNet-T srf, .pth or "
     "timm .safetensors).",
 )
-@click.option("--temperature", type=positive_float(), default=10.0, show_default=True)
-@click.option("--alpha", type=fraction(), default=0.2, show_default=True, help="Weight of the distillation term.")
-@click.option("--divergence", type=click.Choice(["forward", "reverse", "js"]), default="forward", show_default=True)
+@field_option(TrainConfig, "temperature", show_default=True)
+@field_option(TrainConfig, "alpha", show_default=True, help="Weight of the distillation term.")
+@field_option(TrainConfig, "divergence", show_default=True)
 @_common_training_options
 @click.pass_context
 def distill(ctx, **kwargs):
@@ -352,7 +348,7 @@ def cache_teacher(teacher, views, output, overwrite, **kwargs):
 
 @click.command("quickstart")
 @click.option("--output", default="runs/quickstart", show_default=True)
-@click.option("--seed", type=non_negative_int(), default=0, show_default=True)
+@field_option(TrainConfig, "seed", show_default=True)  # the seed of every run of the quickstart
 @click.option(
     "--deterministic/--no-deterministic",
     default=True,

@@ -5,7 +5,8 @@ import os
 import click
 
 from dvfl_tf.cli.checkpoint_options import official_checkpoint_options
-from dvfl_tf.cli.options import positive_float
+from dvfl_tf.cli.options import range_type
+from dvfl_tf.evaluation.modulator_pictures import DEFAULT_FPS, FPS
 
 
 @click.command("visualize")
@@ -29,7 +30,9 @@ from dvfl_tf.cli.options import positive_float
     is_flag=True,
     help="Also write modulators.npz: the four tensors of every block, official key names and layouts.",
 )
-@click.option("--fps", type=positive_float(), default=2.0, show_default=True, help="Frames per second of the GIF.")
+@click.option(
+    "--fps", type=range_type(FPS), default=DEFAULT_FPS, show_default=True, help="Frames per second of the GIF."
+)
 @click.option("--output", required=True, help="Folder for modulators.png, modulators.gif (and modulators.npz).")
 @click.option("--overwrite", is_flag=True, help="Replace files of an earlier run in --output.")
 def visualize(video, model_path, input_npy, blocks, arrays, fps, output, overwrite, **checkpoint):

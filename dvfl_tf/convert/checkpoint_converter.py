@@ -121,7 +121,12 @@ def convert_checkpoint(
     else:
         report = load_official_checkpoint(model, state_dict)
     report["checkpoint_format"] = checkpoint_format
+    _save_and_verify(model, output, report, verify_input, verify_logits)
+    return report
 
+
+def _save_and_verify(model, output, report, verify_input, verify_logits):
+    """Save `model` to `output`, check the reloaded file gives its logits, and the reference logits if given."""
     if verify_input is not None:
         clip = official_input_to_raw(np.load(verify_input) if isinstance(verify_input, str) else verify_input)
     else:
@@ -145,4 +150,3 @@ def convert_checkpoint(
                 f"Converted model differs from the reference logits by {reference_diff} "
                 f"(max-abs, tolerance {VERIFY_ATOL})"
             )
-    return report

@@ -31,6 +31,7 @@ from dvfl_tf.convert.official_run_keys import (
     SUPPORTED_DATASETS,
     TYPE_ARCHITECTURE,
 )
+from dvfl_tf.core.checks import at_least
 
 
 def _path(value):
@@ -99,6 +100,10 @@ def _default_backbone_argument(argument):
     return {"tubelet_size": 1}.get(argument, False)
 
 
+# GPUs of the official run that the global batch follows.
+WORLD_SIZE = at_least(1)
+
+
 def resolve_settings(config, job, explicit=None, world_size=1):
     """The dvfl-tf settings of `config` (an `OfficialConfig`) for `job` (train, distill or evaluate).
 
@@ -108,10 +113,28 @@ def resolve_settings(config, job, explicit=None, world_size=1):
     """
     if job not in JOBS:
         raise ValueError(f"job must be one of {JOBS}. Received: job={job!r}")
+    WORLD_SIZE.check("world_size", world_size)
     explicit = {key: value for key, value in (explicit or {}).items() if value is not None}
     r = _Resolver(config, job, explicit)
     c = config.values
+    _data(r, c)
+    _model_and_start(r, c, job)
+    if job != "evaluate":
+        _training(r, c, world_size)
+    if job == "distill":
+        _distillation(r, c)
+    return {
+        "config_file": os.path.abspath(config.path) if config.path else None,
+        "job": job,
+        "settings": r.settings,
+        "sources": r.sources,
+        "official_keys": r.keys,
+        "no_effect": _no_effect(config, r, job),
+        "notes": r.notes,
+    }
 
+
+def _data(r, c):
     dataset = c["DATA.DATASET"]
     if dataset not in SUPPORTED_DATASETS:
         r.fail("DATA.DATASET", f"{dataset!r} is not supported. Expected one of {list(SUPPORTED_DATASETS)}")
@@ -136,7 +159,9 @@ def resolve_settings(config, job, explicit=None, world_size=1):
     r.set("sampling", "official", [])
     r.set("views", [c["TEST.NUM_CLIP"], c["TEST.NUM_CROP"]], ["TEST.NUM_CLIP", "TEST.NUM_CROP"])
 
-    # Model.
+
+def _model_and_start(r, c, job):
+    """The model (preset, overrides, classes) and where its weights start from."""
     preset, overrides, focal_keys = _model(r, "MODEL")
     model_name, init_name = {"distill": ("student", "student_init"), "evaluate": ("preset", None)}.get(
         job, ("model", "init_checkpoint")
@@ -158,11 +183,10 @@ def resolve_settings(config, job, explicit=None, world_size=1):
         if c["MODEL.RESUME"]:
             r.fail("MODEL.RESUME", "is not supported for training: dvfl-tf resumes a run from its --output folder")
 
-    if job != "evaluate":
-        _training(r, c, world_size)
-    if job == "distill":
-        _distillation(r, c)
 
+def _no_effect(config, r, job):
+    """The keys the config file sets that change nothing in this job, each with the reason."""
+    c = config.values
     no_effect = []
     for key in config.set_keys():
         reason = r.no_effect.get(key) or NO_EFFECT.get(key)
@@ -174,18 +198,25 @@ def resolve_settings(config, job, explicit=None, world_size=1):
             reason = reason or "a training setting; evaluate does not train"
         if reason:
             no_effect.append({"key": key, "value": c[key], "reason": reason})
-    return {
-        "config_file": os.path.abspath(config.path) if config.path else None,
-        "job": job,
-        "settings": r.settings,
-        "sources": r.sources,
-        "official_keys": r.keys,
-        "no_effect": no_effect,
-        "notes": r.notes,
-    }
+    return no_effect
 
 
 def _training(r, c, world_size):
+    optimizer = _supported_training(r, c)
+    r.set("epochs", c["TRAIN.EPOCHS"], ["TRAIN.EPOCHS"])
+    r.set("warmup_epochs", float(c["TRAIN.WARMUP_EPOCHS"]), ["TRAIN.WARMUP_EPOCHS"])
+    r.set("world_size", world_size, [])
+    _batch_and_learning_rates(r, c, world_size)
+    r.set("weight_decay", c["TRAIN.WEIGHT_DECAY"], ["TRAIN.WEIGHT_DECAY"])
+    r.set("optimizer", optimizer, ["TRAIN.OPTIMIZER.NAME"])
+    r.set("momentum", c["TRAIN.OPTIMIZER.MOMENTUM"], ["TRAIN.OPTIMIZER.MOMENTUM"])
+    r.set("clipnorm", c["TRAIN.CLIP_GRAD"] or 0.0, ["TRAIN.CLIP_GRAD"])
+    r.set("seed", c["SEED"], ["SEED"])
+    _augmentation(r, c)
+
+
+def _supported_training(r, c):
+    """Refuse the official training settings dvfl-tf does not run. Returns the optimizer name."""
     for key, allowed, message in (
         ("TRAIN.START_EPOCH", (0,), "must be 0: dvfl-tf resumes a run from its --output folder"),
         ("TRAIN.ACCUMULATION_STEPS", (0, 1), "> 1 (gradient accumulation) is not supported"),
@@ -198,10 +229,11 @@ def _training(r, c, world_size):
         r.fail("TRAIN.OPTIMIZER.NAME", f"{optimizer!r} is not supported. Expected 'sgd' or 'adamw'")
     if optimizer == "adamw" and (list(c["TRAIN.OPTIMIZER.BETAS"]) != [0.9, 0.999] or c["TRAIN.OPTIMIZER.EPS"] != 1e-8):
         r.fail("TRAIN.OPTIMIZER.BETAS", "other than (0.9, 0.999) with EPS 1e-8 is not supported for adamw")
+    return optimizer
 
-    r.set("epochs", c["TRAIN.EPOCHS"], ["TRAIN.EPOCHS"])
-    r.set("warmup_epochs", float(c["TRAIN.WARMUP_EPOCHS"]), ["TRAIN.WARMUP_EPOCHS"])
-    r.set("world_size", world_size, [])
+
+def _batch_and_learning_rates(r, c, world_size):
+    """The per-replica and global batch, and the rates scaled to the global batch as main.py does."""
     per_replica = c["DATA.BATCH_SIZE"]
     if "batch_size" in r.explicit:  # dvfl-tf's --batch-size is the global batch
         global_batch = r.explicit["batch_size"]
@@ -239,13 +271,10 @@ def _training(r, c, world_size):
                 "option" if name == "lr" or r.sources["global_batch_size"] == "option" else r.sources[name]
             )
     r.set("lr_scaling", f"x {global_batch} / {REFERENCE_BATCH_SIZE} (global batch / 512)", ["DATA.BATCH_SIZE"])
-    r.set("weight_decay", c["TRAIN.WEIGHT_DECAY"], ["TRAIN.WEIGHT_DECAY"])
-    r.set("optimizer", optimizer, ["TRAIN.OPTIMIZER.NAME"])
-    r.set("momentum", c["TRAIN.OPTIMIZER.MOMENTUM"], ["TRAIN.OPTIMIZER.MOMENTUM"])
-    r.set("clipnorm", c["TRAIN.CLIP_GRAD"] or 0.0, ["TRAIN.CLIP_GRAD"])
-    r.set("seed", c["SEED"], ["SEED"])
 
-    # Augmentation, as the official datasets/build.py and main.py apply it.
+
+def _augmentation(r, c):
+    """Augmentation, as the official datasets/build.py and main.py apply it."""
     r.set("flip_ratio", c["AUG.FLIP_RATIO"], ["AUG.FLIP_RATIO"])
     r.set("color_jitter", c["AUG.COLOR_JITTER"], ["AUG.COLOR_JITTER"])
     r.set("gray_scale", c["AUG.GRAY_SCALE"], ["AUG.GRAY_SCALE"])

@@ -5,9 +5,12 @@ Every official key is in `official_config_defaults`; here are the supported data
 (`NO_EFFECT`, with the reason). A key that acts, or that dvfl-tf refuses, is handled by the resolver.
 """
 
+from dvfl_tf.data.datasets.registry import OFFICIAL_DATASETS
+
 SOURCES = ("default", "file", "opts", "option")
-# DATA.DATASET only names the official output folder; these are the datasets dvfl-tf knows.
-SUPPORTED_DATASETS = ("hmdb51", "ucf101", "ucf50", "kinetics400", "ssv2")
+# DATA.DATASET only names the official output folder; these are the datasets dvfl-tf knows (the official
+# layouts of the dataset registry).
+SUPPORTED_DATASETS = OFFICIAL_DATASETS
 # Official MODEL.TYPE (timm model name; it alone fixes depths and width) -> dvfl-tf preset.
 MODEL_TYPES = {
     "videofocalnet_nano": "vfl_net_nano",

@@ -125,16 +125,11 @@ def inflate_stem(state_dict, tubelet_size):
     return {**state_dict, _STEM_KEY: inflated.astype(np.float32)}
 
 
-def plan_pretrained_start(model_shapes, state_dict):
-    """Pure: matches an official-named state_dict with a model's weights ({Keras path: shape}).
+def _fit_head_and_stem(model_shapes, state_dict, fields):
+    """The official start's changes: a head of other classes dropped, a 2-D stem inflated over the tubelet.
 
-    Returns (assignments {Keras path: array}, report fields). Raises
-    `CheckpointMismatchError` naming every tensor that does not fit.
+    Records them in `fields`; returns the changed state_dict.
     """
-    model_shapes = {path: tuple(shape) for path, shape in model_shapes.items()}
-    state_dict = dict(state_dict)
-    fields = {"head_reset": False, "checkpoint_classes": None, "inflated_stem": 1}
-
     if "head.weight" in state_dict:
         fields["checkpoint_classes"] = int(state_dict["head.weight"].shape[0])
         head_shapes = [tuple(state_dict[k].T.shape) for k in _HEAD_KEYS if k in state_dict]
@@ -152,9 +147,12 @@ def plan_pretrained_start(model_shapes, state_dict):
         if remainder == 0 and tubelet > 1:
             state_dict = inflate_stem(state_dict, tubelet)
             fields["inflated_stem"] = tubelet
+    return state_dict
 
+
+def _match_weights(model_shapes, state_dict):
+    """Each checkpoint tensor to its model weight: (assignments, loaded, dropped, unused, mismatched)."""
     depths = _model_depths(model_shapes)
-    image_checkpoint = not any("temporal" in key for key in state_dict)
     assignments, loaded, dropped, unused, mismatched = {}, [], [], [], []
     for path, (key, value) in sorted(checkpoint_filter_fn(state_dict).items()):
         shape = model_shapes.get(path)
@@ -169,7 +167,22 @@ def plan_pretrained_start(model_shapes, state_dict):
         else:
             assignments[path] = value
             loaded.append(key)
+    return assignments, loaded, dropped, unused, mismatched
 
+
+def plan_pretrained_start(model_shapes, state_dict):
+    """Pure: matches an official-named state_dict with a model's weights ({Keras path: shape}).
+
+    Returns (assignments {Keras path: array}, report fields). Raises
+    `CheckpointMismatchError` naming every tensor that does not fit.
+    """
+    model_shapes = {path: tuple(shape) for path, shape in model_shapes.items()}
+    state_dict = dict(state_dict)
+    fields = {"head_reset": False, "checkpoint_classes": None, "inflated_stem": 1}
+
+    state_dict = _fit_head_and_stem(model_shapes, state_dict, fields)
+    image_checkpoint = not any("temporal" in key for key in state_dict)
+    assignments, loaded, dropped, unused, mismatched = _match_weights(model_shapes, state_dict)
     named = {line.split(" -> ")[1].split(":")[0] for line in mismatched}
     left = sorted(path for path in model_shapes if path not in assignments and path not in named)
     allowed = [

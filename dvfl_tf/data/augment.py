@@ -8,10 +8,12 @@ label smoothing) that turn one-hot labels into soft targets.
 
 import dataclasses
 import math
+from typing import ClassVar
 
 import cv2
 import numpy as np
 
+from dvfl_tf.core.checks import check_ranges, fraction, non_negative
 from dvfl_tf.data.datasets import registry
 
 
@@ -28,6 +30,15 @@ class AugmentConfig:
     saturation: float = 0.2
     hue: float = 0.1
     grayscale_prob: float = 0.2
+
+    RANGES: ClassVar[dict] = {
+        "flip_prob": fraction(),
+        "color_jitter_prob": fraction(),
+        "grayscale_prob": fraction(),
+    }
+
+    def __post_init__(self):
+        check_ranges(self, self.RANGES)
 
     @classmethod
     def official(cls, dataset_name=None):
@@ -73,6 +84,17 @@ class MixupConfig:
     switch_prob: float = 0.5  # chance of cutmix instead of mixup when both are on
     prob: float = 1.0  # chance that a batch is mixed at all
     label_smoothing: float = 0.1
+
+    RANGES: ClassVar[dict] = {
+        "mixup_alpha": non_negative(),
+        "cutmix_alpha": non_negative(),
+        "switch_prob": fraction(),
+        "prob": fraction(),
+        "label_smoothing": fraction(max_open=True),
+    }
+
+    def __post_init__(self):
+        check_ranges(self, self.RANGES)
 
     @classmethod
     def resolve(cls, mixup):

@@ -20,6 +20,8 @@ import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
+from dvfl_tf.core.checks import check_ranges
+from dvfl_tf.data.cache_settings import CACHE_DEFAULTS, CACHE_RANGES, IMAGE_FORMATS
 from dvfl_tf.data.clip_views import resize_short_side
 from dvfl_tf.data.datasets import load_index
 from dvfl_tf.data.video_io import VideoDecodeError, read_video
@@ -57,44 +59,17 @@ def _video_example(tf, key, label, frames, image_format, quality):
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
-def prepare_cache(
-    dataset,
-    data_root,
-    output,
-    split=None,
-    split_dir=None,
-    short_side=256,
-    image_format="jpeg",
-    quality=90,
-    videos_per_shard=64,
-    workers=2,
-    progress=True,
-    index=None,
-    **index_kwargs,
-):
-    """Decode every video of every split into `output` (resumable). Returns a summary dict."""
-    if image_format not in ("jpeg", "png"):
-        raise ValueError(f"image_format must be 'jpeg' or 'png'. Received: image_format={image_format!r}")
-    if videos_per_shard < 1:
-        raise ValueError(f"videos_per_shard must be >= 1. Received: videos_per_shard={videos_per_shard}")
-    if index is None:
-        index = load_index(dataset, data_root, split=split, split_dir=split_dir, **index_kwargs)
+def _videos_by_key(index):
+    """Every video of every split, keyed by its cache key (a video listed in two splits is cached once)."""
     videos = {}
     for records in index.splits.values():
         for record in records:
             videos[cache_key(record.path)] = record
-    keys = sorted(videos)
-    num_shards = max(1, -(-len(keys) // videos_per_shard))
-    os.makedirs(output, exist_ok=True)
-    settings = {
-        "format_version": FORMAT_VERSION,
-        "short_side": short_side,
-        "image_format": image_format,
-        "quality": quality,
-        "videos_per_shard": videos_per_shard,
-        "num_shards": num_shards,
-        "num_videos": len(keys),
-    }
+    return videos
+
+
+def _write_manifest(output, settings, index, shard_names):
+    """Write manifest.json; refuse a folder that holds a cache made with other settings."""
     manifest_path = os.path.join(output, "manifest.json")
     if os.path.isfile(manifest_path):
         with open(manifest_path, encoding="utf-8") as handle:
@@ -105,7 +80,6 @@ def prepare_cache(
                 f"{output} holds a cache made with other settings {mismatched} (old, new); "
                 "use another --output or delete it"
             )
-    shard_names = [f"shard-{i:05d}-of-{num_shards:05d}" for i in range(num_shards)]
     with open(manifest_path, "w", encoding="utf-8") as handle:
         json.dump(
             {**settings, "dataset": index.name, "class_names": index.class_names, "shards": shard_names},
@@ -113,7 +87,40 @@ def prepare_cache(
             indent=1,
         )
 
-    bar = tqdm(total=len(keys), desc="prepare", unit="video", disable=None if progress else True)  # None: terminal only
+
+def _write_shard(output, shard_name, shard_keys, videos, decoded, bar, image_format, quality):
+    """Write one shard's .tfrecord, then its .json index (each renamed into place when complete).
+
+    `decoded` yields (frames, problem) for `shard_keys` in order. Returns (videos written, problems).
+    """
+    record_path = os.path.join(output, shard_name + ".tfrecord")
+    index_path = os.path.join(output, shard_name + ".json")
+    partial_path = record_path + ".partial"
+    entries, shard_problems, offset = {}, [], 0
+    with tf.io.TFRecordWriter(partial_path) as writer:
+        for key, (frames, problem) in zip(shard_keys, decoded, strict=True):
+            bar.update(1)
+            if problem is not None:
+                shard_problems.append(problem)
+                continue
+            data = _video_example(tf, key, videos[key].label, frames, image_format, quality)
+            writer.write(data)
+            entries[key] = {
+                "offset": offset + _TFRECORD_HEADER,
+                "length": len(data),
+                "num_frames": len(frames),
+                "label": videos[key].label,
+            }
+            offset += _TFRECORD_HEADER + len(data) + _TFRECORD_FOOTER
+    os.replace(partial_path, record_path)
+    with open(index_path + ".partial", "w", encoding="utf-8") as handle:
+        json.dump({"videos": entries, "problems": shard_problems}, handle)
+    os.replace(index_path + ".partial", index_path)
+    return len(entries), shard_problems
+
+
+def _fill_shards(output, shard_names, keys, videos, bar, short_side, image_format, quality, videos_per_shard, workers):
+    """Write the shards an earlier run did not finish. Returns (shards already done, videos written, problems)."""
     done_shards = written = 0
     problems = []
 
@@ -133,31 +140,58 @@ def prepare_cache(
                 done_shards += 1
                 bar.update(len(shard_keys))
                 continue
-            record_path = os.path.join(output, shard_name + ".tfrecord")
-            partial_path = record_path + ".partial"
-            entries, shard_problems, offset = {}, [], 0
-            with tf.io.TFRecordWriter(partial_path) as writer:
-                # cv2 releases the GIL while decoding, so threads overlap the decodes.
-                for key, (frames, problem) in zip(shard_keys, pool.map(decode, shard_keys), strict=True):
-                    bar.update(1)
-                    if problem is not None:
-                        shard_problems.append(problem)
-                        continue
-                    data = _video_example(tf, key, videos[key].label, frames, image_format, quality)
-                    writer.write(data)
-                    entries[key] = {
-                        "offset": offset + _TFRECORD_HEADER,
-                        "length": len(data),
-                        "num_frames": len(frames),
-                        "label": videos[key].label,
-                    }
-                    offset += _TFRECORD_HEADER + len(data) + _TFRECORD_FOOTER
-                    written += 1
-            os.replace(partial_path, record_path)
-            with open(index_path + ".partial", "w", encoding="utf-8") as handle:
-                json.dump({"videos": entries, "problems": shard_problems}, handle)
-            os.replace(index_path + ".partial", index_path)
+            # cv2 releases the GIL while decoding, so threads overlap the decodes.
+            decoded = pool.map(decode, shard_keys)
+            shard_written, shard_problems = _write_shard(
+                output, shard_name, shard_keys, videos, decoded, bar, image_format, quality
+            )
+            written += shard_written
             problems.extend(shard_problems)
+    return done_shards, written, problems
+
+
+def prepare_cache(
+    dataset,
+    data_root,
+    output,
+    split=None,
+    split_dir=None,
+    short_side=CACHE_DEFAULTS["short_side"],
+    image_format=CACHE_DEFAULTS["image_format"],
+    quality=CACHE_DEFAULTS["quality"],
+    videos_per_shard=CACHE_DEFAULTS["videos_per_shard"],
+    workers=CACHE_DEFAULTS["workers"],
+    progress=True,
+    index=None,
+    **index_kwargs,
+):
+    """Decode every video of every split into `output` (resumable). Returns a summary dict."""
+    if image_format not in IMAGE_FORMATS:
+        raise ValueError(f"image_format must be one of {IMAGE_FORMATS}. Received: image_format={image_format!r}")
+    settings = {"short_side": short_side, "quality": quality, "videos_per_shard": videos_per_shard, "workers": workers}
+    check_ranges(settings, CACHE_RANGES)
+    if index is None:
+        index = load_index(dataset, data_root, split=split, split_dir=split_dir, **index_kwargs)
+    videos = _videos_by_key(index)
+    keys = sorted(videos)
+    num_shards = max(1, -(-len(keys) // videos_per_shard))
+    os.makedirs(output, exist_ok=True)
+    settings = {
+        "format_version": FORMAT_VERSION,
+        "short_side": short_side,
+        "image_format": image_format,
+        "quality": quality,
+        "videos_per_shard": videos_per_shard,
+        "num_shards": num_shards,
+        "num_videos": len(keys),
+    }
+    shard_names = [f"shard-{i:05d}-of-{num_shards:05d}" for i in range(num_shards)]
+    _write_manifest(output, settings, index, shard_names)
+
+    bar = tqdm(total=len(keys), desc="prepare", unit="video", disable=None if progress else True)  # None: terminal only
+    done_shards, written, problems = _fill_shards(
+        output, shard_names, keys, videos, bar, short_side, image_format, quality, videos_per_shard, workers
+    )
     bar.close()
     return {
         "output": output,

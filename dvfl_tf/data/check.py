@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tqdm import tqdm
 
+from dvfl_tf.data.cache_settings import CACHE_DEFAULTS, WORKERS
 from dvfl_tf.data.datasets import load_index
 from dvfl_tf.data.video_io import VideoDecodeError, open_video, probe_video
 
@@ -23,8 +24,52 @@ def problem_kind(problem):
     return "other"
 
 
+def _undecodable(paths, decode, workers, progress):
+    """{path: reason} of the videos that fail `probe_video` (decode=True) or `open_video` ("open"), in path order."""
+    check = probe_video if decode is True else open_video
+
+    def probe(path):
+        try:
+            check(path)
+            return path, None
+        except VideoDecodeError as error:
+            return path, error.reason
+
+    bad = {}
+    # OpenCV releases the GIL while decoding, so threads check videos in parallel.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = pool.map(probe, paths)
+        for path, reason in tqdm(
+            results, total=len(paths), desc="check-data", unit="video", disable=None if progress else True
+        ):  # None: terminal only
+            if reason is not None:
+                bad[path] = reason
+    return bad
+
+
+def _usable_per_split(index, bad):
+    """Per split, the video counts ({"videos", "usable"}) and the classes left without a usable video."""
+    splits, empty_classes = {}, {}
+    for name, records in index.splits.items():
+        usable = [record for record in records if record.path not in bad]
+        splits[name] = {"videos": len(records), "usable": len(usable)}
+        labels = {record.label for record in usable}
+        empty = [class_name for label, class_name in enumerate(index.class_names) if label not in labels]
+        if empty:
+            empty_classes[name] = empty
+    return splits, empty_classes
+
+
 def check_data(
-    dataset, data_root, split=None, split_dir=None, decode=True, workers=2, progress=False, index=None, **index_kwargs
+    dataset,
+    data_root,
+    split=None,
+    split_dir=None,
+    decode=True,
+    workers=CACHE_DEFAULTS["workers"],
+    progress=False,
+    index=None,
+    **index_kwargs,
 ):
     """A JSON-ready report: `num_classes`, per-split video counts, `problems`
     (a list of `{"path", "reason", "kind"}`: videos missing from disk or failing
@@ -36,46 +81,19 @@ def check_data(
     only opens each and reads its first frame (fast enough for the start of a
     run), False checks nothing beyond the index.
     """
+    WORKERS.check("workers", workers)
     if index is None:
         index = load_index(dataset, data_root, split=split, split_dir=split_dir, **index_kwargs)
     problems = list(index.problems)
     unique_paths = sorted({record.path for records in index.splits.values() for record in records})
-    bad = {}
-    if decode and unique_paths:
-        check = probe_video if decode is True else open_video
-
-        def probe(path):
-            try:
-                check(path)
-                return path, None
-            except VideoDecodeError as error:
-                return path, error.reason
-
-        # OpenCV releases the GIL while decoding, so threads check videos in parallel.
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            results = pool.map(probe, unique_paths)
-            for path, reason in tqdm(
-                results, total=len(unique_paths), desc="check-data", unit="video", disable=None if progress else True
-            ):  # None: terminal only
-                if reason is not None:
-                    bad[path] = reason
-                    problems.append(
-                        {
-                            "path": path,
-                            "reason": reason,
-                            "kind": "missing" if reason == "file not found" else "unreadable",
-                        }
-                    )
+    bad = _undecodable(unique_paths, decode, workers, progress) if decode and unique_paths else {}
+    for path, reason in bad.items():
+        problems.append(
+            {"path": path, "reason": reason, "kind": "missing" if reason == "file not found" else "unreadable"}
+        )
     for problem in problems:
         problem["kind"] = problem_kind(problem)
-    splits, empty_classes = {}, {}
-    for name, records in index.splits.items():
-        usable = [record for record in records if record.path not in bad]
-        splits[name] = {"videos": len(records), "usable": len(usable)}
-        labels = {record.label for record in usable}
-        empty = [class_name for label, class_name in enumerate(index.class_names) if label not in labels]
-        if empty:
-            empty_classes[name] = empty
+    splits, empty_classes = _usable_per_split(index, bad)
     report = {
         "dataset": index.name,
         "data_root": None if data_root is None else str(data_root),

@@ -1,70 +1,12 @@
-"""The datasets of a run, built with `dvfl_tf.data`."""
+"""The datasets of a run, built with `dvfl_tf.data` from its `DataOptions` (defined in `clip_config`)."""
 
-import dataclasses
 import math
 import sys
 
 from dvfl_tf.data.check import check_data, summary_lines
-from dvfl_tf.data.clip_config import ClipDatasetConfig
+from dvfl_tf.data.clip_config import DataOptions  # noqa: F401 (the run's data options are imported from here)
 from dvfl_tf.data.datasets import DatasetError, load_index
 from dvfl_tf.data.pipeline import clip_dataset
-from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import short_side_for
-
-
-@dataclasses.dataclass
-class DataOptions:
-    dataset: str = "synthetic"
-    data_root: str = None
-    split: int = None
-    split_dir: str = None
-    num_frames: int = None  # None: the model's
-    image_size: int = None
-    augment: object = True  # True (official recipe), False, or a dict of dvfl_tf.data.AugmentConfig fields
-    mixup: bool = False
-    train_split: str = "train"
-    eval_split: str = "test"
-    short_side: int = None  # None: the model's resize-then-crop rule (256 for 224; short_side_for)
-    sampling: str = "segment"  # "segment", "dense" or "official" (dvfl_tf.data.ClipDatasetConfig)
-    frame_interval: int = 4
-    # The layout options of the dataset's registry entry (`dvfl_tf.data.datasets.LAYOUT_OPTIONS`: for "list",
-    # `lists` {split: file}, `class_names_file`, `label_offset`; for "kinetics400", `annotations`), and `name`
-    # (the index's name, e.g. the official DATA.DATASET of a list): further `load_index` arguments.
-    index_options: dict = None
-    synthetic_options: dict = None  # size options of the synthetic dataset (dvfl_tf.data.ensure_synthetic)
-    # Train although a class has no usable training video (not part of the run's configuration).
-    allow_empty_classes: bool = False
-
-    def resolved_short_side(self):
-        return self.short_side or short_side_for(self.image_size)
-
-    def clip_config(self, index, **settings):
-        """The `ClipDatasetConfig` of these options for `index`; `settings`: training, batch_size, seed, views, ...
-
-        Augmentation and mixup apply when training only (`ClipDatasetConfig` resolves them).
-        """
-        return ClipDatasetConfig(
-            num_frames=self.num_frames,
-            image_size=self.image_size,
-            short_side=self.resolved_short_side(),
-            augment=self.augment if settings.get("training") else None,
-            mixup=self.mixup or None,
-            sampling=self.sampling,
-            frame_interval=self.frame_interval,
-            dataset_name=index.name,  # the index knows a make-synthetic tree read as hmdb51
-            **settings,
-        )
-
-    def to_dict(self):
-        data = dataclasses.asdict(self)
-        data.pop("allow_empty_classes")
-        # Recorded when they act, so that the config.json of a run started before these fields existed still
-        # matches (segment sampling has no interval).
-        if data["sampling"] == "segment" and data["frame_interval"] == 4:
-            data.pop("sampling")
-            data.pop("frame_interval")
-        if data["index_options"] is None:
-            data.pop("index_options")
-        return data
 
 
 def load_dataset_index(options, check=True, required_split=None):

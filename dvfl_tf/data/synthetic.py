@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from dvfl_tf.core.checks import Range, at_least, check_ranges
 from dvfl_tf.core.errors import UserError
 from dvfl_tf.data.video_io import write_video
 
@@ -60,6 +61,17 @@ DEFAULTS = {
     "image_size": 64,
     "num_frames": 16,
     "seed": 0,
+}
+
+# The allowed values of the size options (make-synthetic's options take their types from them).
+SIZE_RANGES = {
+    "num_classes": Range(min=2, max=MAX_CLASSES, integer=True),
+    "train_per_class": at_least(1),
+    "test_per_class": at_least(1),
+    "unused_per_class": at_least(0),
+    "image_size": at_least(1),
+    "num_frames": at_least(1),
+    "seed": at_least(0),
 }
 
 MOVERS = 3  # shapes moving together in a "move" video
@@ -145,6 +157,78 @@ def _render_pan(spec, rng, size, num_frames):
     return np.stack(frames)
 
 
+def _draw_move(spec, rng, frames, background, radius, draw_distractor):
+    """A small group of shapes moving together towards `spec["angle"]`."""
+    num_frames, size = frames.shape[0], frames.shape[1]
+    travel = spec["speed"] * 0.4 * size * rng.uniform(0.85, 1.15)
+    theta = math.radians(spec["angle"] + rng.uniform(-8, 8))
+    # Image y grows downwards: 90 degrees moves up.
+    direction = np.array([math.cos(theta), -math.sin(theta)])
+    # A small group of shapes moving together: more motion evidence per clip,
+    # while no single frame says where they are heading.
+    movers = []
+    for _ in range(spec.get("movers", MOVERS)):
+        mover_radius = radius * rng.uniform(0.7, 1.0)
+        margin = mover_radius + 1
+        middle = rng.uniform(0.3, 0.7, 2) * size
+        start = np.clip(middle - direction * travel / 2, margin, size - margin)
+        end = np.clip(start + direction * travel, margin, size - margin)
+        start = end - direction * travel  # keep the full travel even after clipping
+        movers.append(
+            (
+                rng.choice(["circle", "square", "triangle", "pentagon"]),
+                start,
+                end,
+                mover_radius,
+                _contrasting_color(rng, background, middle),
+                rng.uniform(0, math.pi),
+            )
+        )
+    for t in range(num_frames):
+        draw_distractor(frames[t])
+        for mover_shape, start, end, mover_radius, color, spin in movers:
+            position = start + (end - start) * t / max(num_frames - 1, 1)
+            _draw_shape(frames[t], mover_shape, position, mover_radius, color, spin)
+
+
+def _draw_rotate(spec, rng, frames, background, draw_distractor):
+    """A bar turning around a centre, clockwise or counterclockwise by `spec["direction"]`."""
+    num_frames, size = frames.shape[0], frames.shape[1]
+    center = size / 2 + rng.uniform(-0.1, 0.1, 2) * size
+    length = rng.uniform(0.25, 0.32) * size
+    color = _contrasting_color(rng, background, center)
+    start_angle = rng.uniform(0, 2 * math.pi)
+    sweep = spec["direction"] * rng.uniform(0.6, 0.9) * math.pi
+    for t in range(num_frames):
+        draw_distractor(frames[t])
+        angle = start_angle + sweep * t / max(num_frames - 1, 1)
+        # Image y grows downwards, so a growing angle turns clockwise on screen.
+        tip = (center[0] + length * math.cos(angle), center[1] + length * math.sin(angle))
+        cv2.line(frames[t], _pt(*center), _pt(*tip), color, max(2, size // 24), cv2.LINE_AA, _SHIFT)
+        _draw_shape(frames[t], "circle", tip, max(2.0, size * 0.05), color)
+
+
+def _draw_appear_or_vanish(spec, rng, frames, background, radius):
+    """Two shapes; the class is which one appears (or vanishes) first."""
+    num_frames, size = frames.shape[0], frames.shape[1]
+    centers = [
+        size * np.array([0.3, 0.5]) + rng.uniform(-0.08, 0.08, 2) * size,
+        size * np.array([0.7, 0.5]) + rng.uniform(-0.08, 0.08, 2) * size,
+    ]
+    if rng.random() < 0.5:
+        centers.reverse()
+    colors = [_contrasting_color(rng, background, c) for c in centers]
+    first_change = int(num_frames * rng.uniform(0.2, 0.35))
+    second_change = int(num_frames * rng.uniform(0.55, 0.75))
+    names = ["circle", "square"] if spec["first"] == "circle" else ["square", "circle"]
+    for t in range(num_frames):
+        for order, name in enumerate(names):
+            change = first_change if order == 0 else second_change
+            visible = t >= change if spec["kind"] == "appear" else t < change
+            if visible:
+                _draw_shape(frames[t], name, centers[order], radius, colors[order], math.pi / 4)
+
+
 def render_video(spec, rng, size=64, num_frames=16):
     """uint8 RGB frames (num_frames, size, size, 3) showing the motion of class `spec`."""
     if spec["kind"] == "pan":
@@ -154,7 +238,7 @@ def render_video(spec, rng, size=64, num_frames=16):
     frames = np.repeat(background[None], num_frames, axis=0)
     # A static distractor shape, so "a shape is there" says nothing about the class.
     distractor_center = rng.uniform(0.15 * size, 0.85 * size, 2)
-    draw_distractor = rng.random() < 0.7
+    show_distractor = rng.random() < 0.7
     distractor = (
         rng.choice(["circle", "square", "triangle"]),
         distractor_center,
@@ -162,72 +246,20 @@ def render_video(spec, rng, size=64, num_frames=16):
         _contrasting_color(rng, background, distractor_center),
         rng.uniform(0, math.pi),
     )
-    kind = spec["kind"]
+
+    def draw_distractor(frame):
+        if show_distractor:
+            _draw_shape(frame, *distractor)
+
     # An unused draw, kept so that the random stream (and every generated dataset) stays as it was.
     rng.choice(["circle", "square", "triangle", "pentagon"])
     radius = rng.uniform(0.1, 0.15) * size
-    if kind == "move":
-        travel = spec["speed"] * 0.4 * size * rng.uniform(0.85, 1.15)
-        theta = math.radians(spec["angle"] + rng.uniform(-8, 8))
-        # Image y grows downwards: 90 degrees moves up.
-        direction = np.array([math.cos(theta), -math.sin(theta)])
-        # A small group of shapes moving together: more motion evidence per clip,
-        # while no single frame says where they are heading.
-        movers = []
-        for _ in range(spec.get("movers", MOVERS)):
-            mover_radius = radius * rng.uniform(0.7, 1.0)
-            margin = mover_radius + 1
-            middle = rng.uniform(0.3, 0.7, 2) * size
-            start = np.clip(middle - direction * travel / 2, margin, size - margin)
-            end = np.clip(start + direction * travel, margin, size - margin)
-            start = end - direction * travel  # keep the full travel even after clipping
-            movers.append(
-                (
-                    rng.choice(["circle", "square", "triangle", "pentagon"]),
-                    start,
-                    end,
-                    mover_radius,
-                    _contrasting_color(rng, background, middle),
-                    rng.uniform(0, math.pi),
-                )
-            )
-        for t in range(num_frames):
-            if draw_distractor:
-                _draw_shape(frames[t], *distractor)
-            for mover_shape, start, end, mover_radius, color, spin in movers:
-                position = start + (end - start) * t / max(num_frames - 1, 1)
-                _draw_shape(frames[t], mover_shape, position, mover_radius, color, spin)
-    elif kind == "rotate":
-        center = size / 2 + rng.uniform(-0.1, 0.1, 2) * size
-        length = rng.uniform(0.25, 0.32) * size
-        color = _contrasting_color(rng, background, center)
-        start_angle = rng.uniform(0, 2 * math.pi)
-        sweep = spec["direction"] * rng.uniform(0.6, 0.9) * math.pi
-        for t in range(num_frames):
-            if draw_distractor:
-                _draw_shape(frames[t], *distractor)
-            angle = start_angle + sweep * t / max(num_frames - 1, 1)
-            # Image y grows downwards, so a growing angle turns clockwise on screen.
-            tip = (center[0] + length * math.cos(angle), center[1] + length * math.sin(angle))
-            cv2.line(frames[t], _pt(*center), _pt(*tip), color, max(2, size // 24), cv2.LINE_AA, _SHIFT)
-            _draw_shape(frames[t], "circle", tip, max(2.0, size * 0.05), color)
-    else:  # appear / vanish: two shapes, the class is which one changes first
-        centers = [
-            size * np.array([0.3, 0.5]) + rng.uniform(-0.08, 0.08, 2) * size,
-            size * np.array([0.7, 0.5]) + rng.uniform(-0.08, 0.08, 2) * size,
-        ]
-        if rng.random() < 0.5:
-            centers.reverse()
-        colors = [_contrasting_color(rng, background, c) for c in centers]
-        first_change = int(num_frames * rng.uniform(0.2, 0.35))
-        second_change = int(num_frames * rng.uniform(0.55, 0.75))
-        names = ["circle", "square"] if spec["first"] == "circle" else ["square", "circle"]
-        for t in range(num_frames):
-            for order, name in enumerate(names):
-                change = first_change if order == 0 else second_change
-                visible = t >= change if kind == "appear" else t < change
-                if visible:
-                    _draw_shape(frames[t], name, centers[order], radius, colors[order], math.pi / 4)
+    if spec["kind"] == "move":
+        _draw_move(spec, rng, frames, background, radius, draw_distractor)
+    elif spec["kind"] == "rotate":
+        _draw_rotate(spec, rng, frames, background, draw_distractor)
+    else:  # appear / vanish
+        _draw_appear_or_vanish(spec, rng, frames, background, radius)
     noise = rng.normal(0, 3, size=frames.shape)
     return np.clip(frames + noise, 0, 255).astype(np.uint8)
 
@@ -237,11 +269,7 @@ def _options(**size_options):
     if unknown:
         raise ValueError(f"Unknown synthetic options {sorted(unknown)}. Expected some of {sorted(DEFAULTS)}.")
     options = {**DEFAULTS, **{k: v for k, v in size_options.items() if v is not None}}
-    if not 2 <= options["num_classes"] <= MAX_CLASSES:
-        raise ValueError(f"num_classes must be in [2, {MAX_CLASSES}]. Received: num_classes={options['num_classes']}")
-    for key in ("train_per_class", "test_per_class", "image_size", "num_frames"):
-        if options[key] < 1:
-            raise ValueError(f"{key} must be >= 1. Received: {key}={options[key]}")
+    check_ranges(options, SIZE_RANGES)
     return options
 
 

@@ -12,6 +12,7 @@ from dvfl_tf.data.data_options import evaluation_dataset, evaluation_steps, load
 from dvfl_tf.evaluation.classifier_loading import is_checkpoint, load_classifier
 from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.runtime import TFLiteVideoClassifier
+from dvfl_tf.runtime.preprocessing import softmax
 
 
 class UnsupportedModelError(UserError, ValueError):
@@ -54,12 +55,6 @@ def load_predictor(path, checkpoint=None):
     raise UnsupportedModelError(f"MODEL must be a .keras or .tflite file, or an official .pth. Received: {path}")
 
 
-def _softmax(logits):
-    logits = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(logits)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
 def predict_dataset(predictor, dataset, steps=None, desc="evaluate"):
     """(labels (N,), probabilities (N, C)): softmax averaged over the views of each video."""
     labels, probabilities = [], []
@@ -69,9 +64,9 @@ def predict_dataset(predictor, dataset, steps=None, desc="evaluate"):
             batch, views = clips.shape[:2]
             flat = clips.reshape((batch * views,) + clips.shape[2:])
             logits = np.concatenate([predictor(flat[start : start + batch]) for start in range(0, len(flat), batch)])
-            probs = _softmax(logits.astype("float64")).reshape(batch, views, -1).mean(axis=1)
+            probs = softmax(logits, np.float64).reshape(batch, views, -1).mean(axis=1)
         else:
-            probs = _softmax(predictor(clips).astype("float64"))
+            probs = softmax(predictor(clips), np.float64)
         if not np.isfinite(probs).all():
             raise UnsupportedModelError(
                 "the model's outputs are not finite (NaN or inf); its weights are broken (a diverged run?). "

@@ -14,6 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure  # the object API: no pyplot, no global backend to switch
 from PIL import Image
 
+from dvfl_tf.core.checks import positive
+
 # Share of the colour map in each overlay (the rest is the frame).
 OVERLAY_ALPHA = 0.5
 _CELL_INCHES = 1.6
@@ -133,8 +135,14 @@ def write_png(image, path):
     return path
 
 
-def write_gif(images, path, fps=2.0):
+# Frames per second of a modulator GIF (visualize --fps): the default and the allowed values.
+DEFAULT_FPS = 2.0
+FPS = positive()
+
+
+def write_gif(images, path, fps=DEFAULT_FPS):
     """An animated GIF that loops, `fps` frames per second."""
+    FPS.check("fps", fps)
     frames = [Image.fromarray(image) for image in images]
     frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=int(round(1000 / fps)), loop=0)
     return path

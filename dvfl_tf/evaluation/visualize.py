@@ -61,7 +61,9 @@ def output_files(output_dir, arrays=False):
     return [os.path.join(os.fspath(output_dir), name) for name in names]
 
 
-def visualize(model, clips, output_dir=None, blocks=None, arrays=False, fps=2.0, batch_index=0):
+def visualize(
+    model, clips, output_dir=None, blocks="last", arrays=False, fps=modulator_pictures.DEFAULT_FPS, batch_index=0
+):
     """The modulators of `blocks` (see `resolve_blocks`; default the last block) for `clips` (raw RGB,
     (batch, frames, H, W, 3)).
 
@@ -73,6 +75,7 @@ def visualize(model, clips, output_dir=None, blocks=None, arrays=False, fps=2.0,
     of every block, official names and layouts, all clips: what the official
     model keeps after a forward pass).
     """
+    modulator_pictures.FPS.check("fps", fps)  # before any work
     names = resolve_blocks(backbone_of(model), blocks)
     clips = np.asarray(clips, dtype=np.float32)
     maps = modulator_maps(model, clips, "all" if arrays else names)

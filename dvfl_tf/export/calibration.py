@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from dvfl_tf.core.checks import at_least
 from dvfl_tf.data.datasets import load_index
 from dvfl_tf.data.video_io import VideoDecodeError
 from dvfl_tf.runtime.preprocessing import clip_from_video
@@ -79,6 +80,12 @@ DatasetClips = collections.namedtuple(
 )
 
 
+# How many clips calibrate an export and verify it against Keras, by default and at least.
+DEFAULT_CALIBRATION_CLIPS = 32
+DEFAULT_VERIFY_CLIPS = 8
+CLIP_COUNT = at_least(1)
+
+
 def dataset_clips(dataset, data_root, num_frames, image_size, num_calibration, num_verify):
     """Calibration clips from a dataset's train split and labelled verification clips from its test split.
 
@@ -92,6 +99,8 @@ def dataset_clips(dataset, data_root, num_frames, image_size, num_calibration, n
     the messages naming unusable videos. Raises ValueError when a split has
     no usable video.
     """
+    CLIP_COUNT.check("num_calibration", num_calibration)
+    CLIP_COUNT.check("num_verify", num_verify)
     train, class_names, train_name = dataset_split(dataset, data_root, "train")
     test, _, test_name = dataset_split(dataset, data_root, "test")
     calibration, calibration_labels, skipped = clips_from_videos(

@@ -16,14 +16,15 @@ import os
 
 import numpy as np
 
+from dvfl_tf.core.export_modes import EDGETPU_MODE
 from dvfl_tf.core.io_safety import atomic_write_bytes, atomic_write_json
 from dvfl_tf.export import tflite_graph
-from dvfl_tf.export.calibration import synthetic_motion_clips
+from dvfl_tf.export.calibration import DEFAULT_CALIBRATION_CLIPS, DEFAULT_VERIFY_CLIPS, synthetic_motion_clips
 from dvfl_tf.export.edgetpu_compat import edgetpu_report, edgetpu_variant
 from dvfl_tf.export.export_report import CalibrationInfo, ExportReport, format_summary
 from dvfl_tf.export.input_folding import fold_input_normalization
 from dvfl_tf.export.quantization_debug import selective_int8
-from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODE_TABLE, MODES, convert
+from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODE_TABLE, check_mode, convert
 from dvfl_tf.export.verification import verify
 from dvfl_tf.models.clip_geometry import clip_geometry
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
@@ -45,9 +46,12 @@ __all__ = [
     "verify_export",
 ]
 
-DEFAULT_CALIBRATION_CLIPS = 32
-DEFAULT_VERIFY_CLIPS = 8
 SYNTHETIC_CALIBRATION = "synthetic motion clips (no dataset given)"
+
+
+def _modes_where(attribute):
+    """The modes of `MODE_TABLE` whose entry has `attribute` true, as a message names them ('int8' or 'int8_mixed')."""
+    return " or ".join(repr(name) for name, mode in MODE_TABLE.items() if getattr(mode, attribute))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,16 +59,14 @@ class ExportOptions:
     """How to export; checked when made (a `ValueError` names the option).
 
     Attributes:
-        mode: "float32", "int8", "fp16", "dynamic_range", "int16x8" (int16
-            activations, int8 weights, float I/O: when int8 activations lose accuracy)
-            or "int8_mixed" (int8 GEMMs, LayerNorm and exact GELU on float kernels,
-            float I/O: the fastest int8 file on CPUs; `tflite_conversion.MODE_TABLE`).
-        uint8_io: int8 export with uint8 input/output instead of int8.
+        mode: a mode of `MODE_TABLE` ("float32", "fp16", "dynamic_range", "int8", "int16x8",
+            "int8_mixed"; `dvfl_tf.core.export_modes` says what each holds).
+        uint8_io: a mode with integer I/O (int8) with uint8 input/output instead of int8.
         edgetpu: Edge TPU profile: int8, GELU replaced by an Edge TPU form,
             op list checked against the Edge TPU's supported set, and
             `edgetpu_compiler` run when installed.
         edgetpu_activation: the GELU replacement for `edgetpu` ("gelu_tanh" or "gelu_sigmoid").
-        keep_float: int8 only: op types (e.g. "GELU"), tensor names or parts to keep
+        keep_float: modes on int8 kernels only: op types (e.g. "GELU"), tensor names or parts to keep
             in float (selective quantization through TFLite's quantization debugger).
         stream: the frame-by-frame model of a causal classifier (`stream_exporter`).
         write_sidecar: write `OUTPUT.json` with the metadata next to the file.
@@ -80,16 +82,18 @@ class ExportOptions:
 
     def __post_init__(self):
         object.__setattr__(self, "keep_float", tuple(self.keep_float or ()))
-        if self.mode not in MODES:
-            raise ValueError(f"`mode` must be one of {MODES}. Received: mode={self.mode!r}")
-        if self.edgetpu and self.mode != "int8":
+        check_mode(self.mode)
+        spec = MODE_TABLE[self.mode]
+        if self.edgetpu and self.mode != EDGETPU_MODE:
             raise ValueError(
-                f"The Edge TPU runs only full-integer models: use mode='int8'. Received: mode={self.mode!r}"
+                f"The Edge TPU runs only full-integer models: use mode={EDGETPU_MODE!r}. Received: mode={self.mode!r}"
             )
-        if self.uint8_io and self.mode != "int8":
-            raise ValueError(f"`uint8_io` needs mode='int8'. Received: mode={self.mode!r}")
-        if self.keep_float and self.mode not in ("int8", "int8_mixed"):
-            raise ValueError(f"`keep_float` needs mode='int8' or 'int8_mixed'. Received: mode={self.mode!r}")
+        if self.uint8_io and not spec.integer_io:
+            raise ValueError(f"`uint8_io` needs mode={_modes_where('integer_io')}. Received: mode={self.mode!r}")
+        if self.keep_float and not spec.takes_keep_float:
+            raise ValueError(
+                f"`keep_float` needs mode={_modes_where('takes_keep_float')}. Received: mode={self.mode!r}"
+            )
         if self.stream and (self.edgetpu or self.uint8_io or self.keep_float):
             raise ValueError("A stream export cannot use `edgetpu`, `uint8_io` or `keep_float`.")
 

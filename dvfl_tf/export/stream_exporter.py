@@ -24,6 +24,7 @@ import time
 import keras
 import numpy as np
 
+from dvfl_tf.core.export_modes import STREAM_MODES
 from dvfl_tf.export import tflite_graph
 from dvfl_tf.export.export_report import CalibrationInfo, ExportReport
 from dvfl_tf.export.exporter import (
@@ -42,9 +43,6 @@ from dvfl_tf.export.verification import agreement
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
 from dvfl_tf.runtime.interpreter import make_interpreter
 from dvfl_tf.runtime.stream import STREAM_FORMAT, TFLiteStreamClassifier
-
-# Stream files: full int8 needs no float op anywhere, and the int16x8 scheme has no GPU or Edge TPU kernels.
-STREAM_MODES = ("float32", "fp16", "dynamic_range", "int8")
 
 
 def stream_steps(stream_model, clip, tubelet_size):

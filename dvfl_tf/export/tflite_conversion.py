@@ -1,28 +1,17 @@
-"""Keras single-clip model -> TFLite flatbuffer, in one of four precision modes.
+"""Keras single-clip model -> TFLite flatbuffer, in one of the modes of `MODE_TABLE`.
 
-Modes:
-- "float32": float weights and activations.
-- "fp16": float16 weights (dequantized at load or run by GPU delegates in fp16).
-- "dynamic_range": int8 weights, float activations (weights-only quantization).
-- "int8": full integer: int8 weights and activations, int8 (or uint8) input
-  and output, builtin int8 kernels only (`TFLITE_BUILTINS_INT8`), calibrated
-  on representative clips.
-- "int16x8": integer with int16 activations and int8 weights (TFLite's 16x8
-  scheme), float input/output; for models whose activations do not survive
-  int8 (see docs/export.md). CPU only: no GPU delegate or Edge TPU runs it.
-- "int8_mixed": the int8 GEMMs and convolutions of "int8", with each LayerNorm
-  (and the exact GELU) on float kernels between DEQUANTIZE and QUANTIZE, which
-  XNNPACK runs (its int8 kernels lack RSQRT and GELU and refuse the LayerNorm's
-  small-scale SUBs and ADDs, so those fell to slow reference kernels and split
-  the graph); float input/output. For CPUs, not the Edge TPU.
-
-A mode is one entry of `MODE_TABLE`.
+The modes (float32, fp16, dynamic_range, int8, int16x8, int8_mixed) are the entries of `MODE_TABLE`
+(`dvfl_tf.core.export_modes`, re-exported here): converter settings, calibration, integer I/O and the
+parts left in float. "int16x8" (int16 activations, int8 weights, float I/O) is for models whose
+activations do not survive int8 (docs/export.md), CPU only. "int8_mixed" keeps each LayerNorm and the
+exact GELU on float kernels between DEQUANTIZE and QUANTIZE, which XNNPACK runs (its int8 kernels lack
+RSQRT and GELU and refuse the LayerNorm's small-scale SUBs and ADDs, so those fell to slow reference
+kernels and split the graph); for CPUs, not the Edge TPU.
 
 Only TFLite builtin ops are ever allowed: no Flex (Select TF ops) fallback.
 """
 
 import contextlib
-import dataclasses
 import io
 import os
 import re
@@ -30,40 +19,28 @@ import re
 import tensorflow as tf
 
 from dvfl_tf.core.errors import UserError
+from dvfl_tf.core.export_modes import (
+    CALIBRATED_MODES,
+    MIXED_KEEP_FLOAT,
+    MODE_TABLE,
+    MODES,
+    PrecisionMode,
+    check_mode,
+    configure_converter,
+)
 from dvfl_tf.core.quiet import native_stderr_hidden
 
-# What "int8_mixed" leaves in float: every LayerNorm (quantization_debug.PARTS) and the exact GELU op.
-MIXED_KEEP_FLOAT = ("layer_norm", "GELU")
-
-
-@dataclasses.dataclass(frozen=True)
-class PrecisionMode:
-    """How the converter quantizes in one mode: one entry of `MODE_TABLE`."""
-
-    optimize: bool = False  # tf.lite.Optimize.DEFAULT
-    supported_types: tuple = ()  # e.g. ("float16",)
-    calibrated: bool = False  # needs representative clips
-    ops_set: str = "TFLITE_BUILTINS"  # a tf.lite.OpsSet member
-    integer_io: bool = False  # int8 (or uint8) input and output
-    # Parts ("layer_norm", "gelu", ...; see quantization_debug.PARTS) or op types left in float.
-    keep_float: tuple = ()
-
-
-MODE_TABLE = {
-    "float32": PrecisionMode(),
-    "fp16": PrecisionMode(optimize=True, supported_types=("float16",)),
-    "dynamic_range": PrecisionMode(optimize=True),
-    "int8": PrecisionMode(optimize=True, calibrated=True, ops_set="TFLITE_BUILTINS_INT8", integer_io=True),
-    "int16x8": PrecisionMode(
-        optimize=True, calibrated=True, ops_set="EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8"
-    ),
-    # int8 GEMMs and convolutions, the normalization on float kernels: see docs/export.md.
-    "int8_mixed": PrecisionMode(
-        optimize=True, calibrated=True, ops_set="TFLITE_BUILTINS_INT8", keep_float=MIXED_KEEP_FLOAT
-    ),
-}
-MODES = tuple(MODE_TABLE)
-CALIBRATED_MODES = tuple(name for name, mode in MODE_TABLE.items() if mode.calibrated)
+__all__ = [
+    "CALIBRATED_MODES",
+    "MIXED_KEEP_FLOAT",
+    "MODES",
+    "MODE_TABLE",
+    "ConversionError",
+    "PrecisionMode",
+    "convert",
+    "make_converter",
+    "quiet_converter",
+]
 
 
 class ConversionError(UserError, ValueError):
@@ -76,16 +53,10 @@ def make_converter(model, mode, calibration_clips=None, uint8_io=False):
     A mode with `keep_float` gets the converter of its integer quantization; the
     exporter leaves those parts in float (`quantization_debug.selective_int8`).
     """
-    if mode not in MODES:
-        raise ValueError(f"`mode` must be one of {MODES}. Received: mode={mode!r}")
-    spec = MODE_TABLE[mode]
+    check_mode(mode)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, spec.ops_set)]
-    if spec.optimize:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if spec.supported_types:
-        converter.target_spec.supported_types = [getattr(tf, name) for name in spec.supported_types]
-    if spec.calibrated:
+    representative_dataset = None
+    if MODE_TABLE[mode].calibrated:
         if calibration_clips is None:
             raise ValueError(f"{mode} export needs `calibration_clips` (representative input clips).")
         clips = list(calibration_clips)
@@ -99,12 +70,7 @@ def make_converter(model, mode, calibration_clips=None, uint8_io=False):
                 else:
                     yield [tf.constant(clip, dtype=tf.float32)]
 
-        converter.representative_dataset = representative_dataset
-    if spec.integer_io:
-        io_type = tf.uint8 if uint8_io else tf.int8
-        converter.inference_input_type = io_type
-        converter.inference_output_type = io_type
-    return converter
+    return configure_converter(converter, mode, representative_dataset, uint8_io)
 
 
 @contextlib.contextmanager
@@ -127,7 +93,7 @@ def convert(model, mode="float32", calibration_clips=None, uint8_io=False):
     Raises `ConversionError` naming the TensorFlow ops that have no TFLite
     builtin equivalent (we never ship Flex ops).
     """
-    if uint8_io and mode != "int8":
+    if uint8_io and mode in MODE_TABLE and not MODE_TABLE[mode].integer_io:
         raise ValueError(f"`uint8_io` only applies to int8 export. Received: mode={mode!r}")
     if mode in MODE_TABLE and MODE_TABLE[mode].keep_float:
         raise ValueError(f"{mode} keeps parts in float: use the exporter (selective_int8). Received: mode={mode!r}")

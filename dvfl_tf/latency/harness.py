@@ -3,17 +3,16 @@
 import os
 import tempfile
 
+from dvfl_tf.core.checks import check_ranges
 from dvfl_tf.latency.android import benchmark_android
 from dvfl_tf.latency.edgetpu_runner import benchmark_edgetpu_model
 from dvfl_tf.latency.host import benchmark_host_model, benchmark_host_pair, host_device_name
 from dvfl_tf.latency.model_info import inspect_tflite
-from dvfl_tf.latency.records import BenchmarkError
+from dvfl_tf.latency.records import TARGETS, TIMING_DEFAULTS, TIMING_RANGES, BenchmarkError
 from dvfl_tf.latency.roofline import attach_roofline, build_dense_reference, gmacs_per_second
 from dvfl_tf.models.profiling import profile_model
 from dvfl_tf.runtime.model_metadata import load_metadata
 from dvfl_tf.runtime.stream import STREAM_FORMAT
-
-TARGETS = ("host", "android", "edgetpu")
 
 
 def keras_macs(model_path):
@@ -56,7 +55,15 @@ def _with_macs(record, macs, precision, path=None):
     return record
 
 
-def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=2, roofline=False, work_dir=None):
+def run_host(
+    model_paths,
+    threads=(1,),
+    delegates=("xnnpack",),
+    runs=TIMING_DEFAULTS["runs"],
+    warmup=TIMING_DEFAULTS["warmup"],
+    roofline=False,
+    work_dir=None,
+):
     """Host records; with `roofline`, also a dense-only reference of each MAC count, timed alongside."""
     for path in model_paths:
         if not os.path.isfile(path):
@@ -101,11 +108,19 @@ def run_host(model_paths, threads=(1,), delegates=("xnnpack",), runs=10, warmup=
 
 
 def run_benchmarks(
-    model_paths, target="host", threads=(1,), delegates=None, runs=10, warmup=2, roofline=False, **target_options
+    model_paths,
+    target="host",
+    threads=(1,),
+    delegates=None,
+    runs=TIMING_DEFAULTS["runs"],
+    warmup=TIMING_DEFAULTS["warmup"],
+    roofline=False,
+    **target_options,
 ):
     """Records for `model_paths` on `target` ("host", "android" or "edgetpu")."""
     if target not in TARGETS:
         raise ValueError(f"`target` must be one of {TARGETS}. Received: target={target!r}")
+    check_ranges({"runs": runs, "warmup": warmup}, TIMING_RANGES)
     if not model_paths:
         raise BenchmarkError("Give at least one model file.")
     allowed = {"host": ("xnnpack", "builtin"), "android": ("xnnpack", "builtin", "gpu", "nnapi"), "edgetpu": ()}[target]

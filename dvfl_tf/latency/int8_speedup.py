@@ -54,6 +54,27 @@ def _median(times):
 def measure_int8_speedup(model_paths, threads=(2,), runs=30, warmup=2, profile_runs=3, work_dir=None, log=None):
     """The report (a dict, JSON-ready) described in the module docstring."""
     log = log or (lambda message: None)
+    facts = _model_facts(model_paths)
+    groups = _mac_groups({path: info.macs for path, info in facts.items()})
+    report = {
+        "cpu": host_cpu_features(),
+        "load_average_before": load_average(),
+        "runs": runs,
+        "warmup": warmup,
+        "runtime": _runtime_name(),
+        "files": [],
+        "dense_references": [],
+    }
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        references = _dense_references(groups, tmp, log)
+        for count in threads:
+            _time_with_threads(report, model_paths, facts, groups, references, count, runs, warmup, profile_runs, log)
+    report["load_average_after"] = load_average()
+    return report
+
+
+def _model_facts(model_paths):
+    """{path: `inspect_tflite` facts} of the files to time, refusing what cannot be timed against a reference."""
     if not model_paths:
         raise BenchmarkError("Give at least one .tflite file.")
     facts = {}
@@ -69,53 +90,47 @@ def measure_int8_speedup(model_paths, threads=(2,), runs=30, warmup=2, profile_r
         if not info.macs:
             raise BenchmarkError(f"{path}: no FULLY_CONNECTED/CONV layers, so no dense reference of its MACs.")
         facts[path] = info
-    groups = _mac_groups({path: info.macs for path, info in facts.items()})
-    report = {
-        "cpu": host_cpu_features(),
-        "load_average_before": load_average(),
-        "runs": runs,
-        "warmup": warmup,
-        "runtime": _runtime_name(),
-        "files": [],
-        "dense_references": [],
-    }
-    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
-        references = {}  # group MACs -> {"float32": (path, macs), "int8": (path, macs)}
-        for macs in groups:
-            references[macs] = {}
-            for precision in ("float32", "int8"):
-                path = os.path.join(tmp, f"dense_{precision}_{macs / 1e9:.3f}gmac.tflite")
-                log(f"building the {precision} dense reference of {macs / 1e9:.3f} GMACs")
-                references[macs][precision] = (path, build_dense_reference(macs, path, precision=precision))
-        reference_paths = [ref[0] for group in references.values() for ref in group.values()]
-        for count in threads:
-            log(f"timing {len(model_paths)} file(s) and {len(reference_paths)} dense references, {count} thread(s)")
-            figures = run_worker(
-                {"models": list(model_paths) + reference_paths, "threads": int(count), "runs": runs, "warmup": warmup}
-            )
-            medians = dict(zip(list(model_paths) + reference_paths, map(_median, figures["times_ms"])))
-            minimums = dict(zip(list(model_paths) + reference_paths, map(min, figures["times_ms"])))
-            dense_by_macs = {}
-            for macs, group in references.items():
-                float_ms, int8_ms = medians[group["float32"][0]], medians[group["int8"][0]]
-                dense_by_macs[macs] = {
-                    "threads": int(count),
-                    "gmacs": group["float32"][1] / 1e9,
-                    "float32_median_ms": float_ms,
-                    "int8_median_ms": int8_ms,
-                    "int8_speedup": float_ms / int8_ms,
-                }
-                report["dense_references"].append(dense_by_macs[macs])
-            for macs, paths in groups.items():
-                dense = dense_by_macs[macs]
-                twin = next((p for p in paths if facts[p].precision == "float32"), None)
-                for path in paths:
-                    log(f"op profile of {os.path.basename(path)}, {count} thread(s)")
-                    report["files"].append(
-                        _file_entry(path, facts[path], count, medians, minimums, twin, dense, profile_runs)
-                    )
-    report["load_average_after"] = load_average()
-    return report
+    return facts
+
+
+def _dense_references(groups, folder, log):
+    """{group MACs: {"float32": (path, macs), "int8": (path, macs)}}: dense models of each group's MACs."""
+    references = {}
+    for macs in groups:
+        references[macs] = {}
+        for precision in ("float32", "int8"):
+            path = os.path.join(folder, f"dense_{precision}_{macs / 1e9:.3f}gmac.tflite")
+            log(f"building the {precision} dense reference of {macs / 1e9:.3f} GMACs")
+            references[macs][precision] = (path, build_dense_reference(macs, path, precision=precision))
+    return references
+
+
+def _time_with_threads(report, model_paths, facts, groups, references, count, runs, warmup, profile_runs, log):
+    """Time the files and the dense references on `count` threads; add their entries to `report`."""
+    reference_paths = [ref[0] for group in references.values() for ref in group.values()]
+    log(f"timing {len(model_paths)} file(s) and {len(reference_paths)} dense references, {count} thread(s)")
+    figures = run_worker(
+        {"models": list(model_paths) + reference_paths, "threads": int(count), "runs": runs, "warmup": warmup}
+    )
+    medians = dict(zip(list(model_paths) + reference_paths, map(_median, figures["times_ms"])))
+    minimums = dict(zip(list(model_paths) + reference_paths, map(min, figures["times_ms"])))
+    dense_by_macs = {}
+    for macs, group in references.items():
+        float_ms, int8_ms = medians[group["float32"][0]], medians[group["int8"][0]]
+        dense_by_macs[macs] = {
+            "threads": int(count),
+            "gmacs": group["float32"][1] / 1e9,
+            "float32_median_ms": float_ms,
+            "int8_median_ms": int8_ms,
+            "int8_speedup": float_ms / int8_ms,
+        }
+        report["dense_references"].append(dense_by_macs[macs])
+    for macs, paths in groups.items():
+        dense = dense_by_macs[macs]
+        twin = next((p for p in paths if facts[p].precision == "float32"), None)
+        for path in paths:
+            log(f"op profile of {os.path.basename(path)}, {count} thread(s)")
+            report["files"].append(_file_entry(path, facts[path], count, medians, minimums, twin, dense, profile_runs))
 
 
 def _file_entry(path, info, threads, medians, minimums, twin, dense, profile_runs):

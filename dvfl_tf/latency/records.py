@@ -7,7 +7,14 @@ import math
 import os
 import statistics
 
+from dvfl_tf.core.checks import at_least
 from dvfl_tf.core.errors import UserError
+
+# Where `dvfl-tf benchmark` runs (harness.run_benchmarks), and its timed runs per model and untimed runs
+# before them (--runs / --warmup): defaults and allowed values.
+TARGETS = ("host", "android", "edgetpu")
+TIMING_DEFAULTS = {"runs": 10, "warmup": 2}
+TIMING_RANGES = {"runs": at_least(1), "warmup": at_least(0)}
 
 
 class BenchmarkError(UserError, RuntimeError):

@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 
+from dvfl_tf.core.export_modes import PRECISIONS, configure_converter
+
 DEFAULT_WIDTH = 768
 # Rows per layer at most: 4096 tokens x 768 channels is a 12 MB activation,
 # large enough for full GEMM efficiency, small enough to keep few layers.
@@ -33,35 +35,20 @@ def dense_reference_macs(layers, tokens, width=DEFAULT_WIDTH):
     return layers * tokens * width * width
 
 
-PRECISIONS = ("float32", "fp16", "dynamic_range", "int8", "int16x8")
-
-
 def _quantize(converter, precision, tokens, width, seed):
-    import tensorflow as tf  # noqa: PLC0415 (TensorFlow only for the dense reference: .tflite benchmarks run without it)
+    """The converter settings of the export mode `precision` (`MODE_TABLE`), calibrated on random tokens."""
+    rng = np.random.default_rng(seed)
 
-    if precision == "float32":
-        return
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if precision == "fp16":
-        converter.target_spec.supported_types = [tf.float16]
-    elif precision in ("int8", "int16x8"):  # calibrated activations; dynamic_range needs nothing more
-        rng = np.random.default_rng(seed)
-        converter.representative_dataset = lambda: (
-            [rng.normal(size=(tokens, width)).astype("float32")] for _ in range(2)
-        )
-        if precision == "int16x8":
-            ops_set = tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
-            converter.target_spec.supported_ops = [ops_set]
-        elif precision == "int8":
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = tf.int8
-            converter.inference_output_type = tf.int8
+    def representative_dataset():
+        return ([rng.normal(size=(tokens, width)).astype("float32")] for _ in range(2))
+
+    configure_converter(converter, precision, representative_dataset)
 
 
 def build_dense_reference(macs, output_path, width=DEFAULT_WIDTH, seed=0, precision="float32"):
     """Writes the dense-only TFLite model; returns its exact MAC count.
 
-    `precision` ("float32", "fp16", "dynamic_range", "int8", "int16x8") quantises it like
+    `precision` (one of `PRECISIONS`: what a .tflite file reads as, `model_info`) quantises it like
     the model under test, so quantised models are compared with the limit of
     the kernels they use (int8 GEMMs beat float32 ones on CPUs with VNNI/dot-product).
     """

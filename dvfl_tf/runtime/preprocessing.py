@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from dvfl_tf.core.checks import at_least
 from dvfl_tf.core.errors import OneLineWarning
 from dvfl_tf.data.clip_views import center_crop_clip
 from dvfl_tf.data.frame_sampling import segment_indices
@@ -16,6 +17,9 @@ from dvfl_tf.data.video_io import read_video
 
 # The numbers are the model's (defined once, in a TF-free module of the models layer).
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessing_config import short_side_for
+
+# How many classes a prediction lists (predict --top-k).
+TOP_K = at_least(1)
 
 
 def resize_size_from_metadata(metadata, image_size):
@@ -59,15 +63,17 @@ def clip_from_video(path, num_frames, image_size, short_side=None):
     return clip_from_frames(frames, num_frames, image_size, short_side)
 
 
-def softmax(logits):
+def softmax(logits, dtype=np.float32):
+    """Probabilities over the last axis, computed in float64 (shifted by the maximum), returned as `dtype`."""
     logits = np.asarray(logits, dtype=np.float64)
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
-    return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
+    return (exp / exp.sum(axis=-1, keepdims=True)).astype(dtype)
 
 
 def top_k(probabilities, class_names, k=5):
     """[(label, probability)] of the `k` most probable classes, best first."""
+    TOP_K.check("k", k)
     probabilities = np.asarray(probabilities).reshape(-1)
     order = np.argsort(-probabilities)[:k]
     return [(class_names[i] if i < len(class_names) else str(i), float(probabilities[i])) for i in order]

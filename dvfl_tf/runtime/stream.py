@@ -13,6 +13,7 @@ import time
 import cv2
 import numpy as np
 
+from dvfl_tf.core.checks import at_least, check_ranges
 from dvfl_tf.core.errors import ModelFileError, first_line
 from dvfl_tf.core.model_files import check_tflite_file
 from dvfl_tf.core.quiet import native_stderr_hidden
@@ -21,6 +22,10 @@ from dvfl_tf.runtime.interpreter import RuntimeNotFoundError, dequantize_from, m
 from dvfl_tf.runtime.model_metadata import load_metadata
 from dvfl_tf.runtime.preprocessing import resize_size_from_metadata, softmax
 from dvfl_tf.runtime.tflite_classifier import STREAM_FORMAT, VideoClassifier
+
+# The allowed values of the stream settings (predict --stream takes its option types from them): the steps
+# averaged (None: every step so far), every `stride`-th frame fed, at most `max_frames` decoded (None: all).
+STREAM_RANGES = {"horizon": at_least(1), "stride": at_least(1), "max_frames": at_least(1)}
 
 
 class NotAStreamModelError(ValueError):
@@ -52,8 +57,7 @@ class TFLiteStreamClassifier(VideoClassifier):
         path = os.fspath(path)
         if not os.path.exists(path):
             raise FileNotFoundError(f"No such model file: {path}")
-        if horizon is not None and (int(horizon) != horizon or horizon < 1):
-            raise ValueError(f"`horizon` must be a positive integer or None. Received: horizon={horizon!r}")
+        STREAM_RANGES["horizon"].check("horizon", horizon)
         self.path = check_tflite_file(path)
         self.horizon = horizon
         try:
@@ -178,8 +182,7 @@ def stream_predictions(classifier, source, stride=1, max_frames=None):
     Feeds every `stride`-th decoded frame. Yields one dict per completed step:
     `frame` (1-based index in the source), `time_s`, `probabilities`, `step_ms`.
     """
-    if stride < 1:
-        raise ValueError(f"`stride` must be positive. Received: stride={stride}")
+    check_ranges({"stride": stride, "max_frames": max_frames}, {k: STREAM_RANGES[k] for k in ("stride", "max_frames")})
     capture = open_source(source)
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
     count = 0

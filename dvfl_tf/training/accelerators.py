@@ -3,9 +3,9 @@
 import keras
 import tensorflow as tf
 
+from dvfl_tf.core.checks import check_choice
 from dvfl_tf.training.cluster import PEER_TIMEOUT_S, prepare_multi_worker, stop_promptly_on_signals
-
-STRATEGIES = ("auto", "mirrored", "multi_worker", "tpu", "one_device")
+from dvfl_tf.training.train_config import STRATEGIES
 
 
 def make_strategy(name="auto", tpu_address=None, peer_timeout=PEER_TIMEOUT_S):
@@ -21,8 +21,7 @@ def make_strategy(name="auto", tpu_address=None, peer_timeout=PEER_TIMEOUT_S):
     - "tpu": TPUStrategy (`tpu_address` or the environment's TPU);
     - "one_device": the first GPU, else the CPU.
     """
-    if name not in STRATEGIES:
-        raise ValueError(f"`strategy` must be one of {STRATEGIES}. Received: strategy={name!r}")
+    check_choice("strategy", name, STRATEGIES)
     if name == "auto":
         return tf.distribute.get_strategy()
     if name == "mirrored":

@@ -30,9 +30,11 @@ import sys
 import threading
 import time
 
+from dvfl_tf.core.checks import positive
 from dvfl_tf.core.errors import StopSignal, UserError
 
 PEER_TIMEOUT_S = 300.0  # the default of `--peer-timeout`
+PEER_TIMEOUT = positive()  # the allowed values of `prepare_multi_worker`'s timeout (and --peer-timeout)
 PROGRESS_EVERY_S = 10.0
 GRACE_S = 5.0  # after a signal, how long a run has to stop by itself
 
@@ -167,6 +169,7 @@ _READY = set()  # TF_CONFIG texts whose peers answered in this process
 
 def prepare_multi_worker(timeout=PEER_TIMEOUT_S):
     """`wait_for_peers` once per TF_CONFIG in this process (the CLI waits with --peer-timeout, the job again)."""
+    PEER_TIMEOUT.check("timeout", timeout)
     text = os.environ.get("TF_CONFIG", "")
     if text not in _READY:
         wait_for_peers(timeout)

@@ -17,7 +17,8 @@ same thing.
 import keras
 from keras import ops
 
-DIVERGENCES = ("forward", "reverse", "js")
+from dvfl_tf.core.checks import check_choice
+from dvfl_tf.training.train_config import DIVERGENCES, TrainConfig
 
 
 def _log_softmax(logits, temperature):
@@ -37,8 +38,7 @@ def divergence(teacher_logits, student_logits, temperature=1.0, kind="forward"):
     - "js": Jensen-Shannon, 0.5 KL(p_t || m) + 0.5 KL(p_s || m), m = (p_t + p_s) / 2.
     Both distributions are softmax(logits / temperature).
     """
-    if kind not in DIVERGENCES:
-        raise ValueError(f"`kind` must be one of {DIVERGENCES}. Received: kind={kind!r}")
+    check_choice("kind", kind, DIVERGENCES)
     log_t = _log_softmax(teacher_logits, temperature)
     log_s = _log_softmax(student_logits, temperature)
     if kind == "forward":
@@ -85,10 +85,8 @@ class LogitsDistillation(keras.distillation.DistillationLoss):
     """
 
     def __init__(self, temperature=10.0, divergence="forward"):
-        if not (isinstance(temperature, (int, float)) and not isinstance(temperature, bool) and temperature > 0):
-            raise ValueError(f"`temperature` must be a positive number. Received: temperature={temperature!r}")
-        if divergence not in DIVERGENCES:
-            raise ValueError(f"`divergence` must be one of {DIVERGENCES}. Received: divergence={divergence!r}")
+        TrainConfig.RANGES["temperature"].check("temperature", temperature)
+        check_choice("divergence", divergence, DIVERGENCES)
         self.temperature = float(temperature)
         self.divergence = divergence
 

@@ -6,14 +6,13 @@ import math
 import keras
 from keras import ops
 
-OPTIMIZERS = ("sgd", "adamw")
-# The official recipe scales the base LR linearly with the global batch size / 512.
-REFERENCE_BATCH_SIZE = 512
+from dvfl_tf.core.checks import check_choice
 
-
-def scaled_learning_rate(base_lr, global_batch_size):
-    """`base_lr * global_batch_size / 512` (linear scaling rule of the official scripts)."""
-    return base_lr * global_batch_size / REFERENCE_BATCH_SIZE
+# scaled_learning_rate: the official recipe scales the base LR linearly with the global batch size / 512.
+from dvfl_tf.training.train_config import (  # noqa: F401 (scaled_learning_rate is imported from here too)
+    OPTIMIZERS,
+    scaled_learning_rate,
+)
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
@@ -98,8 +97,7 @@ def build_optimizer(
     decoupled from the gradient (`w -= lr * wd * w`), for SGD as for AdamW.
     `clipnorm` clips the global gradient norm (None or 0: no clipping).
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"`optimizer` must be one of {OPTIMIZERS}. Received: optimizer={optimizer!r}")
+    check_choice("optimizer", optimizer, OPTIMIZERS)
     common = {"learning_rate": learning_rate, "global_clipnorm": clipnorm or None, "weight_decay": weight_decay or None}
     if optimizer == "sgd":
         opt = keras.optimizers.SGD(momentum=momentum, nesterov=nesterov, **common)

@@ -17,7 +17,6 @@ options, files or a teacher/student/dataset mismatch leaves the folder as it
 was, so the corrected command runs in the same folder.
 """
 
-import dataclasses
 import json
 import os
 
@@ -36,48 +35,9 @@ from dvfl_tf.training.callbacks import (
 )
 from dvfl_tf.training.distillation_losses import LogitsDistillation
 from dvfl_tf.training.distiller import Distiller, validate_student_loss_weight
-from dvfl_tf.training.optimization import WarmupCosine, build_optimizer, scaled_learning_rate
+from dvfl_tf.training.optimization import WarmupCosine, build_optimizer
 from dvfl_tf.training.run_dir import RunDirError, check_run_dir, create_run_dir, truncate_history
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    """Everything that defines a run (saved as `config.json`). Defaults are the official recipe."""
-
-    output: str = "runs/run"
-    epochs: int = 60
-    batch_size: int = 8
-    steps_per_epoch: int = 0  # 0: one pass over the training set
-    optimizer: str = "sgd"
-    lr: float = 0.0  # 0: base_lr scaled by batch_size / 512
-    base_lr: float = 0.1
-    min_lr: float = 0.0
-    # None: warmup from 0 and cosine from the end of the warmup; a float: the official schedule from
-    # this rate (recipe.WarmupCosine).
-    warmup_lr: float = None
-    warmup_epochs: float = 5.0
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 1e-4
-    clipnorm: float = 5.0
-    temperature: float = 10.0
-    alpha: float = 0.2
-    divergence: str = "forward"
-    seed: int = 0
-    strategy: str = "auto"
-    tpu_address: str = ""
-    mixed_precision: bool = False
-    xla: bool = False
-    verbose: int = 1
-    # Free-form description of the data and models (dataset, presets, overrides, teacher path...).
-    extra: dict = dataclasses.field(default_factory=dict)
-
-    def peak_lr(self):
-        return self.lr if self.lr > 0 else scaled_learning_rate(self.base_lr, self.batch_size)
-
-    def to_dict(self):
-        return dataclasses.asdict(self)
-
+from dvfl_tf.training.train_config import TrainConfig  # noqa: F401 (callers import the run's config from here)
 
 # Kept for callers that catch it: a run folder that cannot hold this run.
 RunConfigMismatch = RunDirError
@@ -138,6 +98,11 @@ def train_run(
         create_run_dir(config.output, config.to_dict(), extension)
         truncate_history(run.history_csv, run.epochs_done)
     run.say_start(config.epochs, extension)
+    return _fit(distiller, run, config, chief, train_data, steps_per_epoch, validation_data, validation_steps)
+
+
+def _fit(distiller, run, config, chief, train_data, steps_per_epoch, validation_data, validation_steps):
+    """Run the epochs; the state of the run (a worker's short state when not the chief)."""
     guard = FiniteGuard()
     distiller.fit(
         train_data,

@@ -40,6 +40,15 @@ def test_every_registry_entry_has_a_loader_a_flip_policy_and_its_layout_options(
     assert AugmentConfig.official("hmdb51").crop_area == (0.08, 1.0)
 
 
+def test_the_official_config_files_accept_the_official_layouts_of_the_registry():
+    from dvfl_tf.convert.official_run_keys import SUPPORTED_DATASETS
+
+    assert SUPPORTED_DATASETS == tuple(name for name, layout in DATASET_LAYOUTS.items() if layout.official)
+    assert set(SUPPORTED_DATASETS) == {"hmdb51", "ucf101", "ucf50", "ssv2", "kinetics400"}
+    # The layouts of dvfl-tf alone are not an official DATA.DATASET.
+    assert not {"list", "folder", "synthetic"} & set(SUPPORTED_DATASETS)
+
+
 @pytest.mark.parametrize("command", DATASET_COMMANDS)
 def test_every_command_that_reads_a_dataset_offers_every_layout_and_layout_option(command):
     assert command in COMMANDS

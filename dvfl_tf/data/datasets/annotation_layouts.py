@@ -75,11 +75,8 @@ _SPLIT_FOLDER_ALIASES = {
 }
 
 
-def load_kinetics400(data_root, split=None, split_dir=None, name="kinetics400", annotations=None, **_):
-    """Annotation CSVs `label,youtube_id,time_start,time_end,split` (in `split_dir`, `<root>`,
-    or `<root>/annotations`) and clips `<youtube_id>_<start:06d>_<end:06d>.mp4` in a folder per
-    split, with or without class subfolders. Missing clips are counted, not fatal."""
-    root = require_root(data_root, name)
+def _kinetics_csv_paths(root, split_dir, annotations):
+    """The annotation CSVs: `annotations`, else every *.csv in `split_dir` (or the root and root/annotations)."""
     if annotations:
         csv_paths = [annotations] if isinstance(annotations, str) else list(annotations)
     else:
@@ -88,6 +85,11 @@ def load_kinetics400(data_root, split=None, split_dir=None, name="kinetics400", 
     if not csv_paths:
         expected = os.path.join(split_dir or os.path.join(root, "annotations"), "{train,val,test}.csv")
         raise DatasetError(f"Kinetics-400 annotation CSVs not found: expected {expected}")
+    return csv_paths
+
+
+def _kinetics_rows(csv_paths):
+    """(csv path, row dict) of every annotation row, refusing a CSV without the expected columns."""
     rows = []
     for csv_path in csv_paths:
         require_file(csv_path, "Kinetics-400 annotation CSV")
@@ -100,6 +102,15 @@ def load_kinetics400(data_root, split=None, split_dir=None, name="kinetics400", 
                     "(expected label,youtube_id,time_start,time_end,split)"
                 )
             rows.extend((csv_path, row) for row in reader)
+    return rows
+
+
+def load_kinetics400(data_root, split=None, split_dir=None, name="kinetics400", annotations=None, **_):
+    """Annotation CSVs `label,youtube_id,time_start,time_end,split` (in `split_dir`, `<root>`,
+    or `<root>/annotations`) and clips `<youtube_id>_<start:06d>_<end:06d>.mp4` in a folder per
+    split, with or without class subfolders. Missing clips are counted, not fatal."""
+    root = require_root(data_root, name)
+    rows = _kinetics_rows(_kinetics_csv_paths(root, split_dir, annotations))
     class_names = sorted({row["label"] for _, row in rows if row.get("label")})
     lookup = {class_name: label for label, class_name in enumerate(class_names)}
     clip_files = {}  # split -> {file name: path}

@@ -53,6 +53,40 @@ def _read_class_names(path):
     return lines
 
 
+def _find_list_files(folder):
+    """{split: path} of the `train`/`val`/`validation`/`test` `.csv`/`.txt` files in `folder` (.csv first)."""
+    lists = {}
+    for split_name in ("train", "val", "validation", "test"):
+        for extension in (".csv", ".txt"):
+            candidate = os.path.join(folder, split_name + extension)
+            if os.path.isfile(candidate) and split_name not in lists:
+                lists[split_name] = candidate
+    if not lists:
+        raise DatasetError(
+            f"No list files found: expected {os.path.join(folder, 'train.csv')} "
+            "(or pass lists={'train': PATH, ...} / --list train=PATH)"
+        )
+    return lists
+
+
+def _read_list_file(split_name, list_path, label_offset):
+    """The (relative path, label text) entries of a list file, without its header, labels less `label_offset`."""
+    entries = []
+    with open(require_file(list_path, f"List file of split {split_name!r}"), encoding="utf-8") as handle:
+        for line in handle:
+            entry = _parse_list_line(line)
+            if entry is not None:
+                entries.append(entry)
+    # A first line whose label is not a number, above numeric labels, is a CSV header.
+    if len(entries) > 1 and not _is_int(entries[0][1]) and all(_is_int(label) for _, label in entries[1:]):
+        entries = entries[1:]
+    elif entries and entries[0][1].lower() in ("label", "labels", "class", "class_name"):
+        entries = entries[1:]
+    if label_offset:
+        entries = [(path, str(int(label) - label_offset) if _is_int(label) else label) for path, label in entries]
+    return entries
+
+
 def load_list(
     data_root, split=None, split_dir=None, name="list", lists=None, class_names_file=None, label_offset=0, **_
 ):
@@ -66,35 +100,11 @@ def load_list(
     A header line (e.g. "Video Path,Directory Number") is skipped.
     """
     root = require_root(data_root, name)
-    if not lists:
-        folder = split_dir or root
-        lists = {}
-        for split_name in ("train", "val", "validation", "test"):
-            for extension in (".csv", ".txt"):
-                candidate = os.path.join(folder, split_name + extension)
-                if os.path.isfile(candidate) and split_name not in lists:
-                    lists[split_name] = candidate
-        if not lists:
-            raise DatasetError(
-                f"No list files found: expected {os.path.join(folder, 'train.csv')} "
-                "(or pass lists={'train': PATH, ...} / --list train=PATH)"
-            )
-    parsed = {}
-    for split_name, list_path in lists.items():
-        entries = []
-        with open(require_file(list_path, f"List file of split {split_name!r}"), encoding="utf-8") as handle:
-            for line in handle:
-                entry = _parse_list_line(line)
-                if entry is not None:
-                    entries.append(entry)
-        # A first line whose label is not a number, above numeric labels, is a CSV header.
-        if len(entries) > 1 and not _is_int(entries[0][1]) and all(_is_int(label) for _, label in entries[1:]):
-            entries = entries[1:]
-        elif entries and entries[0][1].lower() in ("label", "labels", "class", "class_name"):
-            entries = entries[1:]
-        if label_offset:
-            entries = [(path, str(int(label) - label_offset) if _is_int(label) else label) for path, label in entries]
-        parsed[split_name] = (list_path, entries)
+    lists = lists or _find_list_files(split_dir or root)
+    parsed = {
+        split_name: (list_path, _read_list_file(split_name, list_path, label_offset))
+        for split_name, list_path in lists.items()
+    }
     all_labels = [label for _, entries in parsed.values() for _, label in entries]
     numeric = all(re.fullmatch(r"-?\d+", label) for label in all_labels)
     if class_names_file:

@@ -4,14 +4,15 @@ An entry says which loader indexes the layout, whether training may flip its
 clips left-right, where the loader looks for its split or annotation files when
 none are given, and which layout options (`LAYOUT_OPTIONS`) it takes. The CLI's
 `--dataset` choice, its layout options' help, the augmentation's flip policy and
-`load_index` all read this table: adding a layout is one entry here (and its
-loader and test).
+`load_index` and the official config files' DATA.DATASET check all read this
+table: adding a layout is one entry here (and its loader and test).
 """
 
 import dataclasses
 import os
 from collections.abc import Callable
 
+from dvfl_tf.core.checks import at_least, check_ranges
 from dvfl_tf.data.datasets.annotation_layouts import load_kinetics400, load_ssv2
 from dvfl_tf.data.datasets.dataset_index import DatasetError, require_dir
 from dvfl_tf.data.datasets.generic_layouts import load_folder, load_list, load_synthetic
@@ -24,6 +25,8 @@ LAYOUT_OPTIONS = {
     "label_offset": "--label-offset",
     "annotations": "--annotations",
 }
+# The allowed values of the numeric layout options (checked by `load_index`).
+LAYOUT_OPTION_RANGES = {"label_offset": at_least(0)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +39,8 @@ class DatasetLayout:
     crop where it differs from the official (0.08, 1.0). `default_files`: where
     the split or annotation files are looked for under the data root when
     `--split-dir` (or the layout's option) does not say. `options`: the names of
-    `LAYOUT_OPTIONS` the loader takes.
+    `LAYOUT_OPTIONS` the loader takes. `official`: a dataset of the official code, which an official
+    config file may name in DATA.DATASET (`dvfl_tf.convert.official_run_keys.SUPPORTED_DATASETS`).
     """
 
     name: str
@@ -45,19 +49,23 @@ class DatasetLayout:
     default_files: tuple
     options: frozenset = frozenset()
     crop_area: tuple = None
+    official: bool = False
 
 
 DATASET_LAYOUTS = {
     layout.name: layout
     for layout in (
-        DatasetLayout("hmdb51", load_hmdb51, flip=True, default_files=("testTrainMulti_7030_splits/",)),
-        DatasetLayout("ucf101", load_ucf101, flip=True, default_files=("ucfTrainTestlist/",)),
-        DatasetLayout("ucf50", load_ucf50, flip=True, default_files=()),  # groups come from the file names
+        DatasetLayout("hmdb51", load_hmdb51, flip=True, default_files=("testTrainMulti_7030_splits/",), official=True),
+        DatasetLayout("ucf101", load_ucf101, flip=True, default_files=("ucfTrainTestlist/",), official=True),
+        DatasetLayout(
+            "ucf50", load_ucf50, flip=True, default_files=(), official=True
+        ),  # groups come from the file names
         DatasetLayout(
             "ssv2",
             load_ssv2,
             flip=False,
             default_files=("something-something-v2-labels.json", "labels/something-something-v2-labels.json"),
+            official=True,
         ),
         DatasetLayout(
             "kinetics400",
@@ -65,6 +73,7 @@ DATASET_LAYOUTS = {
             flip=True,
             default_files=("*.csv", "annotations/*.csv"),
             options=frozenset({"annotations"}),
+            official=True,
         ),
         DatasetLayout(
             "list",
@@ -85,6 +94,8 @@ DATASET_LAYOUTS = {
 }
 
 DATASETS = tuple(DATASET_LAYOUTS)
+# The datasets of the official code (what an official config's DATA.DATASET may name).
+OFFICIAL_DATASETS = tuple(name for name, layout in DATASET_LAYOUTS.items() if layout.official)
 
 
 def flips(dataset_name):
@@ -122,6 +133,7 @@ def load_index(dataset, data_root, split=None, split_dir=None, **kwargs):
     if dataset not in DATASET_LAYOUTS:
         raise DatasetError(f"Unknown dataset. Expected one of {list(DATASETS)}. Received: dataset={dataset!r}")
     _check_layout_options(dataset, kwargs)
+    check_ranges({name: kwargs.get(name) for name in LAYOUT_OPTION_RANGES}, LAYOUT_OPTION_RANGES)
     if split_dir is not None:
         split_dir = os.path.abspath(os.path.expanduser(str(split_dir)))
         require_dir(split_dir, "Split folder")
