@@ -15,6 +15,11 @@ on the synthetic test split: top-1 and int8-vs-float top-1 agreement.
 Finished runs are reused (rerun with the same --output to resume); writes
 `output/mobile_distill[_TAG][_T.._a..]_eEPOCHS.json` (one per setting).
 
+`--student PRESET` (and `--backbone-overrides JSON`) trains another student
+architecture with the same teacher, recipe and data: give it its own --output
+(e.g. the int8 preset against today's `vfl_net_mobile`:
+`--student vfl_net_mobile_int8 --output runs/fp16_int8`).
+
 `--train-per-class K` is the few-labels setting (a target dataset far smaller
 than the teacher's, as HMDB51 is against Kinetics-400): both students train
 on the first K training videos of each class only (split files written under
@@ -171,6 +176,10 @@ def main():
         help="another synthetic-format dataset (python -m benchmarks fine-pan-data); default: the quickstart's",
     )
     parser.add_argument("--tag", default=None, help="names the teacher in the distilled runs' folders and the JSON")
+    parser.add_argument("--student", default=PRESET, help="the students' preset; another one needs its own --output")
+    parser.add_argument(
+        "--backbone-overrides", type=json.loads, default=None, help="JSON backbone arguments of the students"
+    )
     parser.add_argument(
         "--only",
         choices=["scratch", "distilled"],
@@ -205,6 +214,8 @@ def main():
                 distillation=distillation,
                 tag=args.tag,
                 options=options,
+                student=args.student,
+                overrides=args.backbone_overrides,
             )
             if kind == "distilled":
                 row = {"seed": seed, **evaluate_with_int8(run, test_options)}
@@ -216,7 +227,8 @@ def main():
     if args.only:
         return
     summary = {
-        "preset": PRESET,
+        "preset": args.student,
+        "backbone_overrides": args.backbone_overrides,
         "input": f"{quickstart.NUM_FRAMES}x{quickstart.IMAGE_SIZE}x{quickstart.IMAGE_SIZE} (the teacher's)",
         "teacher": args.teacher,
         "teacher_top1": quickstart.evaluate_run(args.teacher, options=test_options)["top1"],
