@@ -95,3 +95,24 @@ def test_exported_files_have_no_normalization_ops(tmp_path):
             assert report.max_abs_logit_diff < 1e-4  # verified against the unfolded Keras model
         else:
             assert report.fully_integer is True
+
+
+def test_stream_files_of_the_int8_block_equal_the_causal_clip_model_and_stay_batch_one(tmp_path):
+    from dvfl_tf.export import tflite_graph
+    from dvfl_tf.export.stream_exporter import export_stream_tflite
+    from dvfl_tf.runtime import TFLiteStreamClassifier
+    from tests.model_testing import random_clips
+
+    model = make_batch_norm_classifier(causal=True, tubelet_size=2, temporal_conv="depthwise", **INT8_BLOCK)
+    clip = random_clips(1, 2, 16, seed=7)[0]
+    for mode in ("float32", "int8"):
+        path = tmp_path / f"stream_{mode}.tflite"
+        export_stream_tflite(model, path, mode=mode, calibration_clips=random_clips(4, 2, 16, seed=5))
+        graph = tflite_graph.inspect_graph(path.read_bytes())
+        assert tflite_graph.mobile_violations(graph) == [] and "RSQRT" not in graph["op_histogram"]
+        activations = [t for t in graph["tensors"] if not t["constant"] and len(t["shape"]) >= 2]
+        assert all(t["shape"][0] == 1 for t in activations)  # the matmul stem keeps the outer dimension 1
+        if mode == "float32":
+            streamed = TFLiteStreamClassifier(str(path)).stream_clip_logits(clip)
+            expected = keras_logits(model.single_clip_model(), [clip])[0]
+            np.testing.assert_allclose(streamed[-1], expected, atol=1e-4, rtol=0)

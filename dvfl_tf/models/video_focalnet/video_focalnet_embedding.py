@@ -174,19 +174,20 @@ class PatchEmbedding(keras.layers.Layer):
 
     def _patch_matmul(self, x):
         # The patch convolution (kernel = stride = p, no padding) as space-to-depth and one matrix product with
-        # the same kernel: (N, H, W, C) -> (N * H/p, p, W/p, p*C) -> transpose -> (N, H/p, W/p, p*p*C), whose
-        # channels run (kernel row, kernel column, input channel) as the conv kernel's do.
+        # the same kernel, in 4-D tensors whose outer dimension stays N (a stream graph's is 1):
+        # (N, H, W, C) -> (N, H, W/p, p*C) -> transpose -> (N, W/p, H, p*C) -> (N, W/p, H/p, p*p*C), whose
+        # channels run (kernel row, kernel column, input channel) as the conv kernel's do; after the product
+        # the two spatial axes are swapped back.
         p, (height, width, channels) = self.patch_size, x.shape[1:]
         rows, cols = height // p, width // p
         x = x[:, : rows * p, : cols * p]  # a "valid" conv drops the rest
-        x = ops.reshape(x, (-1, p, cols, p * channels))
+        x = ops.reshape(x, (-1, rows * p, cols, p * channels))
         x = ops.transpose(x, (0, 2, 1, 3))
-        x = ops.reshape(x, (-1, rows, cols, p * p * channels))
-        kernel = ops.reshape(ops.cast(self.proj.kernel, x.dtype), (p * p * channels, self.embed_dim))
-        x = ops.matmul(x, kernel)
+        x = ops.reshape(x, (-1, cols, rows, p * p * channels))
+        x = ops.matmul(x, ops.reshape(self.proj.kernel, (p * p * channels, self.embed_dim)))
         if self.proj.use_bias:
-            x = x + ops.cast(self.proj.bias, x.dtype)
-        return x
+            x = x + self.proj.bias
+        return ops.transpose(x, (0, 2, 1, 3))
 
     def _embed(self, x):
         if self.pad is not None:
