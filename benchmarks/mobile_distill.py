@@ -15,6 +15,17 @@ on the synthetic test split: top-1 and int8-vs-float top-1 agreement.
 Finished runs are reused (rerun with the same --output to resume); writes
 `output/mobile_distill[_TAG][_T.._a..]_eEPOCHS.json` (one per setting).
 
+`--student PRESET` (and `--backbone-overrides JSON`) trains another student
+architecture with the same teacher, recipe and data: give it its own --output.
+`--versus PRESET --versus-output DIR` also runs (or reuses) a second student's
+setting and writes both, with the difference of their means, to
+`output/compare_PRESET[_TAG][_T.._a..]_eEPOCHS.json`: the int8 preset against
+`vfl_net_mobile` in one command,
+
+    python -m benchmarks mobile-distill --student vfl_net_mobile_int8 --output runs/fp16_int8 \
+        --versus vfl_net_mobile --versus-output runs/fp16 --teacher runs/fp16_teacher_e96/last.keras \
+        --tag e96fp --temperature 4 --data-root runs/fine_pan16 --seeds 0 1 2
+
 `--train-per-class K` is the few-labels setting (a target dataset far smaller
 than the teacher's, as HMDB51 is against Kinetics-400): both students train
 on the first K training videos of each class only (split files written under
@@ -171,14 +182,26 @@ def main():
         help="another synthetic-format dataset (python -m benchmarks fine-pan-data); default: the quickstart's",
     )
     parser.add_argument("--tag", default=None, help="names the teacher in the distilled runs' folders and the JSON")
+    parser.add_argument("--student", default=PRESET, help="the students' preset; another one needs its own --output")
+    parser.add_argument(
+        "--backbone-overrides", type=json.loads, default=None, help="JSON backbone arguments of the students"
+    )
     parser.add_argument(
         "--only",
         choices=["scratch", "distilled"],
         default=None,
         help="train only one side (e.g. the scratch runs while the teacher trains)",
     )
+    parser.add_argument(
+        "--versus",
+        default=None,
+        help="a second student preset trained and tested the same way (in --versus-output), compared in one JSON",
+    )
+    parser.add_argument("--versus-output", default=None, help="the --versus student's runs (default: OUTPUT_versus)")
+    parser.add_argument(
+        "--versus-overrides", type=json.loads, default=None, help="JSON backbone arguments of the --versus student"
+    )
     args = parser.parse_args()
-    start = time.time()
     kinds = [args.only] if args.only else ["distilled", "scratch"]
     distillation = dict(quickstart.DISTILLATION)
     if args.temperature is not None:
@@ -191,20 +214,50 @@ def main():
         parser.error(f"--train-per-class: must be in 1..{FULL_TRAIN_PER_CLASS}. Received: {args.train_per_class}")
     if args.train_per_class and args.data_root:
         parser.error("--train-per-class applies to the default synthetic dataset, not to --data-root")
-    options = data_options(args.output, args.train_per_class, args.data_root)
-    test_options = data_options(data_root=args.data_root)  # every setting is tested on the full test split
+    if args.versus and args.only:
+        parser.error("--versus compares whole settings: leave out --only")
     recipe = student_recipe(args.epochs, args.train_per_class)
+    summary = run_setting(args, args.student, args.backbone_overrides, args.output, kinds, recipe, distillation)
+    if args.versus:
+        output = args.versus_output or f"{args.output.rstrip('/')}_versus"
+        versus = run_setting(args, args.versus, args.versus_overrides, output, kinds, recipe, distillation)
+        name = f"compare_{args.versus}{setting_suffix(args.tag, distillation)}_e{recipe['epochs']}.json"
+        with open(os.path.join(args.output, name), "w") as f:
+            json.dump(comparison(summary, versus), f, indent=2)
+        print(f"wrote {os.path.join(args.output, name)}")
+
+
+def comparison(summary, versus):
+    """The two settings' summaries and what differs: mean top-1 (float and int8), the int8 agreement."""
+    difference = {key: summary[key]["mean"] - versus[key]["mean"] for key in ("distilled", "scratch", "distilled_int8")}
+    return {
+        "student": summary["preset"],
+        "versus": versus["preset"],
+        "difference_of_means": difference,
+        "distilled_within_1_point": abs(difference["distilled"]) <= 0.01,
+        "int8_agreement_min": min(summary["int8_agreement"]["values"]),
+        "summaries": {"student": summary, "versus": versus},
+    }
+
+
+def run_setting(args, student, overrides, output, kinds, recipe, distillation):
+    """Trains (or reuses) and tests `student`'s runs in `output`; writes and returns the setting's summary."""
+    start = time.time()
+    options = data_options(output, args.train_per_class, args.data_root)
+    test_options = data_options(data_root=args.data_root)  # every setting is tested on the full test split
     rows = {kind: [] for kind in kinds}
     for seed in args.seeds:
         for kind in kinds:
             run = run_student(
-                args.output,
+                output,
                 seed,
                 args.teacher if kind == "distilled" else None,
                 recipe=recipe,
                 distillation=distillation,
                 tag=args.tag,
                 options=options,
+                student=student,
+                overrides=overrides,
             )
             if kind == "distilled":
                 row = {"seed": seed, **evaluate_with_int8(run, test_options)}
@@ -212,11 +265,12 @@ def main():
                 report = quickstart.evaluate_run(os.path.join(run, "last.keras"), options=test_options)
                 row = {"seed": seed, "top1": report["top1"]}
             rows[kind].append(row)
-            print(kind, json.dumps(row), flush=True)
+            print(student, kind, json.dumps(row), flush=True)
     if args.only:
-        return
+        return None
     summary = {
-        "preset": PRESET,
+        "preset": student,
+        "backbone_overrides": overrides,
         "input": f"{quickstart.NUM_FRAMES}x{quickstart.IMAGE_SIZE}x{quickstart.IMAGE_SIZE} (the teacher's)",
         "teacher": args.teacher,
         "teacher_top1": quickstart.evaluate_run(args.teacher, options=test_options)["top1"],
@@ -233,11 +287,12 @@ def main():
     }
     # One summary per setting: the scratch runs are shared in `output`, so several settings share a folder.
     name = f"mobile_distill{setting_suffix(args.tag, distillation)}_e{recipe['epochs']}.json"
-    with open(os.path.join(args.output, name), "w") as f:
+    with open(os.path.join(output, name), "w") as f:
         json.dump(summary, f, indent=2)
-    print(f"teacher top-1 {summary['teacher_top1']:.3f}")
+    print(f"{student}: teacher top-1 {summary['teacher_top1']:.3f}")
     for key in ("distilled", "scratch", "distilled_int8", "int8_agreement"):
         print(f"{key:<16} {summary[key]['mean']:.3f} +- {summary[key]['std']:.3f}  {summary[key]['values']}")
+    return summary
 
 
 if __name__ == "__main__":

@@ -1026,7 +1026,8 @@ CASES = [
         "train",
         "`--model vfl_net_nan` (a typo), no `--image-size`",
         "Error: Unknown preset 'vfl_net_nan'; did you mean 'vfl_net_nano'? Built-in presets: vfl_net_mobile, "
-        "vfl_net_nano, video_focalnet_base, video_focalnet_small, video_focalnet_tiny (or a .keras file).",
+        "vfl_net_mobile_int8, vfl_net_nano, video_focalnet_base, video_focalnet_small, video_focalnet_tiny "
+        "(or a .keras file).",
         argv=("train", "--model", "vfl_net_nan", "--output", "run"),
         absent=("run",),
     ),
@@ -1042,8 +1043,8 @@ CASES = [
         "train-unknown-model",
         "train",
         "`--model resnet50` (nothing close)",
-        "Error: Unknown preset 'resnet50'. Built-in presets: vfl_net_mobile, vfl_net_nano, video_focalnet_base, "
-        "video_focalnet_small, video_focalnet_tiny (or a .keras file).",
+        "Error: Unknown preset 'resnet50'. Built-in presets: vfl_net_mobile, vfl_net_mobile_int8, vfl_net_nano, "
+        "video_focalnet_base, video_focalnet_small, video_focalnet_tiny (or a .keras file).",
         argv=("train", "--model", "resnet50", "--output", "run"),
         absent=("run",),
     ),

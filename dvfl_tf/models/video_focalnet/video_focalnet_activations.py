@@ -21,9 +21,26 @@ def _gelu_sigmoid(x):
     return x * ops.sigmoid(1.702 * x)
 
 
+def _relu(x):
+    # Fuses into the conv or dense layer before it (no op of its own in TFLite).
+    return ops.relu(x)
+
+
+def _hard_swish(x):
+    # x * relu6(x + 3) / 6, the pattern the TFLite converter turns into one HARD_SWISH op.
+    return x * ops.relu6(x + 3.0) * (1.0 / 6.0)
+
+
 # `activation` values: the official model uses exact GELU; the approximations
-# exist for accelerators without a GELU op (the Edge TPU).
-ACTIVATIONS = {"gelu": _gelu_exact, "gelu_tanh": _gelu_tanh, "gelu_sigmoid": _gelu_sigmoid}
+# exist for accelerators without a GELU op (the Edge TPU); "relu" and "hard_swish"
+# are not GELU at all (a different function: for models trained with them).
+ACTIVATIONS = {
+    "gelu": _gelu_exact,
+    "gelu_tanh": _gelu_tanh,
+    "gelu_sigmoid": _gelu_sigmoid,
+    "relu": _relu,
+    "hard_swish": _hard_swish,
+}
 
 
 def get_activation(name):

@@ -7,7 +7,7 @@ from keras_hub.models import FeaturePyramidBackbone
 from keras_hub.src.utils.preset_utils import register_presets
 
 from dvfl_tf.models.video_focalnet.video_focalnet_embedding import FrameNormalization, PatchEmbedding
-from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import LAYER_NORM_EPSILON, LayerNorm
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import check_norm, layer_norm
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import (
     PRESETS,
     check_preset_location,
@@ -18,6 +18,9 @@ from dvfl_tf.models.video_focalnet.video_focalnet_presets import (
 from dvfl_tf.models.video_focalnet.video_focalnet_stage import drop_path_rates, stage_blocks, stage_downsample
 
 logger = logging.getLogger(__name__)
+
+# `stem` values: how the patch embedding's convolution is computed (the same function and weights).
+STEMS = ("conv", "matmul")
 
 
 def _pyramid_level(stride):
@@ -71,6 +74,12 @@ class VideoFocalNetBackbone(FeaturePyramidBackbone):
     model can run frame by frame (`VideoFocalNetClassifier.streaming_model`).
     `temporal_conv` is "dense" (official) or a cheaper temporal convolution for
     mobile presets ("depthwise", "grouped"; see `SpatioTemporalFocalModulation`).
+    `norm` is "layer" (official LayerNorm) or "batch" (a batch norm, which the
+    exporters fold into the conv or dense layer next to it; for int8 mobile
+    presets, see `layer_norm`); `activation` also takes "relu" and "hard_swish"
+    (other functions than GELU, for models trained with them). `stem` "conv"
+    (default) or "matmul": the same patch embedding computed as space-to-depth
+    and a matrix product (see `PatchEmbedding`; needs use_conv_embed=False).
     `dtype` (a dtype policy) is given to every layer.
 
     `VideoFocalNetBackbone.from_preset(name_or_directory)`: a built-in preset
@@ -102,6 +111,8 @@ class VideoFocalNetBackbone(FeaturePyramidBackbone):
         activation="gelu",
         causal=False,
         temporal_conv="dense",
+        norm="layer",
+        stem="conv",
         dtype=None,
         **kwargs,
     ):
@@ -126,6 +137,9 @@ class VideoFocalNetBackbone(FeaturePyramidBackbone):
             raise ValueError(
                 f"`image_size` must be at least {min_size} for {len(depths)} stages. Received: image_size={image_size}"
             )
+        check_norm(norm)
+        if stem not in STEMS:
+            raise ValueError(f"`stem` must be one of {STEMS}. Received: stem={stem!r}")
         stage_drop_paths = drop_path_rates(drop_path_rate, depths)
 
         inputs = keras.Input(shape=(height, width, 3), name="folded_frames")
@@ -137,6 +151,8 @@ class VideoFocalNetBackbone(FeaturePyramidBackbone):
             is_stem=True,
             tubelet_size=tubelet_size,
             use_norm=patch_norm,
+            norm=norm,
+            as_matmul=stem == "matmul",
             dtype=dtype,
             name="patch_embed",
         )(x)
@@ -164,12 +180,13 @@ class VideoFocalNetBackbone(FeaturePyramidBackbone):
                 activation=activation,
                 causal=causal,
                 temporal_conv=temporal_conv,
+                norm=norm,
                 dtype=dtype,
             )
             pyramid_outputs[f"P{first_level + stage}"] = x
             if stage < len(depths) - 1:
-                x = stage_downsample(x, stage, dim * 2, use_conv_embed=use_conv_embed, dtype=dtype)
-        outputs = LayerNorm(epsilon=LAYER_NORM_EPSILON, dtype=dtype, name="norm")(x)
+                x = stage_downsample(x, stage, dim * 2, use_conv_embed=use_conv_embed, norm=norm, dtype=dtype)
+        outputs = layer_norm("norm", dtype=dtype, norm=norm)(x)
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
         self.pyramid_outputs = pyramid_outputs
 
@@ -195,6 +212,8 @@ class VideoFocalNetBackbone(FeaturePyramidBackbone):
         self.activation = activation
         self.causal = causal
         self.temporal_conv = temporal_conv
+        self.norm = norm
+        self.stem = stem
 
     @property
     def frames_after_stem(self):
@@ -275,6 +294,8 @@ class VideoFocalNetBackbone(FeaturePyramidBackbone):
             "activation": self.activation,
             "causal": self.causal,
             "temporal_conv": self.temporal_conv,
+            "norm": self.norm,
+            "stem": self.stem,
         }
 
 

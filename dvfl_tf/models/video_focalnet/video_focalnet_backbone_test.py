@@ -58,3 +58,37 @@ def test_a_reloaded_backbone_has_its_pyramid_outputs(tmp_path):
     ours, theirs = (keras.Model(m.input, m.pyramid_outputs)(frames) for m in (backbone, loaded))
     for level in ours:
         np.testing.assert_array_equal(np.asarray(ours[level]), np.asarray(theirs[level]))
+
+
+def test_int8_block_options_are_in_the_config_and_round_trip(tmp_path):
+    from dvfl_tf.models.video_focalnet.video_focalnet_streaming_test import INT8_BLOCK, trained_like_batch_norms
+    from tests.model_testing import tiny_classifier
+
+    model = trained_like_batch_norms(tiny_classifier(num_classes=3, tubelet_size=2, **INT8_BLOCK))
+    config = model.backbone.get_config()
+    assert {key: config[key] for key in INT8_BLOCK} == INT8_BLOCK
+    block = model.backbone.get_layer("layers_0_blocks_0").get_config()
+    assert block["norm"] == "batch" and block["activation"] == "relu"
+    assert model.backbone.get_layer("patch_embed").get_config()["as_matmul"] is True
+    path = tmp_path / "int8_block.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert {key: loaded.backbone.get_config()[key] for key in INT8_BLOCK} == INT8_BLOCK
+    clips = random_clips(2, TINY_BACKBONE_CONFIG["num_frames"], 32, seed=6)
+    np.testing.assert_allclose(np.asarray(loaded(clips)), np.asarray(model(clips)), atol=1e-6)
+    # A config written before these options existed builds the official LayerNorm, GELU and conv stem.
+    old = {k: v for k, v in config.items() if k not in ("norm", "stem", "activation")}
+    rebuilt = VideoFocalNetBackbone.from_config(old)
+    assert (rebuilt.norm, rebuilt.stem, rebuilt.activation) == ("layer", "conv", "gelu")
+
+
+def test_the_int8_mobile_preset_is_vfl_net_mobile_with_the_int8_block():
+    from dvfl_tf.models.video_focalnet.video_focalnet_presets import preset_backbone_config
+
+    mobile, int8 = preset_backbone_config("vfl_net_mobile"), preset_backbone_config("vfl_net_mobile_int8")
+    assert {key: value for key, value in int8.items() if mobile.get(key) != value} == {
+        "norm": "batch",
+        "activation": "relu",
+        "stem": "matmul",
+    }
+    assert "norm" not in mobile and "stem" not in mobile  # vfl_net_mobile keeps its function

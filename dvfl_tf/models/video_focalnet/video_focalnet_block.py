@@ -46,7 +46,8 @@ class VideoFocalNetBlock(keras.layers.Layer):
 
     Pre-norm by default; `use_postln` normalises each branch's output instead.
     `use_layerscale` multiplies each branch by a learned per-channel scale
-    (`gamma_1`, `gamma_2`) initialised to `layerscale_value`.
+    (`gamma_1`, `gamma_2`) initialised to `layerscale_value`. `norm`: "layer"
+    (official) or "batch" for every normalization (see `layer_norm`).
     """
 
     def __init__(
@@ -67,6 +68,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
         activation="gelu",
         causal=False,
         temporal_conv="dense",
+        norm="layer",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -92,8 +94,9 @@ class VideoFocalNetBlock(keras.layers.Layer):
         self.activation = activation
         self.causal = causal
         self.temporal_conv = temporal_conv
+        self.norm = norm
 
-        self.norm1 = layer_norm("norm1", dtype=self.dtype_policy)
+        self.norm1 = layer_norm("norm1", dtype=self.dtype_policy, norm=norm)
         self.modulation = SpatioTemporalFocalModulation(
             dim,
             num_frames=num_frames,
@@ -106,10 +109,11 @@ class VideoFocalNetBlock(keras.layers.Layer):
             activation=activation,
             causal=causal,
             temporal_conv=temporal_conv,
+            norm=norm,
             name="modulation",
             dtype=self.dtype_policy,
         )
-        self.norm2 = layer_norm("norm2", dtype=self.dtype_policy)
+        self.norm2 = layer_norm("norm2", dtype=self.dtype_policy, norm=norm)
         self.mlp_fc1 = keras.layers.Dense(int(dim * mlp_ratio), name="mlp_fc1", dtype=self.dtype_policy)
         self.mlp_fc2 = keras.layers.Dense(dim, name="mlp_fc2", dtype=self.dtype_policy)
         self.mlp_drop = keras.layers.Dropout(dropout, name="mlp_drop", dtype=self.dtype_policy)
@@ -190,6 +194,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
                 "activation": self.activation,
                 "causal": self.causal,
                 "temporal_conv": self.temporal_conv,
+                "norm": self.norm,
             }
         )
         return config

@@ -31,6 +31,8 @@ def test_stochastic_depth():
         {"dim": 8, "num_frames": 2},
         {"dim": 8, "num_frames": 2, "use_postln": True, "use_layerscale": True, "layerscale_value": 0.5},
         {"dim": 8, "num_frames": 2, "drop_path": 0.2, "dropout": 0.1, "mlp_ratio": 2.0},
+        {"dim": 8, "num_frames": 2, "norm": "batch", "activation": "hard_swish"},
+        {"dim": 8, "num_frames": 2, "norm": "batch", "activation": "relu", "use_postln": True},
     ],
 )
 def test_video_focalnet_block(kwargs):

@@ -127,13 +127,18 @@ class VideoFocalNetClassifier(keras_hub.models.Task):
         """A new classifier with this one's weights, its backbone rebuilt from its config with `backbone_changes`.
 
         Shares the preprocessor. For export-time variants that must not touch the user's model
-        (the Edge TPU activation swap, the input-normalization fold).
+        (the Edge TPU activation swap, the input-normalization and batch-norm folds); the `folded`
+        flags of those folds (not part of the config) are carried over, so folds compose.
         """
         backbone = self.backbone.__class__.from_config({**self.backbone.get_config(), **backbone_changes})
         copy = VideoFocalNetClassifier(
             backbone, num_classes=self.num_classes, preprocessor=self.preprocessor, dropout=self.dropout, name=self.name
         )
         copy.set_weights(self.get_weights())
+        # The same constructor arguments build the same nested layers in the same order.
+        for old, new in zip(self.backbone._flatten_layers(), backbone._flatten_layers()):  # noqa: SLF001
+            if hasattr(old, "folded") and hasattr(new, "folded"):
+                new.folded = old.folded
         return copy
 
     def streaming_model(self, name=None):

@@ -76,6 +76,11 @@ class PatchEmbedding(keras.layers.Layer):
       folded into channels and embedded by a 2-D convolution, which equals the
       official Conv3d with kernel and stride (tubelet_size, patch, patch).
 
+    `norm`: "layer" (official) or "batch" (see `layer_norm`). `as_matmul` (non-overlapping
+    patches only): the same convolution and weights computed as space-to-depth and one
+    matrix product (a FULLY_CONNECTED in TFLite; XNNPACK's int8 conv on the stem's few
+    input channels is half as fast as its GEMM).
+
     Input (batch * frames, H, W, C); output (batch * frames / tubelet_size, H', W', embed_dim).
     """
 
@@ -87,6 +92,8 @@ class PatchEmbedding(keras.layers.Layer):
         is_stem=False,
         tubelet_size=1,
         use_norm=True,
+        norm="layer",
+        as_matmul=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -105,6 +112,13 @@ class PatchEmbedding(keras.layers.Layer):
         self.is_stem = is_stem
         self.tubelet_size = tubelet_size
         self.use_norm = use_norm
+        self.norm_kind = norm
+        if as_matmul and use_conv_embed:
+            raise ValueError(
+                "`as_matmul` needs non-overlapping patches (use_conv_embed=False). "
+                f"Received: as_matmul={as_matmul}, use_conv_embed={use_conv_embed}"
+            )
+        self.as_matmul = bool(as_matmul)
 
         if use_conv_embed:
             kernel, stride, padding = (7, 4, 2) if is_stem else (3, 2, 1)
@@ -117,7 +131,7 @@ class PatchEmbedding(keras.layers.Layer):
         self.proj = keras.layers.Conv2D(
             embed_dim, kernel, strides=stride, padding="valid", name="proj", dtype=self.dtype_policy
         )
-        self.norm = layer_norm("norm", dtype=self.dtype_policy) if use_norm else None
+        self.norm = layer_norm("norm", dtype=self.dtype_policy, norm=norm) if use_norm else None
 
     def build(self, input_shape):
         height, width, channels = input_shape[1], input_shape[2], input_shape[3]
@@ -158,10 +172,27 @@ class PatchEmbedding(keras.layers.Layer):
             x = self._fold_tubelets(x, x.shape[1])
         return self._embed(x)
 
+    def _patch_matmul(self, x):
+        # The patch convolution (kernel = stride = p, no padding) as space-to-depth and one matrix product with
+        # the same kernel, in 4-D tensors whose outer dimension stays N (a stream graph's is 1):
+        # (N, H, W, C) -> (N, H, W/p, p*C) -> transpose -> (N, W/p, H, p*C) -> (N, W/p, H/p, p*p*C), whose
+        # channels run (kernel row, kernel column, input channel) as the conv kernel's do; after the product
+        # the two spatial axes are swapped back.
+        p, (height, width, channels) = self.patch_size, x.shape[1:]
+        rows, cols = height // p, width // p
+        x = x[:, : rows * p, : cols * p]  # a "valid" conv drops the rest
+        x = ops.reshape(x, (-1, rows * p, cols, p * channels))
+        x = ops.transpose(x, (0, 2, 1, 3))
+        x = ops.reshape(x, (-1, cols, rows, p * p * channels))
+        x = ops.matmul(x, ops.reshape(self.proj.kernel, (p * p * channels, self.embed_dim)))
+        if self.proj.use_bias:
+            x = x + self.proj.bias
+        return ops.transpose(x, (0, 2, 1, 3))
+
     def _embed(self, x):
         if self.pad is not None:
             x = self.pad(x)
-        x = self.proj(x)
+        x = self._patch_matmul(x) if self.as_matmul else self.proj(x)
         if self.norm is not None:
             x = self.norm(x)
         return x
@@ -187,6 +218,8 @@ class PatchEmbedding(keras.layers.Layer):
                 "is_stem": self.is_stem,
                 "tubelet_size": self.tubelet_size,
                 "use_norm": self.use_norm,
+                "norm": self.norm_kind,
+                "as_matmul": self.as_matmul,
             }
         )
         return config

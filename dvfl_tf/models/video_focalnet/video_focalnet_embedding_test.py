@@ -32,6 +32,12 @@ def test_fold_frames():
         ({"embed_dim": 16, "patch_size": 2}, (4, 8, 8, 8), (4, 4, 4, 16)),
         ({"embed_dim": 16, "patch_size": 2, "use_conv_embed": True}, (4, 8, 8, 8), (4, 4, 4, 16)),
         ({"embed_dim": 16, "patch_size": 2, "use_norm": False}, (4, 8, 8, 8), (4, 4, 4, 16)),
+        (
+            {"embed_dim": 8, "is_stem": True, "tubelet_size": 2, "norm": "batch", "as_matmul": True},
+            (4, 16, 16, 3),
+            (2, 4, 4, 8),
+        ),
+        ({"embed_dim": 16, "patch_size": 2, "norm": "batch"}, (4, 8, 8, 8), (4, 4, 4, 16)),
     ],
 )
 def test_patch_embedding(kwargs, input_shape, output_shape):
@@ -54,3 +60,20 @@ def test_patch_embedding_tubelet_groups_consecutive_frames():
 def test_patch_embedding_rejects_tubelet_downsample():
     with pytest.raises(ValueError, match="tubelet_size"):
         PatchEmbedding(8, tubelet_size=2, is_stem=False)
+
+
+@pytest.mark.parametrize("tubelet_size, size", [(1, 16), (2, 16), (2, 18)])
+def test_patch_embedding_as_matmul_is_the_same_convolution(tubelet_size, size):
+    import keras
+
+    conv = PatchEmbedding(8, patch_size=4, is_stem=True, tubelet_size=tubelet_size)
+    matmul = PatchEmbedding(8, patch_size=4, is_stem=True, tubelet_size=tubelet_size, as_matmul=True)
+    x = RNG.uniform(0, 1, size=(4, size, size, 3)).astype("float32")
+    conv(x)
+    matmul(x)
+    matmul.set_weights(conv.get_weights())
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(matmul(x)), keras.ops.convert_to_numpy(conv(x)), atol=1e-5, rtol=0
+    )
+    with pytest.raises(ValueError, match="as_matmul"):
+        PatchEmbedding(8, is_stem=True, use_conv_embed=True, as_matmul=True)

@@ -1,6 +1,8 @@
-"""The LayerNorm of Video-FocalNet, written for integer and delegate-friendly TFLite graphs."""
+"""The normalization layers of Video-FocalNet: its LayerNorm, written for integer and delegate-friendly TFLite
+graphs, and the batch norm of the int8 mobile preset, which folds into a neighbouring layer at export."""
 
 import keras
+import numpy as np
 from keras import ops
 
 # The official model uses nn.LayerNorm with PyTorch's default epsilon.
@@ -10,9 +12,59 @@ LAYER_NORM_EPSILON = 1e-5
 _PRESCALE_FLOOR = 1e-6
 
 
-def layer_norm(name, dtype=None):
-    """The official model's LayerNorm (PyTorch's default epsilon), as every layer of the family builds it."""
+# `norm` values: "layer" is the official LayerNorm; "batch" is a batch norm, an affine map per channel at
+# inference that the exporters fold into the conv or dense layer next to it (dvfl_tf.export.norm_folding),
+# so an int8 file has no normalization ops left (no RSQRT, no small-scale SUB off XNNPACK).
+NORMS = ("layer", "batch")
+# PyTorch's BatchNorm defaults (its momentum 0.1 is Keras' 0.9): the moving statistics settle within the few
+# hundred steps of a short fine-tuning budget.
+BATCH_NORM_EPSILON = 1e-5
+BATCH_NORM_MOMENTUM = 0.9
+
+
+def check_norm(norm):
+    if norm not in NORMS:
+        raise ValueError(f"`norm` must be one of {NORMS}. Received: norm={norm!r}")
+
+
+def layer_norm(name, dtype=None, norm="layer"):
+    """The normalization every layer of the family builds: the official LayerNorm (PyTorch's default epsilon),
+    or with `norm="batch"` a `BatchNorm`."""
+    check_norm(norm)
+    if norm == "batch":
+        return BatchNorm(epsilon=BATCH_NORM_EPSILON, momentum=BATCH_NORM_MOMENTUM, name=name, dtype=dtype)
     return LayerNorm(epsilon=LAYER_NORM_EPSILON, name=name, dtype=dtype)
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class BatchNorm(keras.layers.BatchNormalization):
+    """keras' BatchNormalization over the last axis, with `folded`: the identity once its affine map at
+    inference lives in a neighbouring layer's weights (`dvfl_tf.export.norm_folding`, for TFLite files)."""
+
+    def __init__(self, folded=False, **kwargs):
+        super().__init__(**kwargs)
+        self.folded = bool(folded)
+
+    def inference_scale_and_shift(self):
+        """(scale, shift) float64 numpy arrays with inference output = x * scale + shift, per channel."""
+        variance = np.asarray(self.moving_variance.numpy(), np.float64)
+        scale = 1.0 / np.sqrt(variance + self.epsilon)
+        if self.scale:
+            scale = scale * np.asarray(self.gamma.numpy(), np.float64)
+        shift = -np.asarray(self.moving_mean.numpy(), np.float64) * scale
+        if self.center:
+            shift = shift + np.asarray(self.beta.numpy(), np.float64)
+        return scale, shift
+
+    def call(self, inputs, training=None, mask=None):
+        if self.folded:
+            return inputs
+        return super().call(inputs, training=training, mask=mask)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"folded": self.folded})
+        return config
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")

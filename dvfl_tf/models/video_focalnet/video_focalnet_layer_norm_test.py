@@ -50,3 +50,36 @@ def test_layer_norm_prescale_changes_nothing_for_quiet_loud_and_constant_tokens(
         loss = tf.reduce_sum(ours(inputs) * tf.constant(RNG.normal(size=x.shape).astype("float32")))
     gradient = tape.gradient(loss, inputs).numpy()
     assert np.all(np.isfinite(gradient))
+
+
+def test_norm_batch_is_a_batch_norm_whose_folded_form_is_the_identity():
+    import keras
+
+    from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import BatchNorm, layer_norm
+
+    assert isinstance(layer_norm("norm1"), LayerNorm)
+    norm = layer_norm("norm1", norm="batch")
+    assert isinstance(norm, BatchNorm) and norm.momentum == 0.9 and norm.epsilon == 1e-5
+    x = _features(2, 3, 6)
+    norm.build(x.shape)
+    norm.moving_mean.assign(RNG.normal(size=6).astype("float32"))
+    norm.moving_variance.assign(RNG.uniform(0.5, 2.0, size=6).astype("float32"))
+    norm.gamma.assign(RNG.uniform(0.5, 1.5, size=6).astype("float32"))
+    norm.beta.assign(RNG.normal(size=6).astype("float32"))
+    scale, shift = norm.inference_scale_and_shift()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(norm(x)), x * scale + shift, atol=1e-5)
+    restored = BatchNorm.from_config(norm.get_config())
+    assert restored.folded is False and restored.momentum == 0.9
+    norm.folded = True
+    assert BatchNorm.from_config(norm.get_config()).folded is True
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(norm(x)), x)
+
+
+def test_an_unknown_norm_is_refused():
+    from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
+    from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import layer_norm
+
+    with pytest.raises(ValueError, match="`norm` must be one of"):
+        layer_norm("norm1", norm="group")
+    with pytest.raises(ValueError, match="Received: norm='rms'"):
+        VideoFocalNetBackbone(embed_dim=8, depths=[1], focal_levels=[1], focal_windows=[3], image_size=32, norm="rms")

@@ -65,7 +65,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
     `temporal_conv` "depthwise" or "grouped" (16 channels per group) replaces
     those full convs by cheaper ones (not official; "dense" is).
     Output: proj(q * h(ctx) * h_temporal(ctx_t)), with an optional LayerNorm
-    before `proj`.
+    before `proj` (`norm="batch"`: a batch norm there; see `layer_norm`).
 
     `causal=True` (not in the official model) makes the temporal branch see only
     past and present frames: each temporal conv pads k - 1 past frames instead
@@ -88,10 +88,15 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         activation="gelu",
         causal=False,
         temporal_conv="dense",
+        norm="layer",
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.act = get_activation(activation)
+        # The global level is act(mean of the last level's act(...) outputs). For ReLU those are >= 0, and so is
+        # any mean (or running mean) of them: the second ReLU is the identity, left out (an int8 RELU that does
+        # not follow a conv or dense layer is a separate op, which XNNPACK does not delegate).
+        self.global_act = (lambda x: x) if activation == "relu" else self.act
         check_positive_int("dim", dim)
         check_positive_int("num_frames", num_frames)
         _check_temporal_conv(temporal_conv, dim)
@@ -118,6 +123,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         self.activation = activation
         self.causal = causal
         self.temporal_conv = temporal_conv
+        self.norm = norm
 
         self.kernel_sizes = [focal_factor * level + focal_window for level in range(focal_level)]
         self.f = keras.layers.Dense(2 * dim + focal_level + 1, use_bias=use_bias, name="f", dtype=self.dtype_policy)
@@ -147,7 +153,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
             )
             for i, k in enumerate(self.kernel_sizes)
         ]
-        self.ln = layer_norm("ln", dtype=self.dtype_policy) if use_postln_in_modulation else None
+        self.ln = layer_norm("ln", dtype=self.dtype_policy, norm=norm) if use_postln_in_modulation else None
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -178,9 +184,9 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
             ctx = self.act(conv(ctx))
             ctx_all = ctx_all + ctx * gates[..., level : level + 1]
         if self.causal:
-            ctx_global = self.act(running_mean_over_frames(ctx))
+            ctx_global = self.global_act(running_mean_over_frames(ctx))
         else:
-            ctx_global = self.act(ops.mean(ctx, axis=1, keepdims=True))
+            ctx_global = self.global_act(ops.mean(ctx, axis=1, keepdims=True))
         return self._temporal_output(ctx_all, ctx_global, gates, height, width), gates
 
     def _temporal_output(self, ctx_all, ctx_global, gates, height, width):
@@ -225,7 +231,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
             ctx_all = ctx_all + ctx * gates[..., level : level + 1]
         mean = update_running_mean(states.pop(0), ctx, frame_weight)
         new_states.append(mean)
-        return self._temporal_output(ctx_all, self.act(mean), gates, height, width), new_states
+        return self._temporal_output(ctx_all, self.global_act(mean), gates, height, width), new_states
 
     def stream_step(self, inputs, frame_weight, states):
         """One causal step: (output for the newest frame, new states).
@@ -253,7 +259,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         for level, conv in enumerate(self.focal_layers):
             ctx = self.act(conv(ctx))
             ctx_all = ctx_all + ctx * gates[..., level : level + 1]
-        ctx_global = self.act(ops.mean(ctx, axis=(1, 2), keepdims=True))
+        ctx_global = self.global_act(ops.mean(ctx, axis=(1, 2), keepdims=True))
         ctx_all = ctx_all + ctx_global * gates[..., levels:]
         if self.normalize_modulator:
             ctx_all = ctx_all / (levels + 1)
@@ -314,6 +320,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
                 "activation": self.activation,
                 "causal": self.causal,
                 "temporal_conv": self.temporal_conv,
+                "norm": self.norm,
             }
         )
         return config

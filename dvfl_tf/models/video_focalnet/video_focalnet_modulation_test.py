@@ -26,6 +26,7 @@ def _features(leading, size, channels):
             "normalize_modulator": True,
             "activation": "gelu_sigmoid",
         },
+        {"dim": 8, "num_frames": 2, "use_postln_in_modulation": True, "norm": "batch", "activation": "relu"},
     ],
 )
 def test_spatio_temporal_focal_modulation(kwargs):
@@ -109,3 +110,17 @@ def test_temporal_conv_validation():
         SpatioTemporalFocalModulation(32, num_frames=2, temporal_conv="separable")
     with pytest.raises(ValueError, match="Received: dim=24"):
         SpatioTemporalFocalModulation(24, num_frames=2, temporal_conv="grouped")
+
+
+def test_relu_modulation_leaves_out_the_global_relu_which_is_the_identity():
+    import keras
+
+    layer = SpatioTemporalFocalModulation(8, num_frames=2, activation="relu")
+    x = _features(4, 6, 8)
+    layer(x)
+    assert layer.global_act is not layer.act
+    relu_twice = SpatioTemporalFocalModulation(8, num_frames=2, activation="relu")
+    relu_twice(x)
+    relu_twice.set_weights(layer.get_weights())
+    relu_twice.global_act = relu_twice.act  # the written-out form: act(mean(act(...)))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x)), keras.ops.convert_to_numpy(relu_twice(x)))

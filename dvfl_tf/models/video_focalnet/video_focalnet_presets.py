@@ -91,6 +91,33 @@ PRESETS = {
             "drop_path_rate": 0.05,
         },
     },
+    # vfl_net_mobile with an int8-native block, chosen by measurement for int8 CPUs (docs/mobile.md,
+    # benchmarks/results/int8/): batch norms, which fold into the neighbouring conv and dense layers at
+    # export (int8 LayerNorm's RSQRT and small-scale SUBs fall off XNNPACK), ReLU (fused into the layer
+    # before it), and the stem computed as one matrix product (XNNPACK's int8 conv on 6 input channels is slow).
+    "vfl_net_mobile_int8": {
+        "metadata": {
+            "params": 802188,
+            "gmacs": 0.2,
+            "source": "dvfl-tf, not official: vfl_net_mobile with an int8-native block (docs/mobile.md)",
+        },
+        "description": "VFL-Net mobile for int8: vfl_net_mobile with batch norm, ReLU and a matmul stem.",
+        "backbone": {
+            "embed_dim": 48,
+            "depths": [1, 1, 1],
+            "focal_levels": [1, 1, 1],
+            "focal_windows": [3, 3, 3],
+            "num_frames": 8,
+            "image_size": 160,
+            "patch_size": 8,
+            "tubelet_size": 2,
+            "temporal_conv": "depthwise",
+            "activation": "relu",
+            "norm": "batch",
+            "stem": "matmul",
+            "drop_path_rate": 0.05,
+        },
+    },
 }
 
 

@@ -44,7 +44,7 @@ def test_unknown_preset_name_is_one_line_with_a_close_match(name, suggestion):
             load()
         message = str(raised.value)
         assert "\n" not in message and "kaggle" not in message.lower()
-        assert f"Unknown preset '{name}'" in message and "vfl_net_mobile, vfl_net_nano" in message
+        assert f"Unknown preset '{name}'" in message and "vfl_net_mobile, vfl_net_mobile_int8, vfl_net_nano" in message
         if suggestion:
             assert f"did you mean '{suggestion}'?" in message
         else:

@@ -38,13 +38,14 @@ def stage_blocks(x, stage, dim, block_drop_paths, dtype=None, **block_kwargs):
     return x
 
 
-def stage_downsample(x, stage, dim, use_conv_embed=False, dtype=None):
+def stage_downsample(x, stage, dim, use_conv_embed=False, norm="layer", dtype=None):
     """Adds the downsample after stage `stage` (`layers_{stage}_downsample`): half the size, `dim` channels."""
     return PatchEmbedding(
         dim,
         patch_size=2,
         use_conv_embed=use_conv_embed,
         is_stem=False,
+        norm=norm,
         dtype=dtype,
         name=f"layers_{stage}_downsample",
     )(x)

@@ -46,9 +46,33 @@ def _stream(stream_model, clip, tubelet_size):
     return np.stack(logits)
 
 
-@pytest.mark.parametrize("tubelet_size,temporal_conv", [(1, "dense"), (2, "dense"), (1, "depthwise")])
-def test_streaming_equals_causal_clip_model_at_every_step(tubelet_size, temporal_conv):
-    model = _causal_classifier(tubelet_size=tubelet_size, temporal_conv=temporal_conv)
+# The int8 mobile block's options (vfl_net_mobile_int8): batch norm, ReLU, the stem as a matrix product.
+INT8_BLOCK = {"norm": "batch", "activation": "relu", "stem": "matmul"}
+
+
+def trained_like_batch_norms(model, seed=0):
+    """Moving statistics, gamma and beta away from a fresh batch norm's (where inference is the identity)."""
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        values = {
+            "moving_mean": lambda shape: rng.normal(0, 0.3, shape),
+            "moving_variance": lambda shape: rng.uniform(0.5, 2.0, shape),
+            "gamma": lambda shape: rng.uniform(0.5, 1.5, shape),
+            "beta": lambda shape: rng.normal(0, 0.2, shape),
+        }.get(weight.path.rsplit("/", 1)[-1])
+        if values is not None and len(weight.shape) == 1:
+            weight.assign(values(weight.shape).astype("float32"))
+    return model
+
+
+@pytest.mark.parametrize(
+    "tubelet_size,temporal_conv,options",
+    [(1, "dense", {}), (2, "dense", {}), (1, "depthwise", {}), (2, "depthwise", INT8_BLOCK), (1, "dense", INT8_BLOCK)],
+)
+def test_streaming_equals_causal_clip_model_at_every_step(tubelet_size, temporal_conv, options):
+    model = _causal_classifier(tubelet_size=tubelet_size, temporal_conv=temporal_conv, **options)
+    if options:
+        trained_like_batch_norms(model)
     clip = random_clips(1, 4, 32, seed=1)[0]
     streamed = _stream(model.streaming_model(), clip, tubelet_size)
     assert streamed.shape == (4 // tubelet_size, 5)
