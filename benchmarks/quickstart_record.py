@@ -1,9 +1,9 @@
-"""The quickstart over several seeds, plus a second run of one seed: writes a record of benchmarks/results/quickstart/.
+"""The quickstart over several seeds: writes a record of benchmarks/results/quickstart/.
 
 Each run is the real command, `python -m dvfl_tf quickstart --seed S --output DIR/seedS` (what `make
 quickstart` runs, seed 0), in its own process. The record holds every seed's figures, their mean and
-spread (max - min), each run's wall time, and whether the two runs of the repeated seed wrote bit-identical
-models (digests of the three models' weights and of the int8 file).
+spread (max - min), each run's wall time and the digests of its three models' weights and of its int8
+file. `--repeat-seed S` runs seed S a second time and records whether the two runs were bit-identical.
 
     python -m benchmarks quickstart-record --output runs/quickstart_record --seeds 0 1 2
 
@@ -13,9 +13,10 @@ on this machine; with more, the figures are the same but the times are not.
     python -m benchmarks quickstart-record --fresh-clone runs/quickstart_clone --record RECORD
 
 times the steps a new user runs, on a fresh clone of this repository: `make install` (pip's cache as it
-is) and `make quickstart` (with `--with-test`, then `make test`, which installs the test tools), and adds them to RECORD with the load before each, after checking that the clone's
-figures equal those of the record's seed 0 (the same CPU type writes the same figures). Run it on a quiet
-machine: its times are what the README states.
+is) and `make quickstart` (with `--with-test`, then `make test`, which installs the test tools), and adds
+them to RECORD with the load before each. The clone's quickstart is seed 0 again: the record's
+`determinism` says whether its models are bit-identical to the record's seed 0 (the same CPU type writes
+the same models). Run it on a quiet machine: its times are what the README states.
 """
 
 import argparse
@@ -45,7 +46,11 @@ def run_quickstart(output, seed):
             stderr=subprocess.STDOUT,
             check=True,
         )
-    seconds = time.time() - started
+    return _run_summary(output, seed, time.time() - started)
+
+
+def _run_summary(output, seed, seconds):
+    """A run's figures, time and the digests of its models (weights) and int8 file."""
     with open(os.path.join(output, "quickstart.json")) as f:
         summary = json.load(f)
     digests = {
@@ -61,6 +66,12 @@ def run_quickstart(output, seed):
         "seconds": round(seconds, 1),
         "digests": digests,
     }
+
+
+def _determinism(seed, first, again):
+    """Whether two runs of one seed wrote bit-identical models and the same figures."""
+    identical = first["digests"] == again["digests"] and first["accuracy"] == again["accuracy"]
+    return {"runs": 2, "seed": seed, "bit_identical": identical, "digests": [first["digests"], again["digests"]]}
 
 
 def summarize(seed_rows):
@@ -83,7 +94,10 @@ def _commit_of(folder="."):
 
 
 def time_fresh_clone(folder, record_path, with_test=False):
-    """`make install`, `make quickstart` (and `make test`) timed on a fresh clone in `folder`; added to the record."""
+    """`make install`, `make quickstart` (and `make test`) timed on a fresh clone in `folder`; added to the record.
+
+    The clone's quickstart is seed 0 again: its models must be bit-identical to the record's seed 0.
+    """
     with open(record_path) as f:
         record = json.load(f)
     repository = subprocess.run(
@@ -97,31 +111,36 @@ def time_fresh_clone(folder, record_path, with_test=False):
         with open(os.path.join(folder, f"make_{target}.log"), "w") as log:
             subprocess.run(["make", target], cwd=folder, stdout=log, stderr=subprocess.STDOUT, check=True)
         steps[target] = {"seconds": round(time.time() - started, 1), "load_average_before": load_before}
-    with open(os.path.join(folder, "runs", "quickstart", "quickstart.json")) as f:
-        summary = json.load(f)
+    clone_run = _run_summary(os.path.join(folder, "runs", "quickstart"), seed=0, seconds=steps["quickstart"]["seconds"])
     seed0 = next(row for row in record["seeds"] if row["seed"] == 0)
-    same = summary["accuracy"] == seed0["accuracy"] and summary["int8_top1_agreement"] == seed0["int8_top1_agreement"]
+    record["determinism"] = _determinism(0, seed0, clone_run)
+    same = record["determinism"]["bit_identical"]
     record["fresh_clone"] = {
         "commit": _commit_of(folder),
         "date": datetime.date.today().isoformat(),
         "make_install": steps["install"],
         "make_quickstart": steps["quickstart"],
         **({"make_test": steps["test"]} if with_test else {}),
-        "figures_equal_seed_0": same,
+        "bit_identical_to_seed_0": same,
     }
     with open(record_path, "w") as f:
         json.dump(record, f, indent=2)
         f.write("\n")
     print(json.dumps(record["fresh_clone"], indent=2))
     if not same:
-        sys.exit(f"error: the fresh clone's figures differ from seed 0 of {record_path}")
+        sys.exit(f"error: the fresh clone's models differ from seed 0 of {record_path}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", help="folder for the runs (one subfolder per run)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--repeat-seed", type=int, default=0, help="the seed run twice for the bit-identical check")
+    parser.add_argument(
+        "--repeat-seed",
+        type=int,
+        default=None,
+        help="a seed run twice here for the bit-identical check (else the fresh clone's run checks seed 0)",
+    )
     parser.add_argument("--parallel", type=int, default=1, help="runs at a time (times are honest at 1 only)")
     parser.add_argument("--record", default=None, help="record path (default: results/quickstart/CPU_DATE.json)")
     parser.add_argument("--fresh-clone", help="time make install and make quickstart on a fresh clone here")
@@ -138,13 +157,17 @@ def main():
     os.makedirs(args.output)
     cpu = host_cpu_features()
     load_before = load_average()
-    jobs = [(seed, f"seed{seed}") for seed in args.seeds] + [(args.repeat_seed, f"seed{args.repeat_seed}_again")]
+    jobs = [(seed, f"seed{seed}") for seed in args.seeds]
+    if args.repeat_seed is not None:
+        jobs.append((args.repeat_seed, f"seed{args.repeat_seed}_again"))
     with concurrent.futures.ThreadPoolExecutor(args.parallel) as pool:
         futures = [pool.submit(run_quickstart, os.path.join(args.output, name), seed) for seed, name in jobs]
         results = [future.result() for future in futures]
-    seed_rows, again = results[:-1], results[-1]
-    first = next(row for row in seed_rows if row["seed"] == args.repeat_seed)
-    identical = first["digests"] == again["digests"] and first["accuracy"] == again["accuracy"]
+    seed_rows = results[: len(args.seeds)]
+    determinism = None
+    if args.repeat_seed is not None:
+        first = next(row for row in seed_rows if row["seed"] == args.repeat_seed)
+        determinism = _determinism(args.repeat_seed, first, results[-1])
     today = datetime.date.today().isoformat()
     tag = "_".join(flag.lower().replace(" ", "_").replace("-", "") for flag in cpu["int8_flags"][:1]) or "cpu"
     record_path = args.record or os.path.join(RESULTS, f"{tag}_{today}.json")
@@ -161,12 +184,7 @@ def main():
             {key: row[key] for key in ("seed", "accuracy", "int8_top1_agreement", "seconds")} for row in seed_rows
         ],
         "summary": summarize(seed_rows),
-        "determinism": {
-            "runs": 2,
-            "seed": args.repeat_seed,
-            "bit_identical": identical,
-            "digests": [first["digests"], again["digests"]],
-        },
+        **({"determinism": determinism} if determinism else {}),
         "seconds": {"median": round(statistics.median(row["seconds"] for row in results), 1)},
     }
     os.makedirs(os.path.dirname(record_path), exist_ok=True)
@@ -174,7 +192,7 @@ def main():
         json.dump(record, f, indent=2)
         f.write("\n")
     print(
-        json.dumps({"summary": record["summary"], "bit_identical": identical, "seconds": record["seconds"]}, indent=2)
+        json.dumps({"summary": record["summary"], "determinism": determinism, "seconds": record["seconds"]}, indent=2)
     )
     print(f"Wrote {record_path}")
 
