@@ -96,28 +96,32 @@ class VideoFocalNetBlock(keras.layers.Layer):
         self.temporal_conv = temporal_conv
         self.norm = norm
 
-        self.norm1 = layer_norm("norm1", dtype=self.dtype_policy, norm=norm)
+        self._make_sublayers()
+
+    def _make_sublayers(self):
+        """The official sublayers, created in the official order (the weight paths of saved files follow it)."""
+        self.norm1 = layer_norm("norm1", dtype=self.dtype_policy, norm=self.norm)
         self.modulation = SpatioTemporalFocalModulation(
-            dim,
-            num_frames=num_frames,
-            focal_level=focal_level,
-            focal_window=focal_window,
-            focal_factor=focal_factor,
-            use_postln_in_modulation=use_postln_in_modulation,
-            normalize_modulator=normalize_modulator,
-            proj_dropout=dropout,
-            activation=activation,
-            causal=causal,
-            temporal_conv=temporal_conv,
-            norm=norm,
+            self.dim,
+            num_frames=self.num_frames,
+            focal_level=self.focal_level,
+            focal_window=self.focal_window,
+            focal_factor=self.focal_factor,
+            use_postln_in_modulation=self.use_postln_in_modulation,
+            normalize_modulator=self.normalize_modulator,
+            proj_dropout=self.dropout,
+            activation=self.activation,
+            causal=self.causal,
+            temporal_conv=self.temporal_conv,
+            norm=self.norm,
             name="modulation",
             dtype=self.dtype_policy,
         )
-        self.norm2 = layer_norm("norm2", dtype=self.dtype_policy, norm=norm)
-        self.mlp_fc1 = keras.layers.Dense(int(dim * mlp_ratio), name="mlp_fc1", dtype=self.dtype_policy)
-        self.mlp_fc2 = keras.layers.Dense(dim, name="mlp_fc2", dtype=self.dtype_policy)
-        self.mlp_drop = keras.layers.Dropout(dropout, name="mlp_drop", dtype=self.dtype_policy)
-        self.drop_path_layer = StochasticDepth(drop_path, name="drop_path", dtype=self.dtype_policy)
+        self.norm2 = layer_norm("norm2", dtype=self.dtype_policy, norm=self.norm)
+        self.mlp_fc1 = keras.layers.Dense(int(self.dim * self.mlp_ratio), name="mlp_fc1", dtype=self.dtype_policy)
+        self.mlp_fc2 = keras.layers.Dense(self.dim, name="mlp_fc2", dtype=self.dtype_policy)
+        self.mlp_drop = keras.layers.Dropout(self.dropout, name="mlp_drop", dtype=self.dtype_policy)
+        self.drop_path_layer = StochasticDepth(self.drop_path, name="drop_path", dtype=self.dtype_policy)
 
     def build(self, input_shape):
         self.norm1.build(input_shape)

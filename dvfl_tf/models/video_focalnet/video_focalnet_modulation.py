@@ -51,6 +51,23 @@ def _check_temporal_conv(temporal_conv, dim):
         )
 
 
+def _check_arguments(dim, num_frames, focal_level, focal_window, focal_factor, proj_dropout, causal, temporal_conv):
+    check_positive_int("dim", dim)
+    check_positive_int("num_frames", num_frames)
+    _check_temporal_conv(temporal_conv, dim)
+    check_positive_int("focal_level", focal_level)
+    if not isinstance(causal, bool):
+        raise ValueError(f"`causal` must be True or False. Received: causal={causal!r}")
+    check_positive_int("focal_window", focal_window)
+    if focal_window % 2 == 0 or focal_factor % 2:
+        # Official padding is kernel//2, which keeps the size only for odd kernels.
+        raise ValueError(
+            "`focal_window` must be odd and `focal_factor` even so every focal kernel "
+            f"is odd. Received: focal_window={focal_window}, focal_factor={focal_factor}"
+        )
+    check_rate("proj_dropout", proj_dropout)
+
+
 @keras.saving.register_keras_serializable(package="dvfl_tf")
 class SpatioTemporalFocalModulation(keras.layers.Layer):
     """Official `SpatioTemporalFocalModulation`.
@@ -97,20 +114,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         # any mean (or running mean) of them: the second ReLU is the identity, left out (an int8 RELU that does
         # not follow a conv or dense layer is a separate op, which XNNPACK does not delegate).
         self.global_act = (lambda x: x) if activation == "relu" else self.act
-        check_positive_int("dim", dim)
-        check_positive_int("num_frames", num_frames)
-        _check_temporal_conv(temporal_conv, dim)
-        check_positive_int("focal_level", focal_level)
-        if not isinstance(causal, bool):
-            raise ValueError(f"`causal` must be True or False. Received: causal={causal!r}")
-        check_positive_int("focal_window", focal_window)
-        if focal_window % 2 == 0 or focal_factor % 2:
-            # Official padding is kernel//2, which keeps the size only for odd kernels.
-            raise ValueError(
-                "`focal_window` must be odd and `focal_factor` even so every focal kernel "
-                f"is odd. Received: focal_window={focal_window}, focal_factor={focal_factor}"
-            )
-        check_rate("proj_dropout", proj_dropout)
+        _check_arguments(dim, num_frames, focal_level, focal_window, focal_factor, proj_dropout, causal, temporal_conv)
         self.dim = dim
         self.num_frames = num_frames
         self.focal_level = focal_level
@@ -126,10 +130,15 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         self.norm = norm
 
         self.kernel_sizes = [focal_factor * level + focal_window for level in range(focal_level)]
+        self._make_sublayers()
+
+    def _make_sublayers(self):
+        """The official sublayers, created in the official order (the weight paths of saved files follow it)."""
+        dim, focal_level, use_bias, causal = self.dim, self.focal_level, self.use_bias, self.causal
         self.f = keras.layers.Dense(2 * dim + focal_level + 1, use_bias=use_bias, name="f", dtype=self.dtype_policy)
         self.h = keras.layers.Dense(dim, use_bias=use_bias, name="h", dtype=self.dtype_policy)
         self.proj = keras.layers.Dense(dim, name="proj", dtype=self.dtype_policy)
-        self.proj_drop = keras.layers.Dropout(proj_dropout, name="proj_drop", dtype=self.dtype_policy)
+        self.proj_drop = keras.layers.Dropout(self.proj_dropout, name="proj_drop", dtype=self.dtype_policy)
         self.focal_layers = [
             keras.layers.DepthwiseConv2D(
                 k, padding="same", use_bias=False, name=f"focal_layers_{i}", dtype=self.dtype_policy
@@ -144,7 +153,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
         temporal_padding = "valid" if causal else "same"
         self.focal_layers_temporal = [
             temporal_focal_conv(
-                temporal_conv,
+                self.temporal_conv,
                 dim,
                 k,
                 padding=temporal_padding,
@@ -153,7 +162,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
             )
             for i, k in enumerate(self.kernel_sizes)
         ]
-        self.ln = layer_norm("ln", dtype=self.dtype_policy, norm=norm) if use_postln_in_modulation else None
+        self.ln = layer_norm("ln", dtype=self.dtype_policy, norm=self.norm) if self.use_postln_in_modulation else None
 
     def build(self, input_shape):
         channels = input_shape[-1]
