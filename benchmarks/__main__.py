@@ -62,7 +62,7 @@ ENTRIES = {
     "int8-speedup": Entry(
         "benchmarks.int8_speedup",
         "int8 and int8_mixed vs float32 against the dense int8 reference (results/int8/PRESET_int8_speedup.json)",
-        "docs/benchmark.md",
+        "docs/benchmark.md, docs/mobile.md",
     ),
     "plot-mobile": Entry(
         "benchmarks.plot_mobile",

@@ -326,6 +326,209 @@ def mobile_results_table(records):
     return _with_sources("docs/mobile.md", records, lines)
 
 
+# docs/mobile.md: the int8 preset vfl_net_mobile_int8
+
+MOBILE_INT8_LATENCY = (
+    "int8/vfl_net_mobile_int8_int8_speedup.json",
+    "int8/vfl_net_mobile_int8_conv_stem_int8_speedup.json",
+    "int8/vfl_net_mobile_int8_gelu_sigmoid_int8_speedup.json",
+    "int8/vfl_net_mobile_int8_hard_swish_int8_speedup.json",
+)
+
+
+def _overrides(overrides):
+    """`key="value"`, ... of a record's backbone_overrides, as the backbone argument is written."""
+    return ", ".join(f"`{key}={json.dumps(value)}`" for key, value in overrides.items())
+
+
+def _record_link(page, path):
+    return f"[{path.split('/')[-1]}]({_relative(page, 'benchmarks/results/' + path)})"
+
+
+@table("mobile-int8-latency", "docs/mobile.md", MOBILE_INT8_LATENCY)
+def mobile_int8_latency_table(records):
+    lines = _header(
+        "setting",
+        "float32 median ms",
+        "int8 median ms",
+        "int8 speed-up over float32",
+        "dense int8 speed-up",
+        "target",
+        "met",
+        "int8 delegated",
+        "int8 XNNPACK partitions",
+        "int8 not delegated",
+        "record",
+    )
+    threads, runs = set(), set()
+    for path in records.paths:
+        report = records[path]
+        files = {row["precision"]: row for row in report["files"]}
+        float32, int8 = files["float32"], files["int8"]
+        assert int8["float32_twin"] == float32["model"], path
+        overrides = report["backbone_overrides"]
+        setting = f"`{report['preset']}`" + (f", {_overrides(overrides)}" if overrides else " (the preset)")
+        undelegated = ", ".join(f"{op} {_ms(value)} ms" for op, value in int8["undelegated_ms_by_op"].items())
+        lines.append(
+            _row(
+                setting,
+                _ms(float32["median_ms"]),
+                _ms(int8["median_ms"]),
+                f"{int8['speedup_over_float32']:.2f}x",
+                f"{int8['dense_int8_speedup']:.2f}x",
+                f"{int8['target_speedup']:.2f}x",
+                {True: "yes", False: "no"}[int8["meets_speedup_target"]],
+                f"{int8['delegated_share']:.1%}",
+                int8["xnnpack_partitions"],
+                undelegated or "none",
+                _record_link("docs/mobile.md", path),
+            )
+        )
+        threads |= {row["threads"] for row in report["files"]}
+        runs.add(report["runs"])
+    float32_whole = all(
+        row["delegated_share"] == 1 and row["xnnpack_partitions"] == 1
+        for path in records.paths
+        for row in records[path]["files"]
+        if row["precision"] == "float32"
+    )
+    runtimes = sorted({records[path]["runtime"] for path in records.paths})
+    lines += [
+        "",
+        f"Runtime: {', '.join(runtimes)}; {', '.join(map(str, sorted(threads)))} threads, "
+        f"{', '.join(map(str, sorted(runs)))} runs of each file, alternating between the files of a record "
+        "in one process. "
+        + (
+            "Every float32 file: 100% delegated, 1 partition."
+            if float32_whole
+            else "The float32 files are not all fully delegated: see the records."
+        ),
+    ]
+    return _with_sources("docs/mobile.md", records, lines)
+
+
+MOBILE_INT8_DISTILL = "mobile/distill_fine_pan16_e12_T4_mobile_int8.json"
+# Settings the record tried with fewer runs, by a phrase of their description in `also_tried`.
+ALSO_TRIED = (("activation gelu_sigmoid", '`activation="gelu_sigmoid"`'), ("norm layer", '`norm="layer"`'))
+
+
+def _min_max(values):
+    return f"{min(values):.4f} to {max(values):.4f}"
+
+
+def _per_seed(rows, key):
+    return ", ".join(f"{row[key]:.4f} (seed {row['seed']})" for row in rows) if rows else "not run"
+
+
+@table("mobile-int8-accuracy", "docs/mobile.md", (MOBILE_INT8_DISTILL,))
+def mobile_int8_accuracy_table(records):
+    record = records[MOBILE_INT8_DISTILL]
+    summaries = record["summaries"]
+    lines = _header(
+        "student",
+        "distilled top-1",
+        "trained alone top-1",
+        "distilled, int8 top-1",
+        "int8 vs float agreement",
+        "agreement min to max",
+        "seeds",
+    )
+    for key in ("versus", "student"):
+        summary = summaries[key]
+        overrides = summary.get("backbone_overrides")
+        seeds = sorted({row["seed"] for rows in summary["rows"].values() for row in rows})
+        lines.append(
+            _row(
+                f"`{summary['preset']}`" + (f", {_overrides(overrides)}" if overrides else ""),
+                _mean_std(summary["distilled"]),
+                _mean_std(summary["scratch"]),
+                _mean_std(summary["distilled_int8"]),
+                _mean_std(summary["int8_agreement"]),
+                _min_max(summary["int8_agreement"]["values"]),
+                ", ".join(map(str, seeds)),
+            )
+        )
+    student, versus = summaries["student"], summaries["versus"]
+    (teacher,) = {student["teacher_top1"], versus["teacher_top1"]}
+    (recipe,) = {json.dumps(student["recipe"], sort_keys=True), json.dumps(versus["recipe"], sort_keys=True)}
+    recipe = json.loads(recipe)
+    difference = record["difference_of_means"]
+    names = {"distilled": "distilled", "scratch": "trained alone", "distilled_int8": "distilled int8"}
+    lines += [
+        "",
+        f"Difference of the means, `{student['preset']}` minus `{versus['preset']}`: "
+        + ", ".join(f"{names.get(key, key)} {value:+.3f}" for key, value in difference.items())
+        + f". Both: the same teacher (test top-1 {teacher:.3f}), {recipe['student']['epochs']} epochs, "
+        f"temperature {recipe['distillation']['temperature']:g}, alpha {recipe['distillation']['alpha']:g}, "
+        f"input {student['input']}, {student['train_per_class']} training videos per class.",
+        "",
+        f"Other settings of `{student['preset']}`, with fewer runs (one option changed):",
+        "",
+        *_header(
+            "setting",
+            "distilled top-1",
+            "distilled, int8 top-1",
+            "int8 vs float agreement",
+            "trained alone top-1",
+            "training top-1, last epoch",
+        ),
+    ]
+    for description, runs in record["also_tried"].items():
+        label = next((label for phrase, label in ALSO_TRIED if phrase in description), description)
+        distilled = runs.get("distilled", [])
+        training = runs.get("training_top1_last_epoch")
+        lines.append(
+            _row(
+                label,
+                _per_seed(distilled, "top1"),
+                _per_seed(distilled, "int8_top1"),
+                _per_seed(distilled, "int8_agreement"),
+                _per_seed(runs.get("scratch", []), "top1"),
+                NOT_RECORDED if training is None else f"{training:.4f}",
+            )
+        )
+    return _with_sources("docs/mobile.md", records, lines)
+
+
+MOBILE_INT8_STREAM = "mobile/stream_latency_mobile_int8.json"
+
+
+@table("mobile-int8-stream", "docs/mobile.md", (MOBILE_INT8_STREAM,))
+def mobile_int8_stream_table(records):
+    record = records[MOBILE_INT8_STREAM]
+    by_model = {row["model"]: row for row in record["records"]}
+    lines = _header(
+        "mode",
+        "clip ms",
+        "frames per clip",
+        "stream step ms",
+        "frames per step",
+        "stream ms per frame",
+        "stream per frame over clip",
+    )
+    for row in record["rows"]:
+        clip = by_model[f"clip_{row['mode']}.tflite"]
+        assert clip["median_ms"] == row["clip_ms"]
+        lines.append(
+            _row(
+                row["mode"],
+                _ms(row["clip_ms"]),
+                clip["frames_per_invoke"],
+                _ms(row["stream_step_ms"]),
+                row["frames_per_step"],
+                f"{row['stream_per_frame_ms']:.3f}",
+                f"{row['per_frame_over_clip']:.3f}",
+            )
+        )
+    weights = "fresh weights" if record["weights"] is None else f"weights `{record['weights']}`"
+    lines += [
+        "",
+        f"`{record['architecture']}`, {weights}; {record['threads']} threads, {record['runs']} round-robin "
+        f"repeats over its {len(record['records'])} files (one invoke of each in turn; medians per invoke).",
+    ]
+    return _with_sources("docs/mobile.md", records, lines)
+
+
 # docs/benchmark.md: does int8 pay?
 
 
