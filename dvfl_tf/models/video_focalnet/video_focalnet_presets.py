@@ -102,22 +102,13 @@ PRESETS = {
             "source": "dvfl-tf, not official: vfl_net_mobile with an int8-native block (docs/mobile.md)",
         },
         "description": "VFL-Net mobile for int8: vfl_net_mobile with batch norm, ReLU and a matmul stem.",
-        "backbone": {
-            "embed_dim": 48,
-            "depths": [1, 1, 1],
-            "focal_levels": [1, 1, 1],
-            "focal_windows": [3, 3, 3],
-            "num_frames": 8,
-            "image_size": 160,
-            "patch_size": 8,
-            "tubelet_size": 2,
-            "temporal_conv": "depthwise",
-            "activation": "relu",
-            "norm": "batch",
-            "stem": "matmul",
-            "drop_path_rate": 0.05,
-        },
+        # The vfl_net_mobile architecture (filled in below) with these three options.
+        "backbone": {"activation": "relu", "norm": "batch", "stem": "matmul"},
     },
+}
+PRESETS["vfl_net_mobile_int8"]["backbone"] = {
+    **PRESETS["vfl_net_mobile"]["backbone"],
+    **PRESETS["vfl_net_mobile_int8"]["backbone"],
 }
 
 
