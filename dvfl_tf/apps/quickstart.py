@@ -34,8 +34,8 @@ IMAGE_SIZE = 32
 # tiny videos, SGD at the official LR diverged in our trials, so the quickstart uses AdamW; at 1e-3 the
 # teacher stayed at chance. The teacher stands for a fine-tuned model. The student has the teacher's width
 # and half its blocks: at embed 16 it learned the motion in some seeds and not in others within the
-# budget. Both students get the same 28 epochs, and the teacher 45 (0.97-0.99 on its training clips by then). T = 1: with T = 4 or 2 the student fitted the training set
-# more slowly.
+# budget. Both students get the same 28 epochs, and the teacher 45 (by then it fits 97-99% of its
+# training clips). T = 1: with T = 4 or 2 the student fitted the training set more slowly.
 TEACHER_RECIPE = {
     "epochs": 45,
     "optimizer": "adamw",
