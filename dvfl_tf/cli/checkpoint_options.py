@@ -3,7 +3,7 @@
 import click
 
 from dvfl_tf.cli.options import range_type
-from dvfl_tf.core.checks import at_least
+from dvfl_tf.core.checks import MODEL_SIZE
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 
 
@@ -25,7 +25,7 @@ def official_checkpoint_options(function):
         ),
         click.option(
             "--num-classes",
-            type=range_type(at_least(1)),
+            type=range_type(MODEL_SIZE),
             default=None,
             help="Classes of the .pth head (default: from the checkpoint).",
         ),

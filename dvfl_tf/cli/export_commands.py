@@ -6,7 +6,7 @@ import os
 import click
 
 from dvfl_tf.cli.options import range_type
-from dvfl_tf.core.checks import at_least
+from dvfl_tf.core.checks import MODEL_SIZE
 from dvfl_tf.core.export_modes import (
     CALIBRATED_MODES,
     DEFAULT_MODE,
@@ -53,9 +53,9 @@ def _mode(o):
 @click.command("export-tflite")
 @click.argument("model_path", required=False, type=click.Path(dir_okay=False))
 @click.option("--preset", help="Build a preset with fresh weights instead of loading MODEL_PATH.")
-@click.option("--num-classes", type=range_type(at_least(1)), help="Classes for --preset.")
-@click.option("--frames", type=range_type(at_least(1)), help="Frames per clip for --preset (default: the preset's).")
-@click.option("--image-size", type=range_type(at_least(1)), help="Frame size for --preset (default: the preset's).")
+@click.option("--num-classes", type=range_type(MODEL_SIZE), help="Classes for --preset.")
+@click.option("--frames", type=range_type(MODEL_SIZE), help="Frames per clip for --preset (default: the preset's).")
+@click.option("--image-size", type=range_type(MODEL_SIZE), help="Frame size for --preset (default: the preset's).")
 @_mode_flags
 @click.option(
     "--uint8-io",

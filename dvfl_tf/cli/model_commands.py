@@ -5,7 +5,7 @@ import json
 import click
 
 from dvfl_tf.cli.options import parse_backbone_overrides, range_type
-from dvfl_tf.core.checks import at_least
+from dvfl_tf.core.checks import MODEL_SIZE
 from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
 
 
@@ -18,9 +18,9 @@ from dvfl_tf.models.video_focalnet.video_focalnet_presets import PRESETS
     type=click.Path(exists=True, dir_okay=False),
     help="JSON file of the official VideoFocalNet constructor arguments.",
 )
-@click.option("--num-classes", type=range_type(at_least(1)), help="Classes of the head (default: from the checkpoint).")
-@click.option("--frames", "num_frames", type=range_type(at_least(1)), help="Override the number of input frames.")
-@click.option("--image-size", type=range_type(at_least(1)), help="Override the frame size.")
+@click.option("--num-classes", type=range_type(MODEL_SIZE), help="Classes of the head (default: from the checkpoint).")
+@click.option("--frames", "num_frames", type=range_type(MODEL_SIZE), help="Override the number of input frames.")
+@click.option("--image-size", type=range_type(MODEL_SIZE), help="Override the frame size.")
 @click.option(
     "--backbone-overrides",
     default=None,
@@ -114,9 +114,9 @@ def _print_conversion(report):
 
 @click.command("profile")
 @click.option("--preset", required=True, type=click.Choice(sorted(PRESETS)))
-@click.option("--num-classes", type=range_type(at_least(1)), default=400, show_default=True)
-@click.option("--frames", "num_frames", type=range_type(at_least(1)), help="Frames per clip (default: the preset's).")
-@click.option("--image-size", type=range_type(at_least(1)), help="Frame size (default: the preset's).")
+@click.option("--num-classes", type=range_type(MODEL_SIZE), default=400, show_default=True)
+@click.option("--frames", "num_frames", type=range_type(MODEL_SIZE), help="Frames per clip (default: the preset's).")
+@click.option("--image-size", type=range_type(MODEL_SIZE), help="Frame size (default: the preset's).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line.")
 def profile(preset, num_classes, num_frames, image_size, as_json):
     """Parameters and GMACs (conv + dense multiply-accumulates) of a preset for one clip."""

@@ -15,7 +15,7 @@ from dvfl_tf.cli.config_options import (
 )
 from dvfl_tf.cli.dataset_options import clip_options, data_option_values
 from dvfl_tf.cli.options import field_option, parse_backbone_overrides, parse_views, range_type
-from dvfl_tf.core.checks import fraction
+from dvfl_tf.core.checks import DROP_RATE
 from dvfl_tf.training.cluster import PEER_TIMEOUT
 from dvfl_tf.training.train_config import TrainConfig
 
@@ -34,7 +34,7 @@ def _common_training_options(function):
         field_option(TrainConfig, "clipnorm", show_default=True, help="Global-norm clip (0: off)."),
         click.option(
             "--drop-path-rate",
-            type=range_type(fraction(max_open=True)),  # as the backbone checks it
+            type=range_type(DROP_RATE),
             default=None,
             help="Stochastic depth (default: the preset's).",
         ),

@@ -71,6 +71,12 @@ def fraction(max_open=False):
     return Range(min=0.0, max=1.0, max_open=max_open)
 
 
+# The model family's sizes (classes, frames, frame size, widths...) and drop rates: the layers of
+# dvfl_tf.models check their arguments with these, and the command-line options that set them take them.
+MODEL_SIZE = at_least(1)
+DROP_RATE = fraction(max_open=True)
+
+
 def check_choice(name, value, choices):
     """Raise a `ValueError` naming `name` unless `value` is one of `choices`."""
     if value not in choices:

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from dvfl_tf.core.checks import DROP_RATE, MODEL_SIZE
+
 
 def _gelu_exact(x):
     # Exact (erf) GELU, as torch.nn.GELU(); TFLite has a builtin GELU op for it.
@@ -50,10 +52,10 @@ def get_activation(name):
 
 
 def check_positive_int(name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not isinstance(value, int) or not MODEL_SIZE.contains(value):
         raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
 
 
 def check_rate(name, value):
-    if not 0.0 <= float(value) < 1.0:
+    if not DROP_RATE.contains(float(value)):
         raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
