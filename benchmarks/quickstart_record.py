@@ -93,6 +93,15 @@ def _commit_of(folder="."):
         return "not recorded"
 
 
+def _record_path(record):
+    """The --record path, or results/quickstart/CPU_DATE.json (CPU: the strongest int8 flag, e.g. avx2)."""
+    if record:
+        return record
+    flags = host_cpu_features()["int8_flags"]
+    tag = flags[0].lower().replace(" ", "_").replace("-", "") if flags else "cpu"
+    return os.path.join(RESULTS, f"{tag}_{datetime.date.today().isoformat()}.json")
+
+
 def time_fresh_clone(folder, record_path, with_test=False):
     """`make install`, `make quickstart` (and `make test`) timed on a fresh clone in `folder`; added to the record.
 
@@ -144,6 +153,7 @@ def main():
     parser.add_argument("--parallel", type=int, default=1, help="runs at a time (times are honest at 1 only)")
     parser.add_argument("--record", default=None, help="record path (default: results/quickstart/CPU_DATE.json)")
     parser.add_argument("--fresh-clone", help="time make install and make quickstart on a fresh clone here")
+    parser.add_argument("--overwrite", action="store_true", help="replace a record already at the record path")
     parser.add_argument("--with-test", action="store_true", help="with --fresh-clone: time make test as well")
     args = parser.parse_args()
     if args.fresh_clone:
@@ -152,6 +162,9 @@ def main():
         return time_fresh_clone(args.fresh_clone, args.record, with_test=args.with_test)
     if not args.output:
         parser.error("--output is required")
+    record_path = _record_path(args.record)
+    if os.path.exists(record_path) and not args.overwrite:
+        parser.error(f"--record {record_path} exists (a record of another run); give another path or --overwrite")
     if os.path.exists(args.output):
         sys.exit(f"error: --output {args.output} exists; give a new folder")
     os.makedirs(args.output)
@@ -169,8 +182,6 @@ def main():
         first = next(row for row in seed_rows if row["seed"] == args.repeat_seed)
         determinism = _determinism(args.repeat_seed, first, results[-1])
     today = datetime.date.today().isoformat()
-    tag = "_".join(flag.lower().replace(" ", "_").replace("-", "") for flag in cpu["int8_flags"][:1]) or "cpu"
-    record_path = args.record or os.path.join(RESULTS, f"{tag}_{today}.json")
     record = {
         "what": "dvfl-tf quickstart (make quickstart runs seed 0) on the built-in synthetic dataset: test top-1 on "
         "its 200 test videos (chance 0.125), per seed, and a second run of one seed for the bit-identical check",
@@ -188,7 +199,7 @@ def main():
         "seconds": {"median": round(statistics.median(row["seconds"] for row in results), 1)},
     }
     os.makedirs(os.path.dirname(record_path), exist_ok=True)
-    with open(record_path, "w") as f:
+    with open(record_path, "x" if not args.overwrite else "w") as f:
         json.dump(record, f, indent=2)
         f.write("\n")
     print(
