@@ -192,7 +192,8 @@ def main():
         "load_average_before": load_before,
         "parallel": args.parallel,
         "seeds": [
-            {key: row[key] for key in ("seed", "accuracy", "int8_top1_agreement", "seconds")} for row in seed_rows
+            {key: row[key] for key in ("seed", "accuracy", "int8_top1_agreement", "seconds", "digests")}
+            for row in seed_rows
         ],
         "summary": summarize(seed_rows),
         **({"determinism": determinism} if determinism else {}),
