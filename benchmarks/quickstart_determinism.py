@@ -11,7 +11,7 @@ Runs of one mode that print the same digests wrote bit-identical models.
         --teacher-epochs 4 --student-epochs 2 --runs 2
 
 The recipes are the quickstart's with fewer epochs (the full quickstart:
---teacher-epochs 60 --student-epochs 28). Side by side, so the two modes see
+--teacher-epochs 30 --student-epochs 24). Side by side, so the two modes see
 the same machine load: compare the wall times as a ratio.
 """
 

@@ -4,6 +4,7 @@ import csv
 import json
 import math
 import os
+import time
 
 import keras
 from matplotlib.figure import Figure  # the object API: no pyplot, no global backend to switch
@@ -163,15 +164,25 @@ class StudentCheckpoints(keras.callbacks.Callback):
 
 
 class TrainingCurves(keras.callbacks.Callback):
-    """Rewrites the training-curve PNGs from the history CSV after each epoch."""
+    """Rewrites the training-curve PNGs from the history CSV after an epoch, at most once per `min_interval`
+    seconds (the run's end writes them once more).
 
-    def __init__(self, history_csv, output_dir):
+    Drawing both PNGs takes about a quarter of a second: every epoch of a long run, but a fifth of a
+    few-second epoch (the quickstart's), where a person cannot read a curve that often anyway.
+    """
+
+    def __init__(self, history_csv, output_dir, min_interval=30.0):
         super().__init__()
         self.history_csv = history_csv
         self.output_dir = output_dir
+        self.min_interval = float(min_interval)
+        self._last_plot = None
 
     def on_epoch_end(self, epoch, logs=None):
-        plot_history(self.history_csv, self.output_dir)
+        now = time.monotonic()
+        if self._last_plot is None or now - self._last_plot >= self.min_interval:
+            plot_history(self.history_csv, self.output_dir)
+            self._last_plot = now
 
 
 def read_history(history_csv):

@@ -67,3 +67,20 @@ def test_mixed_precision_run_trains_in_float16_with_float32_losses(tmp_path):
         keras.mixed_precision.set_global_policy("float32")
     assert state["status"] == "complete"
     assert np.isfinite(read_history(str(tmp_path / "mp" / "history.csv"))[0]["loss"])
+
+
+def test_training_curves_are_redrawn_at_most_once_per_interval(tmp_path):
+    from dvfl_tf.training.callbacks import TrainingCurves
+
+    history = tmp_path / "history.csv"
+    history.write_text("epoch,loss,top1\n0,2.0,0.1\n")
+    curves = TrainingCurves(str(history), str(tmp_path), min_interval=3600)
+    curves.on_epoch_end(0)
+    drawn = (tmp_path / "curves_loss.png").stat().st_mtime_ns
+    (tmp_path / "curves_loss.png").unlink()
+    history.write_text("epoch,loss,top1\n0,2.0,0.1\n1,1.5,0.3\n")
+    curves.on_epoch_end(1)
+    assert drawn and not (tmp_path / "curves_loss.png").exists()  # within the interval: not redrawn
+    curves.min_interval = 0.0
+    curves.on_epoch_end(2)
+    assert (tmp_path / "curves_loss.png").exists()
