@@ -15,6 +15,7 @@ A finished run is reused (rerun to resume); prints the teacher's test top-1.
 import argparse
 import os
 
+from benchmarks.mobile_distill import STUDENT_RECIPE
 from dvfl_tf.apps import quickstart
 from dvfl_tf.training.workflows import train
 
@@ -29,7 +30,7 @@ def main():
         "--data-root", default=None, help="another synthetic-format dataset (python -m benchmarks fine-pan-data)"
     )
     args = parser.parse_args()
-    recipe = {**quickstart.STUDENT_RECIPE, "epochs": args.epochs}
+    recipe = {**STUDENT_RECIPE, "epochs": args.epochs}
     config = quickstart._config(args.output, recipe, args.seed)  # noqa: SLF001 (the quickstart's run settings)
     options = quickstart._data_options()  # noqa: SLF001
     options.data_root = args.data_root

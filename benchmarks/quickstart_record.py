@@ -65,6 +65,7 @@ def _run_summary(output, seed, seconds):
         "int8_top1_agreement": summary["int8_top1_agreement"],
         "seconds": round(seconds, 1),
         "digests": digests,
+        "quickstart_recipe": {"models": summary["models"], "recipe": summary["recipe"]},
     }
 
 
@@ -192,6 +193,9 @@ def main():
         "cpu": cpu,
         "load_average_before": load_before,
         "parallel": args.parallel,
+        # What the runs ran (models and training recipe, from their quickstart.json): the README shows the
+        # records of the code's current recipe only.
+        "quickstart_recipe": seed_rows[0]["quickstart_recipe"],
         "seeds": [
             {key: row[key] for key in ("seed", "accuracy", "int8_top1_agreement", "seconds", "digests")}
             for row in seed_rows

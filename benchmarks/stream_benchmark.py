@@ -42,6 +42,7 @@ def _machine():
 
 
 def accuracy(args):
+    from benchmarks.mobile_distill import STUDENT_RECIPE
     from dvfl_tf.apps import quickstart
     from dvfl_tf.export.calibration import clips_from_videos, dataset_clips, dataset_split
     from dvfl_tf.export.stream_exporter import export_stream_tflite
@@ -50,10 +51,10 @@ def accuracy(args):
     from dvfl_tf.training.workflows import distill
 
     start = time.time()
-    recipe = {**quickstart.STUDENT_RECIPE, **({"epochs": args.epochs} if args.epochs else {})}
+    recipe = {**STUDENT_RECIPE, **({"epochs": args.epochs} if args.epochs else {})}
     if recipe["epochs"] < recipe["warmup_epochs"] * 2:
         recipe["warmup_epochs"] = recipe["epochs"] / 4
-    # "quickstart": the quickstart's student (vfl_net_nano, embed 16, depths [1,1,1,1]); or a preset with every
+    # "quickstart": the quickstart's student (dvfl_tf.apps.quickstart_recipe); or a preset with every
     # backbone argument its own (e.g. vfl_net_mobile), at the teacher's input.
     preset, overrides = (
         (quickstart.PRESET, dict(quickstart.STUDENT_OVERRIDES)) if args.student == "quickstart" else (args.student, {})

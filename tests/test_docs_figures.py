@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from dvfl_tf.apps.quickstart_recipe import recipe_description
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -77,6 +79,7 @@ def _quickstart_record(cpu_model, flags, accuracies, seconds):
         for seed, (values, second) in enumerate(zip(accuracies, seconds, strict=True))
     ]
     return {
+        "quickstart_recipe": recipe_description(),
         "what": "a test record",
         "command": "make quickstart",
         "commit": "abc1234",
@@ -99,8 +102,11 @@ def test_quickstart_table_shows_mean_spread_and_median_time_of_each_record(tmp_p
         [540.0, 560.0, 520.0],
     )
     (folder / "avx2_2026-12-04.json").write_text(json.dumps(record))
-    # A record of the older recipe (no per-seed figures) stays out of the table.
+    # Records of another recipe stay out of the table: an old one without per-seed figures, and one of other epochs.
     (folder / "avx2_2026-12-03.json").write_text(json.dumps({"command": "make quickstart", "accuracy": {}}))
+    other = json.loads(json.dumps(record))
+    other["quickstart_recipe"]["recipe"]["teacher"]["epochs"] += 1
+    (folder / "avx2_2026-12-02.json").write_text(json.dumps(other))
     body = _generator().render("quickstart", results=tmp_path)
     row = (
         "| AMD EPYC (x86_64, 2 cores), int8 flags: AVX2, FMA | 0, 1, 2 | 0.980 (0.020) | 0.930 (0.040) | "
@@ -109,7 +115,7 @@ def test_quickstart_table_shows_mean_spread_and_median_time_of_each_record(tmp_p
         "seed 0 run 2 times: bit-identical |"
     )
     assert row in body.splitlines(), body
-    assert "avx2_2026-12-03.json" not in body
+    assert "avx2_2026-12-03.json" not in body and "avx2_2026-12-02.json" not in body
     # Timed on a fresh clone: the table states the commands' times instead.
     record["fresh_clone"] = {
         "make_install": {"seconds": 150.0},

@@ -23,6 +23,8 @@ import pathlib
 import re
 import sys
 
+from dvfl_tf.apps.quickstart_recipe import recipe_description
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 PROVENANCE = "provenance.json"
@@ -160,10 +162,17 @@ def _mean_std(summary):
 
 
 def quickstart_records(results):
-    """Every record of the quickstart's current recipe (those with per-seed figures), by file name."""
+    """Every record of the quickstart's current recipe (its `quickstart_recipe` is the code's), by file name.
+
+    A record of another recipe stays out of the table, so changing the recipe empties the table until
+    `python -m benchmarks quickstart-record` has recorded the new one.
+    """
     folder = pathlib.Path(results) / "quickstart"
+    current = json.loads(json.dumps(recipe_description()))
     paths = sorted(folder.glob("*.json"))
-    return [f"quickstart/{path.name}" for path in paths if "seeds" in json.loads(path.read_text())]
+    return [
+        f"quickstart/{path.name}" for path in paths if json.loads(path.read_text()).get("quickstart_recipe") == current
+    ]
 
 
 QUICKSTART_FIGURES = ("teacher", "student_distilled", "student_scratch", "student_int8_tflite")

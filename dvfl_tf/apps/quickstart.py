@@ -1,6 +1,6 @@
-"""The quickstart: teacher, distilled and scratch students on the synthetic dataset, in about ten minutes.
+"""The quickstart: teacher, distilled and scratch students on the synthetic dataset, in minutes on two CPU cores.
 
-Small models (see TEACHER_OVERRIDES / STUDENT_OVERRIDES) on 8 frames of 32x32
+Small models (the recipe: dvfl_tf.apps.quickstart_recipe) on 8 frames of 32x32
 so that the whole comparison runs in minutes on two CPU cores. The student is
 trained twice with the same recipe and budget, with and without the teacher;
 all models are evaluated on the synthetic test split (last epoch, no
@@ -15,6 +15,18 @@ import time
 import keras
 import tensorflow as tf
 
+from dvfl_tf.apps.quickstart_recipe import (
+    AUGMENT,
+    DISTILLATION,
+    IMAGE_SIZE,
+    NUM_FRAMES,
+    PRESET,
+    STUDENT_OVERRIDES,
+    STUDENT_RECIPE,
+    TEACHER_OVERRIDES,
+    TEACHER_RECIPE,
+    recipe_description,
+)
 from dvfl_tf.data.data_options import DataOptions
 from dvfl_tf.evaluation.evaluate import evaluate
 from dvfl_tf.export import export_tflite
@@ -24,44 +36,6 @@ from dvfl_tf.training.callbacks import write_json
 from dvfl_tf.training.run import TrainConfig
 from dvfl_tf.training.run_dir import claim_folder
 from dvfl_tf.training.workflows import distill, train
-
-PRESET = "vfl_net_nano"
-# Tubelets of 2 frames (the stem sees each pair of frames at once): with one frame a token, the models
-# started to learn the motion anywhere between the 3rd and the 25th epoch, or not in 20 (by seed), and ended
-# 7-12 points apart; with pairs, every seed takes off within 5 epochs, at half the cost of a step.
-TEACHER_OVERRIDES = {"embed_dim": 32, "depths": [1, 1, 2, 1], "tubelet_size": 2}
-STUDENT_OVERRIDES = {"embed_dim": 32, "depths": [1, 1, 1, 1], "tubelet_size": 2}
-NUM_FRAMES = 8
-IMAGE_SIZE = 32
-# Recipe of the quickstart, chosen to hold over seeds within ten minutes on two cores. From scratch on
-# tiny videos, SGD at the official LR diverged in our trials, so the quickstart uses AdamW; at 1e-3 the
-# teacher stayed at chance. The teacher stands for a fine-tuned model. The student has the teacher's width
-# and half its blocks: at embed 16 it learned the motion in some seeds and not in others within the
-# budget. Both students get the same epochs. T = 1: with T = 4 or 2 the student fitted the training set
-# more slowly.
-TEACHER_RECIPE = {
-    "epochs": 30,
-    "optimizer": "adamw",
-    "lr": 5e-4,
-    "weight_decay": 0.05,
-    "warmup_epochs": 2.0,
-    "batch_size": 8,
-}
-STUDENT_RECIPE = {
-    "epochs": 24,
-    "optimizer": "adamw",
-    "lr": 5e-4,
-    "weight_decay": 0.05,
-    "warmup_epochs": 2.0,
-    "batch_size": 8,
-}
-DISTILLATION = {"temperature": 1.0, "alpha": 0.5}
-
-
-# Lighter than the official recipe: small frames of a drifting scene lose it under 8%-area crops; no flip,
-# since the classes are motion directions. Milder still (crops of 80-100%, no colour jitter), the models
-# learned the 192 training videos by their texture instead of their motion (test top-1 near chance).
-AUGMENT = {"flip": False, "crop_area": (0.4, 1.0), "color_jitter_prob": 0.5}
 
 
 def _data_options():
@@ -240,18 +214,7 @@ def _summary(reports, seed, deterministic, teacher_recipe, student_recipe, optio
         "int8_top1_agreement": agreement,
         "seed": seed,
         "deterministic": deterministic,
-        "models": {
-            "teacher": TEACHER_OVERRIDES,
-            "student": STUDENT_OVERRIDES,
-            "preset": PRESET,
-            "num_frames": options.num_frames,
-            "image_size": options.image_size,
-        },
-        "recipe": {
-            "teacher": teacher_recipe or TEACHER_RECIPE,
-            "student": student_recipe or STUDENT_RECIPE,
-            "distillation": DISTILLATION,
-        },
+        **recipe_description(teacher_recipe, student_recipe, options.num_frames, options.image_size),
         "test_videos": reports["teacher"]["videos"],
     }
 
