@@ -23,7 +23,7 @@ from dvfl_tf.export.calibration import DEFAULT_CALIBRATION_CLIPS, DEFAULT_VERIFY
 from dvfl_tf.export.edgetpu_compat import edgetpu_report, edgetpu_variant
 from dvfl_tf.export.export_report import CalibrationInfo, ExportReport, format_summary
 from dvfl_tf.export.input_folding import fold_input_normalization
-from dvfl_tf.export.norm_folding import fold_batch_norms
+from dvfl_tf.export.norm_folding import fold_norms
 from dvfl_tf.export.quantization_debug import selective_int8
 from dvfl_tf.export.tflite_conversion import CALIBRATED_MODES, MODE_TABLE, check_mode, convert
 from dvfl_tf.export.verification import verify
@@ -184,7 +184,7 @@ def prepare(model, options, *, class_names=None, calibration_clips=None, calibra
     activation_report = None
     if options.edgetpu:
         model, activation_report = edgetpu_variant(model, options.edgetpu_activation)
-    graph_model = graph_model_of(fold_batch_norms(fold_input_normalization(model)))
+    graph_model = graph_model_of(fold_norms(fold_input_normalization(model)))
     geometry = single_clip_geometry(graph_model)
     num_frames, height, width = geometry.num_frames, geometry.height, geometry.width
     check_class_names(class_names, int(graph_model.outputs[0].shape[-1]))

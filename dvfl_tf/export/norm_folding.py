@@ -1,9 +1,10 @@
-"""Fold every batch norm of a model to export into the conv or dense layer next to it.
+"""Fold every foldable norm of a model to export into the conv or dense layer next to it.
 
-A backbone built with `norm="batch"` (the int8 mobile preset) has a batch norm
-where the official model has a LayerNorm. At inference a batch norm is a fixed
-affine map per channel, y = x * s + t, so it folds exactly into a neighbouring
-linear layer, and the TFLite file has no normalization op left:
+A backbone built with `norm="batch"` (the int8 mobile preset) or `norm="affine"`
+has a batch norm or a per-channel affine map where the official model has a
+LayerNorm. At inference either is a fixed affine map per channel, y = x * s + t,
+so it folds exactly into a neighbouring linear layer, and the TFLite file has no
+normalization op left:
 
 - after a convolution or dense layer (the stem and downsample convs; the branch
   outputs of a post-norm block): W' = W * s (per output channel), b' = b * s + t;
@@ -12,7 +13,7 @@ linear layer, and the TFLite file has no normalization op left:
   final norm feeds the head through the clip mean, which commutes with an
   affine map): W' = s[:, None] * W, b' = b + t @ W.
 
-The exporters convert the folded copy (`fold_batch_norms`) and verify the file
+The exporters convert the folded copy (`fold_norms`) and verify the file
 against the original model, as for `input_folding`.
 """
 
@@ -21,15 +22,15 @@ import numpy as np
 from dvfl_tf.models.video_focalnet.video_focalnet_block import VideoFocalNetBlock
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
 from dvfl_tf.models.video_focalnet.video_focalnet_embedding import PatchEmbedding
-from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import BatchNorm
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import FOLDABLE_NORMS
 
 
 def _unfolded(layer):
-    return isinstance(layer, BatchNorm) and not layer.folded
+    return isinstance(layer, FOLDABLE_NORMS) and not layer.folded
 
 
-def can_fold_batch_norms(model):
-    """True for a `VideoFocalNetClassifier` with a batch norm not folded yet."""
+def can_fold_norms(model):
+    """True for a `VideoFocalNetClassifier` with a foldable norm (batch or affine) not folded yet."""
     if not isinstance(model, VideoFocalNetClassifier):
         return False
     return any(_unfolded(layer) for layer in model.backbone._flatten_layers())  # noqa: SLF001 (nested layers)
@@ -81,12 +82,12 @@ def _fold_block(block):
         norm.folded = True
 
 
-def fold_batch_norms(model):
-    """A copy of `model` (same weights) with every batch norm folded; `model` itself if it has none.
+def fold_norms(model):
+    """A copy of `model` (same weights) with every foldable norm folded; `model` itself if it has none.
 
     The copy computes the same function at inference up to float rounding and shares the preprocessor.
     """
-    if not can_fold_batch_norms(model):
+    if not can_fold_norms(model):
         return model
     folded = model.rebuilt()
     backbone = folded.backbone

@@ -39,7 +39,7 @@ from dvfl_tf.export.exporter import (
     split_clips_and_labels,
 )
 from dvfl_tf.export.input_folding import fold_input_normalization
-from dvfl_tf.export.norm_folding import fold_batch_norms
+from dvfl_tf.export.norm_folding import fold_norms
 from dvfl_tf.export.verification import agreement
 from dvfl_tf.models.video_focalnet.video_focalnet_preprocessor import preprocessing_metadata
 from dvfl_tf.runtime.interpreter import make_interpreter
@@ -115,7 +115,7 @@ def prepare_stream(
     if options.mode not in STREAM_MODES:
         raise ValueError(f"`mode` must be one of {STREAM_MODES} for a stream model. Received: mode={options.mode!r}")
     reference_model = model.streaming_model()  # raises for a non-causal model
-    folded = fold_batch_norms(fold_input_normalization(model))
+    folded = fold_norms(fold_input_normalization(model))
     stream_model = reference_model if folded is model else folded.streaming_model()
     backbone = model.backbone
     num_frames, tubelet_size = backbone.num_frames, backbone.tubelet_size

@@ -1,4 +1,4 @@
-"""Batch norms folded into the neighbouring conv and dense layers: the same function, no normalization op left."""
+"""Batch norms and per-channel affine norms folded into the neighbouring conv and dense layers: the same function, no normalization op left."""
 
 import re
 
@@ -8,9 +8,9 @@ import pytest
 from dvfl_tf.export import export_tflite, inspect_graph
 from dvfl_tf.export.calibration import synthetic_motion_clips
 from dvfl_tf.export.input_folding import fold_input_normalization
-from dvfl_tf.export.norm_folding import can_fold_batch_norms, fold_batch_norms
+from dvfl_tf.export.norm_folding import can_fold_norms, fold_norms
 from dvfl_tf.export.verification import keras_logits
-from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import BatchNorm
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import FOLDABLE_NORMS, ChannelAffine
 from dvfl_tf.models.video_focalnet.video_focalnet_streaming_test import INT8_BLOCK, trained_like_batch_norms
 from tests.model_testing import tiny_classifier
 
@@ -26,7 +26,7 @@ def make_batch_norm_classifier(**overrides):
 
 
 def _batch_norms(model):
-    return [layer for layer in model.backbone._flatten_layers() if isinstance(layer, BatchNorm)]  # noqa: SLF001
+    return [layer for layer in model.backbone._flatten_layers() if isinstance(layer, FOLDABLE_NORMS)]  # noqa: SLF001
 
 
 @pytest.mark.parametrize(
@@ -35,21 +35,25 @@ def _batch_norms(model):
         {},
         {"tubelet_size": 2, "activation": "relu", "stem": "matmul"},
         {"use_postln": True, "use_postln_in_modulation": True, "use_layerscale": True, "layerscale_value": 0.5},
+        {"norm": "affine", "tubelet_size": 2, "activation": "relu", "stem": "matmul"},
+        {"norm": "affine", "use_postln": True, "use_postln_in_modulation": True},
     ],
 )
 def test_folded_copy_computes_the_same_logits(overrides):
     model = make_batch_norm_classifier(**overrides)
-    assert can_fold_batch_norms(model)
-    folded = fold_batch_norms(model)
+    assert can_fold_norms(model)
+    if overrides.get("norm") == "affine":
+        assert all(isinstance(norm, ChannelAffine) for norm in _batch_norms(model)) and _batch_norms(model)
+    folded = fold_norms(model)
     assert folded is not model and all(norm.folded for norm in _batch_norms(folded))
     assert not any(norm.folded for norm in _batch_norms(model))  # the user's model is untouched
-    assert not can_fold_batch_norms(folded) and fold_batch_norms(folded) is folded
+    assert not can_fold_norms(folded) and fold_norms(folded) is folded
     clips = synthetic_motion_clips(3, model.num_frames, model.frame_shape, seed=4)
     original = keras_logits(model.single_clip_model(), clips)
     assert np.abs(original).max() > 1e-3
     np.testing.assert_allclose(keras_logits(folded.single_clip_model(), clips), original, atol=1e-4)
     # Both folds compose, in either order (the flags survive `rebuilt`).
-    for both in (fold_batch_norms(fold_input_normalization(model)), fold_input_normalization(folded)):
+    for both in (fold_norms(fold_input_normalization(model)), fold_input_normalization(folded)):
         assert both.backbone.get_layer("frame_normalization").folded
         assert all(norm.folded for norm in _batch_norms(both))
         np.testing.assert_allclose(keras_logits(both.single_clip_model(), clips), original, atol=1e-4)
@@ -57,14 +61,14 @@ def test_folded_copy_computes_the_same_logits(overrides):
 
 def test_a_layer_norm_model_is_not_folded():
     model = tiny_classifier(num_classes=3, depths=[1], focal_levels=[1], focal_windows=[3], image_size=16)
-    assert not can_fold_batch_norms(model) and fold_batch_norms(model) is model
+    assert not can_fold_norms(model) and fold_norms(model) is model
 
 
 def test_folded_streaming_model_equals_the_original_stream():
     import keras
 
     model = make_batch_norm_classifier(causal=True, tubelet_size=2, temporal_conv="depthwise", **INT8_BLOCK)
-    stream, folded_stream = model.streaming_model(), fold_batch_norms(model).streaming_model()
+    stream, folded_stream = model.streaming_model(), fold_norms(model).streaming_model()
     states = [np.zeros(tuple(i.shape), np.float32) for i in stream.inputs[2:]]
     folded_states = list(states)
     clip = synthetic_motion_clips(1, 2, (16, 16), seed=5)[0]
@@ -77,10 +81,11 @@ def test_folded_streaming_model_equals_the_original_stream():
         states, folded_states = out[1:], folded_out[1:]
 
 
-def test_exported_files_have_no_normalization_ops(tmp_path):
-    model = make_batch_norm_classifier(tubelet_size=2, **INT8_BLOCK)
+@pytest.mark.parametrize("norm", ["batch", "affine"])
+def test_exported_files_have_no_normalization_ops(tmp_path, norm):
+    model = make_batch_norm_classifier(tubelet_size=2, **{**INT8_BLOCK, "norm": norm})
     for mode in ("float32", "int8"):
-        path = tmp_path / f"batch_norm_{mode}.tflite"
+        path = tmp_path / f"{norm}_norm_{mode}.tflite"
         report = export_tflite(model, path, mode=mode, class_names=CLASS_NAMES)
         graph = inspect_graph(path.read_bytes())
         assert "RSQRT" not in graph["op_histogram"] and "SUB" not in graph["op_histogram"]

@@ -76,7 +76,7 @@ class PatchEmbedding(keras.layers.Layer):
       folded into channels and embedded by a 2-D convolution, which equals the
       official Conv3d with kernel and stride (tubelet_size, patch, patch).
 
-    `norm`: "layer" (official) or "batch" (see `layer_norm`). `as_matmul` (non-overlapping
+    `norm`: "layer" (official), "batch" or "affine" (see `layer_norm`). `as_matmul` (non-overlapping
     patches only): the same convolution and weights computed as space-to-depth and one
     matrix product (a FULLY_CONNECTED in TFLite; XNNPACK's int8 conv on the stem's few
     input channels is half as fast as its GEMM).

@@ -1,5 +1,5 @@
 """The normalization layers of Video-FocalNet: its LayerNorm, written for integer and delegate-friendly TFLite
-graphs, and the batch norm of the int8 mobile preset, which folds into a neighbouring layer at export."""
+graphs, and two that fold into a neighbouring layer at export: a batch norm and a per-channel affine map."""
 
 import keras
 import numpy as np
@@ -13,9 +13,10 @@ _PRESCALE_FLOOR = 1e-6
 
 
 # `norm` values: "layer" is the official LayerNorm; "batch" is a batch norm, an affine map per channel at
-# inference that the exporters fold into the conv or dense layer next to it (dvfl_tf.export.norm_folding),
-# so an int8 file has no normalization ops left (no RSQRT, no small-scale SUB off XNNPACK).
-NORMS = ("layer", "batch")
+# inference, and "affine" is that map alone (gamma, beta; no statistics, in training either). The exporters
+# fold both into the conv or dense layer next to them (dvfl_tf.export.norm_folding), so an int8 file has no
+# normalization ops left (no RSQRT, no small-scale SUB off XNNPACK).
+NORMS = ("layer", "batch", "affine")
 # PyTorch's BatchNorm defaults (its momentum 0.1 is Keras' 0.9): the moving statistics settle within the few
 # hundred steps of a short fine-tuning budget.
 BATCH_NORM_EPSILON = 1e-5
@@ -29,10 +30,12 @@ def check_norm(norm):
 
 def layer_norm(name, dtype=None, norm="layer"):
     """The normalization every layer of the family builds: the official LayerNorm (PyTorch's default epsilon),
-    or with `norm="batch"` a `BatchNorm`."""
+    with `norm="batch"` a `BatchNorm`, with `norm="affine"` a `ChannelAffine`."""
     check_norm(norm)
     if norm == "batch":
         return BatchNorm(epsilon=BATCH_NORM_EPSILON, momentum=BATCH_NORM_MOMENTUM, name=name, dtype=dtype)
+    if norm == "affine":
+        return ChannelAffine(name=name, dtype=dtype)
     return LayerNorm(epsilon=LAYER_NORM_EPSILON, name=name, dtype=dtype)
 
 
@@ -65,6 +68,49 @@ class BatchNorm(keras.layers.BatchNormalization):
         config = super().get_config()
         config.update({"folded": self.folded})
         return config
+
+
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class ChannelAffine(keras.layers.Layer):
+    """y = x * gamma + beta per channel (the last axis): LayerNorm's affine part without its statistics.
+
+    The same function in training and at inference, so a model trains as it runs: with the small batches of
+    video training (8 clips) a batch norm's batch statistics differ from its moving ones, and the int8
+    preset's students fitted about half of their training clips in training mode against 84-88% of the same
+    clips at inference (docs/mobile.md). `folded`: the identity once gamma and beta live in a neighbouring
+    layer's weights (`dvfl_tf.export.norm_folding`, for TFLite files).
+    """
+
+    def __init__(self, folded=False, **kwargs):
+        super().__init__(**kwargs)
+        self.folded = bool(folded)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+
+    def inference_scale_and_shift(self):
+        """(scale, shift) float64 numpy arrays with output = x * scale + shift, per channel."""
+        return np.asarray(self.gamma.numpy(), np.float64), np.asarray(self.beta.numpy(), np.float64)
+
+    def call(self, inputs):
+        if self.folded:
+            return inputs
+        return inputs * ops.cast(self.gamma, inputs.dtype) + ops.cast(self.beta, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"folded": self.folded})
+        return config
+
+
+# The norms that fold into a neighbouring linear layer at export (each has `folded` and
+# `inference_scale_and_shift`).
+FOLDABLE_NORMS = (BatchNorm, ChannelAffine)
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")

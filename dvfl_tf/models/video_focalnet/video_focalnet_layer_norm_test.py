@@ -75,6 +75,26 @@ def test_norm_batch_is_a_batch_norm_whose_folded_form_is_the_identity():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(norm(x)), x)
 
 
+def test_norm_affine_has_no_statistics_and_the_same_function_in_training():
+    import keras
+
+    from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import ChannelAffine, layer_norm
+
+    norm = layer_norm("norm1", norm="affine")
+    assert isinstance(norm, ChannelAffine)
+    x = _features(2, 3, 6)
+    norm.build(x.shape)
+    assert [w.path.rsplit("/", 1)[-1] for w in norm.weights] == ["gamma", "beta"]  # no moving statistics
+    norm.gamma.assign(RNG.uniform(0.5, 1.5, size=6).astype("float32"))
+    norm.beta.assign(RNG.normal(size=6).astype("float32"))
+    scale, shift = norm.inference_scale_and_shift()
+    for training in (False, True):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(norm(x, training=training)), x * scale + shift, atol=1e-6)
+    norm.folded = True
+    assert ChannelAffine.from_config(norm.get_config()).folded is True
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(norm(x)), x)
+
+
 def test_an_unknown_norm_is_refused():
     from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
     from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import layer_norm
