@@ -62,14 +62,14 @@ def build_or_load(
                 "causal model (--causal applies to presets)."
             )
     elif spec in PRESETS:
-        model = build_model(
-            spec,
-            num_classes=num_classes,
-            num_frames=num_frames,
-            image_size=image_size,
-            drop_path_rate=drop_path_rate,
-            **(overrides or {}),
-        )
+        overrides = dict(overrides or {})
+        # The same three may come in `overrides` (--backbone-overrides '{"drop_path_rate": 0}'): the explicit
+        # argument wins where both are given.
+        explicit = {"num_frames": num_frames, "image_size": image_size, "drop_path_rate": drop_path_rate}
+        for name, value in explicit.items():
+            from_overrides = overrides.pop(name, None)
+            explicit[name] = from_overrides if value is None else value
+        model = build_model(spec, num_classes=num_classes, **explicit, **overrides)
     else:
         raise ModelSpecError(unknown_preset_message(spec, alternative="a .keras file"))
     if init_checkpoint:
