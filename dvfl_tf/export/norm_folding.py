@@ -1,20 +1,20 @@
-"""Fold every foldable norm of a model to export into the conv or dense layer next to it.
+"""Fold the per-channel maps of a model's norms into the conv or dense layer next to them.
 
-A backbone built with `norm="batch"` (the int8 mobile preset) or `norm="affine"`
-has a batch norm or a per-channel affine map where the official model has a
-LayerNorm. At inference either is a fixed affine map per channel, y = x * s + t,
-so it folds exactly into a neighbouring linear layer, and the TFLite file has no
-normalization op left:
+A backbone built with `norm="batch"` (the int8 mobile preset's batch norm), `"affine"` or `"dynamic_tanh"` has
+one of these where the official model has a LayerNorm. At inference each ends in a fixed affine map per
+channel, y = u * s + t, with u the input (batch norm, affine) or tanh(alpha * x) (DyT), so it folds exactly
+into a neighbouring linear layer, and the TFLite file has no normalization op left but DyT's TANH:
 
 - after a convolution or dense layer (the stem and downsample convs; the branch
-  outputs of a post-norm block): W' = W * s (per output channel), b' = b * s + t;
+  outputs of a post-norm block), u = x only: W' = W * s (per output channel), b' = b * s + t;
 - before dense layers (a pre-norm block's norm1 feeds the modulation's `f` and
   `f_temporal`, norm2 feeds `mlp_fc1`; the modulation's `ln` feeds `proj`; the
   final norm feeds the head through the clip mean, which commutes with an
   affine map): W' = s[:, None] * W, b' = b + t @ W.
 
-The exporters convert the folded copy (`fold_norms`) and verify the file
-against the original model, as for `input_folding`.
+A DyT after a layer (the stem's and the downsamples' norms) keeps its map: a MUL and an ADD per channel, which
+XNNPACK runs in int8. The exporters convert the folded copy (`fold_norms`) and verify the file against the
+original model, as for `input_folding`.
 """
 
 import numpy as np
@@ -22,18 +22,11 @@ import numpy as np
 from dvfl_tf.models.video_focalnet.video_focalnet_block import VideoFocalNetBlock
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
 from dvfl_tf.models.video_focalnet.video_focalnet_embedding import PatchEmbedding
-from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import FOLDABLE_NORMS
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import AFFINE_NORMS, FOLDABLE_NORMS
 
 
 def _unfolded(layer):
     return isinstance(layer, FOLDABLE_NORMS) and not layer.folded
-
-
-def can_fold_norms(model):
-    """True for a `VideoFocalNetClassifier` with a foldable norm (batch or affine) not folded yet."""
-    if not isinstance(model, VideoFocalNetClassifier):
-        return False
-    return any(_unfolded(layer) for layer in model.backbone._flatten_layers())  # noqa: SLF001 (nested layers)
 
 
 def _weights(layer):
@@ -63,23 +56,34 @@ def _fold_before(norm, layers):
         layer.bias.assign((bias + shift @ kernel).astype(np.float32))
 
 
-def _fold_block(block):
-    modulation = block.modulation
-    if _unfolded(modulation.ln):  # ln(q * modulators) feeds proj
-        _fold_before(modulation.ln, [modulation.proj])
-        modulation.ln.folded = True
-    if block.use_postln:  # each branch's last linear layer feeds its norm
-        pairs = [(block.norm1, modulation.proj, None), (block.norm2, block.mlp_fc2, None)]
-    else:  # each norm feeds its branch's first linear layers
-        pairs = [(block.norm1, None, [modulation.f, modulation.f_temporal]), (block.norm2, None, [block.mlp_fc1])]
-    for norm, before, after in pairs:
-        if not _unfolded(norm):
-            continue
-        if before is not None:
-            _fold_after(norm, before)
-        else:
-            _fold_before(norm, after)
-        norm.folded = True
+def _fold_plan(model):
+    """[(norm, layer before it or None, dense layers after it or None)] for every norm of `model` that folds."""
+    plan = []
+
+    def add(norm, before=None, after=None):
+        if _unfolded(norm) and (after is not None or isinstance(norm, AFFINE_NORMS)):
+            plan.append((norm, before, after))
+
+    for layer in model.backbone.layers:
+        if isinstance(layer, PatchEmbedding) and layer.norm is not None:
+            add(layer.norm, before=layer.proj)
+        elif isinstance(layer, VideoFocalNetBlock):
+            modulation = layer.modulation
+            if modulation.ln is not None:  # ln(q * modulators) feeds proj
+                add(modulation.ln, after=[modulation.proj])
+            if layer.use_postln:  # each branch's last linear layer feeds its norm
+                add(layer.norm1, before=modulation.proj)
+                add(layer.norm2, before=layer.mlp_fc2)
+            else:  # each norm feeds its branch's first linear layers
+                add(layer.norm1, after=[modulation.f, modulation.f_temporal])
+                add(layer.norm2, after=[layer.mlp_fc1])
+    add(model.backbone.get_layer("norm"), after=[model.head])  # the clip mean between commutes with the map
+    return plan
+
+
+def can_fold_norms(model):
+    """True for a `VideoFocalNetClassifier` with a norm that `fold_norms` folds."""
+    return isinstance(model, VideoFocalNetClassifier) and bool(_fold_plan(model))
 
 
 def fold_norms(model):
@@ -90,17 +94,12 @@ def fold_norms(model):
     if not can_fold_norms(model):
         return model
     folded = model.rebuilt()
-    backbone = folded.backbone
-    for layer in backbone.layers:
-        if isinstance(layer, PatchEmbedding) and _unfolded(layer.norm):
-            _fold_after(layer.norm, layer.proj)
-            layer.norm.folded = True
-        elif isinstance(layer, VideoFocalNetBlock):
-            _fold_block(layer)
-    final = backbone.get_layer("norm")
-    if _unfolded(final):  # the clip mean between them commutes with the affine map
-        _fold_before(final, [folded.head])
-        final.folded = True
+    for norm, before, after in _fold_plan(folded):
+        if before is not None:
+            _fold_after(norm, before)
+        else:
+            _fold_before(norm, after)
+        norm.folded = True
     # The layers are re-run each time the model is called, so the flags take effect in every graph built from
     # `folded` (single_clip_model, streaming_model).
     return folded

@@ -10,7 +10,8 @@ from dvfl_tf.export.calibration import synthetic_motion_clips
 from dvfl_tf.export.input_folding import fold_input_normalization
 from dvfl_tf.export.norm_folding import can_fold_norms, fold_norms
 from dvfl_tf.export.verification import keras_logits
-from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import FOLDABLE_NORMS, ChannelAffine
+from dvfl_tf.latency.op_profile import xnnpack_partitions
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import FOLDABLE_NORMS, ChannelAffine, DynamicTanh
 from dvfl_tf.models.video_focalnet.video_focalnet_streaming_test import INT8_BLOCK, trained_like_batch_norms
 from tests.model_testing import tiny_classifier
 
@@ -37,15 +38,23 @@ def _batch_norms(model):
         {"use_postln": True, "use_postln_in_modulation": True, "use_layerscale": True, "layerscale_value": 0.5},
         {"norm": "affine", "tubelet_size": 2, "activation": "relu", "stem": "matmul"},
         {"norm": "affine", "use_postln": True, "use_postln_in_modulation": True},
+        {"norm": "dynamic_tanh", "tubelet_size": 2, "activation": "relu", "stem": "matmul"},
+        {"norm": "dynamic_tanh", "use_postln": True, "use_postln_in_modulation": True},
     ],
 )
 def test_folded_copy_computes_the_same_logits(overrides):
     model = make_batch_norm_classifier(**overrides)
     assert can_fold_norms(model)
-    if overrides.get("norm") == "affine":
-        assert all(isinstance(norm, ChannelAffine) for norm in _batch_norms(model)) and _batch_norms(model)
+    kind = {"affine": ChannelAffine, "dynamic_tanh": DynamicTanh}.get(overrides.get("norm"))
+    if kind:
+        in_blocks = [norm for norm in _batch_norms(model) if "blocks" in norm.path or norm.path == "norm"]
+        assert in_blocks and all(isinstance(norm, kind) for norm in in_blocks)
     folded = fold_norms(model)
-    assert folded is not model and all(norm.folded for norm in _batch_norms(folded))
+    # A DyT folds only into a dense layer after it, not into a post-norm block's branch before it (norm1,
+    # norm2); with norm="dynamic_tanh" the stem's and the downsample's norms are ChannelAffine, which fold.
+    for norm in _batch_norms(folded):
+        after_branch = isinstance(norm, DynamicTanh) and norm.path.split("/")[-1] in ("norm1", "norm2")
+        assert norm.folded != (after_branch and bool(overrides.get("use_postln"))), norm.path
     assert not any(norm.folded for norm in _batch_norms(model))  # the user's model is untouched
     assert not can_fold_norms(folded) and fold_norms(folded) is folded
     clips = synthetic_motion_clips(3, model.num_frames, model.frame_shape, seed=4)
@@ -55,7 +64,7 @@ def test_folded_copy_computes_the_same_logits(overrides):
     # Both folds compose, in either order (the flags survive `rebuilt`).
     for both in (fold_norms(fold_input_normalization(model)), fold_input_normalization(folded)):
         assert both.backbone.get_layer("frame_normalization").folded
-        assert all(norm.folded for norm in _batch_norms(both))
+        assert [norm.folded for norm in _batch_norms(both)] == [norm.folded for norm in _batch_norms(folded)]
         np.testing.assert_allclose(keras_logits(both.single_clip_model(), clips), original, atol=1e-4)
 
 
@@ -121,3 +130,23 @@ def test_stream_files_of_the_int8_block_equal_the_causal_clip_model_and_stay_bat
             streamed = TFLiteStreamClassifier(str(path)).stream_clip_logits(clip)
             expected = keras_logits(model.single_clip_model(), [clip])[0]
             np.testing.assert_allclose(streamed[-1], expected, atol=1e-4, rtol=0)
+
+
+def test_dynamic_tanh_files_keep_one_tanh_per_norm_and_run_whole_on_xnnpack(tmp_path):
+    model = make_batch_norm_classifier(tubelet_size=2, **{**INT8_BLOCK, "norm": "dynamic_tanh"})
+    dynamic_tanhs = [norm for norm in _batch_norms(model) if isinstance(norm, DynamicTanh)]
+    for norm in dynamic_tanhs:  # away from the initial slope, so that a lost alpha shows
+        norm.alpha.assign(1.5)
+    norms = len(dynamic_tanhs)
+    for mode in ("float32", "int8"):
+        path = tmp_path / f"dynamic_tanh_{mode}.tflite"
+        report = export_tflite(model, path, mode=mode, class_names=CLASS_NAMES)
+        graph = inspect_graph(path.read_bytes())
+        assert graph["op_histogram"].get("TANH") == norms
+        assert "RSQRT" not in graph["op_histogram"] and "SUB" not in graph["op_histogram"]
+        partitions, delegated = xnnpack_partitions(str(path))
+        assert partitions == 1 and delegated == set(range(len(graph["ops"])))
+        if mode == "float32":
+            assert report.max_abs_logit_diff < 1e-4  # verified against the unfolded Keras model
+        else:
+            assert report.fully_integer is True

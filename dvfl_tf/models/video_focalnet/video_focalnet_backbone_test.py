@@ -68,7 +68,7 @@ def test_int8_block_options_are_in_the_config_and_round_trip(tmp_path):
     config = model.backbone.get_config()
     assert {key: config[key] for key in INT8_BLOCK} == INT8_BLOCK
     block = model.backbone.get_layer("layers_0_blocks_0").get_config()
-    assert block["norm"] == "batch" and block["activation"] == "relu"
+    assert block["norm"] == "dynamic_tanh" and block["activation"] == "relu"
     assert model.backbone.get_layer("patch_embed").get_config()["as_matmul"] is True
     path = tmp_path / "int8_block.keras"
     model.save(path)
@@ -87,7 +87,7 @@ def test_the_int8_mobile_preset_is_vfl_net_mobile_with_the_int8_block():
 
     mobile, int8 = preset_backbone_config("vfl_net_mobile"), preset_backbone_config("vfl_net_mobile_int8")
     assert {key: value for key, value in int8.items() if mobile.get(key) != value} == {
-        "norm": "batch",
+        "norm": "dynamic_tanh",
         "activation": "relu",
         "stem": "matmul",
     }

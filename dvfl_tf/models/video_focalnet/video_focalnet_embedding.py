@@ -76,7 +76,8 @@ class PatchEmbedding(keras.layers.Layer):
       folded into channels and embedded by a 2-D convolution, which equals the
       official Conv3d with kernel and stride (tubelet_size, patch, patch).
 
-    `norm`: "layer" (official), "batch" or "affine" (see `layer_norm`). `as_matmul` (non-overlapping
+    `norm`: "layer" (official), "batch", "affine" or "dynamic_tanh" (see `layer_norm`; here the last is
+    "affine"). `as_matmul` (non-overlapping
     patches only): the same convolution and weights computed as space-to-depth and one
     matrix product (a FULLY_CONNECTED in TFLite; XNNPACK's int8 conv on the stem's few
     input channels is half as fast as its GEMM).
@@ -131,7 +132,11 @@ class PatchEmbedding(keras.layers.Layer):
         self.proj = keras.layers.Conv2D(
             embed_dim, kernel, strides=stride, padding="valid", name="proj", dtype=self.dtype_policy
         )
-        self.norm = layer_norm("norm", dtype=self.dtype_policy, norm=norm) if use_norm else None
+        # DyT's map cannot fold into the conv before it, and its tanh after the matmul stem makes the converter
+        # drop the stem's 4-D shapes (a stream file's outer dimension 1): with norm="dynamic_tanh" the patch
+        # norm is the per-channel map alone (ChannelAffine), which folds whole into the conv.
+        patch_norm = "affine" if norm == "dynamic_tanh" else norm
+        self.norm = layer_norm("norm", dtype=self.dtype_policy, norm=patch_norm) if use_norm else None
 
     def build(self, input_shape):
         height, width, channels = input_shape[1], input_shape[2], input_shape[3]

@@ -16,11 +16,18 @@ _PRESCALE_FLOOR = 1e-6
 # inference, and "affine" is that map alone (gamma, beta; no statistics, in training either). The exporters
 # fold both into the conv or dense layer next to them (dvfl_tf.export.norm_folding), so an int8 file has no
 # normalization ops left (no RSQRT, no small-scale SUB off XNNPACK).
-NORMS = ("layer", "batch", "affine")
+# "dynamic_tanh" (DyT, Zhu et al., "Transformers without Normalization", CVPR 2025) is tanh(alpha * x) followed
+# by that map: the tanh stays in the file (an int8 TANH, which XNNPACK and the Edge TPU run), the map folds into
+# a dense layer after it.
+NORMS = ("layer", "batch", "affine", "dynamic_tanh")
 # PyTorch's BatchNorm defaults (its momentum 0.1 is Keras' 0.9): the moving statistics settle within the few
 # hundred steps of a short fine-tuning budget.
 BATCH_NORM_EPSILON = 1e-5
 BATCH_NORM_MOMENTUM = 0.9
+# DyT's initial alpha. The paper's 0.5 left the mobile student at 0.43 top-1 on the 16-direction benchmark, where
+# 2.0 reached 0.93-0.94 (docs/mobile.md): the blocks' inputs there start at about 0.4 per channel, and a slope of
+# 0.5 shrinks them further (as a per-channel scale of 0.1 did, while a scale of 2 without the tanh diverged).
+DYNAMIC_TANH_ALPHA = 2.0
 
 
 def check_norm(norm):
@@ -30,12 +37,15 @@ def check_norm(norm):
 
 def layer_norm(name, dtype=None, norm="layer"):
     """The normalization every layer of the family builds: the official LayerNorm (PyTorch's default epsilon),
-    with `norm="batch"` a `BatchNorm`, with `norm="affine"` a `ChannelAffine`."""
+    with `norm="batch"` a `BatchNorm`, with `norm="affine"` a `ChannelAffine`, with `norm="dynamic_tanh"` a
+    `DynamicTanh`."""
     check_norm(norm)
     if norm == "batch":
         return BatchNorm(epsilon=BATCH_NORM_EPSILON, momentum=BATCH_NORM_MOMENTUM, name=name, dtype=dtype)
     if norm == "affine":
         return ChannelAffine(name=name, dtype=dtype)
+    if norm == "dynamic_tanh":
+        return DynamicTanh(alpha_init=DYNAMIC_TANH_ALPHA, name=name, dtype=dtype)
     return LayerNorm(epsilon=LAYER_NORM_EPSILON, name=name, dtype=dtype)
 
 
@@ -108,9 +118,51 @@ class ChannelAffine(keras.layers.Layer):
         return config
 
 
-# The norms that fold into a neighbouring linear layer at export (each has `folded` and
-# `inference_scale_and_shift`).
-FOLDABLE_NORMS = (BatchNorm, ChannelAffine)
+@keras.saving.register_keras_serializable(package="dvfl_tf")
+class DynamicTanh(keras.layers.Layer):
+    """DyT: y = tanh(alpha * x) * gamma + beta, with a learned scalar alpha (Zhu et al., CVPR 2025).
+
+    Like LayerNorm it bounds what a block's branches see, with no statistics: the same function in training
+    and at inference, and in an int8 file one TANH (delegated by XNNPACK, an Edge TPU op) whose input scale
+    absorbs alpha. `folded`: gamma and beta live in the dense layer after it (`dvfl_tf.export.norm_folding`),
+    and the layer computes tanh(alpha * x) alone.
+    """
+
+    def __init__(self, alpha_init=DYNAMIC_TANH_ALPHA, folded=False, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_init = float(alpha_init)
+        self.folded = bool(folded)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.alpha = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.alpha_init), name="alpha")
+        self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+
+    def inference_scale_and_shift(self):
+        """(scale, shift) float64 numpy arrays of the map after the tanh: output = tanh(.) * scale + shift."""
+        return np.asarray(self.gamma.numpy(), np.float64), np.asarray(self.beta.numpy(), np.float64)
+
+    def call(self, inputs):
+        squashed = ops.tanh(inputs * ops.cast(self.alpha, inputs.dtype))
+        if self.folded:
+            return squashed
+        return squashed * ops.cast(self.gamma, inputs.dtype) + ops.cast(self.beta, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"alpha_init": self.alpha_init, "folded": self.folded})
+        return config
+
+
+# The norms whose per-channel map y = u * scale + shift (`inference_scale_and_shift`) folds into a neighbouring
+# layer at export (each has `folded`). AFFINE_NORMS are that map of their input (u = x), so they also fold into
+# the layer before them; DynamicTanh's u = tanh(alpha * x) folds only into a layer after it.
+FOLDABLE_NORMS = (BatchNorm, ChannelAffine, DynamicTanh)
+AFFINE_NORMS = (BatchNorm, ChannelAffine)
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")

@@ -92,18 +92,20 @@ PRESETS = {
         },
     },
     # vfl_net_mobile with an int8-native block, chosen by measurement for int8 CPUs (docs/mobile.md,
-    # benchmarks/results/int8/): batch norms, which fold into the neighbouring conv and dense layers at
-    # export (int8 LayerNorm's RSQRT and small-scale SUBs fall off XNNPACK), ReLU (fused into the layer
-    # before it), and the stem computed as one matrix product (XNNPACK's int8 conv on 6 input channels is slow).
+    # benchmarks/results/int8/): DyT (tanh(alpha * x) and a per-channel map) wherever vfl_net_mobile has a
+    # LayerNorm, its map folded into the dense layer after it at export (int8 LayerNorm's RSQRT and small-scale
+    # SUBs fall off XNNPACK; a batch norm, which folds whole, trained to 3 points lower top-1), ReLU (fused
+    # into the layer before it), and the stem computed as one matrix product (XNNPACK's int8 conv on 6 input
+    # channels is slow).
     "vfl_net_mobile_int8": {
         "metadata": {
-            "params": 802188,
+            "params": 799798,
             "gmacs": 0.2,
             "source": "dvfl-tf, not official: vfl_net_mobile with an int8-native block (docs/mobile.md)",
         },
-        "description": "VFL-Net mobile for int8: vfl_net_mobile with batch norm, ReLU and a matmul stem.",
+        "description": "VFL-Net mobile for int8: vfl_net_mobile with DyT norms, ReLU and a matmul stem.",
         # The vfl_net_mobile architecture (filled in below) with these three options.
-        "backbone": {"activation": "relu", "norm": "batch", "stem": "matmul"},
+        "backbone": {"activation": "relu", "norm": "dynamic_tanh", "stem": "matmul"},
     },
 }
 PRESETS["vfl_net_mobile_int8"]["backbone"] = {

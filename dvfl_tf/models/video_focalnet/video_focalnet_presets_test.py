@@ -27,9 +27,11 @@ def _temporal_kernel_inputs(dim, cfg):
     return {"dense": dim, "depthwise": 1, "grouped": 16}[cfg.get("temporal_conv", "dense")]
 
 
-def _norm_params(cfg):
-    # Per channel: gamma and beta; a batch norm also keeps its moving mean and variance (non-trainable, counted).
-    return 4 if cfg.get("norm", "layer") == "batch" else 2
+def _norm_params(cfg, dim):
+    # Per channel: gamma and beta; a batch norm also keeps its moving mean and variance (non-trainable, counted);
+    # a DyT also has its scalar alpha.
+    norm = cfg.get("norm", "layer")
+    return (4 if norm == "batch" else 2) * dim + (1 if norm == "dynamic_tanh" else 0)
 
 
 def _block_params(dim, level, window, cfg):
@@ -40,9 +42,9 @@ def _block_params(dim, level, window, cfg):
     params += dim * (dim + level + 1) + (dim + level + 1)  # f_temporal
     params += dim * dim + dim  # h_temporal (1x1 conv1d)
     params += sum(_temporal_kernel_inputs(dim, cfg) * dim * k for k in kernels)  # temporal conv1d, no bias
-    params += 2 * _norm_params(cfg) * dim  # norm1, norm2
+    params += 2 * _norm_params(cfg, dim)  # norm1, norm2
     params += dim * 4 * dim + 4 * dim + 4 * dim * dim + dim  # mlp
-    params += _norm_params(cfg) * dim if cfg.get("use_postln_in_modulation") else 0
+    params += _norm_params(cfg, dim) if cfg.get("use_postln_in_modulation") else 0
     params += 2 * dim if cfg.get("use_layerscale") else 0
     return params
 
@@ -53,14 +55,13 @@ def official_param_count(cfg, num_classes):
     conv_embed = cfg.get("use_conv_embed", False)
     patch = cfg.get("patch_size", 4)
     stem_kernel = 49 if conv_embed else patch * patch * tubelet
-    norm = _norm_params(cfg)
-    params = 3 * stem_kernel * dims[0] + dims[0] + norm * dims[0]
+    params = 3 * stem_kernel * dims[0] + dims[0] + _norm_params(cfg, dims[0])
     for stage, depth in enumerate(depths):
         params += depth * _block_params(dims[stage], cfg["focal_levels"][stage], cfg["focal_windows"][stage], cfg)
         if stage < len(depths) - 1:
             k = 9 if conv_embed else 4
-            params += dims[stage] * k * dims[stage + 1] + dims[stage + 1] + norm * dims[stage + 1]
-    return params + norm * dims[-1] + dims[-1] * num_classes + num_classes
+            params += dims[stage] * k * dims[stage + 1] + dims[stage + 1] + _norm_params(cfg, dims[stage + 1])
+    return params + _norm_params(cfg, dims[-1]) + dims[-1] * num_classes + num_classes
 
 
 def official_macs(cfg, num_classes):

@@ -46,8 +46,8 @@ def _stream(stream_model, clip, tubelet_size):
     return np.stack(logits)
 
 
-# The int8 mobile block's options (vfl_net_mobile_int8): batch norm, ReLU, the stem as a matrix product.
-INT8_BLOCK = {"norm": "batch", "activation": "relu", "stem": "matmul"}
+# The int8 mobile block's options (vfl_net_mobile_int8): DyT norms, ReLU, the stem as a matrix product.
+INT8_BLOCK = {"norm": "dynamic_tanh", "activation": "relu", "stem": "matmul"}
 
 
 def trained_like_batch_norms(model, seed=0):
@@ -67,7 +67,14 @@ def trained_like_batch_norms(model, seed=0):
 
 @pytest.mark.parametrize(
     "tubelet_size,temporal_conv,options",
-    [(1, "dense", {}), (2, "dense", {}), (1, "depthwise", {}), (2, "depthwise", INT8_BLOCK), (1, "dense", INT8_BLOCK)],
+    [
+        (1, "dense", {}),
+        (2, "dense", {}),
+        (1, "depthwise", {}),
+        (2, "depthwise", INT8_BLOCK),
+        (1, "dense", INT8_BLOCK),
+        (2, "depthwise", {**INT8_BLOCK, "norm": "batch"}),
+    ],
 )
 def test_streaming_equals_causal_clip_model_at_every_step(tubelet_size, temporal_conv, options):
     model = _causal_classifier(tubelet_size=tubelet_size, temporal_conv=temporal_conv, **options)
