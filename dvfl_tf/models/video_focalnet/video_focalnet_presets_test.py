@@ -27,11 +27,11 @@ def _temporal_kernel_inputs(dim, cfg):
     return {"dense": dim, "depthwise": 1, "grouped": 16}[cfg.get("temporal_conv", "dense")]
 
 
-def _norm_params(cfg, dim):
+def _norm_params(cfg, dim, patch=False):
     # Per channel: gamma and beta; a batch norm also keeps its moving mean and variance (non-trainable, counted);
-    # a DyT also has its scalar alpha.
+    # a DyT also has its scalar alpha (not the stem's and downsample's norms, the per-channel map alone).
     norm = cfg.get("norm", "layer")
-    return (4 if norm == "batch" else 2) * dim + (1 if norm == "dynamic_tanh" else 0)
+    return (4 if norm == "batch" else 2) * dim + (1 if norm == "dynamic_tanh" and not patch else 0)
 
 
 def _block_params(dim, level, window, cfg):
@@ -55,12 +55,14 @@ def official_param_count(cfg, num_classes):
     conv_embed = cfg.get("use_conv_embed", False)
     patch = cfg.get("patch_size", 4)
     stem_kernel = 49 if conv_embed else patch * patch * tubelet
-    params = 3 * stem_kernel * dims[0] + dims[0] + _norm_params(cfg, dims[0])
+    params = 3 * stem_kernel * dims[0] + dims[0] + _norm_params(cfg, dims[0], patch=True)
     for stage, depth in enumerate(depths):
         params += depth * _block_params(dims[stage], cfg["focal_levels"][stage], cfg["focal_windows"][stage], cfg)
         if stage < len(depths) - 1:
             k = 9 if conv_embed else 4
-            params += dims[stage] * k * dims[stage + 1] + dims[stage + 1] + _norm_params(cfg, dims[stage + 1])
+            params += (
+                dims[stage] * k * dims[stage + 1] + dims[stage + 1] + _norm_params(cfg, dims[stage + 1], patch=True)
+            )
     return params + _norm_params(cfg, dims[-1]) + dims[-1] * num_classes + num_classes
 
 
