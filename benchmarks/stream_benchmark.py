@@ -38,7 +38,15 @@ import numpy as np
 
 
 def _machine():
-    return {"machine": platform.machine(), "cpus": os.cpu_count(), "load_average": os.getloadavg()}
+    from dvfl_tf.latency.cpu_features import host_cpu_features
+
+    return {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "cpu": host_cpu_features(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
 
 
 def accuracy(args):

@@ -339,6 +339,7 @@ def mobile_results_table(records):
 
 MOBILE_INT8_LATENCY = (
     "int8/vfl_net_mobile_int8_int8_speedup.json",
+    "int8/vfl_net_mobile_int8_batch_norm_int8_speedup.json",
     "int8/vfl_net_mobile_int8_conv_stem_int8_speedup.json",
     "int8/vfl_net_mobile_int8_gelu_sigmoid_int8_speedup.json",
     "int8/vfl_net_mobile_int8_hard_swish_int8_speedup.json",
@@ -418,7 +419,14 @@ def mobile_int8_latency_table(records):
 
 MOBILE_INT8_DISTILL = "mobile/distill_fine_pan16_e12_T4_mobile_int8.json"
 # Settings the record tried with fewer runs, by a phrase of their description in `also_tried`.
-ALSO_TRIED = (("activation gelu_sigmoid", '`activation="gelu_sigmoid"`'), ("norm layer", '`norm="layer"`'))
+ALSO_TRIED = (
+    ("norm batch and activation gelu_sigmoid", '`norm="batch"`, `activation="gelu_sigmoid"`'),
+    ("norm batch", '`norm="batch"` (the preset before DyT)'),
+    ("norm affine", '`norm="affine"`'),
+    ("norm layer", '`norm="layer"`'),
+    ("alpha 0.5", "DyT in every norm, initial alpha 0.5 (experiment script)"),
+    ("alpha 2 in every norm", "DyT in every norm, initial alpha 2 (experiment script)"),
+)
 
 
 def _min_max(values):
@@ -426,7 +434,11 @@ def _min_max(values):
 
 
 def _per_seed(rows, key):
-    return ", ".join(f"{row[key]:.4f} (seed {row['seed']})" for row in rows) if rows else "not run"
+    if not rows:
+        return "not run"
+    if not all(key in row for row in rows):
+        return "not valid (see the record)"
+    return ", ".join(f"{row[key]:.4f} (seed {row['seed']})" for row in rows)
 
 
 @table("mobile-int8-accuracy", "docs/mobile.md", (MOBILE_INT8_DISTILL,))
@@ -471,7 +483,8 @@ def mobile_int8_accuracy_table(records):
         f"temperature {recipe['distillation']['temperature']:g}, alpha {recipe['distillation']['alpha']:g}, "
         f"input {student['input']}, {student['train_per_class']} training videos per class.",
         "",
-        f"Other settings of `{student['preset']}`, with fewer runs (one option changed):",
+        f"Other settings of `{student['preset']}`, distilled and trained alone the same way (one option changed,"
+        " or as the row says; the seeds each ran):",
         "",
         *_header(
             "setting",
@@ -535,6 +548,16 @@ def mobile_int8_stream_table(records):
         f"`{record['architecture']}`, {weights}; {record['threads']} threads, {record['runs']} round-robin "
         f"repeats over its {len(record['records'])} files (one invoke of each in turn; medians per invoke).",
     ]
+    if record.get("compare"):  # other files timed in the same rounds (MoViNet-A0)
+        lines += ["", *_header("file timed in the same run", "ms per frame", "our int8 stream per frame over it")]
+        for row in record["compare"]:
+            lines.append(
+                _row(
+                    f"`{row['model']}`",
+                    f"{row['ms_per_frame']:.3f}",
+                    f"{row['our_int8_stream_frame_over_theirs']:.2f}x",
+                )
+            )
     return _with_sources("docs/mobile.md", records, lines)
 
 

@@ -14,6 +14,7 @@ partitions, and the milliseconds per op type that XNNPACK does not take.
 import os
 import statistics
 import tempfile
+import time
 
 from dvfl_tf.core.errors import UserError
 from dvfl_tf.latency.cpu_features import host_cpu_features, load_average
@@ -57,6 +58,7 @@ def measure_int8_speedup(model_paths, threads=(2,), runs=30, warmup=2, profile_r
     facts = _model_facts(model_paths)
     groups = _mac_groups({path: info.macs for path, info in facts.items()})
     report = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpu": host_cpu_features(),
         "load_average_before": load_average(),
         "runs": runs,

@@ -74,10 +74,10 @@ class VideoFocalNetBackbone(FeaturePyramidBackbone):
     model can run frame by frame (`VideoFocalNetClassifier.streaming_model`).
     `temporal_conv` is "dense" (official) or a cheaper temporal convolution for
     mobile presets ("depthwise", "grouped"; see `SpatioTemporalFocalModulation`).
-    `norm` is "layer" (official LayerNorm), "batch" (a batch norm) or "affine"
-    (gamma and beta per channel, no statistics); the exporters fold the last
-    two into the conv or dense layer next to them (for int8 mobile presets, see
-    `layer_norm`); `activation` also takes "relu" and "hard_swish"
+    `norm` is "layer" (official LayerNorm), "batch" (a batch norm), "affine"
+    (gamma and beta per channel, no statistics) or "dynamic_tanh" (DyT); the
+    exporters fold the last three into the conv or dense layer next to them
+    (for int8 mobile presets, see `layer_norm`); `activation` also takes "relu" and "hard_swish"
     (other functions than GELU, for models trained with them). `stem` "conv"
     (default) or "matmul": the same patch embedding computed as space-to-depth
     and a matrix product (see `PatchEmbedding`; needs use_conv_embed=False).

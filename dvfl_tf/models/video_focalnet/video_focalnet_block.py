@@ -47,7 +47,7 @@ class VideoFocalNetBlock(keras.layers.Layer):
     Pre-norm by default; `use_postln` normalises each branch's output instead.
     `use_layerscale` multiplies each branch by a learned per-channel scale
     (`gamma_1`, `gamma_2`) initialised to `layerscale_value`. `norm`: "layer"
-    (official), "batch" or "affine" for every normalization (see `layer_norm`).
+    (official), "batch", "affine" or "dynamic_tanh" for every normalization (see `layer_norm`).
     """
 
     def __init__(

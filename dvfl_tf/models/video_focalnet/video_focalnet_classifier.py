@@ -127,7 +127,7 @@ class VideoFocalNetClassifier(keras_hub.models.Task):
         """A new classifier with this one's weights, its backbone rebuilt from its config with `backbone_changes`.
 
         Shares the preprocessor. For export-time variants that must not touch the user's model
-        (the Edge TPU activation swap, the input-normalization and batch-norm folds); the `folded`
+        (the Edge TPU activation swap, the input-normalization and norm folds); the `folded`
         flags of those folds (not part of the config) are carried over, so folds compose.
         """
         backbone = self.backbone.__class__.from_config({**self.backbone.get_config(), **backbone_changes})

@@ -1,5 +1,6 @@
 """The normalization layers of Video-FocalNet: its LayerNorm, written for integer and delegate-friendly TFLite
-graphs, and two that fold into a neighbouring layer at export: a batch norm and a per-channel affine map."""
+graphs, and three whose per-channel map folds into a neighbouring layer at export: a batch norm, that map alone,
+and DyT."""
 
 import keras
 import numpy as np
@@ -85,10 +86,10 @@ class ChannelAffine(keras.layers.Layer):
     """y = x * gamma + beta per channel (the last axis): LayerNorm's affine part without its statistics.
 
     The same function in training and at inference, so a model trains as it runs: with the small batches of
-    video training (8 clips) a batch norm's batch statistics differ from its moving ones, and the int8
-    preset's students fitted about half of their training clips in training mode against 84-88% of the same
-    clips at inference (docs/mobile.md). `folded`: the identity once gamma and beta live in a neighbouring
-    layer's weights (`dvfl_tf.export.norm_folding`, for TFLite files).
+    video training (8 clips) a batch norm's batch statistics differ from its moving ones. Nothing bounds what
+    the blocks see, though: DyT does, and trained to higher top-1 (docs/mobile.md). `folded`: the identity
+    once gamma and beta live in a neighbouring layer's weights (`dvfl_tf.export.norm_folding`, for TFLite
+    files).
     """
 
     def __init__(self, folded=False, **kwargs):

@@ -82,7 +82,7 @@ class SpatioTemporalFocalModulation(keras.layers.Layer):
     `temporal_conv` "depthwise" or "grouped" (16 channels per group) replaces
     those full convs by cheaper ones (not official; "dense" is).
     Output: proj(q * h(ctx) * h_temporal(ctx_t)), with an optional LayerNorm
-    before `proj` (`norm="batch"` or `"affine"`: that norm there; see `layer_norm`).
+    before `proj` (another `norm`: that norm there; see `layer_norm`).
 
     `causal=True` (not in the official model) makes the temporal branch see only
     past and present frames: each temporal conv pads k - 1 past frames instead
