@@ -22,7 +22,7 @@ import numpy as np
 from dvfl_tf.models.video_focalnet.video_focalnet_block import VideoFocalNetBlock
 from dvfl_tf.models.video_focalnet.video_focalnet_classifier import VideoFocalNetClassifier
 from dvfl_tf.models.video_focalnet.video_focalnet_embedding import PatchEmbedding
-from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import AFFINE_NORMS, FOLDABLE_NORMS
+from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import FOLDABLE_NORMS
 
 
 def _unfolded(layer):
@@ -61,7 +61,7 @@ def _fold_plan(model):
     plan = []
 
     def add(norm, before=None, after=None):
-        if _unfolded(norm) and (after is not None or isinstance(norm, AFFINE_NORMS)):
+        if _unfolded(norm) and (after is not None or norm.folds_into_layer_before):
             plan.append((norm, before, after))
 
     for layer in model.backbone.layers:

@@ -55,6 +55,8 @@ class BatchNorm(keras.layers.BatchNormalization):
     """keras' BatchNormalization over the last axis, with `folded`: the identity once its affine map at
     inference lives in a neighbouring layer's weights (`dvfl_tf.export.norm_folding`, for TFLite files)."""
 
+    folds_into_layer_before = True
+
     def __init__(self, folded=False, **kwargs):
         super().__init__(**kwargs)
         self.folded = bool(folded)
@@ -92,6 +94,8 @@ class ChannelAffine(keras.layers.Layer):
     files).
     """
 
+    folds_into_layer_before = True
+
     def __init__(self, folded=False, **kwargs):
         super().__init__(**kwargs)
         self.folded = bool(folded)
@@ -120,7 +124,7 @@ class ChannelAffine(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")
-class DynamicTanh(keras.layers.Layer):
+class DynamicTanh(ChannelAffine):
     """DyT: y = tanh(alpha * x) * gamma + beta, with a learned scalar alpha (Zhu et al., CVPR 2025).
 
     Like LayerNorm it bounds what a block's branches see, with no statistics: the same function in training
@@ -129,41 +133,30 @@ class DynamicTanh(keras.layers.Layer):
     and the layer computes tanh(alpha * x) alone.
     """
 
+    # Its map follows the tanh, so it folds into a layer after it only (ChannelAffine's, into either side).
+    folds_into_layer_before = False
+
     def __init__(self, alpha_init=DYNAMIC_TANH_ALPHA, folded=False, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(folded=folded, **kwargs)
         self.alpha_init = float(alpha_init)
-        self.folded = bool(folded)
 
     def build(self, input_shape):
-        channels = input_shape[-1]
         self.alpha = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.alpha_init), name="alpha")
-        self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma")
-        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta")
-
-    def inference_scale_and_shift(self):
-        """(scale, shift) float64 numpy arrays of the map after the tanh: output = tanh(.) * scale + shift."""
-        return np.asarray(self.gamma.numpy(), np.float64), np.asarray(self.beta.numpy(), np.float64)
+        super().build(input_shape)
 
     def call(self, inputs):
-        squashed = ops.tanh(inputs * ops.cast(self.alpha, inputs.dtype))
-        if self.folded:
-            return squashed
-        return squashed * ops.cast(self.gamma, inputs.dtype) + ops.cast(self.beta, inputs.dtype)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
+        return super().call(ops.tanh(inputs * ops.cast(self.alpha, inputs.dtype)))
 
     def get_config(self):
         config = super().get_config()
-        config.update({"alpha_init": self.alpha_init, "folded": self.folded})
+        config.update({"alpha_init": self.alpha_init})
         return config
 
 
 # The norms whose per-channel map y = u * scale + shift (`inference_scale_and_shift`) folds into a neighbouring
-# layer at export (each has `folded`). AFFINE_NORMS are that map of their input (u = x), so they also fold into
-# the layer before them; DynamicTanh's u = tanh(alpha * x) folds only into a layer after it.
-FOLDABLE_NORMS = (BatchNorm, ChannelAffine, DynamicTanh)
-AFFINE_NORMS = (BatchNorm, ChannelAffine)
+# layer at export (each has `folded`, and `folds_into_layer_before`: whether u is the input itself, so that the
+# map also folds into the layer before it).
+FOLDABLE_NORMS = (BatchNorm, ChannelAffine)  # ChannelAffine includes DynamicTanh
 
 
 @keras.saving.register_keras_serializable(package="dvfl_tf")

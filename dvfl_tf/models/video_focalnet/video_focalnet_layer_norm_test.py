@@ -95,6 +95,27 @@ def test_norm_affine_has_no_statistics_and_the_same_function_in_training():
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(norm(x)), x)
 
 
+def test_norm_dynamic_tanh_is_a_scaled_tanh_then_the_channel_map_which_folding_removes():
+    import keras
+
+    from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import DynamicTanh, layer_norm
+
+    norm = layer_norm("norm1", norm="dynamic_tanh")
+    assert isinstance(norm, DynamicTanh) and norm.alpha_init == 2.0 and not norm.folds_into_layer_before
+    x = _features(2, 3, 6) * 3.0  # into the tanh's saturation, where a lost alpha or tanh shows
+    norm.build(x.shape)
+    norm.alpha.assign(0.7)
+    norm.gamma.assign(RNG.uniform(0.5, 1.5, size=6).astype("float32"))
+    norm.beta.assign(RNG.normal(size=6).astype("float32"))
+    scale, shift = norm.inference_scale_and_shift()
+    squashed = np.tanh(0.7 * x)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(norm(x)), squashed * scale + shift, atol=1e-5)
+    norm.folded = True
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(norm(x)), squashed, atol=1e-6)
+    restored = DynamicTanh.from_config(norm.get_config())
+    assert restored.folded is True and restored.alpha_init == 2.0
+
+
 def test_an_unknown_norm_is_refused():
     from dvfl_tf.models.video_focalnet.video_focalnet_backbone import VideoFocalNetBackbone
     from dvfl_tf.models.video_focalnet.video_focalnet_layer_norm import layer_norm
