@@ -421,7 +421,7 @@ MOBILE_INT8_DISTILL = "mobile/distill_fine_pan16_e12_T4_mobile_int8.json"
 # Settings the record tried with fewer runs, by a phrase of their description in `also_tried`.
 ALSO_TRIED = (
     ("norm batch and activation gelu_sigmoid", '`norm="batch"`, `activation="gelu_sigmoid"`'),
-    ("norm batch", '`norm="batch"` (the preset before DyT)'),
+    ("norm batch", '`norm="batch"`'),
     ("norm affine", '`norm="affine"`'),
     ("norm layer", '`norm="layer"`'),
     ("alpha 0.5", "DyT in every norm, initial alpha 0.5 (experiment script)"),
