@@ -418,7 +418,7 @@ def mobile_int8_latency_table(records):
 
 
 MOBILE_INT8_DISTILL = "mobile/distill_fine_pan16_e12_T4_mobile_int8.json"
-# Settings the record tried with fewer runs, by a phrase of their description in `also_tried`.
+# The other settings the record tried (its `also_tried`), by a phrase of their description.
 ALSO_TRIED = (
     ("norm batch and activation gelu_sigmoid", '`norm="batch"`, `activation="gelu_sigmoid"`'),
     ("norm batch", '`norm="batch"`'),

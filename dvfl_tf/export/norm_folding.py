@@ -12,8 +12,9 @@ into a neighbouring linear layer, and the TFLite file has no normalization op le
   final norm feeds the head through the clip mean, which commutes with an
   affine map): W' = s[:, None] * W, b' = b + t @ W.
 
-A DyT after a layer (the stem's and the downsamples' norms) keeps its map: a MUL and an ADD per channel, which
-XNNPACK runs in int8. The exporters convert the folded copy (`fold_norms`) and verify the file against the
+A DyT after a layer (a post-norm block's norm1 and norm2) keeps its map: a MUL and an ADD per channel, which
+XNNPACK runs in int8; with `norm="dynamic_tanh"` the stem's and downsamples' norms are the map alone
+(`ChannelAffine`), which folds. The exporters convert the folded copy (`fold_norms`) and verify the file against the
 original model, as for `input_folding`.
 """
 
@@ -65,12 +66,11 @@ def _fold_plan(model):
             plan.append((norm, before, after))
 
     for layer in model.backbone.layers:
-        if isinstance(layer, PatchEmbedding) and layer.norm is not None:
-            add(layer.norm, before=layer.proj)
+        if isinstance(layer, PatchEmbedding):
+            add(layer.norm, before=layer.proj)  # None without a patch norm
         elif isinstance(layer, VideoFocalNetBlock):
             modulation = layer.modulation
-            if modulation.ln is not None:  # ln(q * modulators) feeds proj
-                add(modulation.ln, after=[modulation.proj])
+            add(modulation.ln, after=[modulation.proj])  # ln(q * modulators) feeds proj; None without post-ln
             if layer.use_postln:  # each branch's last linear layer feeds its norm
                 add(layer.norm1, before=modulation.proj)
                 add(layer.norm2, before=layer.mlp_fc2)

@@ -1,4 +1,5 @@
-"""Batch norms and per-channel affine norms folded into the neighbouring conv and dense layers: the same function, no normalization op left."""
+"""Batch norms, per-channel maps and DyT folded into the neighbouring conv and dense layers: the same function,
+no normalization op left but DyT's TANH."""
 
 import re
 
@@ -30,7 +31,7 @@ def make_batch_norm_classifier(**overrides):
     return trained_like_batch_norms(model)
 
 
-def _batch_norms(model):
+def _foldable_norms(model):
     return [layer for layer in model.backbone._flatten_layers() if isinstance(layer, FOLDABLE_NORMS)]  # noqa: SLF001
 
 
@@ -51,15 +52,15 @@ def test_folded_copy_computes_the_same_logits(overrides):
     assert can_fold_norms(model)
     kind = {"affine": ChannelAffine, "dynamic_tanh": DynamicTanh}.get(overrides.get("norm"))
     if kind:
-        in_blocks = [norm for norm in _batch_norms(model) if "blocks" in norm.path or norm.path == "norm"]
+        in_blocks = [norm for norm in _foldable_norms(model) if "blocks" in norm.path or norm.path == "norm"]
         assert in_blocks and all(isinstance(norm, kind) for norm in in_blocks)
     folded = fold_norms(model)
     # A DyT folds only into a dense layer after it, not into a post-norm block's branch before it (norm1,
     # norm2); with norm="dynamic_tanh" the stem's and the downsample's norms are ChannelAffine, which fold.
-    for norm in _batch_norms(folded):
+    for norm in _foldable_norms(folded):
         after_branch = isinstance(norm, DynamicTanh) and norm.path.split("/")[-1] in ("norm1", "norm2")
         assert norm.folded != (after_branch and bool(overrides.get("use_postln"))), norm.path
-    assert not any(norm.folded for norm in _batch_norms(model))  # the user's model is untouched
+    assert not any(norm.folded for norm in _foldable_norms(model))  # the user's model is untouched
     assert not can_fold_norms(folded) and fold_norms(folded) is folded
     clips = synthetic_motion_clips(3, model.num_frames, model.frame_shape, seed=4)
     original = keras_logits(model.single_clip_model(), clips)
@@ -68,7 +69,7 @@ def test_folded_copy_computes_the_same_logits(overrides):
     # Both folds compose, in either order (the flags survive `rebuilt`).
     for both in (fold_norms(fold_input_normalization(model)), fold_input_normalization(folded)):
         assert both.backbone.get_layer("frame_normalization").folded
-        assert [norm.folded for norm in _batch_norms(both)] == [norm.folded for norm in _batch_norms(folded)]
+        assert [norm.folded for norm in _foldable_norms(both)] == [norm.folded for norm in _foldable_norms(folded)]
         np.testing.assert_allclose(keras_logits(both.single_clip_model(), clips), original, atol=1e-4)
 
 
@@ -136,7 +137,7 @@ def test_stream_files_of_the_int8_block_equal_the_causal_clip_model_and_stay_bat
 
 def test_dynamic_tanh_files_keep_one_tanh_per_norm_and_run_whole_on_xnnpack(tmp_path):
     model = make_batch_norm_classifier(tubelet_size=2, **{**INT8_BLOCK, "norm": "dynamic_tanh"})
-    dynamic_tanhs = [norm for norm in _batch_norms(model) if isinstance(norm, DynamicTanh)]
+    dynamic_tanhs = [norm for norm in _foldable_norms(model) if isinstance(norm, DynamicTanh)]
     for norm in dynamic_tanhs:  # away from the initial slope, so that a lost alpha shows
         norm.alpha.assign(1.5)
     norms = len(dynamic_tanhs)
